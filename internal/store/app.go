@@ -1,0 +1,90 @@
+package store
+
+import "encoding/json"
+
+// AppCredentials is the app's credentials document in Okta's shape, without
+// the client secret (which is never stored in clear).
+type AppCredentials struct {
+	UserNameTemplate *UserNameTemplate `json:"userNameTemplate,omitempty"`
+	Signing          *AppSigning       `json:"signing,omitempty"`
+	OAuthClient      OAuthClientCreds  `json:"oauthClient"`
+}
+
+type UserNameTemplate struct {
+	Template string `json:"template"`
+	Type     string `json:"type"`
+}
+
+type AppSigning struct {
+	KID string `json:"kid,omitempty"`
+}
+
+// OAuthClientCreds is credentials.oauthClient.
+type OAuthClientCreds struct {
+	ClientID                string `json:"client_id"`
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method"`
+	AutoKeyRotation         bool   `json:"autoKeyRotation"`
+	PKCERequired            bool   `json:"pkce_required"`
+}
+
+// AppSettings is the app's settings document; OAuthClient is
+// settings.oauthClient. Extra keeps settings members Sesame does not
+// interpret (app, notifications, notes…) so that they round-trip.
+type AppSettings struct {
+	OAuthClient OAuthClientSettings        `json:"oauthClient"`
+	Extra       map[string]json.RawMessage `json:"-"`
+}
+
+// OAuthClientSettings is settings.oauthClient in Okta's shape.
+type OAuthClientSettings struct {
+	ApplicationType                   string                     `json:"application_type"`
+	ClientURI                         *string                    `json:"client_uri"`
+	LogoURI                           *string                    `json:"logo_uri"`
+	PolicyURI                         *string                    `json:"policy_uri,omitempty"`
+	TosURI                            *string                    `json:"tos_uri,omitempty"`
+	RedirectURIs                      []string                   `json:"redirect_uris"`
+	PostLogoutRedirectURIs            []string                   `json:"post_logout_redirect_uris,omitempty"`
+	ResponseTypes                     []string                   `json:"response_types"`
+	GrantTypes                        []string                   `json:"grant_types"`
+	InitiateLoginURI                  string                     `json:"initiate_login_uri,omitempty"`
+	ConsentMethod                     string                     `json:"consent_method,omitempty"`
+	IssuerMode                        string                     `json:"issuer_mode,omitempty"`
+	WildcardRedirect                  string                     `json:"wildcard_redirect,omitempty"`
+	IDPInitiatedLogin                 *IDPInitiatedLogin         `json:"idp_initiated_login,omitempty"`
+	RefreshToken                      *RefreshTokenSettings      `json:"refresh_token,omitempty"`
+	JWKS                              *AppJWKS                   `json:"jwks,omitempty"`
+	JWKSURI                           string                     `json:"jwks_uri,omitempty"`
+	DPoPBoundAccessTokens             bool                       `json:"dpop_bound_access_tokens"`
+	RequestObjectSigningAlg           string                     `json:"request_object_signing_alg,omitempty"`
+	FrontchannelLogoutURI             string                     `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSessionRequired *bool                      `json:"frontchannel_logout_session_required,omitempty"`
+	ParticipateSLO                    *bool                      `json:"participate_slo,omitempty"`
+	Network                           map[string]any             `json:"network,omitempty"`
+	Extra                             map[string]json.RawMessage `json:"-"`
+}
+
+type IDPInitiatedLogin struct {
+	Mode         string   `json:"mode"`
+	DefaultScope []string `json:"default_scope"`
+}
+
+type RefreshTokenSettings struct {
+	RotationType string `json:"rotation_type"`
+	Leeway       int    `json:"leeway"`
+}
+
+// AppJWKS is settings.oauthClient.jwks: the client's public keys. Each key is
+// the public JWK as sent, plus Okta's bookkeeping members.
+type AppJWKS struct {
+	Keys []AppJWK `json:"keys"`
+}
+
+// AppJWK is one client key. JWK holds the key members (kty, kid, use, alg,
+// n, e, crv, x, y); the rest is Okta's bookkeeping.
+type AppJWK struct {
+	ID          string          `json:"id,omitempty"` // pks…
+	Status      string          `json:"status,omitempty"`
+	Created     string          `json:"created,omitempty"`
+	LastUpdated string          `json:"lastUpdated,omitempty"`
+	JWK         json.RawMessage `json:"-"`
+}

@@ -1,0 +1,445 @@
+// Package store defines Sesame's persistent records and the storage
+// interfaces every backend implements. Records are plain data: validation and
+// Okta's JSON shapes live in the service and API layers.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a write violates a uniqueness rule (a duplicate
+// id, login, client id or a replayed assertion jti).
+var ErrConflict = errors.New("store: conflict")
+
+// Store is the whole persistence layer. Each aggregate has its own small
+// interface; InTx runs fn against a Store bound to one transaction so that a
+// change and the audit event recording it commit together.
+type Store interface {
+	Orgs() Orgs
+	Users() Users
+	Groups() Groups
+	Apps() Apps
+	AuthServers() AuthServers
+	Keys() Keys
+	APITokens() APITokens
+	Replays() Replays
+	Revocations() Revocations
+	Audit() Audit
+	Config() ConfigVersion
+
+	// InTx runs fn in one transaction. fn must use only the Store it is given.
+	// An error from fn rolls the transaction back and is returned unchanged.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Close releases the database.
+	Close() error
+	// Backend names the storage ("sqlite" or "postgres") for logs.
+	Backend() string
+}
+
+// Page asks for a slice of a list ordered by id: at most Limit records with
+// id greater than After.
+type Page struct {
+	After string
+	Limit int
+}
+
+// Org is the single organization an install serves.
+type Org struct {
+	ID      string // 00o…
+	Name    string
+	Created time.Time
+	// SetupTokenHash is the SHA-256 of the one-time first-administrator link
+	// token; empty once used or when the org was initialized by `sesame init`.
+	SetupTokenHash    []byte
+	SetupTokenExpires time.Time
+	LastUpdated       time.Time
+}
+
+type Orgs interface {
+	// Get returns the org or ErrNotFound before initialization.
+	Get(ctx context.Context) (*Org, error)
+	// Create stores the org; ErrConflict when one exists already.
+	Create(ctx context.Context, o *Org) error
+	Update(ctx context.Context, o *Org) error
+}
+
+// User is a person (or the first super administrator).
+type User struct {
+	ID              string // 00u…
+	Status          string // STAGED, PROVISIONED, ACTIVE, RECOVERY, LOCKED_OUT, PASSWORD_EXPIRED, SUSPENDED, DEPROVISIONED
+	Login           string // unique, case-insensitive (stored lowercased in LoginKey)
+	Profile         map[string]any
+	PasswordHash    string // argon2id PHC string; empty when no password is set
+	SuperAdmin      bool
+	Created         time.Time
+	Activated       time.Time
+	StatusChanged   time.Time
+	LastLogin       time.Time
+	LastUpdated     time.Time
+	PasswordChanged time.Time
+}
+
+type Users interface {
+	Create(ctx context.Context, u *User) error // ErrConflict on duplicate id or login
+	Get(ctx context.Context, id string) (*User, error)
+	GetByLogin(ctx context.Context, login string) (*User, error) // case-insensitive
+	Update(ctx context.Context, u *User) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, p Page) ([]*User, error)
+	Count(ctx context.Context) (int, error)
+}
+
+// Group is an Okta group. Type is OKTA_GROUP, APP_GROUP or BUILT_IN.
+type Group struct {
+	ID                    string // 00g…
+	Type                  string
+	Name                  string
+	Description           string
+	Created               time.Time
+	LastUpdated           time.Time
+	LastMembershipUpdated time.Time
+}
+
+type Groups interface {
+	Create(ctx context.Context, g *Group) error
+	Get(ctx context.Context, id string) (*Group, error)
+	GetByName(ctx context.Context, name string) (*Group, error)
+	Update(ctx context.Context, g *Group) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, p Page) ([]*Group, error)
+	AddMember(ctx context.Context, groupID, userID string) error // idempotent
+	RemoveMember(ctx context.Context, groupID, userID string) error
+	ListMembers(ctx context.Context, groupID string, p Page) ([]string, error)
+	// GroupsOf returns the ids of the groups a user belongs to explicitly
+	// (the built-in Everyone group is implicit and not stored per user).
+	GroupsOf(ctx context.Context, userID string) ([]string, error)
+}
+
+// App is an application (OIDC client). Settings, Credentials and the other
+// JSON documents are kept in Okta's shapes (see the types in app.go).
+type App struct {
+	ID          string // 0oa…; also the default client_id
+	Name        string // "oidc_client"
+	Label       string
+	Status      string // ACTIVE, INACTIVE
+	SignOnMode  string // OPENID_CONNECT
+	ClientID    string // unique
+	Credentials AppCredentials
+	Settings    AppSettings
+	Profile     map[string]any
+	// ClientSecretHash is SHA-256 of the client secret; nil for apps without one.
+	ClientSecretHash []byte
+	// ClientSecretSealed holds the secret encrypted under the master key, kept
+	// only when the app authenticates with client_secret_jwt, which needs the
+	// secret itself as the HMAC key.
+	ClientSecretSealed []byte
+	// CreatedByDCR marks clients registered through /oauth2/v1/clients.
+	CreatedByDCR bool
+	Created      time.Time
+	LastUpdated  time.Time
+}
+
+type Apps interface {
+	Create(ctx context.Context, a *App) error // ErrConflict on duplicate id or client id
+	Get(ctx context.Context, id string) (*App, error)
+	GetByClientID(ctx context.Context, clientID string) (*App, error)
+	Update(ctx context.Context, a *App) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, p Page) ([]*App, error)
+	// ListAll returns every app; used to build the configuration cache.
+	ListAll(ctx context.Context) ([]*App, error)
+
+	CreateGrant(ctx context.Context, g *AppGrant) error // ErrConflict on duplicate (app, issuer, scope)
+	GetGrant(ctx context.Context, appID, grantID string) (*AppGrant, error)
+	ListGrants(ctx context.Context, appID string) ([]*AppGrant, error)
+	DeleteGrant(ctx context.Context, appID, grantID string) error
+	// ListAllGrants returns every grant of every app (configuration cache).
+	ListAllGrants(ctx context.Context) ([]*AppGrant, error)
+
+	// Assignments of users and groups to an app.
+	AssignUser(ctx context.Context, a *AppUser) error // ErrConflict when assigned already
+	GetUserAssignment(ctx context.Context, appID, userID string) (*AppUser, error)
+	UnassignUser(ctx context.Context, appID, userID string) error
+	ListUserAssignments(ctx context.Context, appID string, p Page) ([]*AppUser, error)
+	AssignGroup(ctx context.Context, a *AppGroup) error // replaces an existing assignment
+	GetGroupAssignment(ctx context.Context, appID, groupID string) (*AppGroup, error)
+	UnassignGroup(ctx context.Context, appID, groupID string) error
+	ListGroupAssignments(ctx context.Context, appID string, p Page) ([]*AppGroup, error)
+}
+
+// AppGrant is an Okta API scope granted to an app (admin consent).
+type AppGrant struct {
+	ID          string // oag…
+	AppID       string
+	Issuer      string
+	ScopeID     string // e.g. okta.users.read
+	Status      string // ACTIVE, REVOKED
+	Source      string // ADMIN, END_USER
+	CreatedBy   string // user id
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+// AppUser is a direct user assignment.
+type AppUser struct {
+	AppID       string
+	UserID      string
+	Scope       string // USER or GROUP
+	UserName    string
+	Profile     map[string]any
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+// AppGroup is a group assignment.
+type AppGroup struct {
+	AppID       string
+	GroupID     string
+	Priority    int
+	Profile     map[string]any
+	LastUpdated time.Time
+}
+
+// AuthServer is a custom authorization server ("default" or aus…). The org
+// authorization server is built in and has no record; its keys use the
+// server id OrgServerID.
+type AuthServer struct {
+	ID           string
+	Name         string
+	Description  string
+	Audiences    []string
+	IssuerMode   string // ORG_URL, DYNAMIC, CUSTOM_URL
+	Status       string // ACTIVE, INACTIVE
+	Default      bool
+	RotationMode string // AUTO, MANUAL
+	LastRotated  time.Time
+	NextRotation time.Time
+	Created      time.Time
+	LastUpdated  time.Time
+}
+
+// OrgServerID is the key-set id of the org authorization server.
+const OrgServerID = "org"
+
+// Scope of a custom authorization server.
+type Scope struct {
+	ID              string // scp…
+	ServerID        string
+	Name            string
+	DisplayName     string
+	Description     string
+	System          bool
+	Default         bool
+	Consent         string // IMPLICIT, REQUIRED, FLEXIBLE
+	Optional        bool
+	MetadataPublish string // NO_CLIENTS, ALL_CLIENTS
+	Created         time.Time
+	LastUpdated     time.Time
+}
+
+// Claim of a custom authorization server.
+type Claim struct {
+	ID                   string // ocl…
+	ServerID             string
+	Name                 string
+	Status               string // ACTIVE, INACTIVE
+	ClaimType            string // RESOURCE, IDENTITY
+	ValueType            string // EXPRESSION, GROUPS, SYSTEM
+	Value                string
+	GroupFilterType      string // STARTS_WITH, EQUALS, CONTAINS, REGEX (GROUPS only)
+	AlwaysIncludeInToken bool
+	ConditionScopes      []string
+	System               bool
+	Created              time.Time
+	LastUpdated          time.Time
+}
+
+// Policy is an access policy of a custom authorization server.
+type Policy struct {
+	ID             string // 00p…
+	ServerID       string
+	Name           string
+	Description    string
+	Status         string // ACTIVE, INACTIVE
+	Priority       int    // 1-based
+	System         bool
+	ClientsInclude []string // client ids or ALL_CLIENTS
+	Created        time.Time
+	LastUpdated    time.Time
+}
+
+// PolicyRule is a rule of an access policy.
+type PolicyRule struct {
+	ID                          string // 0pr…
+	PolicyID                    string
+	ServerID                    string
+	Name                        string
+	Type                        string // RESOURCE_ACCESS
+	Status                      string
+	Priority                    int
+	System                      bool
+	UsersInclude                []string
+	UsersExclude                []string
+	GroupsInclude               []string // group ids or EVERYONE
+	GroupsExclude               []string
+	GrantTypes                  []string
+	Scopes                      []string // names or "*"
+	AccessTokenLifetimeMinutes  int
+	RefreshTokenLifetimeMinutes int
+	RefreshTokenWindowMinutes   int
+	Created                     time.Time
+	LastUpdated                 time.Time
+}
+
+type AuthServers interface {
+	Create(ctx context.Context, s *AuthServer) error
+	Get(ctx context.Context, id string) (*AuthServer, error)
+	Update(ctx context.Context, s *AuthServer) error
+	Delete(ctx context.Context, id string) error // also deletes its scopes, claims, policies and rules
+	List(ctx context.Context, p Page) ([]*AuthServer, error)
+	ListAll(ctx context.Context) ([]*AuthServer, error)
+
+	CreateScope(ctx context.Context, s *Scope) error // ErrConflict on duplicate (server, name)
+	GetScope(ctx context.Context, serverID, id string) (*Scope, error)
+	UpdateScope(ctx context.Context, s *Scope) error
+	DeleteScope(ctx context.Context, serverID, id string) error
+	ListScopes(ctx context.Context, serverID string) ([]*Scope, error) // ordered by name
+
+	CreateClaim(ctx context.Context, c *Claim) error
+	GetClaim(ctx context.Context, serverID, id string) (*Claim, error)
+	UpdateClaim(ctx context.Context, c *Claim) error
+	DeleteClaim(ctx context.Context, serverID, id string) error
+	ListClaims(ctx context.Context, serverID string) ([]*Claim, error) // ordered by name
+
+	CreatePolicy(ctx context.Context, p *Policy) error
+	GetPolicy(ctx context.Context, serverID, id string) (*Policy, error)
+	UpdatePolicy(ctx context.Context, p *Policy) error
+	DeletePolicy(ctx context.Context, serverID, id string) error          // also deletes its rules
+	ListPolicies(ctx context.Context, serverID string) ([]*Policy, error) // ordered by priority, then id
+
+	CreateRule(ctx context.Context, r *PolicyRule) error
+	GetRule(ctx context.Context, policyID, id string) (*PolicyRule, error)
+	UpdateRule(ctx context.Context, r *PolicyRule) error
+	DeleteRule(ctx context.Context, policyID, id string) error
+	ListRules(ctx context.Context, policyID string) ([]*PolicyRule, error) // ordered by priority, then id
+}
+
+// SigningKey is one key pair of an authorization server's key set.
+type SigningKey struct {
+	KID       string // unique across the install
+	ServerID  string // custom server id or OrgServerID
+	Alg       string // RS256
+	Use       string // sig
+	Status    string // NEXT, ACTIVE, EXPIRED
+	PublicJWK []byte // JSON of the public JWK
+	// PrivateSealed is the private key (PKCS#8 DER) encrypted with AES-256-GCM
+	// under the master key.
+	PrivateSealed []byte
+	Created       time.Time
+	// Activated is when the key started signing; zero while NEXT.
+	Activated time.Time
+	// RetireAt is when an EXPIRED key may stop being published (every token it
+	// signed has expired by then).
+	RetireAt time.Time
+}
+
+type Keys interface {
+	Create(ctx context.Context, k *SigningKey) error
+	Update(ctx context.Context, k *SigningKey) error
+	Delete(ctx context.Context, kid string) error
+	List(ctx context.Context, serverID string) ([]*SigningKey, error) // ordered by creation
+	ListAll(ctx context.Context) ([]*SigningKey, error)
+}
+
+// APIToken is an SSWS token. Only its SHA-256 is stored.
+type APIToken struct {
+	ID          string // 00T…
+	Name        string
+	UserID      string
+	ClientName  string
+	TokenHash   []byte // unique
+	Created     time.Time
+	LastUsed    time.Time
+	ExpiresAt   time.Time
+	LastUpdated time.Time
+}
+
+type APITokens interface {
+	Create(ctx context.Context, t *APIToken) error
+	Get(ctx context.Context, id string) (*APIToken, error)
+	GetByHash(ctx context.Context, hash []byte) (*APIToken, error)
+	// Touch records a use and slides the expiry.
+	Touch(ctx context.Context, id string, usedAt, expiresAt time.Time) error
+	Delete(ctx context.Context, id string) error
+	DeleteByUser(ctx context.Context, userID string) error
+	List(ctx context.Context, p Page) ([]*APIToken, error)
+}
+
+// Replays records single-use identifiers (client-assertion jti, one-time
+// setup and session tokens) until they expire, shared by every replica.
+type Replays interface {
+	// Record stores key; ErrConflict when it is already recorded and not expired.
+	Record(ctx context.Context, key string, expiresAt time.Time) error
+	// Purge deletes entries that expired before now.
+	Purge(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Revocations remembers the ids of revoked self-contained tokens until they
+// expire.
+type Revocations interface {
+	Revoke(ctx context.Context, jti string, expiresAt time.Time) error // idempotent
+	IsRevoked(ctx context.Context, jti string) (bool, error)
+	// Since returns the ids revoked at or after the given time, for replicas'
+	// in-memory revocation caches, with the time of the newest one.
+	Since(ctx context.Context, t time.Time) ([]Revocation, error)
+	Purge(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Revocation is one revoked token id.
+type Revocation struct {
+	JTI       string
+	ExpiresAt time.Time
+	RevokedAt time.Time
+}
+
+// AuditEvent is one System Log event. Data holds the full LogEvent JSON;
+// the other fields are indexed copies.
+type AuditEvent struct {
+	UUID      string
+	Published time.Time
+	EventType string
+	Severity  string
+	ActorID   string
+	Data      []byte
+}
+
+type Audit interface {
+	Append(ctx context.Context, e *AuditEvent) error
+	// List returns events published in [since, until) ordered by (published,
+	// uuid), ascending or descending, starting after the cursor.
+	List(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
+}
+
+// AuditQuery selects System Log events.
+type AuditQuery struct {
+	Since, Until time.Time
+	EventType    string // exact match when set
+	Descending   bool
+	// After is the (published, uuid) cursor of the last event already seen.
+	AfterPublished time.Time
+	AfterUUID      string
+	Limit          int
+}
+
+// ConfigVersion is a counter bumped by every change to cached configuration
+// (apps, grants, servers, scopes, claims, policies, rules, keys), so that
+// every replica notices and reloads.
+type ConfigVersion interface {
+	Bump(ctx context.Context) error
+	Get(ctx context.Context) (int64, error)
+}
