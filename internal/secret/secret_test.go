@@ -34,3 +34,24 @@ func TestHashMatches(t *testing.T) {
 		t.Fatal("mismatch accepted")
 	}
 }
+
+func TestPasswordHash(t *testing.T) {
+	h, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("unexpected PHC string %q", h)
+	}
+	if ok, err := VerifyPassword("correct horse", h); !ok || err != nil {
+		t.Fatalf("right password refused: %v", err)
+	}
+	if ok, _ := VerifyPassword("correct horse!", h); ok {
+		t.Fatal("wrong password accepted")
+	}
+	for _, bad := range []string{"", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=0,t=1,p=1$AA$AA", strings.Replace(h, "v=19", "v=1", 1)} {
+		if _, err := VerifyPassword("x", bad); err == nil {
+			t.Errorf("hash %q accepted", bad)
+		}
+	}
+}
