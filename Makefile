@@ -1,0 +1,49 @@
+# Sesame: `make test` sets up everything the tests need on a fresh machine
+# (Node packages, a PostgreSQL server) and runs every test.
+
+GO       ?= go
+BIN      := bin/sesame
+PKGS     := ./...
+# Seconds of coverage-guided fuzzing per target in `make fuzz` (not in test).
+FUZZTIME ?= 20s
+
+.PHONY: all build test test-go test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sesame
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Go tests on both storage backends. ensure-postgres.sh starts (or installs)
+# PostgreSQL and prints the URL of a fresh throw-away database. Fuzz targets
+# run their seed corpora as part of `go test`.
+test-go:
+	@set -e; url=$$(bash scripts/ensure-postgres.sh); \
+	echo "SESAME_TEST_DATABASE_URL=$$url"; \
+	SESAME_TEST_DATABASE_URL="$$url" $(GO) test -count=1 $(PKGS)
+
+e2e-deps:
+	cd e2e && npm ci --no-audit --no-fund
+
+test-e2e: build e2e-deps
+	cd e2e && SESAME_BIN=$(CURDIR)/$(BIN) npm test
+
+test: lint test-go test-e2e
+
+# A short coverage-guided run of every fuzz target (seeds already run in test).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: build
+	$(GO) run ./bench -sesame $(CURDIR)/$(BIN)
+
+clean:
+	rm -rf bin e2e/node_modules

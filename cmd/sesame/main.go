@@ -1,0 +1,15 @@
+// Command sesame is a self-hosted identity provider that speaks Okta's
+// protocol and management API.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if err := newRootCommand().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "sesame:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-idp/sesame/internal/app"
+	"github.com/sesame-idp/sesame/internal/config"
+)
+
+func newServeCommand() *cobra.Command {
+	var sf storageFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the identity provider",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := sf.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			return serve(cmd, cfg)
+		},
+	}
+	sf.register(cmd.Flags(), true)
+	return cmd
+}
+
+func serve(cmd *cobra.Command, cfg config.Config) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := newLogger()
+
+	st, sealer, err := app.OpenStore(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, st, sealer, log)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	defer a.Close()
+
+	// First start on an empty database: initialize the org and hand out a
+	// one-time link to create the first administrator. A restart while no
+	// administrator exists prints a fresh link.
+	setupToken, err := a.Service.Bootstrap(ctx, "Sesame")
+	if err != nil {
+		return fmt.Errorf("initialize: %w", err)
+	}
+	if setupToken == "" {
+		if pending, perr := a.Service.SetupPending(ctx); perr == nil && pending {
+			if setupToken, err = a.Service.RenewSetupLink(ctx); err != nil {
+				return err
+			}
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	storage := "SQLite " + cfg.SQLitePath()
+	if cfg.Postgres() {
+		storage = "PostgreSQL"
+	}
+	log.Info("Sesame is serving", "url", cfg.URL, "listen", ln.Addr().String(), "storage", storage, "version", versionString())
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "\nSesame %s is serving %s (listening on %s, storage: %s)\n", versionString(), cfg.URL, ln.Addr(), storage)
+	if setupToken != "" {
+		fmt.Fprintf(out, "\nNo administrator exists yet. Open this one-time link (valid 24 hours) to create the first one:\n\n    %s/setup?token=%s\n\n", cfg.URL, setupToken)
+	} else {
+		fmt.Fprintf(out, "\nDiscovery: %s/oauth2/default/.well-known/openid-configuration\n", cfg.URL)
+		fmt.Fprintf(out, "Register a service app: POST %s/oauth2/v1/clients with an SSWS API token (see README).\n\n", cfg.URL)
+	}
+	return a.Serve(ctx, ln)
+}

@@ -1,0 +1,180 @@
+// Package app wires Sesame together: it opens storage and the master key
+// from the configuration, builds every service, and serves HTTP. It is the
+// only package that knows them all.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/console"
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/mgmt"
+	"github.com/sesame-idp/sesame/internal/oauth"
+	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/store/sqlstore"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// App is a running Sesame.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	Store   store.Store
+	Cache   *cache.Cache
+	Service *service.Service
+	OAuth   *oauth.Server
+	handler http.Handler
+}
+
+// OpenStore opens the configured database and the master key. With SQLite
+// the master key file is created in the data directory on first use; with
+// PostgreSQL it must be supplied (every replica needs the same key), except
+// that createKey lets `sesame init` create the key file it was given.
+func OpenStore(ctx context.Context, cfg config.Config, createKey bool) (store.Store, *keys.Sealer, error) {
+	var (
+		mk  []byte
+		err error
+	)
+	switch {
+	case cfg.MasterKey != "":
+		mk, err = keys.ParseMasterKey(cfg.MasterKey)
+	case cfg.MasterKeyFile != "":
+		if _, statErr := os.Stat(cfg.MasterKeyFile); statErr != nil && !createKey {
+			return nil, nil, fmt.Errorf("master key file %s: %w", cfg.MasterKeyFile, statErr)
+		}
+		mk, err = keys.LoadOrCreateMasterKey(cfg.MasterKeyFile)
+	case cfg.Postgres():
+		return nil, nil, errors.New("with PostgreSQL the master key must come from SESAME_MASTER_KEY or --master-key-file (the same on every replica)")
+	default:
+		mk, err = keys.LoadOrCreateMasterKey(cfg.DefaultMasterKeyFile())
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("master key: %w", err)
+	}
+	sealer, err := keys.NewSealer(mk)
+	if err != nil {
+		return nil, nil, err
+	}
+	var st store.Store
+	if cfg.Postgres() {
+		st, err = sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
+	} else {
+		st, err = sqlstore.OpenSQLite(ctx, cfg.SQLitePath())
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	return st, sealer, nil
+}
+
+// New builds every service on an open store.
+func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Sealer, log *slog.Logger) (*App, error) {
+	c := cache.New(st, sealer, log)
+	if err := c.Load(ctx, true); err != nil {
+		return nil, err
+	}
+	if err := c.SyncRevocations(ctx); err != nil {
+		return nil, err
+	}
+	svc := service.New(st, sealer, c, cfg.URL, log)
+	o := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log})
+	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: o}
+
+	mux := http.NewServeMux()
+	o.Register(mux)
+	mgmt.New(svc, o, log).Register(mux)
+	console.NewSetup(svc, log).Register(mux)
+	a.handler = web.Wrap(cors(web.OktaMux(mux)), log)
+	return a, nil
+}
+
+// cors answers discovery and key-set requests from any origin; the other
+// endpoints get trusted-origin CORS with the browser sign-in work.
+func cors(h http.Handler) http.Handler {
+	public := web.PublicCORS(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isPublicPath(r.URL.Path) {
+			public.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func isPublicPath(p string) bool {
+	return strings.HasSuffix(p, "/.well-known/openid-configuration") || strings.HasSuffix(p, "/.well-known/oauth-authorization-server") ||
+		strings.HasSuffix(p, "/v1/keys") || strings.Contains(p, "/.well-known/oauth-authorization-server/")
+}
+
+// Handler is the whole HTTP surface.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Serve listens on the configured address until ctx ends, then shuts down
+// gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go a.Cache.Watch(watchCtx, time.Second)
+	go a.purge(watchCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// purge deletes expired replay ids and revocations now and then.
+func (a *App) purge(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if _, err := a.Store.Replays().Purge(ctx, now); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purging replay ids failed", "err", err)
+		}
+		if _, err := a.Store.Revocations().Purge(ctx, now); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purging revocations failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }

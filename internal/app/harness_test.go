@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/store/sqlstore"
+)
+
+// testServer is a real Sesame serving HTTP on a loopback port.
+type testServer struct {
+	URL      string
+	APIToken string
+	App      *App
+	HTTP     *http.Client
+}
+
+// backends runs fn once per storage backend: SQLite always, PostgreSQL when
+// SESAME_TEST_DATABASE_URL is set (make test always sets it).
+func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, func(t *testing.T) store.Store {
+			st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "sesame.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		base := os.Getenv("SESAME_TEST_DATABASE_URL")
+		if base == "" {
+			t.Skip("SESAME_TEST_DATABASE_URL is not set; make test sets it")
+		}
+		fn(t, func(t *testing.T) store.Store { return freshPostgres(t, base) })
+	})
+}
+
+// freshPostgres creates a database of its own for one test and drops it
+// afterwards.
+func freshPostgres(t *testing.T, base string) store.Store {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "sesame_it_" + strings.ToLower(secret.RandomString(12))
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	st, err := sqlstore.OpenPostgres(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Close()
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	})
+	return st
+}
+
+// startServer initializes an org on st and serves it.
+func startServer(t *testing.T, st store.Store) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgURL := "http://" + ln.Addr().String()
+	cfg := config.Config{Addr: ln.Addr().String(), URL: orgURL, DataDir: t.TempDir()}
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	ctx := context.Background()
+	a, err := New(ctx, cfg, st, sealer, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Service.Initialize(ctx, "Test Org", service.Admin{Email: "admin@example.com"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler()}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &testServer{URL: orgURL, APIToken: res.APIToken, App: a, HTTP: srv.Client()}
+}

@@ -1,0 +1,331 @@
+// Package cache keeps the configuration that token requests need (apps,
+// grants, authorization servers with their scopes, claims, policies and
+// keys) in memory as one immutable snapshot, so that the hot paths never read
+// it from the database. Every change bumps the store's config version; each
+// replica polls that version and rebuilds its snapshot, and the replica that
+// made the change rebuilds at once.
+package cache
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
+)
+
+// Snapshot is one consistent view of the configuration. It is never
+// modified after it is built.
+type Snapshot struct {
+	Version int64
+	Org     *store.Org
+	// Servers holds the custom authorization servers by id, and the org
+	// authorization server under store.OrgServerID.
+	Servers map[string]*Server
+	apps    map[string]*App // by client id
+}
+
+// App is an application with what authentication needs already decoded.
+type App struct {
+	*store.App
+	// Keys are the client's public keys from settings.oauthClient.jwks.
+	Keys []ClientKey
+	// OrgScopes are the Okta API scopes granted for the org authorization server.
+	OrgScopes map[string]bool
+	// Secret is the clear client secret, present only for client_secret_jwt.
+	Secret []byte
+}
+
+// ClientKey is one public key of a client.
+type ClientKey struct {
+	KID string
+	Alg string
+	Use string
+	Key crypto.PublicKey
+}
+
+// Server is an authorization server with its configuration and keys.
+type Server struct {
+	*store.AuthServer // nil for the org authorization server
+	ID                string
+	Scopes            []*store.Scope
+	ScopesByName      map[string]*store.Scope
+	Claims            []*store.Claim
+	Policies          []*Policy
+	// Active signs new tokens; Published are every key a verifier may meet.
+	Active    *token.Key
+	Published map[string]*rsa.PublicKey
+	// JWKS is the encoded /v1/keys document.
+	JWKS []byte
+}
+
+// Policy is an access policy with its rules in priority order.
+type Policy struct {
+	*store.Policy
+	Rules []*store.PolicyRule
+}
+
+// IsOrg reports whether s is the org authorization server.
+func (s *Server) IsOrg() bool { return s.ID == store.OrgServerID }
+
+// PublicKey finds a published key by kid.
+func (s *Server) PublicKey(kid string) *rsa.PublicKey { return s.Published[kid] }
+
+// AppByClientID returns the app with that client id, or nil.
+func (s *Snapshot) AppByClientID(clientID string) *App { return s.apps[clientID] }
+
+// Apps returns every app (order unspecified).
+func (s *Snapshot) Apps() []*App {
+	out := make([]*App, 0, len(s.apps))
+	for _, a := range s.apps {
+		out = append(out, a)
+	}
+	return out
+}
+
+// Cache holds the current snapshot and the revoked token ids.
+type Cache struct {
+	store  store.Store
+	sealer *keys.Sealer
+	log    *slog.Logger
+
+	cur     atomic.Pointer[Snapshot]
+	rebuild sync.Mutex
+
+	revMu      sync.RWMutex
+	revoked    map[string]time.Time // jti → expiry
+	revChecked time.Time
+}
+
+// New returns an empty cache; call Load before use.
+func New(st store.Store, sealer *keys.Sealer, log *slog.Logger) *Cache {
+	return &Cache{store: st, sealer: sealer, log: log, revoked: map[string]time.Time{}}
+}
+
+// Current returns the snapshot in force.
+func (c *Cache) Current() *Snapshot { return c.cur.Load() }
+
+// Load builds a snapshot from the store when the config version moved (or
+// always, when force is set).
+func (c *Cache) Load(ctx context.Context, force bool) error {
+	c.rebuild.Lock()
+	defer c.rebuild.Unlock()
+	v, err := c.store.Config().Get(ctx)
+	if err != nil {
+		return fmt.Errorf("cache: read config version: %w", err)
+	}
+	if cur := c.cur.Load(); cur != nil && cur.Version == v && !force {
+		return nil
+	}
+	snap, err := c.build(ctx, v)
+	if err != nil {
+		return err
+	}
+	c.cur.Store(snap)
+	return nil
+}
+
+// Watch polls the config version and the revocation list until ctx ends.
+func (c *Cache) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.Load(ctx, false); err != nil && ctx.Err() == nil {
+				c.log.Error("configuration reload failed", "err", err)
+			}
+			if err := c.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
+				c.log.Error("revocation sync failed", "err", err)
+			}
+		}
+	}
+}
+
+func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
+	snap := &Snapshot{Version: version, Servers: map[string]*Server{}, apps: map[string]*App{}}
+	org, err := c.store.Orgs().Get(ctx)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("cache: org: %w", err)
+	}
+	snap.Org = org
+
+	apps, err := c.store.Apps().ListAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cache: apps: %w", err)
+	}
+	grants, err := c.store.Apps().ListAllGrants(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cache: grants: %w", err)
+	}
+	byID := map[string]*App{}
+	for _, a := range apps {
+		ca := &App{App: a, OrgScopes: map[string]bool{}}
+		ca.Keys = clientKeys(a, c.log)
+		if len(a.ClientSecretSealed) > 0 {
+			sec, err := c.sealer.Open(a.ClientSecretSealed, []byte(a.ID))
+			if err != nil {
+				c.log.Error("cannot open client secret; client_secret_jwt will fail for this app", "app", a.ID, "err", err)
+			} else {
+				ca.Secret = sec
+			}
+		}
+		snap.apps[a.ClientID] = ca
+		byID[a.ID] = ca
+	}
+	for _, g := range grants {
+		if a := byID[g.AppID]; a != nil && g.Status == "ACTIVE" {
+			a.OrgScopes[g.ScopeID] = true
+		}
+	}
+
+	servers, err := c.store.AuthServers().ListAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cache: servers: %w", err)
+	}
+	snap.Servers[store.OrgServerID] = &Server{ID: store.OrgServerID, ScopesByName: map[string]*store.Scope{}}
+	for _, s := range servers {
+		srv := &Server{AuthServer: s, ID: s.ID, ScopesByName: map[string]*store.Scope{}}
+		if srv.Scopes, err = c.store.AuthServers().ListScopes(ctx, s.ID); err != nil {
+			return nil, fmt.Errorf("cache: scopes of %s: %w", s.ID, err)
+		}
+		for _, sc := range srv.Scopes {
+			srv.ScopesByName[sc.Name] = sc
+		}
+		if srv.Claims, err = c.store.AuthServers().ListClaims(ctx, s.ID); err != nil {
+			return nil, fmt.Errorf("cache: claims of %s: %w", s.ID, err)
+		}
+		pols, err := c.store.AuthServers().ListPolicies(ctx, s.ID)
+		if err != nil {
+			return nil, fmt.Errorf("cache: policies of %s: %w", s.ID, err)
+		}
+		for _, p := range pols {
+			rules, err := c.store.AuthServers().ListRules(ctx, p.ID)
+			if err != nil {
+				return nil, fmt.Errorf("cache: rules of %s: %w", p.ID, err)
+			}
+			srv.Policies = append(srv.Policies, &Policy{Policy: p, Rules: rules})
+		}
+		snap.Servers[s.ID] = srv
+	}
+
+	allKeys, err := c.store.Keys().ListAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cache: keys: %w", err)
+	}
+	jwks := map[string][]json.RawMessage{}
+	for _, k := range allKeys {
+		srv := snap.Servers[k.ServerID]
+		if srv == nil {
+			continue
+		}
+		if srv.Published == nil {
+			srv.Published = map[string]*rsa.PublicKey{}
+		}
+		pub, _, err := keys.ParseJWK(k.PublicJWK)
+		if err != nil {
+			return nil, fmt.Errorf("cache: key %s: %w", k.KID, err)
+		}
+		rpub, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("cache: key %s is not RSA", k.KID)
+		}
+		srv.Published[k.KID] = rpub
+		jwks[k.ServerID] = append(jwks[k.ServerID], json.RawMessage(k.PublicJWK))
+		if k.Status == "ACTIVE" {
+			signer, err := keys.OpenPrivateKey(c.sealer, k.PrivateSealed, k.KID)
+			if err != nil {
+				return nil, fmt.Errorf("cache: open key %s: %w", k.KID, err)
+			}
+			rk, ok := signer.(*rsa.PrivateKey)
+			if !ok {
+				return nil, fmt.Errorf("cache: key %s is not RSA", k.KID)
+			}
+			srv.Active = &token.Key{KID: k.KID, Private: rk}
+		}
+	}
+	for id, srv := range snap.Servers {
+		srv.JWKS = keys.JWKS(jwks[id]...)
+	}
+	return snap, nil
+}
+
+// clientKeys decodes an app's JWKS; a key that does not parse is skipped and
+// logged (it was validated when saved, so this means a damaged record).
+func clientKeys(a *store.App, log *slog.Logger) []ClientKey {
+	jw := a.Settings.OAuthClient.JWKS
+	if jw == nil {
+		return nil
+	}
+	var out []ClientKey
+	for _, k := range jw.Keys {
+		if k.Status != "" && k.Status != "ACTIVE" {
+			continue
+		}
+		pub, info, err := keys.ParseJWK(k.JWK)
+		if err != nil {
+			log.Error("skipping unreadable client key", "app", a.ID, "err", err)
+			continue
+		}
+		out = append(out, ClientKey{KID: info.KID, Alg: info.Alg, Use: info.Use, Key: pub})
+	}
+	return out
+}
+
+// Revoke records a revoked token id locally (the store write is the
+// caller's); other replicas learn of it at their next sync.
+func (c *Cache) Revoke(jti string, exp time.Time) {
+	c.revMu.Lock()
+	c.revoked[jti] = exp
+	c.revMu.Unlock()
+}
+
+// IsRevoked reports whether a token id was revoked.
+func (c *Cache) IsRevoked(jti string) bool {
+	c.revMu.RLock()
+	_, ok := c.revoked[jti]
+	c.revMu.RUnlock()
+	return ok
+}
+
+// SyncRevocations loads ids revoked since the last sync and forgets expired ones.
+func (c *Cache) SyncRevocations(ctx context.Context) error {
+	c.revMu.RLock()
+	since := c.revChecked
+	c.revMu.RUnlock()
+	// Overlap by a few seconds: a revocation committed by another replica
+	// with a slightly earlier clock must not be missed.
+	from := since.Add(-5 * time.Second)
+	if since.IsZero() {
+		from = time.Time{}
+	}
+	started := time.Now()
+	revs, err := c.store.Revocations().Since(ctx, from)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	c.revMu.Lock()
+	defer c.revMu.Unlock()
+	for _, r := range revs {
+		c.revoked[r.JTI] = r.ExpiresAt
+	}
+	for jti, exp := range c.revoked {
+		if exp.Before(now) {
+			delete(c.revoked, jti)
+		}
+	}
+	c.revChecked = started
+	return nil
+}

@@ -1,0 +1,78 @@
+// Package config holds Sesame's typed, validated configuration. The CLI
+// fills it from flags and SESAME_* environment variables (flags win); this
+// package checks it and derives what follows from it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the configuration of a Sesame process.
+type Config struct {
+	// Addr is the listen address, host:port.
+	Addr string
+	// URL is the public org URL every issuer is built from: scheme and host,
+	// no path, no trailing slash.
+	URL string
+	// DataDir holds the SQLite database and, with SQLite, the master key.
+	DataDir string
+	// DatabaseURL selects PostgreSQL when it is a postgres:// URL.
+	DatabaseURL string
+	// MasterKey (SESAME_MASTER_KEY) or MasterKeyFile supplies the key that
+	// encrypts private keys at rest when the database is PostgreSQL.
+	MasterKey     string
+	MasterKeyFile string
+}
+
+// Defaults.
+const (
+	DefaultAddr    = "localhost:8080"
+	DefaultURL     = "http://localhost:8080"
+	DefaultDataDir = "./sesame-data"
+)
+
+// Postgres reports whether the database is PostgreSQL.
+func (c *Config) Postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// SQLitePath is the database file used without a PostgreSQL URL.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "sesame.db") }
+
+// DefaultMasterKeyFile is where the master key lives with SQLite.
+func (c *Config) DefaultMasterKeyFile() string { return filepath.Join(c.DataDir, "master.key") }
+
+// Validate normalizes and checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q: want host:port", c.Addr))
+	}
+	c.URL = strings.TrimRight(strings.TrimSpace(c.URL), "/")
+	if err := checkOrgURL(c.URL); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DatabaseURL != "" && !c.Postgres() {
+		errs = append(errs, fmt.Errorf("--database-url: only postgres:// URLs are supported (leave it empty for the embedded SQLite database)"))
+	}
+	if !c.Postgres() && c.DataDir == "" {
+		errs = append(errs, errors.New("--data: a data directory is required"))
+	}
+	return errors.Join(errs...)
+}
+
+func checkOrgURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--url %q: want an absolute http(s) URL such as https://idp.example.com", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("--url %q: the org URL is a scheme and host only, with no path, query or credentials", s)
+	}
+	return nil
+}

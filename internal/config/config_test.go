@@ -1,0 +1,24 @@
+package config
+
+import "testing"
+
+func TestValidate(t *testing.T) {
+	ok := Config{Addr: "localhost:8080", URL: "https://idp.example.com/", DataDir: "d"}
+	if err := ok.Validate(); err != nil || ok.URL != "https://idp.example.com" {
+		t.Fatalf("valid config refused or not normalized: %v %q", err, ok.URL)
+	}
+	bad := []Config{
+		{Addr: "8080", URL: "http://x", DataDir: "d"},
+		{Addr: ":8080", URL: "ftp://x", DataDir: "d"},
+		{Addr: ":8080", URL: "http://x/path", DataDir: "d"},
+		{Addr: ":8080", URL: "http://x?q=1", DataDir: "d"},
+		{Addr: ":8080", URL: "http://u:p@x", DataDir: "d"},
+		{Addr: ":8080", URL: "http://x", DataDir: "d", DatabaseURL: "mysql://x"},
+		{Addr: ":8080", URL: "http://x"},
+	}
+	for _, c := range bad {
+		if err := c.Validate(); err == nil {
+			t.Errorf("accepted %+v", c)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package mgmt
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Apps list: Okta's default page is 20 and the maximum 200.
+const (
+	appsDefaultLimit = 20
+	appsMaxLimit     = 200
+)
+
+func (h *Handler) listApps(w http.ResponseWriter, r *http.Request, p *principal) {
+	limit, after, werr := web.PageParams(r, appsDefaultLimit, appsMaxLimit)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	apps, err := h.svc.ListApps(r.Context(), store.Page{After: after, Limit: limit})
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]AppJSON, 0, len(apps))
+	ids := make([]string, 0, len(apps))
+	for _, a := range apps {
+		out = append(out, AppToJSON(a, h.orgURL, ""))
+		ids = append(ids, a.ID)
+	}
+	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) createApp(w http.ResponseWriter, r *http.Request, p *principal) {
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	a, secret, err := AppFromRequest(body, nil, h.svc.Now())
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	// ?activate=false creates the app INACTIVE; the default is active.
+	if act := r.URL.Query().Get("activate"); act != "" {
+		if on, perr := strconv.ParseBool(act); perr == nil && !on {
+			a.Status = "INACTIVE"
+		}
+	}
+	if err := h.svc.CreateApp(r.Context(), serviceContext(r, p), a, secret); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, AppToJSON(a, h.orgURL, secret))
+}
+
+func (h *Handler) getApp(w http.ResponseWriter, r *http.Request, p *principal) {
+	a, err := h.svc.GetApp(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, AppToJSON(a, h.orgURL, ""))
+}
+
+func (h *Handler) replaceApp(w http.ResponseWriter, r *http.Request, p *principal) {
+	existing, err := h.svc.GetApp(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	a, secret, err := AppFromRequest(body, existing, h.svc.Now())
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	if err := h.svc.UpdateApp(r.Context(), serviceContext(r, p), a, secret); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, AppToJSON(a, h.orgURL, secret))
+}
+
+func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := h.svc.DeleteApp(r.Context(), serviceContext(r, p), r.PathValue("id")); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// appLifecycle answers 200 with an empty object, as Okta does.
+func (h *Handler) appLifecycle(status string) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		if err := h.svc.SetAppStatus(r.Context(), serviceContext(r, p), r.PathValue("id"), status); err != nil {
+			h.writeErr(w, r, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, struct{}{})
+	}
+}
+
+func (h *Handler) listGrants(w http.ResponseWriter, r *http.Request, p *principal) {
+	id := r.PathValue("id")
+	grants, err := h.svc.ListGrants(r.Context(), id)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	a, err := h.svc.GetApp(r.Context(), id)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]GrantJSON, 0, len(grants))
+	for _, g := range grants {
+		out = append(out, GrantToJSON(g, a, h.orgURL))
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) createGrant(w http.ResponseWriter, r *http.Request, p *principal) {
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	scopeID, issuer, verr := GrantFromRequest(body)
+	if verr != nil {
+		web.WriteError(w, verr)
+		return
+	}
+	if issuer != h.orgURL {
+		web.WriteError(w, web.Validation("issuer", "issuer: The issuer must be the org authorization server, "+h.orgURL+"."))
+		return
+	}
+	g, err := h.svc.CreateGrant(r.Context(), serviceContext(r, p), r.PathValue("id"), scopeID, issuer)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	a, err := h.svc.GetApp(r.Context(), g.AppID)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusCreated, GrantToJSON(g, a, h.orgURL))
+}
+
+func (h *Handler) getGrant(w http.ResponseWriter, r *http.Request, p *principal) {
+	g, err := h.svc.GetGrant(r.Context(), r.PathValue("id"), r.PathValue("grantId"))
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	a, err := h.svc.GetApp(r.Context(), g.AppID)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, GrantToJSON(g, a, h.orgURL))
+}
+
+func (h *Handler) deleteGrant(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := h.svc.DeleteGrant(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("grantId")); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

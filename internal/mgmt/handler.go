@@ -1,0 +1,95 @@
+// Package mgmt serves Okta's management API (/api/v1) and dynamic client
+// registration (/oauth2/v1/clients) in Okta's JSON shapes. Handlers decode,
+// call the service layer, and encode; they never touch the store.
+package mgmt
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oauth"
+	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// maxBodyBytes bounds a management request body.
+const maxBodyBytes = 1 << 20
+
+// Handler serves the management API.
+type Handler struct {
+	svc    *service.Service
+	oauth  *oauth.Server
+	orgURL string
+	log    *slog.Logger
+}
+
+// New returns a Handler.
+func New(svc *service.Service, o *oauth.Server, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, oauth: o, orgURL: svc.OrgURL, log: log}
+}
+
+// Register adds the management routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /.well-known/okta-organization", h.organization)
+
+	mux.Handle("GET /api/v1/apps", h.auth("okta.apps.read", h.listApps))
+	mux.Handle("POST /api/v1/apps", h.auth("okta.apps.manage", h.createApp))
+	mux.Handle("GET /api/v1/apps/{id}", h.auth("okta.apps.read", h.getApp))
+	mux.Handle("PUT /api/v1/apps/{id}", h.auth("okta.apps.manage", h.replaceApp))
+	mux.Handle("DELETE /api/v1/apps/{id}", h.auth("okta.apps.manage", h.deleteApp))
+	mux.Handle("POST /api/v1/apps/{id}/lifecycle/activate", h.auth("okta.apps.manage", h.appLifecycle("ACTIVE")))
+	mux.Handle("POST /api/v1/apps/{id}/lifecycle/deactivate", h.auth("okta.apps.manage", h.appLifecycle("INACTIVE")))
+	mux.Handle("GET /api/v1/apps/{id}/grants", h.auth("okta.appGrants.read", h.listGrants))
+	mux.Handle("POST /api/v1/apps/{id}/grants", h.auth("okta.appGrants.manage", h.createGrant))
+	mux.Handle("GET /api/v1/apps/{id}/grants/{grantId}", h.auth("okta.appGrants.read", h.getGrant))
+	mux.Handle("DELETE /api/v1/apps/{id}/grants/{grantId}", h.auth("okta.appGrants.manage", h.deleteGrant))
+
+	mux.Handle("GET /oauth2/v1/clients", h.auth("okta.clients.read", h.listClients))
+	mux.Handle("POST /oauth2/v1/clients", h.auth("okta.clients.register", h.createClient))
+	mux.Handle("GET /oauth2/v1/clients/{clientId}", h.auth("okta.clients.read", h.getClient))
+	mux.Handle("PUT /oauth2/v1/clients/{clientId}", h.auth("okta.clients.manage", h.replaceClient))
+	mux.Handle("DELETE /oauth2/v1/clients/{clientId}", h.auth("okta.clients.manage", h.deleteClient))
+	mux.Handle("POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret", h.auth("okta.clients.manage", h.newClientSecret))
+}
+
+// readBody reads a JSON request body within the size limit.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *web.Error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return nil, web.MalformedBody()
+	}
+	return b, nil
+}
+
+// writeErr writes err as an Okta error object; anything that is not one is
+// logged and answered E0000009 without detail.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	var we *web.Error
+	if errors.As(err, &we) {
+		web.WriteError(w, we)
+		return
+	}
+	h.log.Error("management request failed", "request_id", web.RequestID(r.Context()), "path", r.URL.Path, "err", err)
+	web.WriteError(w, web.Internal())
+}
+
+// serviceContext builds the System Log context of a request.
+func serviceContext(r *http.Request, p *principal) service.Context {
+	return service.Context{Actor: p.actor, Request: audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}}
+}
+
+func (h *Handler) organization(w http.ResponseWriter, r *http.Request) {
+	org := h.svc.Cache.Current().Org
+	if org == nil {
+		web.WriteError(w, web.PathNotFound())
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{
+		"id":       org.ID,
+		"pipeline": "v1",
+		"_links":   map[string]any{"organization": map[string]string{"href": h.orgURL}},
+	})
+}

@@ -1,0 +1,275 @@
+package oauth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/store"
+)
+
+const (
+	// assertionMaxLifetime is Okta's limit on exp, plus skew: clients set
+	// exp to exactly now+3600 and their clock may run ahead of ours.
+	assertionMaxLifetime = time.Hour + 5*time.Minute
+	// clockSkew tolerates small clock differences on exp and iat.
+	clockSkew = time.Minute
+	// maxAssertionBytes bounds the work spent on an untrusted assertion.
+	maxAssertionBytes = 16 << 10
+)
+
+var (
+	asymmetricAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.ES512}
+	hmacAlgs       = []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512}
+)
+
+// assertionClaims are the members of a client assertion that are checked.
+// Numbers are decoded loosely so that a wrong type is reported as the
+// claim's own error, not as unparseable.
+type assertionClaims struct {
+	Iss string          `json:"iss"`
+	Sub string          `json:"sub"`
+	Aud json.RawMessage `json:"aud"`
+	Exp json.RawMessage `json:"exp"`
+	Iat json.RawMessage `json:"iat"`
+	JTI string          `json:"jti"`
+}
+
+type assertionHeader struct {
+	Alg string `json:"alg"`
+	KID string `json:"kid"`
+}
+
+// parseAssertion decodes header and claims without checking anything.
+func parseAssertion(assertion string) (*assertionHeader, *assertionClaims, error) {
+	if len(assertion) > maxAssertionBytes {
+		return nil, nil, errors.New("assertion too large")
+	}
+	parts := strings.Split(assertion, ".")
+	if len(parts) != 3 {
+		return nil, nil, errors.New("not a compact JWS")
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	var h assertionHeader
+	if err := json.Unmarshal(hb, &h); err != nil {
+		return nil, nil, err
+	}
+	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	var c assertionClaims
+	if err := json.Unmarshal(pb, &c); err != nil {
+		return nil, nil, err
+	}
+	return &h, &c, nil
+}
+
+// verifyAssertion authenticates a client by its JWT assertion (§2.3):
+// client_secret_jwt or private_key_jwt.
+func (s *Server) verifyAssertion(ctx context.Context, snap *cache.Snapshot, clientIDParam, assertion, endpoint string, now time.Time) (*cache.App, string, *Error) {
+	h, c, err := parseAssertion(assertion)
+	if err != nil {
+		return nil, "", errAssertionJWT
+	}
+	clientID := clientIDParam
+	if clientID == "" {
+		// The client is named by the assertion itself (OpenMetadata's
+		// ingestion sends no client_id).
+		clientID = c.Iss
+		if clientID == "" {
+			return nil, "", errAssertionIssuer
+		}
+	}
+	app := activeApp(snap, clientID)
+	if app == nil {
+		if clientIDParam == "" {
+			return nil, "", errAssertionIssuer
+		}
+		return nil, "", errInvalidClientID
+	}
+	method := app.Credentials.OAuthClient.TokenEndpointAuthMethod
+	var allowed []jose.SignatureAlgorithm
+	switch method {
+	case methodKeyJWT:
+		allowed = asymmetricAlgs
+	case methodSecretJWT:
+		allowed = hmacAlgs
+	default:
+		return nil, "", errInvalidClient
+	}
+	alg := jose.SignatureAlgorithm(h.Alg)
+	if !containsAlg(allowed, alg) {
+		return nil, "", errAssertionAlg
+	}
+
+	var candidates []any
+	if method == methodSecretJWT {
+		if len(app.Secret) == 0 {
+			return nil, "", errAssertionNoSecret
+		}
+		if len(app.Secret) < 32 {
+			return nil, "", errAssertionSecretLen
+		}
+		candidates = []any{app.Secret}
+	} else {
+		keys := app.Keys
+		if uri := app.Settings.OAuthClient.JWKSURI; uri != "" {
+			fetched, ferr := s.jwks.get(ctx, uri, h.KID)
+			if ferr != nil {
+				s.log.Warn("client jwks_uri fetch failed", "client_id", app.ClientID, "err", ferr)
+				return nil, "", errJWKSURI
+			}
+			keys = fetched
+		}
+		if len(keys) == 0 {
+			return nil, "", errAssertionNoJWKS
+		}
+		for _, k := range keys {
+			if k.Use != "" && k.Use != "sig" {
+				continue
+			}
+			if h.KID != "" && k.KID != h.KID {
+				continue
+			}
+			if keyFitsAlg(k.Key, alg) {
+				candidates = append(candidates, k.Key)
+			}
+		}
+		if len(candidates) == 0 {
+			if h.KID != "" {
+				return nil, "", errAssertionKID
+			}
+			return nil, "", errAssertionAlg
+		}
+	}
+
+	// Signature before claims: an unauthenticated caller must not be able
+	// to consume a client's jti or learn which claim is wrong.
+	jws, err := jose.ParseSigned(assertion, []jose.SignatureAlgorithm{alg})
+	if err != nil {
+		return nil, "", errAssertionJWT
+	}
+	verified := false
+	for _, k := range candidates {
+		if _, err := jws.Verify(k); err == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return nil, "", errAssertionSignature
+	}
+
+	if c.Iss != app.ClientID {
+		return nil, "", errAssertionIssuer
+	}
+	if c.Sub != app.ClientID {
+		return nil, "", errAssertionSubject
+	}
+	if !audienceIncludes(c.Aud, endpoint) {
+		return nil, "", errAssertionAudience
+	}
+	exp, ok := numericDate(c.Exp)
+	if !ok {
+		return nil, "", errAssertionExpMissing
+	}
+	if now.After(exp.Add(clockSkew)) {
+		return nil, "", errAssertionExpired
+	}
+	if exp.After(now.Add(assertionMaxLifetime)) {
+		return nil, "", errAssertionTooFar
+	}
+	if len(c.Iat) > 0 {
+		iat, ok := numericDate(c.Iat)
+		if !ok {
+			return nil, "", errAssertionJWT
+		}
+		if iat.After(now.Add(clockSkew)) {
+			return nil, "", errAssertionIatFuture
+		}
+	}
+	if c.JTI != "" {
+		// Recorded in the store, so a replay fails on every replica; kept
+		// until the assertion could no longer be accepted anyway.
+		err := s.store.Replays().Record(ctx, "client_assertion:"+app.ClientID+":"+c.JTI, exp.Add(clockSkew))
+		if errors.Is(err, store.ErrConflict) {
+			return nil, "", errAssertionReplayed
+		}
+		if err != nil {
+			s.log.Error("recording client assertion jti failed", "err", err)
+			return nil, "", errServerError
+		}
+	}
+	return app, method, nil
+}
+
+func containsAlg(list []jose.SignatureAlgorithm, a jose.SignatureAlgorithm) bool {
+	for _, x := range list {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// keyFitsAlg keeps an RSA key from being tried with an ES algorithm and an
+// EC key of one curve with another curve's algorithm.
+func keyFitsAlg(k any, alg jose.SignatureAlgorithm) bool {
+	switch key := k.(type) {
+	case *rsa.PublicKey:
+		return strings.HasPrefix(string(alg), "RS")
+	case *ecdsa.PublicKey:
+		switch alg {
+		case jose.ES256:
+			return key.Curve.Params().BitSize == 256
+		case jose.ES384:
+			return key.Curve.Params().BitSize == 384
+		case jose.ES512:
+			return key.Curve.Params().BitSize == 521
+		}
+	}
+	return false
+}
+
+// audienceIncludes accepts aud as a string or an array of strings.
+func audienceIncludes(raw json.RawMessage, want string) bool {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return one == want
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) == nil {
+		for _, a := range many {
+			if a == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// numericDate decodes a JWT NumericDate (seconds, possibly fractional).
+func numericDate(raw json.RawMessage) (time.Time, bool) {
+	if len(raw) == 0 {
+		return time.Time{}, false
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}

@@ -1,0 +1,95 @@
+package oauth
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/policy"
+	"github.com/sesame-idp/sesame/internal/token"
+)
+
+// orgAccessTokenLifetime is fixed for the org authorization server (§3.4).
+const orgAccessTokenLifetime = time.Hour
+
+// oidcScopes may not be requested with client_credentials: there is no user
+// for them to describe.
+var oidcScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access", "device_sso"}
+
+// clientCredentials issues an access token to the client itself (§2.2).
+func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+	app := c.app
+	if c.method == methodNone {
+		return nil, unauthorizedClient(app.Settings.OAuthClient.GrantTypes)
+	}
+	requested := policy.ParseScopes(req.params.get("scope"))
+	for _, sc := range requested {
+		if slices.Contains(oidcScopes, sc) {
+			return nil, errOpenIDClientCreds
+		}
+		if strings.HasSuffix(sc, ".self") {
+			return nil, errSelfScopeClientCreds
+		}
+	}
+
+	srv := req.server
+	if srv.IsOrg() {
+		if app.Settings.OAuthClient.ApplicationType != "service" {
+			return nil, errOrgCCAppType
+		}
+		if c.method != methodKeyJWT {
+			return nil, errOrgCCAuthMethod
+		}
+		if len(requested) == 0 {
+			return nil, errMissingScopes
+		}
+		var granted []string
+		for _, sc := range requested {
+			if !strings.HasPrefix(sc, "okta.") {
+				return nil, errInvalidScope
+			}
+			if app.OrgScopes[sc] {
+				granted = append(granted, sc)
+			}
+		}
+		if len(granted) == 0 {
+			return nil, errNoOrgScopesGranted
+		}
+		return s.mintClientToken(srv.Active, s.Issuer(srv.ID), s.orgURL, app.ClientID, granted, orgAccessTokenLifetime, now)
+	}
+
+	res, denial := policy.Evaluate(srv, policy.Request{ClientID: app.ClientID, GrantType: grantClientCredentials, Scopes: requested})
+	if denial != nil {
+		return nil, oerr(denial.Status, denial.Code, denial.Description)
+	}
+	var needConsent []string
+	for _, sc := range res.Scopes {
+		if s := srv.ScopesByName[sc]; s != nil && s.Consent == "REQUIRED" {
+			needConsent = append(needConsent, sc)
+		}
+	}
+	if len(needConsent) > 0 {
+		return nil, oerr(400, "consent_required", "The following scopes require user consent and cannot be granted for the client credentials grant type: "+list(needConsent)+".")
+	}
+	aud := ""
+	if len(srv.Audiences) > 0 {
+		aud = srv.Audiences[0]
+	}
+	return s.mintClientToken(srv.Active, s.Issuer(srv.ID), aud, app.ClientID, res.Scopes, time.Duration(res.AccessTokenLifetimeMinutes)*time.Minute, now)
+}
+
+func (s *Server) mintClientToken(k *token.Key, iss, aud, clientID string, scopes []string, life time.Duration, now time.Time) (*TokenResponse, *Error) {
+	if k == nil {
+		s.log.Error("authorization server has no active signing key", "issuer", iss)
+		return nil, errServerError
+	}
+	at, _, err := token.MintAccess(k, token.Access{
+		Issuer: iss, Audience: aud, ClientID: clientID, Subject: clientID, Scopes: scopes, Lifetime: life,
+	}, now)
+	if err != nil {
+		s.log.Error("minting access token failed", "err", err)
+		return nil, errServerError
+	}
+	return &TokenResponse{TokenType: "Bearer", ExpiresIn: expiresIn(life), AccessToken: at, Scope: scopeString(scopes)}, nil
+}

@@ -1,0 +1,109 @@
+package oauth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/token"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Introspection is the answer of /v1/introspect (§2.6). An inactive token
+// is exactly {"active":false}.
+type Introspection struct {
+	Active    bool   `json:"active"`
+	TokenType string `json:"token_type,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	Username  string `json:"username,omitempty"`
+	Exp       int64  `json:"exp,omitempty"`
+	Iat       int64  `json:"iat,omitempty"`
+	Sub       string `json:"sub,omitempty"`
+	Aud       string `json:"aud,omitempty"`
+	Iss       string `json:"iss,omitempty"`
+	JTI       string `json:"jti,omitempty"`
+	UID       string `json:"uid,omitempty"`
+}
+
+type tokenOpRequest struct {
+	server   *cache.Server
+	snap     *cache.Snapshot
+	endpoint string
+	params   params
+	creds    clientCredentials
+}
+
+func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name string) (*tokenOpRequest, bool) {
+	snap, srv, ok := s.serverFor(w, r)
+	if !ok {
+		return nil, false
+	}
+	p, perr := readParams(w, r)
+	if perr != nil {
+		writeError(w, perr)
+		return nil, false
+	}
+	return &tokenOpRequest{server: srv, snap: snap, endpoint: s.base(srv.ID) + "/v1/" + name, params: p,
+		creds: credentialsFrom(r.Header.Get("Authorization"), p)}, true
+}
+
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.parseTokenOp(w, r, "introspect")
+	if !ok {
+		return
+	}
+	res, err := s.Introspect(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, res)
+}
+
+// Introspect reports whether a token of this server is active.
+func (s *Server) Introspect(ctx context.Context, req *tokenOpRequest) (*Introspection, *Error) {
+	now := s.now()
+	if _, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now); err != nil {
+		return nil, err
+	}
+	tok := req.params.get("token")
+	if tok == "" {
+		return nil, errTokenRequired
+	}
+	c := s.activeAccessToken(req.snap, req.server, tok, now)
+	if c == nil {
+		return &Introspection{Active: false}, nil
+	}
+	return &Introspection{
+		Active: true, TokenType: "Bearer", Scope: strings.Join(c.Scp, " "), ClientID: c.Cid,
+		Username: c.Sub, Exp: c.Exp, Iat: c.Iat, Sub: c.Sub, Aud: c.Aud, Iss: c.Iss, JTI: c.JTI, UID: c.Uid,
+	}, nil
+}
+
+// activeAccessToken returns the claims of an access token this server issued
+// that is unexpired, unrevoked and whose client is still active; else nil.
+func (s *Server) activeAccessToken(snap *cache.Snapshot, srv *cache.Server, tok string, now time.Time) *token.AccessClaims {
+	c, err := token.ParseAccess(tok, srv.PublicKey)
+	if err != nil || c.Iss != s.Issuer(srv.ID) || now.Unix() >= c.Exp || s.cache.IsRevoked(c.JTI) {
+		return nil
+	}
+	if activeApp(snap, c.Cid) == nil {
+		return nil
+	}
+	return c
+}
+
+// VerifyAccessToken checks a bearer access token of the given server; the
+// management API uses it for org-server tokens.
+func (s *Server) VerifyAccessToken(serverID, tok string) *token.AccessClaims {
+	snap := s.cache.Current()
+	srv := snap.Servers[serverID]
+	if srv == nil {
+		return nil
+	}
+	return s.activeAccessToken(snap, srv, tok, s.now())
+}

@@ -1,0 +1,49 @@
+package oauth
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/token"
+)
+
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.parseTokenOp(w, r, "revoke")
+	if !ok {
+		return
+	}
+	if err := s.Revoke(r.Context(), req); err != nil {
+		writeError(w, err)
+		return
+	}
+	// 200 with an empty body, whatever the token was (RFC 7009 §2.2).
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// Revoke revokes an access token the authenticated client holds. Unknown,
+// expired or foreign tokens are ignored without an error, so that the answer
+// tells a caller nothing about tokens that are not its own.
+func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
+	now := s.now()
+	client, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now)
+	if err != nil {
+		return err
+	}
+	tok := req.params.get("token")
+	if tok == "" {
+		return errTokenRequired
+	}
+	c, perr := token.ParseAccess(tok, req.server.PublicKey)
+	if perr != nil || c.Iss != s.Issuer(req.server.ID) || c.Cid != client.app.ClientID || now.Unix() >= c.Exp {
+		return nil
+	}
+	exp := time.Unix(c.Exp, 0)
+	if err := s.store.Revocations().Revoke(ctx, c.JTI, exp); err != nil {
+		s.log.Error("recording revocation failed", "err", err)
+		return errServerError
+	}
+	s.cache.Revoke(c.JTI, exp)
+	return nil
+}

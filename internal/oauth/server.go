@@ -1,0 +1,93 @@
+package oauth
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Server answers the OAuth endpoints of every authorization server.
+type Server struct {
+	orgURL string
+	cache  *cache.Cache
+	store  store.Store
+	log    *slog.Logger
+	jwks   *jwksFetcher
+	now    func() time.Time
+}
+
+// Options configures a Server.
+type Options struct {
+	OrgURL string // scheme://host[:port], no trailing slash
+	Cache  *cache.Cache
+	Store  store.Store
+	Log    *slog.Logger
+	// HTTPClient fetches clients' jwks_uri; nil means a client with a timeout.
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+// New returns a Server.
+func New(o Options) *Server {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), now: now}
+}
+
+// Issuer is the issuer of an authorization server: the org URL for the org
+// server, {org}/oauth2/{id} for custom ones.
+func (s *Server) Issuer(serverID string) string {
+	if serverID == store.OrgServerID {
+		return s.orgURL
+	}
+	return s.orgURL + "/oauth2/" + serverID
+}
+
+// base is where a server's /v1 endpoints live.
+func (s *Server) base(serverID string) string {
+	if serverID == store.OrgServerID {
+		return s.orgURL + "/oauth2"
+	}
+	return s.orgURL + "/oauth2/" + serverID
+}
+
+// Register adds every OAuth route to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, prefix := range []string{"/oauth2/v1", "/oauth2/{as}/v1"} {
+		mux.HandleFunc("POST "+prefix+"/token", s.handleToken)
+		mux.HandleFunc("POST "+prefix+"/introspect", s.handleIntrospect)
+		mux.HandleFunc("POST "+prefix+"/revoke", s.handleRevoke)
+		mux.HandleFunc("GET "+prefix+"/keys", s.handleKeys)
+	}
+	for _, kind := range []string{"openid-configuration", "oauth-authorization-server"} {
+		kind := kind
+		mux.HandleFunc("GET /.well-known/"+kind, func(w http.ResponseWriter, r *http.Request) { s.handleDiscovery(w, r, store.OrgServerID, kind) })
+		mux.HandleFunc("GET /oauth2/{as}/.well-known/"+kind, func(w http.ResponseWriter, r *http.Request) { s.handleDiscovery(w, r, r.PathValue("as"), kind) })
+	}
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server/oauth2/{as}", func(w http.ResponseWriter, r *http.Request) {
+		s.handleDiscovery(w, r, r.PathValue("as"), "oauth-authorization-server")
+	})
+}
+
+// serverFor resolves the authorization server a request addresses; an
+// unknown or inactive one answers 404 E0000007 as Okta does.
+func (s *Server) serverFor(w http.ResponseWriter, r *http.Request) (*cache.Snapshot, *cache.Server, bool) {
+	id := r.PathValue("as")
+	if id == "" {
+		id = store.OrgServerID
+	}
+	snap := s.cache.Current()
+	srv := snap.Servers[id]
+	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
+		web.WriteError(w, web.NotFound(id, "AuthorizationServer"))
+		return nil, nil, false
+	}
+	return snap, srv, true
+}

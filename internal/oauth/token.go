@@ -1,0 +1,103 @@
+package oauth
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Grant type values.
+const (
+	grantAuthorizationCode = "authorization_code"
+	grantClientCredentials = "client_credentials"
+	grantRefreshToken      = "refresh_token"
+	grantPassword          = "password"
+	grantImplicit          = "implicit"
+	grantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+	grantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
+// serverGrantTypes are the grant types the token endpoint knows, in the
+// order error messages list them.
+var serverGrantTypes = []string{grantAuthorizationCode, grantClientCredentials, grantImplicit, grantPassword, grantRefreshToken, grantDeviceCode, grantTokenExchange}
+
+// TokenResponse is the token endpoint's success answer (§2.2).
+type TokenResponse struct {
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in"`
+	AccessToken     string `json:"access_token"`
+	Scope           string `json:"scope"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
+	IDToken         string `json:"id_token,omitempty"`
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+}
+
+// tokenRequest is a parsed token request.
+type tokenRequest struct {
+	server   *cache.Server
+	snap     *cache.Snapshot
+	endpoint string
+	params   params
+	creds    clientCredentials
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	snap, srv, ok := s.serverFor(w, r)
+	if !ok {
+		return
+	}
+	p, perr := readParams(w, r)
+	if perr != nil {
+		writeError(w, perr)
+		return
+	}
+	resp, err := s.Token(r.Context(), tokenRequest{
+		server: srv, snap: snap, endpoint: s.base(srv.ID) + "/v1/token", params: p,
+		creds: credentialsFrom(r.Header.Get("Authorization"), p),
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	web.WriteJSON(w, http.StatusOK, resp)
+}
+
+// Token runs a token request.
+func (s *Server) Token(ctx context.Context, req tokenRequest) (*TokenResponse, *Error) {
+	now := s.now()
+	grant := req.params.get("grant_type")
+	if grant == "" {
+		return nil, missingGrantType(serverGrantTypes)
+	}
+	client, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now)
+	if err != nil {
+		return nil, err
+	}
+	appGrants := client.app.Settings.OAuthClient.GrantTypes
+	if !slices.Contains(serverGrantTypes, grant) || grant == grantImplicit {
+		return nil, unsupportedGrantType(serverGrantTypes)
+	}
+	if !slices.Contains(appGrants, grant) {
+		return nil, unauthorizedClient(appGrants)
+	}
+	switch grant {
+	case grantClientCredentials:
+		return s.clientCredentials(ctx, req, client, now)
+	}
+	// The remaining grants involve a user and arrive with sign-in support.
+	return nil, unsupportedGrantType(implementedGrantTypes)
+}
+
+// implementedGrantTypes is what the token endpoint can issue today.
+var implementedGrantTypes = []string{grantClientCredentials}
+
+func scopeString(scopes []string) string { return strings.Join(scopes, " ") }
+
+func expiresIn(d time.Duration) int64 { return int64(d / time.Second) }

@@ -1,0 +1,44 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
+)
+
+// newSigningKey makes a fresh RS256 key for an authorization server, its
+// private half sealed under the master key.
+func (s *Service) newSigningKey(serverID, status string) (*store.SigningKey, error) {
+	signer, err := keys.Generate(token.Alg, 2048)
+	if err != nil {
+		return nil, err
+	}
+	kid := keys.NewKID(signer.Public())
+	pub, err := keys.PublicJWK(signer.Public(), kid, token.Alg, "sig")
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := keys.SealPrivateKey(s.Sealer, signer, kid)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	k := &store.SigningKey{KID: kid, ServerID: serverID, Alg: token.Alg, Use: "sig", Status: status,
+		PublicJWK: pub, PrivateSealed: sealed, Created: now}
+	if status == "ACTIVE" {
+		k.Activated = now
+	}
+	return k, nil
+}
+
+// provisionKeys gives a server its first active key.
+func (s *Service) provisionKeys(ctx context.Context, tx store.Store, serverID string) error {
+	k, err := s.newSigningKey(serverID, "ACTIVE")
+	if err != nil {
+		return fmt.Errorf("generate signing key: %w", err)
+	}
+	return tx.Keys().Create(ctx, k)
+}

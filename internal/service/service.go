@@ -1,0 +1,80 @@
+// Package service is Sesame's one service layer: the management API, the
+// console, the CLI and the first-start setup page all call these functions,
+// and none of them writes to the store on its own. Each change commits with
+// the System Log event that records it, and changes to cached configuration
+// bump the config version so that every replica reloads.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/store"
+)
+
+// Service holds what the operations need.
+type Service struct {
+	Store  store.Store
+	Sealer *keys.Sealer
+	Cache  *cache.Cache
+	OrgURL string
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// New returns a Service.
+func New(st store.Store, sealer *keys.Sealer, c *cache.Cache, orgURL string, log *slog.Logger) *Service {
+	return &Service{Store: st, Sealer: sealer, Cache: c, OrgURL: strings.TrimRight(orgURL, "/"), Log: log, Now: time.Now}
+}
+
+// Context identifies who acts and the request that carries the action, for
+// the System Log.
+type Context struct {
+	Actor   audit.Actor
+	Request audit.Request
+}
+
+// SystemContext is for actions Sesame takes on its own.
+var SystemContext = Context{Actor: audit.System}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// configChange runs fn in a transaction that also bumps the config version,
+// then reloads this replica's cache so that the change is in force on return.
+func (s *Service) configChange(ctx context.Context, fn func(tx store.Store) error) error {
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Config().Bump(ctx)
+	})
+	if err != nil {
+		return err
+	}
+	if s.Cache != nil {
+		if err := s.Cache.Load(ctx, false); err != nil {
+			return fmt.Errorf("reload configuration: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, tx store.Store, c Context, eventType, msg string, targets ...audit.Target) error {
+	return audit.Record(ctx, tx, c.Request, eventType, msg, c.Actor, "SUCCESS", targets...)
+}
+
+// UserActor describes a user as a System Log actor.
+func UserActor(u *store.User) audit.Actor {
+	name := strings.TrimSpace(fmt.Sprint(u.Profile["firstName"], " ", u.Profile["lastName"]))
+	return audit.Actor{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: name}
+}
+
+// ErrAlreadyInitialized is returned by Initialize on an initialized store.
+var ErrAlreadyInitialized = errors.New("this Sesame database is already initialized")

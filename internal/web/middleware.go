@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/secret"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// RequestID returns the id of the request being served.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// statusWriter remembers the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Wrap adds what every response needs: a request id (X-Okta-Request-Id),
+// recovery from panics as E0000009, and one access-log line. The log has
+// the path without the query string, which may carry client assertions.
+func Wrap(h http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := secret.RandomString(20)
+		w.Header().Set("X-Okta-Request-Id", id)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
+				if sw.status == 0 {
+					WriteError(sw, Internal())
+				}
+			}
+			log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000, "ip", ClientIP(r))
+		}()
+		h.ServeHTTP(sw, r)
+	})
+}
+
+// probeWriter swallows the answer of the mux's own not-found and
+// method-not-allowed handlers so that Okta's error objects replace them.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(code int)        { p.status = code }
+
+// OktaMux serves mux, answering unknown paths with E0000008 and wrong
+// methods with E0000022 in Okta's JSON shape.
+func OktaMux(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &probeWriter{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
+			if allow := probe.header.Get("Allow"); allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			WriteError(w, MethodNotAllowed())
+		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			mux.ServeHTTP(w, r)
+		default:
+			WriteError(w, PathNotFound())
+		}
+	})
+}
+
+// ClientIP is the peer address of the request (proxies are not trusted).
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// PublicCORS answers any origin: for discovery documents and key sets,
+// which are public and which okta-auth-js fetches with preflighted requests.
+func PublicCORS(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Header().Add("Vary", "Origin")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				w.Header().Set("Access-Control-Allow-Methods", "GET, OPTIONS")
+				if hdrs := r.Header.Get("Access-Control-Request-Headers"); hdrs != "" {
+					w.Header().Set("Access-Control-Allow-Headers", sanitizeHeaderList(hdrs))
+				}
+				w.Header().Set("Access-Control-Max-Age", "3600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// sanitizeHeaderList keeps a requested header list to token characters so
+// that it can be reflected safely.
+func sanitizeHeaderList(s string) string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		ok := f != "" && len(f) < 100
+		for _, c := range f {
+			if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, ", ")
+}
