@@ -51,7 +51,7 @@ initialized database.`,
 				}
 			}
 			ctx := cmd.Context()
-			log := newLogger()
+			log := newLogger(cmd.ErrOrStderr())
 			st, sealer, err := app.OpenStore(ctx, cfg, true)
 			if err != nil {
 				return err

@@ -33,7 +33,7 @@ func newServeCommand() *cobra.Command {
 func serve(cmd *cobra.Command, cfg config.Config) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	log := newLogger()
+	log := newLogger(cmd.ErrOrStderr())
 
 	st, sealer, err := app.OpenStore(ctx, cfg, false)
 	if err != nil {
