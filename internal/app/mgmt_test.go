@@ -199,3 +199,71 @@ func TestClientSecretJWTAndJWKSURI(t *testing.T) {
 		expectOAuthError(t, err, 401, "invalid_client", "The client_assertion JWT kid is invalid.")
 	})
 }
+
+// TestScopesAPI covers /api/v1/authorizationServers/{id}/scopes (§4.3): the
+// guide's default scope.
+func TestScopesAPI(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		base := "/api/v1/authorizationServers/default/scopes"
+		a := ts.mgmt(t, http.MethodPost, base, map[string]any{"name": "om:ingest", "default": true, "metadataPublish": "ALL_CLIENTS", "extra": 1})
+		if a.status != 201 {
+			t.Fatalf("create: %d %s", a.status, a.body)
+		}
+		sc := a.json(t)
+		if !strings.HasPrefix(sc["id"].(string), "scp") || sc["consent"] != "IMPLICIT" || sc["default"] != true || sc["system"] != false || sc["displayName"] != "om:ingest" {
+			t.Fatalf("scope: %s", a.body)
+		}
+		id := sc["id"].(string)
+		for name, body := range map[string]map[string]any{
+			"duplicate": {"name": "om:ingest"}, "reserved": {"name": "okta.users.read"}, "blank": {"name": ""},
+			"space": {"name": "a b"}, "bad consent": {"name": "x", "consent": "SOMETIMES"},
+		} {
+			if r := ts.mgmt(t, http.MethodPost, base, body); r.status != 400 || r.json(t)["errorCode"] != "E0000001" {
+				t.Errorf("%s: %d %s", name, r.status, r.body)
+			}
+		}
+		if r := ts.mgmt(t, http.MethodPost, "/api/v1/authorizationServers/ausNOPE/scopes", map[string]any{"name": "x"}); r.status != 404 || r.json(t)["errorCode"] != "E0000007" {
+			t.Errorf("unknown server: %d %s", r.status, r.body)
+		}
+		var list []map[string]any
+		json.Unmarshal(ts.mgmt(t, http.MethodGet, base, nil).body, &list)
+		var openidID string
+		names := map[string]bool{}
+		for _, s := range list {
+			names[s["name"].(string)] = true
+			if s["name"] == "openid" {
+				openidID = s["id"].(string)
+				if s["system"] != true {
+					t.Errorf("openid is not a system scope: %v", s)
+				}
+			}
+		}
+		for _, n := range []string{"openid", "profile", "email", "address", "phone", "offline_access", "device_sso", "om:ingest"} {
+			if !names[n] {
+				t.Errorf("scope %s missing from %v", n, names)
+			}
+		}
+		if r := ts.mgmt(t, http.MethodDelete, base+"/"+openidID, nil); r.status != 403 {
+			t.Errorf("deleting a system scope: %d %s", r.status, r.body)
+		}
+		// Published scopes appear in discovery.
+		if m := ts.do(t, http.MethodGet, "/oauth2/default/.well-known/openid-configuration", "", "", nil).json(t); !hasAll(m["scopes_supported"], "om:ingest") {
+			t.Errorf("published scope not in discovery: %v", m["scopes_supported"])
+		}
+		put := ts.mgmt(t, http.MethodPut, base+"/"+id, map[string]any{"name": "om:ingest", "default": false, "consent": "REQUIRED"})
+		if put.status != 200 || put.json(t)["consent"] != "REQUIRED" {
+			t.Fatalf("put: %d %s", put.status, put.body)
+		}
+		// A REQUIRED-consent scope cannot be had by client_credentials.
+		clientID, key, kid := ts.serviceApp(t, "consent")
+		tokenURL := tokenclient.TokenURL(ts.URL, "default")
+		_, err := tokenclient.ClientCredentials(context.Background(), ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "om:ingest")
+		expectOAuthError(t, err, 400, "consent_required", "The following scopes require user consent and cannot be granted for the client credentials grant type: [om:ingest].")
+		if d := ts.mgmt(t, http.MethodDelete, base+"/"+id, nil); d.status != 204 {
+			t.Fatalf("delete: %d %s", d.status, d.body)
+		}
+		_, err = tokenclient.ClientCredentials(context.Background(), ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "om:ingest")
+		expectOAuthError(t, err, 400, "invalid_scope", "One or more scopes are not configured for the authorization server resource.")
+	})
+}

@@ -22,7 +22,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/sesame-idp/sesame/internal/keys"
-	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
@@ -248,24 +247,14 @@ func TestServiceAppFlow(t *testing.T) {
 	})
 }
 
+// createScope adds a custom scope through the management API, as the
+// guide's step 5 does.
 func (ts *testServer) createScope(t *testing.T, server, name string, def bool) {
 	t.Helper()
-	// Scopes get their management API with the authorization-servers work;
-	// until then the test adds one through the service layer's store.
-	ctx := context.Background()
-	now := time.Now()
-	err := ts.App.Store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.AuthServers().CreateScope(ctx, &store.Scope{ID: secret.NewID("scp"),
-			ServerID: server, Name: name, Default: def, Consent: "IMPLICIT", MetadataPublish: "NO_CLIENTS", Created: now, LastUpdated: now}); err != nil {
-			return err
-		}
-		return tx.Config().Bump(ctx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ts.App.Cache.Load(ctx, false); err != nil {
-		t.Fatal(err)
+	a := ts.mgmt(t, http.MethodPost, "/api/v1/authorizationServers/"+server+"/scopes",
+		map[string]any{"name": name, "description": "test scope", "default": def, "metadataPublish": "ALL_CLIENTS"})
+	if a.status != http.StatusCreated {
+		t.Fatalf("create scope %s: %d %s", name, a.status, a.body)
 	}
 }
 

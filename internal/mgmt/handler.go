@@ -47,6 +47,13 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/apps/{id}/grants/{grantId}", h.auth("okta.appGrants.read", h.getGrant))
 	mux.Handle("DELETE /api/v1/apps/{id}/grants/{grantId}", h.auth("okta.appGrants.manage", h.deleteGrant))
 
+	const scopes = "/api/v1/authorizationServers/{as}/scopes"
+	mux.Handle("GET "+scopes, h.auth("okta.authorizationServers.read", h.listScopes))
+	mux.Handle("POST "+scopes, h.auth("okta.authorizationServers.manage", h.createScope))
+	mux.Handle("GET "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.read", h.getScope))
+	mux.Handle("PUT "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.replaceScope))
+	mux.Handle("DELETE "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.deleteScope))
+
 	mux.Handle("GET /oauth2/v1/clients", h.auth("okta.clients.read", h.listClients))
 	mux.Handle("POST /oauth2/v1/clients", h.auth("okta.clients.register", h.createClient))
 	mux.Handle("GET /oauth2/v1/clients/{clientId}", h.auth("okta.clients.read", h.getClient))
