@@ -72,8 +72,14 @@ func (s *storageFlags) resolve(cmd *cobra.Command) (config.Config, error) {
 	return cfg, nil
 }
 
+// newLogger logs at SESAME_LOG_LEVEL (debug, info, warn or error; info by
+// default, which includes one access-log line per request).
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("SESAME_LOG_LEVEL"))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 func versionString() string {

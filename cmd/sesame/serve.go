@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -59,6 +62,17 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 				return err
 			}
 		}
+	}
+
+	// SESAME_PPROF_ADDR serves Go's profiler on a separate listener, for
+	// performance work only; keep it on a loopback address.
+	if pp := os.Getenv("SESAME_PPROF_ADDR"); pp != "" {
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			log.Warn("profiler enabled", "addr", pp, "err", http.ListenAndServe(pp, mux))
+		}()
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
