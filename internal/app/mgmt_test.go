@@ -134,7 +134,7 @@ func TestDynamicClientRegistration(t *testing.T) {
 		if d := ts.mgmt(t, http.MethodDelete, "/oauth2/v1/clients/"+id, nil); d.status != 204 || len(d.body) != 0 {
 			t.Fatalf("delete: %d %s", d.status, d.body)
 		}
-		if g := ts.mgmt(t, http.MethodGet, "/oauth2/v1/clients/"+id, nil); g.status != 404 || g.json(t)["error"] != "invalid_client" {
+		if g := ts.mgmt(t, http.MethodGet, "/oauth2/v1/clients/"+id, nil); g.status != 404 || g.json(t)["errorCode"] != "E0000007" {
 			t.Fatalf("after delete: %d %s", g.status, g.body)
 		}
 	})

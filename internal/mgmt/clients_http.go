@@ -20,14 +20,12 @@ func writeClientErr(w http.ResponseWriter, e *OAuthClientError) {
 	web.WriteJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
 }
 
-// unknownClient is what Okta's registration endpoint answers for an unknown
-// client id.
-var unknownClient = &OAuthClientError{Status: http.StatusNotFound, Code: "invalid_client", Description: "Invalid value for 'client_id' parameter."}
-
 func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request) *store.App {
 	a, err := h.svc.GetAppByClientID(r.Context(), r.PathValue("clientId"))
 	if errors.Is(err, store.ErrNotFound) {
-		writeClientErr(w, unknownClient)
+		// The management spec answers 404 E0000007 (retired docs showed a
+		// 401 invalid_client); a 404 is what Terraform reads as "gone".
+		web.WriteError(w, web.NotFound(r.PathValue("clientId"), "OAuth2Client"))
 		return nil
 	}
 	if err != nil {

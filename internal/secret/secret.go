@@ -45,6 +45,13 @@ func Token(prefix string, n int) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
+// RawBytes returns n random bytes.
+func RawBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
 // Hash is the SHA-256 of a secret value, the only form in which it is stored.
 // Secrets are long random strings, so a fast hash is enough (no salt or
 // stretching is needed against guessing).
