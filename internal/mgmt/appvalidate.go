@@ -142,11 +142,10 @@ func validateApp(a *store.App) causeList {
 const blank = "The field cannot be left blank"
 
 // checkMemberCase refuses unknown members that differ from a known one only
-// in case. encoding/json fills the known field from either spelling, while
-// the store keeps the other spelling among the unknown members it
-// round-trips; once stored and read back, that copy would replace the value
-// validated here. Okta's member names are case-sensitive, so such a member is
-// a client error either way.
+// in case. encoding/json fills the known field from either spelling; the
+// store drops the other spelling when it decodes a request, and this check
+// keeps an app built any other way from carrying one that would replace the
+// validated value when read back. Okta's member names are case-sensitive.
 func checkMemberCase(c *causeList, extra map[string]json.RawMessage, t reflect.Type) {
 	if len(extra) == 0 {
 		return
@@ -327,8 +326,9 @@ func checkAuthMethod(c *causeList, cr *store.OAuthClientCreds, appType string, t
 type uriKind int
 
 const (
-	// redirectURI: absolute, no fragment, https (http for loopback hosts
-	// only), custom schemes for native apps, wildcards when enabled.
+	// redirectURI: absolute, no fragment, http or https (Okta accepts plain
+	// http too: OpenMetadata often runs on an internal http host), custom
+	// schemes for native apps, wildcards when enabled.
 	redirectURI uriKind = iota
 	// secureURI: absolute https (http for loopback hosts), no fragment.
 	secureURI
@@ -408,7 +408,7 @@ func uriProblem(raw string, kind uriKind, native, wildcard bool) string {
 		if host == "" {
 			return "must have a host."
 		}
-		if kind != pageURI && !isLoopback(host) {
+		if kind == secureURI && !isLoopback(host) {
 			return "must use https: http is allowed only for localhost and loopback addresses."
 		}
 	default:

@@ -133,10 +133,11 @@ func TestValidateAppRefusals(t *testing.T) {
 			"redirect_uris: 'https://a.example.com/cb#x' must not contain a fragment."},
 		{"redirect empty fragment", TypeWeb, func(a *store.App) { a.Settings.OAuthClient.RedirectURIs = []string{"https://a.example.com/cb#"} },
 			"redirect_uris: 'https://a.example.com/cb#' must not contain a fragment."},
-		{"redirect http", TypeWeb, func(a *store.App) { a.Settings.OAuthClient.RedirectURIs = []string{"http://app.example.com/cb"} },
-			"redirect_uris: 'http://app.example.com/cb' must use https: http is allowed only for localhost and loopback addresses."},
-		{"redirect http native", TypeNative, func(a *store.App) { a.Settings.OAuthClient.RedirectURIs = []string{"http://192.168.1.10/cb"} },
-			"redirect_uris: 'http://192.168.1.10/cb' must use https: http is allowed only for localhost and loopback addresses."},
+		{"jwks_uri http", TypeService, func(a *store.App) {
+			a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthPrivateKeyJWT
+			a.Settings.OAuthClient.JWKS = nil
+			a.Settings.OAuthClient.JWKSURI = "http://keys.example.com/jwks"
+		}, "jwks_uri: 'http://keys.example.com/jwks' must use https: http is allowed only for localhost and loopback addresses."},
 		{"redirect custom scheme web", TypeWeb, func(a *store.App) { a.Settings.OAuthClient.RedirectURIs = []string{"com.example.app:/cb"} },
 			"redirect_uris: 'com.example.app:/cb' must use https."},
 		{"redirect javascript native", TypeNative, func(a *store.App) { a.Settings.OAuthClient.RedirectURIs = []string{"javascript:alert(1)"} },
@@ -172,10 +173,10 @@ func TestValidateAppRefusals(t *testing.T) {
 			a.Settings.OAuthClient.WildcardRedirect = WildcardSubdomain
 			a.Settings.OAuthClient.RedirectURIs = []string{"http://*.app.localhost/cb"}
 		}, "redirect_uris: 'http://*.app.localhost/cb' has an invalid wildcard: only one '*' is allowed, in the lowest-level label of an https host below a registrable domain."},
-		{"post logout http", TypeWeb, func(a *store.App) {
-			a.Settings.OAuthClient.PostLogoutRedirectURIs = []string{"http://app.example.com/"}
+		{"post logout custom scheme web", TypeWeb, func(a *store.App) {
+			a.Settings.OAuthClient.PostLogoutRedirectURIs = []string{"ftp://app.example.com/"}
 		},
-			"post_logout_redirect_uris: 'http://app.example.com/' must use https: http is allowed only for localhost and loopback addresses."},
+			"post_logout_redirect_uris: 'ftp://app.example.com/' must use https."},
 		{"post logout fragment", TypeWeb, func(a *store.App) {
 			a.Settings.OAuthClient.PostLogoutRedirectURIs = []string{"https://app.example.com/#/home"}
 		},
@@ -369,6 +370,10 @@ func TestValidateAppAccepts(t *testing.T) {
 		{"http localhost", TypeWeb, func(a *store.App) {
 			a.Settings.OAuthClient.RedirectURIs = []string{"http://localhost:8585/callback", "http://127.0.0.1/cb", "http://[::1]:8080/cb", "http://app.localhost/cb"}
 		}},
+		{"http on an internal host, as OpenMetadata often runs", TypeBrowser, func(a *store.App) {
+			a.Settings.OAuthClient.RedirectURIs = []string{"http://openmetadata.internal:8585/callback", "http://10.0.0.5:8585/silent-callback"}
+			a.Settings.OAuthClient.PostLogoutRedirectURIs = []string{"http://openmetadata.internal:8585"}
+		}},
 		{"http loopback for browser logout", TypeBrowser, func(a *store.App) {
 			a.Settings.OAuthClient.PostLogoutRedirectURIs = []string{"http://localhost:8585/signin"}
 		}},
@@ -453,7 +458,7 @@ func mustN(t *testing.T) string {
 func TestValidateAppCollectsEveryCause(t *testing.T) {
 	a := cloneApp(t, base(t, TypeWeb))
 	a.Label = ""
-	a.Settings.OAuthClient.RedirectURIs = []string{"http://app.example.com/cb", "/relative"}
+	a.Settings.OAuthClient.RedirectURIs = []string{"com.example:/cb", "/relative"}
 	a.Settings.OAuthClient.ConsentMethod = "NEVER"
 	err := ValidateApp(a)
 	if err == nil {
@@ -461,7 +466,7 @@ func TestValidateAppCollectsEveryCause(t *testing.T) {
 	}
 	want := []string{
 		"label: The field cannot be left blank",
-		"redirect_uris: 'http://app.example.com/cb' must use https: http is allowed only for localhost and loopback addresses.",
+		"redirect_uris: 'com.example:/cb' must use https.",
 		"redirect_uris: '/relative' must be an absolute URI.",
 		"consent_method: 'consent_method' is invalid. Valid values: [TRUSTED, REQUIRED].",
 	}

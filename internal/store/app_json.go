@@ -1,6 +1,9 @@
 package store
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // The documents below round-trip members Sesame does not interpret: they are
 // decoded into Extra (or JWK) and merged back when encoding, so that a client
@@ -88,7 +91,10 @@ func mergeExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
 }
 
 // splitExtra decodes b into v and returns the members whose names are not in
-// known.
+// known. encoding/json matches member names without regard to case, so a
+// member that differs from a known one only in case was decoded into v (or
+// overridden by the exact one): it is dropped, never kept as extra, lest it
+// come back on the next read and replace the value that was validated.
 func splitExtra(b []byte, v any, known ...string) (map[string]json.RawMessage, error) {
 	if err := json.Unmarshal(b, v); err != nil {
 		return nil, err
@@ -97,8 +103,13 @@ func splitExtra(b []byte, v any, known ...string) (map[string]json.RawMessage, e
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
-	for _, k := range known {
-		delete(m, k)
+	for name := range m {
+		for _, k := range known {
+			if strings.EqualFold(name, k) {
+				delete(m, name)
+				break
+			}
+		}
 	}
 	if len(m) == 0 {
 		return nil, nil

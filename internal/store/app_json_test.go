@@ -41,3 +41,25 @@ func TestSettingsRoundTripKeepsUnknownMembers(t *testing.T) {
 		t.Fatalf("key not merged: %v", key)
 	}
 }
+
+// A member that differs from a known one only in case must not survive as
+// an extra member: it would replace the validated value when read back.
+func TestCaseVariantMembersAreNotKept(t *testing.T) {
+	in := `{"oauthclient":{"application_type":"web","redirect_uris":["javascript:alert(1)"]},
+	"oauthClient":{"application_type":"web","redirect_uris":["https://ok.example.com/cb"],"Redirect_URIs":["javascript:x"]}}`
+	var s AppSettings
+	if err := json.Unmarshal([]byte(in), &s); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(s)
+	var back AppSettings
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.OAuthClient.RedirectURIs) != 1 || back.OAuthClient.RedirectURIs[0] != s.OAuthClient.RedirectURIs[0] {
+		t.Fatalf("decoded %v, read back %v (stored %s)", s.OAuthClient.RedirectURIs, back.OAuthClient.RedirectURIs, out)
+	}
+	if len(s.Extra) != 0 || len(s.OAuthClient.Extra) != 0 {
+		t.Fatalf("case variants kept as extra: %v %v", s.Extra, s.OAuthClient.Extra)
+	}
+}
