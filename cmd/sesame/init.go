@@ -52,13 +52,8 @@ initialized database.`,
 			}
 			ctx := cmd.Context()
 			log := newLogger(cmd.ErrOrStderr())
-			st, sealer, err := app.OpenStore(ctx, cfg, true)
+			a, err := app.Open(ctx, cfg, log, true)
 			if err != nil {
-				return err
-			}
-			a, err := app.New(ctx, cfg, st, sealer, log)
-			if err != nil {
-				st.Close()
 				return err
 			}
 			defer a.Close()

@@ -38,13 +38,8 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	defer stop()
 	log := newLogger(cmd.ErrOrStderr())
 
-	st, sealer, err := app.OpenStore(ctx, cfg, false)
+	a, err := app.Open(ctx, cfg, log, false)
 	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, st, sealer, log)
-	if err != nil {
-		st.Close()
 		return err
 	}
 	defer a.Close()

@@ -78,6 +78,20 @@ func OpenStore(ctx context.Context, cfg config.Config, createKey bool) (store.St
 	return st, sealer, nil
 }
 
+// Open opens the configured storage and builds every service on it.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, createKey bool) (*App, error) {
+	st, sealer, err := OpenStore(ctx, cfg, createKey)
+	if err != nil {
+		return nil, err
+	}
+	a, err := New(ctx, cfg, st, sealer, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
 // New builds every service on an open store.
 func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Sealer, log *slog.Logger) (*App, error) {
 	c := cache.New(st, sealer, log)

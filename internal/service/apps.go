@@ -63,13 +63,20 @@ func (s *Service) UpdateApp(ctx context.Context, c Context, a *store.App, client
 	})
 }
 
-// GetApp returns an app by id.
-func (s *Service) GetApp(ctx context.Context, id string) (*store.App, error) {
-	a, err := s.Store.Apps().Get(ctx, id)
+// loadApp reads an app through st (a transaction or the store), answering
+// E0000007 when it
+// does not exist.
+func loadApp(ctx context.Context, st store.Store, id string) (*store.App, error) {
+	a, err := st.Apps().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, web.NotFound(id, "App")
 	}
 	return a, err
+}
+
+// GetApp returns an app by id.
+func (s *Service) GetApp(ctx context.Context, id string) (*store.App, error) {
+	return loadApp(ctx, s.Store, id)
 }
 
 // GetAppByClientID returns an app by client id.
@@ -86,10 +93,7 @@ func (s *Service) ListApps(ctx context.Context, p store.Page) ([]*store.App, err
 // tokens invalid at once (they are checked against the app's status).
 func (s *Service) SetAppStatus(ctx context.Context, c Context, id, status string) error {
 	return s.configChange(ctx, func(tx store.Store) error {
-		a, err := tx.Apps().Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "App")
-		}
+		a, err := loadApp(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -113,10 +117,7 @@ func (s *Service) SetAppStatus(ctx context.Context, c Context, id, status string
 // E0000056 as Okta does.
 func (s *Service) DeleteApp(ctx context.Context, c Context, id string) error {
 	return s.configChange(ctx, func(tx store.Store) error {
-		a, err := tx.Apps().Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "App")
-		}
+		a, err := loadApp(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -135,10 +136,7 @@ func (s *Service) NewClientSecret(ctx context.Context, c Context, id string) (*s
 	var out *store.App
 	sec := secret.Token("", 30)
 	err := s.configChange(ctx, func(tx store.Store) error {
-		a, err := tx.Apps().Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "App")
-		}
+		a, err := loadApp(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -162,10 +160,7 @@ func (s *Service) NewClientSecret(ctx context.Context, c Context, id string) (*s
 func (s *Service) CreateGrant(ctx context.Context, c Context, appID, scopeID, issuer string) (*store.AppGrant, error) {
 	var g *store.AppGrant
 	err := s.configChange(ctx, func(tx store.Store) error {
-		a, err := tx.Apps().Get(ctx, appID)
-		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(appID, "App")
-		}
+		a, err := loadApp(ctx, tx, appID)
 		if err != nil {
 			return err
 		}
@@ -207,10 +202,7 @@ func (s *Service) GetGrant(ctx context.Context, appID, grantID string) (*store.A
 // DeleteGrant revokes a grant.
 func (s *Service) DeleteGrant(ctx context.Context, c Context, appID, grantID string) error {
 	return s.configChange(ctx, func(tx store.Store) error {
-		a, err := tx.Apps().Get(ctx, appID)
-		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(appID, "App")
-		}
+		a, err := loadApp(ctx, tx, appID)
 		if err != nil {
 			return err
 		}
