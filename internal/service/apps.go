@@ -64,8 +64,7 @@ func (s *Service) UpdateApp(ctx context.Context, c Context, a *store.App, client
 }
 
 // loadApp reads an app through st (a transaction or the store), answering
-// E0000007 when it
-// does not exist.
+// E0000007 when it does not exist.
 func loadApp(ctx context.Context, st store.Store, id string) (*store.App, error) {
 	a, err := st.Apps().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
