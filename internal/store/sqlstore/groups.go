@@ -1,0 +1,94 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/sesame-idp/sesame/internal/store"
+)
+
+type groups struct{ s *Store }
+
+const groupCols = `id, type, name, description, created, last_updated, last_membership_updated`
+
+func scanGroup(row scanner) (*store.Group, error) {
+	var g store.Group
+	err := row.Scan(&g.ID, &g.Type, &g.Name, &g.Description,
+		msTime{&g.Created}, msTime{&g.LastUpdated}, msTime{&g.LastMembershipUpdated})
+	return &g, err
+}
+
+func scanString(row scanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
+// Create stores the group; ErrConflict on a duplicate id or name (Okta's
+// group names are unique within an org).
+func (r groups) Create(ctx context.Context, g *store.Group) error {
+	_, err := r.s.exec(ctx, "create group "+g.ID,
+		`INSERT INTO groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated))
+	return err
+}
+
+func (r groups) Get(ctx context.Context, id string) (*store.Group, error) {
+	return r.one(ctx, "get group "+id, `id = ?`, id)
+}
+
+func (r groups) GetByName(ctx context.Context, name string) (*store.Group, error) {
+	return r.one(ctx, "get group by name", `name = ?`, name)
+}
+
+func (r groups) one(ctx context.Context, op, where string, arg any) (g *store.Group, err error) {
+	err = r.s.get(ctx, op, func(row scanner) error {
+		g, err = scanGroup(row)
+		return err
+	}, `SELECT `+groupCols+` FROM groups WHERE `+where, arg)
+	return g, err
+}
+
+func (r groups) Update(ctx context.Context, g *store.Group) error {
+	return r.s.execOne(ctx, "update group "+g.ID,
+		`UPDATE groups SET type = ?, name = ?, description = ?, created = ?, last_updated = ?, last_membership_updated = ?
+		WHERE id = ?`,
+		g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), g.ID)
+}
+
+// Delete removes the group with its memberships and app assignments.
+func (r groups) Delete(ctx context.Context, id string) error {
+	return r.s.execOne(ctx, "delete group "+id, `DELETE FROM groups WHERE id = ?`, id)
+}
+
+func (r groups) List(ctx context.Context, p store.Page) ([]*store.Group, error) {
+	q, args := page(`SELECT `+groupCols+` FROM groups WHERE 1=1`, "id", p, nil)
+	return list(ctx, r.s, "list groups", scanGroup, q, args...)
+}
+
+// AddMember is idempotent; ErrNotFound when the group or the user does not
+// exist.
+func (r groups) AddMember(ctx context.Context, groupID, userID string) error {
+	_, err := r.s.exec(ctx, "add member "+userID+" to group "+groupID,
+		`INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT (group_id, user_id) DO NOTHING`,
+		groupID, userID)
+	return err
+}
+
+// RemoveMember is idempotent, like AddMember: removing a non-member is not
+// an error.
+func (r groups) RemoveMember(ctx context.Context, groupID, userID string) error {
+	_, err := r.s.exec(ctx, "remove member "+userID+" from group "+groupID,
+		`DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, groupID, userID)
+	return err
+}
+
+// ListMembers returns user ids, ordered and paged by user id.
+func (r groups) ListMembers(ctx context.Context, groupID string, p store.Page) ([]string, error) {
+	q, args := page(`SELECT user_id FROM group_members WHERE group_id = ?`, "user_id", p, []any{groupID})
+	return list(ctx, r.s, "list members of group "+groupID, scanString, q, args...)
+}
+
+func (r groups) GroupsOf(ctx context.Context, userID string) ([]string, error) {
+	return list(ctx, r.s, "list groups of user "+userID, scanString,
+		`SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id`, userID)
+}

@@ -1,0 +1,201 @@
+// Package sqlstore implements store.Store once, in SQL, for SQLite and
+// PostgreSQL. Queries are written with ? placeholders; the dialect rebinds
+// them, maps driver errors and supplies the embedded migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/sesame-idp/sesame/internal/store"
+)
+
+// Store is a store.Store backed by database/sql. A Store bound to a
+// transaction (inside InTx) sends every query through that transaction.
+type Store struct {
+	d dialect
+	// write takes every write and every transaction. On SQLite it holds a
+	// single connection so that writers queue in Go instead of failing with
+	// SQLITE_BUSY.
+	write *sql.DB
+	// read serves reads outside transactions. On SQLite it is a separate pool
+	// of query-only connections (WAL lets them read while the writer writes);
+	// on PostgreSQL it is the same pool as write.
+	read *sql.DB
+	tx   *sql.Tx
+}
+
+var _ store.Store = (*Store)(nil)
+
+func (s *Store) Orgs() store.Orgs               { return orgs{s} }
+func (s *Store) Users() store.Users             { return users{s} }
+func (s *Store) Groups() store.Groups           { return groups{s} }
+func (s *Store) Apps() store.Apps               { return apps{s} }
+func (s *Store) AuthServers() store.AuthServers { return authServers{s} }
+func (s *Store) Keys() store.Keys               { return keys{s} }
+func (s *Store) APITokens() store.APITokens     { return apiTokens{s} }
+func (s *Store) Replays() store.Replays         { return replays{s} }
+func (s *Store) Revocations() store.Revocations { return revocations{s} }
+func (s *Store) Audit() store.Audit             { return audit{s} }
+func (s *Store) Config() store.ConfigVersion    { return configVersion{s} }
+func (s *Store) Backend() string                { return s.d.name() }
+
+func (s *Store) inTx() bool                        { return s.tx != nil }
+func (s *Store) rebind(query string) string        { return s.d.rebind(query) }
+func (s *Store) mapErr(op string, err error) error { return mapErr(s.d, op, err) }
+
+// Close closes the database. Closing a transaction-bound Store does nothing:
+// the transaction belongs to InTx.
+func (s *Store) Close() error {
+	if s.inTx() {
+		return nil
+	}
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: close: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in one transaction. A Store already bound to a transaction
+// runs fn in that same transaction, so that services can compose.
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+	if s.inTx() {
+		return fn(s)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return s.mapErr("begin", err)
+	}
+	// Rolling back after a commit is a no-op (sql.ErrTxDone); deferring it
+	// also covers a panic in fn, which then carries on up the stack.
+	defer tx.Rollback()
+	if err := fn(&Store{d: s.d, write: s.write, read: s.read, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.mapErr("commit", err)
+	}
+	return nil
+}
+
+// atomic runs fn in the current transaction or in a new one, for repository
+// methods that need more than one statement.
+func (s *Store) atomic(ctx context.Context, fn func(tx *Store) error) error {
+	return s.InTx(ctx, func(tx store.Store) error { return fn(tx.(*Store)) })
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) reader() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.read
+}
+
+func (s *Store) writer() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.write
+}
+
+// exec runs a write and returns the number of rows it affected.
+func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
+	res, err := s.writer().ExecContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return 0, s.mapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: %s: rows affected: %w", op, err)
+	}
+	return n, nil
+}
+
+// execOne runs a write that must touch exactly one existing row.
+func (s *Store) execOne(ctx context.Context, op, query string, args ...any) error {
+	n, err := s.exec(ctx, op, query, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: %s: %w", op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// get reads one row into dest via scan; no row is store.ErrNotFound.
+func (s *Store) get(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) error {
+	row := s.reader().QueryRowContext(ctx, s.rebind(query), args...)
+	if err := scan(row); err != nil {
+		return s.mapErr(op, err)
+	}
+	return nil
+}
+
+// list reads every row of a query, scanning each with scan.
+func list[T any](ctx context.Context, s *Store, op string, scan func(row scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.reader().QueryContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return nil, s.mapErr(op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, s.mapErr(op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.mapErr(op, err)
+	}
+	return out, nil
+}
+
+// page appends the keyset condition and limit of p to a query whose WHERE
+// clause is already open (it ends with a condition or "WHERE 1=1").
+func page(query, key string, p store.Page, args []any) (string, []any) {
+	if p.After != "" {
+		query += " AND " + key + " > ?"
+		args = append(args, p.After)
+	}
+	query += " ORDER BY " + key
+	if p.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, p.Limit)
+	}
+	return query, args
+}
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// mapErr turns driver errors into the store's sentinel errors, keeping the
+// driver's message for logs.
+func mapErr(d dialect, op string, err error) error {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlstore: %s: %w", op, store.ErrNotFound)
+	case d.isUniqueViolation(err):
+		return fmt.Errorf("sqlstore: %s: %w (%v)", op, store.ErrConflict, err)
+	case d.isForeignKeyViolation(err):
+		// Only inserts and updates can violate a foreign key (deletes
+		// cascade), so the record they point at does not exist.
+		return fmt.Errorf("sqlstore: %s: referenced record: %w (%v)", op, store.ErrNotFound, err)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}

@@ -1,0 +1,74 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sesame-idp/sesame/internal/store"
+)
+
+type users struct{ s *Store }
+
+const userCols = `id, status, login, profile, password_hash, super_admin, created, activated,
+	status_changed, last_login, last_updated, password_changed`
+
+func scanUser(row scanner) (*store.User, error) {
+	var u store.User
+	err := row.Scan(&u.ID, &u.Status, &u.Login, jsonDoc{&u.Profile}, &u.PasswordHash, &u.SuperAdmin,
+		msTime{&u.Created}, msTime{&u.Activated}, msTime{&u.StatusChanged}, msTime{&u.LastLogin},
+		msTime{&u.LastUpdated}, msTime{&u.PasswordChanged})
+	return &u, err
+}
+
+// loginKey is what makes logins unique regardless of case, as Okta's are.
+func loginKey(login string) string { return strings.ToLower(login) }
+
+func (r users) Create(ctx context.Context, u *store.User) error {
+	_, err := r.s.exec(ctx, "create user "+u.ID,
+		`INSERT INTO users (`+userCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Status, u.Login, jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
+		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
+		loginKey(u.Login))
+	return err
+}
+
+func (r users) Get(ctx context.Context, id string) (*store.User, error) {
+	return r.one(ctx, "get user "+id, `id = ?`, id)
+}
+
+func (r users) GetByLogin(ctx context.Context, login string) (*store.User, error) {
+	return r.one(ctx, "get user by login", `login_key = ?`, loginKey(login))
+}
+
+func (r users) one(ctx context.Context, op, where string, arg any) (u *store.User, err error) {
+	err = r.s.get(ctx, op, func(row scanner) error {
+		u, err = scanUser(row)
+		return err
+	}, `SELECT `+userCols+` FROM users WHERE `+where, arg)
+	return u, err
+}
+
+func (r users) Update(ctx context.Context, u *store.User) error {
+	return r.s.execOne(ctx, "update user "+u.ID,
+		`UPDATE users SET status = ?, login = ?, login_key = ?, profile = ?, password_hash = ?, super_admin = ?,
+			created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?
+		WHERE id = ?`,
+		u.Status, u.Login, loginKey(u.Login), jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
+		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
+		u.ID)
+}
+
+// Delete removes the user; group memberships and app assignments go with it.
+func (r users) Delete(ctx context.Context, id string) error {
+	return r.s.execOne(ctx, "delete user "+id, `DELETE FROM users WHERE id = ?`, id)
+}
+
+func (r users) List(ctx context.Context, p store.Page) ([]*store.User, error) {
+	q, args := page(`SELECT `+userCols+` FROM users WHERE 1=1`, "id", p, nil)
+	return list(ctx, r.s, "list users", scanUser, q, args...)
+}
+
+func (r users) Count(ctx context.Context) (n int, err error) {
+	err = r.s.get(ctx, "count users", func(row scanner) error { return row.Scan(&n) }, `SELECT COUNT(*) FROM users`)
+	return n, err
+}
