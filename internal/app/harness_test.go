@@ -26,7 +26,8 @@ import (
 
 // testServer is a real Sesame serving HTTP on a loopback port.
 type testServer struct {
-	URL      string
+	URL      string // the org URL
+	Addr     string // where this replica listens
 	APIToken string
 	App      *App
 	HTTP     *http.Client
@@ -54,9 +55,9 @@ func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) store.
 	})
 }
 
-// freshPostgres creates a database of its own for one test and drops it
-// afterwards.
-func freshPostgres(t *testing.T, base string) store.Store {
+// freshPostgresURL creates a database of its own for one test, dropped
+// afterwards, and returns its URL.
+func freshPostgresURL(t *testing.T, base string) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -66,33 +67,56 @@ func freshPostgres(t *testing.T, base string) store.Store {
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	st, err := sqlstore.OpenPostgres(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Cleanups run last-registered first: the stores opened on the
+	// database close before it is dropped.
 	t.Cleanup(func() {
-		st.Close()
 		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		admin.Close()
 	})
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// openPostgres opens a store on url, closed when the test ends.
+func openPostgres(t *testing.T, url string) store.Store {
+	t.Helper()
+	st, err := sqlstore.OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// freshPostgres opens a store on a database of its own.
+func freshPostgres(t *testing.T, base string) store.Store {
+	return openPostgres(t, freshPostgresURL(t, base))
 }
 
 // startServer initializes an org on st and serves it.
 func startServer(t *testing.T, st store.Store) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	orgURL := "http://" + ln.Addr().String()
-	cfg := config.Config{Addr: ln.Addr().String(), URL: orgURL, DataDir: t.TempDir()}
 	sealer, err := keys.NewSealer(secret.RawBytes(32))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveReplica(t, st, sealer, "", true)
+}
+
+// serveReplica serves st on a loopback port. orgURL is the public org URL
+// every replica of one install shares (empty: this replica's own address);
+// initialize creates the org first.
+func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orgURL == "" {
+		orgURL = "http://" + ln.Addr().String()
+	}
+	cfg := config.Config{Addr: ln.Addr().String(), URL: orgURL, DataDir: t.TempDir()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -102,12 +126,18 @@ func startServer(t *testing.T, st store.Store) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.Service.Initialize(ctx, "Test Org", service.Admin{Email: "admin@example.com"}, true)
-	if err != nil {
-		t.Fatal(err)
+	ts := &testServer{URL: orgURL, App: a}
+	if initialize {
+		res, err := a.Service.Initialize(ctx, "Test Org", service.Admin{Email: "admin@example.com"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.APIToken = res.APIToken
 	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler()}}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &testServer{URL: orgURL, APIToken: res.APIToken, App: a, HTTP: srv.Client()}
+	ts.Addr = "http://" + ln.Addr().String()
+	ts.HTTP = srv.Client()
+	return ts
 }

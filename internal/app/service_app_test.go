@@ -43,7 +43,7 @@ func (a answer) json(t *testing.T) map[string]any {
 
 func (ts *testServer) do(t *testing.T, method, path, auth, contentType string, body []byte) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, ts.Addr+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
