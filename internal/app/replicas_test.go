@@ -110,4 +110,3 @@ func replicas(t *testing.T, open func(t *testing.T) store.Store) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
