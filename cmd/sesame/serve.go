@@ -13,10 +13,12 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/app"
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/web"
 )
 
 func newServeCommand() *cobra.Command {
 	var sf storageFlags
+	var rateLimits string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the identity provider",
@@ -26,10 +28,17 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("rate-limits") {
+				rateLimits = os.Getenv("SESAME_RATE_LIMITS")
+			}
+			if cfg.RateLimits, err = web.ParseRateLimits(rateLimits); err != nil {
+				return err
+			}
 			return serve(cmd, cfg)
 		},
 	}
 	sf.register(cmd.Flags(), true)
+	cmd.Flags().StringVar(&rateLimits, "rate-limits", "", `requests per minute per endpoint class, e.g. "token=60000,users=600", or "off" (env SESAME_RATE_LIMITS)`)
 	return cmd
 }
 

@@ -109,7 +109,11 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	o.Register(mux)
 	mgmt.New(svc, o, log).Register(mux)
 	console.NewSetup(svc, log).Register(mux)
-	a.handler = web.Wrap(cors(web.OktaMux(mux)), log)
+	limits := cfg.RateLimits
+	if limits == nil {
+		limits = web.DefaultRateLimits
+	}
+	a.handler = web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux))), log)
 	return a, nil
 }
 

@@ -107,7 +107,7 @@ func startServer(t *testing.T, st store.Store) *testServer {
 // serveReplica serves st on a loopback port. orgURL is the public org URL
 // every replica of one install shares (empty: this replica's own address);
 // initialize creates the org first.
-func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool) *testServer {
+func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, opts ...func(*config.Config)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -117,6 +117,9 @@ func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL stri
 		orgURL = "http://" + ln.Addr().String()
 	}
 	cfg := config.Config{Addr: ln.Addr().String(), URL: orgURL, DataDir: t.TempDir()}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

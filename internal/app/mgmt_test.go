@@ -7,14 +7,19 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/store/sqlstore"
 	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
 
@@ -266,4 +271,32 @@ func TestScopesAPI(t *testing.T) {
 		_, err = tokenclient.ClientCredentials(context.Background(), ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "om:ingest")
 		expectOAuthError(t, err, 400, "invalid_scope", "One or more scopes are not configured for the authorization server resource.")
 	})
+}
+
+// TestRateLimits: every limited response carries Okta's headers, and a
+// request over the limit gets what the Okta SDKs back off from.
+func TestRateLimits(t *testing.T) {
+	sealer, _ := keys.NewSealer(secret.RawBytes(32))
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ts := serveReplica(t, st, sealer, "", true, func(c *config.Config) { c.RateLimits = map[string]int{"apps": 2, "token": 100} })
+	for i := 0; i < 2; i++ {
+		a := ts.mgmt(t, http.MethodGet, "/api/v1/apps", nil)
+		if a.status != 200 || a.header.Get("X-Rate-Limit-Limit") != "2" || a.header.Get("X-Rate-Limit-Reset") == "" {
+			t.Fatalf("request %d: %d %v", i, a.status, a.header)
+		}
+	}
+	a := ts.mgmt(t, http.MethodGet, "/api/v1/apps", nil)
+	reset, _ := strconv.ParseInt(a.header.Get("X-Rate-Limit-Reset"), 10, 64)
+	date, derr := http.ParseTime(a.header.Get("Date"))
+	if a.status != 429 || a.json(t)["errorCode"] != "E0000047" || derr != nil || reset <= date.Unix() || reset > date.Unix()+60 || a.header.Get("X-Okta-Request-Id") == "" {
+		t.Fatalf("over the limit: %d %s %v", a.status, a.body, a.header)
+	}
+	// Another class is not affected.
+	if r := ts.do(t, http.MethodPost, "/oauth2/default/v1/token", "", "application/x-www-form-urlencoded", []byte("grant_type=client_credentials")); r.status == 429 || r.header.Get("X-Rate-Limit-Limit") != "100" {
+		t.Fatalf("token class: %d %v", r.status, r.header)
+	}
 }

@@ -27,6 +27,9 @@ type Config struct {
 	// encrypts private keys at rest when the database is PostgreSQL.
 	MasterKey     string
 	MasterKeyFile string
+	// RateLimits are requests per minute per endpoint class (nil: the
+	// defaults of web.DefaultRateLimits).
+	RateLimits map[string]int
 }
 
 // Defaults.
