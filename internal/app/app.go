@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/console"
@@ -34,6 +35,8 @@ type App struct {
 	Cache   *cache.Cache
 	Service *service.Service
 	OAuth   *oauth.Server
+	// Audit writes the System Log events of token requests in batches.
+	Audit   *audit.Writer
 	handler http.Handler
 }
 
@@ -102,8 +105,9 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 		return nil, err
 	}
 	svc := service.New(st, sealer, c, cfg.URL, log)
-	o := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log})
-	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: o}
+	aw := audit.NewWriter(st, log)
+	o := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw})
+	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: o, Audit: aw}
 
 	mux := http.NewServeMux()
 	o.Register(mux)
@@ -194,5 +198,8 @@ func (a *App) purge(ctx context.Context) {
 	}
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close writes the queued System Log events and releases the store.
+func (a *App) Close() error {
+	a.Audit.Close()
+	return a.Store.Close()
+}

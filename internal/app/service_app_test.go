@@ -457,3 +457,63 @@ func TestSecretClientOnCustomServer(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenEventsInSystemLog: token grants, refusals and revocations are
+// System Log events.
+func TestTokenEventsInSystemLog(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		clientID, key, kid := ts.serviceApp(t, "audited")
+		ts.createScope(t, "default", "audit:read", true)
+		tokenURL := tokenclient.TokenURL(ts.URL, "default")
+		ctx := context.Background()
+		tok, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, ts.URL+"/elsewhere"), "")
+		tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "nope:scope")
+		ts.form(t, "/oauth2/default/v1/revoke", "", url.Values{"token": {tok.AccessToken},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion":      {ts.assertion(t, clientID, key, kid, ts.URL+"/oauth2/default/v1/revoke")}})
+		ts.App.Audit.Flush()
+		events, err := ts.App.Store.Audit().List(ctx, store.AuditQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jti := decodeClaims(t, tok.AccessToken)["jti"]
+		want := map[string]bool{"app.oauth2.as.token.grant.access_token": false, "app.oauth2.invalid_client_credentials": false,
+			"app.oauth2.as.token.grant": false, "app.oauth2.as.token.revoke": false}
+		for _, e := range events {
+			var ev map[string]any
+			json.Unmarshal(e.Data, &ev)
+			if _, ok := want[e.EventType]; !ok {
+				continue
+			}
+			want[e.EventType] = true
+			actor := ev["actor"].(map[string]any)
+			if actor["id"] != clientID {
+				t.Errorf("%s: actor %v", e.EventType, actor)
+			}
+			outcome := ev["outcome"].(map[string]any)
+			switch e.EventType {
+			case "app.oauth2.as.token.grant.access_token", "app.oauth2.as.token.revoke":
+				if outcome["result"] != "SUCCESS" || ev["target"].([]any)[0].(map[string]any)["id"] != jti {
+					t.Errorf("%s: %s", e.EventType, e.Data)
+				}
+			default:
+				if outcome["result"] != "FAILURE" || outcome["reason"] == nil || e.Severity != "WARN" {
+					t.Errorf("%s: %s", e.EventType, e.Data)
+				}
+			}
+			if bytes.Contains(e.Data, []byte(tok.AccessToken)) {
+				t.Errorf("%s carries the token itself", e.EventType)
+			}
+		}
+		for typ, seen := range want {
+			if !seen {
+				t.Errorf("no %s event", typ)
+			}
+		}
+	})
+}

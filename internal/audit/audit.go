@@ -62,8 +62,18 @@ type Request struct {
 	UserAgent string
 }
 
-// Record appends an event.
+// Record appends an event through st, inside the caller's transaction when
+// st is one.
 func Record(ctx context.Context, st store.Store, req Request, eventType, message string, actor Actor, result string, targets ...Target) error {
+	e, err := New(req, eventType, message, actor, result, "", targets...)
+	if err != nil {
+		return err
+	}
+	return st.Audit().Append(ctx, e)
+}
+
+// New builds an event; reason explains a failure.
+func New(req Request, eventType, message string, actor Actor, result, reason string, targets ...Target) (*store.AuditEvent, error) {
 	now := time.Now().UTC()
 	if targets == nil {
 		targets = []Target{}
@@ -89,13 +99,14 @@ func Record(ctx context.Context, st store.Store, req Request, eventType, message
 	if result != "SUCCESS" {
 		e.Severity = "WARN"
 	}
+	if reason != "" {
+		e.Outcome.Reason = &reason
+	}
 	data, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return st.Audit().Append(ctx, &store.AuditEvent{
-		UUID: e.UUID, Published: now, EventType: eventType, Severity: e.Severity, ActorID: actor.ID, Data: data,
-	})
+	return &store.AuditEvent{UUID: e.UUID, Published: now, EventType: eventType, Severity: e.Severity, ActorID: actor.ID, Data: data}, nil
 }
 
 // newUUID returns a random RFC 4122 version-4 UUID.

@@ -84,12 +84,12 @@ func (s *Server) mintClientToken(k *token.Key, iss, aud, clientID string, scopes
 		s.log.Error("authorization server has no active signing key", "issuer", iss)
 		return nil, errServerError
 	}
-	at, _, err := token.MintAccess(k, token.Access{
+	at, claims, err := token.MintAccess(k, token.Access{
 		Issuer: iss, Audience: aud, ClientID: clientID, Subject: clientID, Scopes: scopes, Lifetime: life,
 	}, now)
 	if err != nil {
 		s.log.Error("minting access token failed", "err", err)
 		return nil, errServerError
 	}
-	return &TokenResponse{TokenType: "Bearer", ExpiresIn: expiresIn(life), AccessToken: at, Scope: scopeString(scopes)}, nil
+	return &TokenResponse{TokenType: "Bearer", ExpiresIn: expiresIn(life), AccessToken: at, Scope: scopeString(scopes), jti: claims.JTI}, nil
 }

@@ -162,3 +162,19 @@ func parseBasic(h string) (id, sec string, hasSecret, ok bool) {
 	}
 	return id, sec, hasSecret, true
 }
+
+// claimedClientID is the client a failed request says it is, for the System
+// Log: the client_id parameter, the Basic user, or the assertion's iss. It is
+// not authenticated.
+func claimedClientID(c clientCredentials) string {
+	if c.clientID != "" {
+		return c.clientID
+	}
+	if id, _, _, ok := parseBasic(c.authorization); ok {
+		return id
+	}
+	if _, claims, err := parseAssertion(c.assertion); err == nil {
+		return claims.Iss
+	}
+	return ""
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/token"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -34,6 +35,7 @@ type tokenOpRequest struct {
 	endpoint string
 	params   params
 	creds    clientCredentials
+	req      audit.Request
 }
 
 func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name string) (*tokenOpRequest, bool) {
@@ -47,7 +49,7 @@ func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name strin
 		return nil, false
 	}
 	return &tokenOpRequest{server: srv, snap: snap, endpoint: s.base(srv.ID) + "/v1/" + name, params: p,
-		creds: credentialsFrom(r.Header.Get("Authorization"), p)}, true
+		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r)}, true
 }
 
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/token"
 )
 
@@ -45,5 +46,9 @@ func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
 		return errServerError
 	}
 	s.cache.Revoke(c.JTI, exp)
+	if s.audit != nil {
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", clientActor(client.app.ClientID, client.app), "SUCCESS", "",
+			audit.Target{ID: c.JTI, Type: "access_token", DisplayName: "Access Token"})
+	}
 	return nil
 }

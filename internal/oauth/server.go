@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -18,6 +19,7 @@ type Server struct {
 	store  store.Store
 	log    *slog.Logger
 	jwks   *jwksFetcher
+	audit  *audit.Writer
 	now    func() time.Time
 }
 
@@ -29,7 +31,9 @@ type Options struct {
 	Log    *slog.Logger
 	// HTTPClient fetches clients' jwks_uri; nil means a client with a timeout.
 	HTTPClient *http.Client
-	Now        func() time.Time
+	// Audit records token events in the System Log.
+	Audit *audit.Writer
+	Now   func() time.Time
 }
 
 // New returns a Server.
@@ -38,7 +42,7 @@ func New(o Options) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), now: now}
+	return &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now}
 }
 
 // Issuer is the issuer of an authorization server: the org URL for the org
@@ -90,4 +94,26 @@ func (s *Server) serverFor(w http.ResponseWriter, r *http.Request) (*cache.Snaps
 		return nil, nil, false
 	}
 	return snap, srv, true
+}
+
+// requestContext is what the System Log records of a request.
+func requestContext(r *http.Request) audit.Request {
+	return audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}
+}
+
+// eventPrefix is "app.oauth2.as" for custom servers and "app.oauth2" for the
+// org server, as in Okta's event types.
+func eventPrefix(srv *cache.Server) string {
+	if srv.IsOrg() {
+		return "app.oauth2"
+	}
+	return "app.oauth2.as"
+}
+
+func clientActor(clientID string, app *cache.App) audit.Actor {
+	a := audit.Actor{ID: clientID, Type: "PublicClientApp", AlternateID: clientID, DisplayName: clientID}
+	if app != nil {
+		a.AlternateID, a.DisplayName = app.Label, app.Label
+	}
+	return a
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -35,6 +36,8 @@ type TokenResponse struct {
 	RefreshToken    string `json:"refresh_token,omitempty"`
 	IDToken         string `json:"id_token,omitempty"`
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
+
+	jti string // of the access token, for the System Log
 }
 
 // tokenRequest is a parsed token request.
@@ -44,6 +47,7 @@ type tokenRequest struct {
 	endpoint string
 	params   params
 	creds    clientCredentials
+	req      audit.Request
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +62,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.Token(r.Context(), tokenRequest{
 		server: srv, snap: snap, endpoint: s.base(srv.ID) + "/v1/token", params: p,
-		creds: credentialsFrom(r.Header.Get("Authorization"), p),
+		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r),
 	})
 	if err != nil {
 		writeError(w, err)
@@ -69,30 +73,55 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	web.WriteJSON(w, http.StatusOK, resp)
 }
 
-// Token runs a token request.
+// Token runs a token request and records its outcome in the System Log.
 func (s *Server) Token(ctx context.Context, req tokenRequest) (*TokenResponse, *Error) {
+	resp, client, err := s.token(ctx, req)
+	if s.audit == nil {
+		return resp, err
+	}
+	clientID := claimedClientID(req.creds)
+	var app *cache.App
+	if client != nil {
+		clientID, app = client.app.ClientID, client.app
+	}
+	prefix := eventPrefix(req.server)
+	serverTarget := audit.Target{ID: req.server.ID, Type: "AuthorizationServer"}
+	switch {
+	case err == nil:
+		s.audit.Event(req.req, prefix+".token.grant.access_token", "OAuth2 access token is granted", clientActor(clientID, app), "SUCCESS", "",
+			audit.Target{ID: resp.jti, Type: "access_token", DisplayName: "Access Token"}, serverTarget)
+	case err.Code == "invalid_client":
+		s.audit.Event(req.req, "app.oauth2.invalid_client_credentials", "OAuth2 client authentication failed", clientActor(clientID, app), "FAILURE", err.Description, serverTarget)
+	default:
+		s.audit.Event(req.req, prefix+".token.grant", "OAuth2 token request refused", clientActor(clientID, app), "FAILURE", err.Description, serverTarget)
+	}
+	return resp, err
+}
+
+func (s *Server) token(ctx context.Context, req tokenRequest) (*TokenResponse, *authenticatedClient, *Error) {
 	now := s.now()
 	grant := req.params.get("grant_type")
 	if grant == "" {
-		return nil, missingGrantType(serverGrantTypes)
+		return nil, nil, missingGrantType(serverGrantTypes)
 	}
 	client, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	appGrants := client.app.Settings.OAuthClient.GrantTypes
 	if !slices.Contains(serverGrantTypes, grant) || grant == grantImplicit {
-		return nil, unsupportedGrantType(serverGrantTypes)
+		return nil, client, unsupportedGrantType(serverGrantTypes)
 	}
 	if !slices.Contains(appGrants, grant) {
-		return nil, unauthorizedClient(appGrants)
+		return nil, client, unauthorizedClient(appGrants)
 	}
 	switch grant {
 	case grantClientCredentials:
-		return s.clientCredentials(ctx, req, client, now)
+		resp, err := s.clientCredentials(ctx, req, client, now)
+		return resp, client, err
 	}
 	// The remaining grants involve a user and arrive with sign-in support.
-	return nil, unsupportedGrantType(implementedGrantTypes)
+	return nil, client, unsupportedGrantType(implementedGrantTypes)
 }
 
 // implementedGrantTypes is what the token endpoint can issue today.
