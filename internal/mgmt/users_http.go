@@ -1,0 +1,516 @@
+package mgmt
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Users list: Okta's default page and maximum are both 200.
+const (
+	usersDefaultLimit = 200
+	usersMaxLimit     = 200
+)
+
+func (h *Handler) registerUsers(mux *http.ServeMux) {
+	const one = "/api/v1/users/{id}"
+	mux.Handle("GET /api/v1/users", h.auth("okta.users.read", h.listUsers))
+	mux.Handle("POST /api/v1/users", h.auth("okta.users.manage", h.createUser))
+	mux.Handle("GET "+one, h.auth("okta.users.read", h.getUser))
+	mux.Handle("POST "+one, h.auth("okta.users.manage", h.updateUser(false)))
+	mux.Handle("PUT "+one, h.auth("okta.users.manage", h.updateUser(true)))
+	mux.Handle("DELETE "+one, h.auth("okta.users.manage", h.deleteUser))
+	mux.Handle("POST "+one+"/lifecycle/{op}", h.auth("okta.users.manage", h.userLifecycle))
+	mux.Handle("POST "+one+"/credentials/change_password", h.auth("okta.users.manage", h.changePassword))
+}
+
+// UserJSON is the user object of §4.7.
+type UserJSON struct {
+	ID              string              `json:"id"`
+	Status          string              `json:"status"`
+	Created         Time                `json:"created"`
+	Activated       Time                `json:"activated"`
+	StatusChanged   Time                `json:"statusChanged"`
+	LastLogin       Time                `json:"lastLogin"`
+	LastUpdated     Time                `json:"lastUpdated"`
+	PasswordChanged Time                `json:"passwordChanged"`
+	Type            map[string]string   `json:"type"`
+	Profile         map[string]any      `json:"profile"`
+	Credentials     UserCredentialsJSON `json:"credentials"`
+	Links           map[string]any      `json:"_links"`
+}
+
+// UserCredentialsJSON is a user's credentials: the password is write-only
+// and shows as {} once set.
+type UserCredentialsJSON struct {
+	Password *struct{}         `json:"password,omitempty"`
+	Provider map[string]string `json:"provider"`
+}
+
+func userCredentials(u *store.User) UserCredentialsJSON {
+	c := UserCredentialsJSON{Provider: map[string]string{"type": "OKTA", "name": "OKTA"}}
+	if u.PasswordHash != "" {
+		c.Password = &struct{}{}
+	}
+	return c
+}
+
+// userTypeID is the org's one user type. Sesame has no custom user types,
+// so the default type's id is derived from the org id: stable, and
+// distinct between installs as Okta's are.
+func (h *Handler) userTypeID() string {
+	if snap := h.svc.Cache.Current(); snap != nil && snap.Org != nil && len(snap.Org.ID) > 3 {
+		return "oty" + snap.Org.ID[3:]
+	}
+	return "oty00000000000000000"
+}
+
+// userOpLinks names the HAL link of each lifecycle operation.
+var userOpLinks = map[string]string{
+	service.OpActivate: "activate", service.OpDeactivate: "deactivate", service.OpSuspend: "suspend",
+	service.OpUnsuspend: "unsuspend", service.OpUnlock: "unlock", service.OpReactivate: "reactivate",
+	service.OpExpirePassword: "expirePassword", service.OpResetPassword: "resetPassword",
+}
+
+func (h *Handler) userToJSON(u *store.User) UserJSON {
+	self := h.orgURL + "/api/v1/users/" + u.ID
+	typeID := h.userTypeID()
+	links := map[string]any{
+		"self": Link{Href: self},
+		"type": Link{Href: h.orgURL + "/api/v1/meta/types/user/" + typeID},
+	}
+	// The lifecycle links come from the status machine itself, so a link
+	// is offered exactly when following it is allowed.
+	for op, name := range userOpLinks {
+		if service.UserOpAllowed(op, u.Status) && !(op == service.OpUnlock && u.Status == service.UserActive) {
+			links[name] = Link{Href: self + "/lifecycle/" + op, Hints: &Hints{Allow: []string{"POST"}}}
+		}
+	}
+	if u.PasswordHash != "" && (u.Status == service.UserActive || u.Status == service.UserPasswordExpired) {
+		links["changePassword"] = Link{Href: self + "/credentials/change_password", Hints: &Hints{Allow: []string{"POST"}}}
+	}
+	profile := u.Profile
+	if profile == nil {
+		profile = map[string]any{}
+	}
+	return UserJSON{ID: u.ID, Status: u.Status, Created: Time{u.Created}, Activated: Time{u.Activated},
+		StatusChanged: Time{u.StatusChanged}, LastLogin: Time{u.LastLogin}, LastUpdated: Time{u.LastUpdated},
+		PasswordChanged: Time{u.PasswordChanged}, Type: map[string]string{"id": typeID}, Profile: profile,
+		Credentials: userCredentials(u), Links: links}
+}
+
+// userRequest is the body of create and update. Unknown members are
+// ignored as Okta does; recovery_question is accepted but not kept (the
+// store has no place for it yet).
+type userRequest struct {
+	Profile     map[string]any `json:"profile"`
+	Credentials *struct {
+		Password *struct {
+			Value *string `json:"value"`
+		} `json:"password"`
+	} `json:"credentials"`
+	GroupIDs []string `json:"groupIds"`
+}
+
+func (r *userRequest) password() *string {
+	if r.Credentials == nil || r.Credentials.Password == nil {
+		return nil
+	}
+	return r.Credentials.Password.Value
+}
+
+func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principal) {
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	var in userRequest
+	if werr := decodeBody(body, &in); werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	activate := true
+	if s := r.URL.Query().Get("activate"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			web.WriteError(w, web.Validation("activate", "activate: The value must be true or false."))
+			return
+		}
+		activate = v
+	}
+	u, err := h.svc.CreateUser(r.Context(), serviceContext(r, p), service.NewUser{Profile: in.Profile, Password: in.password(), GroupIDs: in.GroupIDs}, activate)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, h.userToJSON(u))
+}
+
+// userID resolves the {id} path segment; "me" is the calling user, which
+// only an API token (not a client's access token) has.
+func userID(r *http.Request, p *principal) (string, *web.Error) {
+	id := r.PathValue("id")
+	if id == "me" {
+		if p.user == nil {
+			return "", web.NotFound("me", "User")
+		}
+		return p.user.ID, nil
+	}
+	return id, nil
+}
+
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, werr := userID(r, p)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	u, err := h.svc.GetUser(r.Context(), id)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, h.userToJSON(u))
+}
+
+func (h *Handler) updateUser(replace bool) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		id, werr := userID(r, p)
+		if werr != nil {
+			web.WriteError(w, werr)
+			return
+		}
+		body, werr := readBody(w, r)
+		if werr != nil {
+			web.WriteError(w, werr)
+			return
+		}
+		var in userRequest
+		if werr := decodeBody(body, &in); werr != nil {
+			web.WriteError(w, werr)
+			return
+		}
+		if replace && in.Profile == nil {
+			web.WriteError(w, web.Validation("profile", "profile: The field cannot be left blank"))
+			return
+		}
+		u, err := h.svc.UpdateUser(r.Context(), serviceContext(r, p), id, service.UserUpdate{Profile: in.Profile, Replace: replace, Password: in.password()})
+		if err != nil {
+			h.writeErr(w, r, err)
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, h.userToJSON(u))
+	}
+}
+
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, werr := userID(r, p)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	if _, err := h.svc.DeleteUser(r.Context(), serviceContext(r, p), id); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// userLifecycle answers {} for most operations, as Okta does (activation
+// and reset answers would carry links to emails Sesame does not send), and
+// the user for expire_password.
+func (h *Handler) userLifecycle(w http.ResponseWriter, r *http.Request, p *principal) {
+	op := r.PathValue("op")
+	if !service.IsUserOp(op) {
+		web.WriteError(w, web.PathNotFound())
+		return
+	}
+	id, werr := userID(r, p)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	u, err := h.svc.UserLifecycle(r.Context(), serviceContext(r, p), id, op)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	if op == service.OpExpirePassword {
+		web.WriteJSON(w, http.StatusOK, h.userToJSON(u))
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, struct{}{})
+}
+
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, werr := userID(r, p)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	var in struct {
+		Old *struct {
+			Value string `json:"value"`
+		} `json:"oldPassword"`
+		New *struct {
+			Value string `json:"value"`
+		} `json:"newPassword"`
+	}
+	if werr := decodeBody(body, &in); werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	var oldPw, newPw string
+	if in.Old != nil {
+		oldPw = in.Old.Value
+	}
+	if in.New != nil {
+		newPw = in.New.Value
+	}
+	u, err := h.svc.ChangePassword(r.Context(), serviceContext(r, p), id, oldPw, newPw)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, userCredentials(u))
+}
+
+// ---- listing ----
+
+// userAttr reads a user attribute by its filter/search name: the top-level
+// timestamps and status, id, type.id and profile.*. Unset timestamps and
+// absent profile members are "not present".
+func (h *Handler) userAttr(u *store.User) func(attr string) (any, bool) {
+	return func(attr string) (any, bool) {
+		switch attr {
+		case "id":
+			return u.ID, true
+		case "status":
+			return u.Status, true
+		case "type.id":
+			return h.userTypeID(), true
+		case "created":
+			return timeAttr(u.Created)
+		case "activated":
+			return timeAttr(u.Activated)
+		case "statusChanged":
+			return timeAttr(u.StatusChanged)
+		case "lastUpdated":
+			return timeAttr(u.LastUpdated)
+		case "lastLogin":
+			return timeAttr(u.LastLogin)
+		case "passwordChanged":
+			return timeAttr(u.PasswordChanged)
+		}
+		name, ok := strings.CutPrefix(attr, "profile.")
+		if !ok {
+			return nil, false
+		}
+		return jsonAttr(u.Profile[name])
+	}
+}
+
+func timeAttr(t time.Time) (any, bool) {
+	if t.IsZero() {
+		return nil, false
+	}
+	return t, true
+}
+
+// jsonAttr converts a decoded JSON value to the types filters compare.
+func jsonAttr(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, false
+	case string, bool:
+		return x, true
+	case float64:
+		if x == float64(int64(x)) {
+			return int64(x), true
+		}
+		return x, true
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n, true
+		}
+		f, err := x.Float64()
+		return f, err == nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// mentionsStatus reports whether an expression refers to the status
+// attribute outside quoted strings: then DEPROVISIONED users are listed too.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+var statusWord = regexp.MustCompile(`(^|[^.\w])status\b`)
+
+func mentionsStatus(expr string) bool {
+	return statusWord.MatchString(quoted.ReplaceAllString(expr, `""`))
+}
+
+// qMatch is Okta's q: a case-insensitive prefix of firstName, lastName or
+// email.
+func qMatch(q string) service.UserFilter {
+	q = strings.ToLower(q)
+	return func(u *store.User) bool {
+		for _, k := range []string{"firstName", "lastName", "email"} {
+			if s, ok := u.Profile[k].(string); ok && strings.HasPrefix(strings.ToLower(s), q) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal) {
+	limit, after, werr := web.PageParams(r, usersDefaultLimit, usersMaxLimit)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	query := r.URL.Query()
+	q, filterExpr, search := query.Get("q"), query.Get("filter"), query.Get("search")
+	var match service.UserFilter
+	withDeprovisioned := false
+	switch {
+	case search != "":
+		m, werr := h.userSearch(search)
+		if werr != nil {
+			web.WriteError(w, werr)
+			return
+		}
+		match, withDeprovisioned = m, mentionsStatus(search)
+	case filterExpr != "":
+		m, werr := h.userFilter(filterExpr)
+		if werr != nil {
+			web.WriteError(w, werr)
+			return
+		}
+		match, withDeprovisioned = m, mentionsStatus(filterExpr)
+	case q != "":
+		match = qMatch(q)
+	}
+	if !withDeprovisioned {
+		inner := match
+		match = func(u *store.User) bool {
+			return u.Status != service.UserDeprovisioned && (inner == nil || inner(u))
+		}
+	}
+	var users []*store.User
+	var err error
+	if sortBy := query.Get("sortBy"); search != "" && sortBy != "" {
+		users, werr = h.sortedPage(r, match, sortBy, query.Get("sortOrder"), after, limit)
+		if werr != nil {
+			web.WriteError(w, werr)
+			return
+		}
+	} else if users, err = h.svc.ListUsers(r.Context(), after, limit, match); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]UserJSON, 0, len(users))
+	ids := make([]string, 0, len(users))
+	for _, u := range users {
+		out = append(out, h.userToJSON(u))
+		ids = append(ids, u.ID)
+	}
+	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+// sortedPage serves a search with sortBy. Sorting needs every match in
+// memory (at most service.MaxSortedUsers); the cursor is still the id of
+// the last user of the previous page, found again in the sorted list, so a
+// user whose sort key changes between pages may be seen twice or missed.
+func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, order, after string, limit int) ([]*store.User, *web.Error) {
+	desc := false
+	switch strings.ToLower(order) {
+	case "", "asc", "ascending":
+	case "desc", "descending":
+		desc = true
+	default:
+		return nil, web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.", "sortOrder: The value must be asc or desc.")
+	}
+	less := func(a, b *store.User) bool {
+		va, oka := h.userAttr(a)(sortBy)
+		vb, okb := h.userAttr(b)(sortBy)
+		if desc {
+			va, oka, vb, okb = vb, okb, va, oka
+		}
+		return lessAttr(va, oka, vb, okb)
+	}
+	all, err := h.svc.SortedUsers(r.Context(), match, less)
+	if err != nil {
+		if we, ok := err.(*web.Error); ok {
+			return nil, we
+		}
+		h.log.Error("sorted user search failed", "err", err)
+		return nil, web.Internal()
+	}
+	start := 0
+	if after != "" {
+		start = len(all)
+		for i, u := range all {
+			if u.ID == after {
+				start = i + 1
+				break
+			}
+		}
+	}
+	return all[start:min(start+limit, len(all))], nil
+}
+
+// lessAttr orders attribute values: absent ones last, then by value
+// (strings case-insensitively).
+func lessAttr(a any, oka bool, b any, okb bool) bool {
+	if !oka || !okb {
+		return oka && !okb
+	}
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && strings.ToLower(x) < strings.ToLower(y)
+	case time.Time:
+		y, ok := b.(time.Time)
+		return ok && x.Before(y)
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return x < y
+		case float64:
+			return float64(x) < y
+		}
+	case float64:
+		switch y := b.(type) {
+		case int64:
+			return x < float64(y)
+		case float64:
+			return x < y
+		}
+	case bool:
+		y, ok := b.(bool)
+		return ok && !x && y
+	}
+	return false
+}
