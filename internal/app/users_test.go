@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -583,3 +584,71 @@ func TestUsersQuery(t *testing.T) {
 		}
 	})
 }
+
+func TestUsersFilterAndSearch(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		mk := func(login, last, dept string, size int) string {
+			p := person(login)
+			p["lastName"], p["department"], p["shoeSize"] = last, dept, size
+			return ts.createUser(t, "", p, "")["id"].(string)
+		}
+		mk("marie@example.com", "Curie", "Physics", 38)
+		mk("lise@example.com", "Meitner", "Physics", 39)
+		mk("emmy@example.com", "Noether", "Mathematics", 40)
+		time.Sleep(5 * time.Millisecond)
+		mark := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+		time.Sleep(5 * time.Millisecond)
+		gone := mk("rosalind@example.com", "Franklin", "Physics", 41)
+		if a := ts.mgmt(t, http.MethodDelete, "/api/v1/users/"+gone, nil); a.status != 204 {
+			t.Fatalf("deactivate: %d", a.status)
+		}
+		list := func(param, expr string, extra ...string) []string {
+			t.Helper()
+			path := "/api/v1/users?" + param + "=" + url.QueryEscape(expr) + "&limit=1" + strings.Join(extra, "")
+			return logins(ts.listAll(t, path))
+		}
+		same := func(name string, got []string, want ...string) {
+			t.Helper()
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s: got %v, want %v", name, got, want)
+			}
+		}
+		sortedSame := func(name string, got []string, want ...string) {
+			t.Helper()
+			g := append([]string(nil), got...)
+			sortStrings(g)
+			sortStrings(want)
+			same(name, g, want...)
+		}
+
+		sortedSame("filter login", list("filter", `profile.login eq "lise@example.com"`), "lise@example.com")
+		sortedSame("filter status DEPROVISIONED", list("filter", `status eq "DEPROVISIONED"`), "rosalind@example.com")
+		sortedSame("filter lastUpdated", list("filter", `lastUpdated gt "`+mark+`"`))
+		sortedSame("filter lastUpdated with status", list("filter", `lastUpdated gt "`+mark+`" and (status eq "DEPROVISIONED" or status eq "ACTIVE")`), "rosalind@example.com")
+		sortedSame("filter or", list("filter", `profile.lastName eq "Curie" or profile.lastName eq "Noether"`), "marie@example.com", "emmy@example.com")
+
+		sortedSame("search custom", list("search", `profile.department eq "Physics"`), "marie@example.com", "lise@example.com")
+		sortedSame("search number", list("search", `profile.shoeSize ge 39 and status ne "DEPROVISIONED"`), "lise@example.com", "emmy@example.com")
+		sortedSame("search sw", list("search", `profile.email sw "em"`), "emmy@example.com")
+		same("search sorted desc", list("search", `profile.department pr`, "&sortBy=profile.lastName&sortOrder=desc"),
+			"emmy@example.com", "lise@example.com", "marie@example.com")
+		same("search sorted asc", list("search", `profile.shoeSize lt 100`, "&sortBy=profile.shoeSize"),
+			"marie@example.com", "lise@example.com", "emmy@example.com")
+
+		bad := func(name, query string, code string) {
+			t.Helper()
+			wantError(t, name, ts.mgmt(t, http.MethodGet, "/api/v1/users?"+query, nil), 400, code)
+		}
+		bad("filter on an unsupported attribute", "filter="+url.QueryEscape(`profile.department eq "Physics"`), "E0000094")
+		bad("filter with an unsupported operator", "filter="+url.QueryEscape(`profile.login sw "a"`), "E0000094")
+		bad("filter syntax", "filter="+url.QueryEscape(`status eq`), "E0000031")
+		bad("filter unterminated", "filter="+url.QueryEscape(`status eq "ACTIVE`), "E0000031")
+		bad("search unknown attribute", "search="+url.QueryEscape(`credentials.password eq "x"`), "E0000094")
+		bad("search syntax", "search="+url.QueryEscape(`((status eq "ACTIVE"`), "E0000031")
+		bad("sortBy unknown", "search="+url.QueryEscape(`status eq "ACTIVE"`)+"&sortBy=password", "E0000031")
+		bad("sortOrder unknown", "search="+url.QueryEscape(`status eq "ACTIVE"`)+"&sortBy=id&sortOrder=sideways", "E0000031")
+	})
+}
+
+func sortStrings(s []string) { slices.Sort(s) }

@@ -3,7 +3,6 @@ package mgmt
 import (
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -360,15 +359,6 @@ func jsonAttr(v any) (any, bool) {
 	return nil, false
 }
 
-// mentionsStatus reports whether an expression refers to the status
-// attribute outside quoted strings: then DEPROVISIONED users are listed too.
-var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-var statusWord = regexp.MustCompile(`(^|[^.\w])status\b`)
-
-func mentionsStatus(expr string) bool {
-	return statusWord.MatchString(quoted.ReplaceAllString(expr, `""`))
-}
-
 // qMatch is Okta's q: a case-insensitive prefix of firstName, lastName or
 // email.
 func qMatch(q string) service.UserFilter {
@@ -395,19 +385,15 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 	withDeprovisioned := false
 	switch {
 	case search != "":
-		m, werr := h.userSearch(search)
-		if werr != nil {
+		if match, withDeprovisioned, werr = h.userSearch(search); werr != nil {
 			web.WriteError(w, werr)
 			return
 		}
-		match, withDeprovisioned = m, mentionsStatus(search)
 	case filterExpr != "":
-		m, werr := h.userFilter(filterExpr)
-		if werr != nil {
+		if match, withDeprovisioned, werr = h.userFilter(filterExpr); werr != nil {
 			web.WriteError(w, werr)
 			return
 		}
-		match, withDeprovisioned = m, mentionsStatus(filterExpr)
 	case q != "":
 		match = qMatch(q)
 	}
@@ -444,6 +430,9 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 // the last user of the previous page, found again in the sorted list, so a
 // user whose sort key changes between pages may be seen twice or missed.
 func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, order, after string, limit int) ([]*store.User, *web.Error) {
+	if werr := checkSortBy(sortBy); werr != nil {
+		return nil, werr
+	}
 	desc := false
 	switch strings.ToLower(order) {
 	case "", "asc", "ascending":
