@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
 
 const strongPassword = "Correct-Horse-9-Battery"
@@ -652,3 +653,37 @@ func TestUsersFilterAndSearch(t *testing.T) {
 }
 
 func sortStrings(s []string) { slices.Sort(s) }
+
+// TestUsersBearerScopes: an org-server access token with okta.users.read
+// reads users and nothing more; it has no user, so "me" is not found.
+func TestUsersBearerScopes(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		ctx := context.Background()
+		u := ts.createUser(t, "", person("scoped@example.com"), "")
+		clientID, key, kid := ts.serviceApp(t, "user-reader")
+		if g := ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+clientID+"/grants", map[string]string{"scopeId": "okta.users.read", "issuer": ts.URL}); g.status != http.StatusCreated {
+			t.Fatalf("grant: %d %s", g.status, g.body)
+		}
+		orgToken := tokenclient.TokenURL(ts.URL, "org")
+		tok, err := tokenclient.ClientCredentials(ctx, ts.HTTP, orgToken, ts.assertion(t, clientID, key, kid, orgToken), "okta.users.read")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bearer := "Bearer " + tok.AccessToken
+		if a := ts.do(t, http.MethodGet, "/api/v1/users/"+u["id"].(string), bearer, "", nil); a.status != 200 {
+			t.Errorf("read with okta.users.read: %d %s", a.status, a.body)
+		}
+		if a := ts.do(t, http.MethodGet, "/api/v1/users?limit=1", bearer, "", nil); a.status != 200 {
+			t.Errorf("list with okta.users.read: %d %s", a.status, a.body)
+		}
+		wantError(t, "me without a user", ts.do(t, http.MethodGet, "/api/v1/users/me", bearer, "", nil), 404, "E0000007")
+		b, _ := json.Marshal(map[string]any{"profile": person("nope@example.com")})
+		a := ts.do(t, http.MethodPost, "/api/v1/users", bearer, "application/json", b)
+		wantError(t, "create with okta.users.read", a, 403, "E0000006")
+		if !strings.Contains(a.header.Get("WWW-Authenticate"), `scope="okta.users.manage"`) {
+			t.Errorf("WWW-Authenticate %q", a.header.Get("WWW-Authenticate"))
+		}
+		wantError(t, "deactivate with okta.users.read", ts.do(t, http.MethodPost, "/api/v1/users/"+u["id"].(string)+"/lifecycle/deactivate", bearer, "", nil), 403, "E0000006")
+	})
+}
