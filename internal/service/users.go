@@ -347,10 +347,12 @@ func (s *Service) ListUsers(ctx context.Context, after string, limit int, match 
 // refused rather than using unbounded memory.
 const MaxSortedUsers = 10000
 
-// ErrTooManyToSort is returned when a sorted search matches more than
+// errTooManyToSort is returned when a sorted search matches more than
 // MaxSortedUsers users.
-var ErrTooManyToSort = web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.",
-	fmt.Sprintf("sortBy: Sorting is limited to searches matching at most %d users.", MaxSortedUsers))
+func errTooManyToSort() *web.Error {
+	return web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.",
+		fmt.Sprintf("sortBy: Sorting is limited to searches matching at most %d users.", MaxSortedUsers))
+}
 
 // SortedUsers returns every matching user ordered by less (ties by id).
 func (s *Service) SortedUsers(ctx context.Context, match UserFilter, less func(a, b *store.User) bool) ([]*store.User, error) {
@@ -369,8 +371,7 @@ func (s *Service) SortedUsers(ctx context.Context, match UserFilter, less func(a
 			}
 		}
 		if len(all) > MaxSortedUsers {
-			e := *ErrTooManyToSort
-			return nil, &e
+			return nil, errTooManyToSort()
 		}
 		if len(page) < chunk {
 			break
@@ -399,6 +400,13 @@ type UserUpdate struct {
 
 // UpdateUser changes a user's profile and, when given, sets its password.
 func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, up UserUpdate) (*store.User, error) {
+	var hash string
+	if up.Password != nil {
+		var err error
+		if hash, err = secret.HashPassword(*up.Password); err != nil {
+			return nil, err
+		}
+	}
 	var out *store.User
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		u, err := loadUser(ctx, tx, idOrLogin)
@@ -431,7 +439,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 		}
 		u.Login, u.Profile, u.LastUpdated = login, profile, now
 		if up.Password != nil {
-			if err := s.setPassword(u, *up.Password, now); err != nil {
+			if err := s.setPassword(u, *up.Password, hash, now); err != nil {
 				return err
 			}
 		}
@@ -458,12 +466,10 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 // setPassword applies the password policy and stores the new hash. A
 // password set by an administrator completes a pending activation or
 // recovery (the emails Sesame does not send exist only to choose one).
-func (s *Service) setPassword(u *store.User, pw string, now time.Time) error {
+// hash is pw's argon2id hash, computed before the transaction began so
+// that the slow hash does not hold the database's write lock.
+func (s *Service) setPassword(u *store.User, pw, hash string, now time.Time) error {
 	if err := checkPasswordStrength(pw, u.Login); err != nil {
-		return err
-	}
-	hash, err := secret.HashPassword(pw)
-	if err != nil {
 		return err
 	}
 	u.PasswordHash, u.PasswordChanged = hash, now
@@ -584,6 +590,10 @@ func (s *Service) ChangePassword(ctx context.Context, c Context, idOrLogin, oldP
 	} else if !ok {
 		return nil, ErrOldPassword()
 	}
+	hash, err := secret.HashPassword(newPw)
+	if err != nil {
+		return nil, err
+	}
 	var out *store.User
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		cur, err := loadUser(ctx, tx, u.ID)
@@ -596,7 +606,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Context, idOrLogin, oldP
 			return ErrOldPassword()
 		}
 		now := s.now()
-		if err := s.setPassword(cur, newPw, now); err != nil {
+		if err := s.setPassword(cur, newPw, hash, now); err != nil {
 			return err
 		}
 		cur.LastUpdated = now
