@@ -227,7 +227,7 @@ func (h *Handler) assignGroupToApp(w http.ResponseWriter, r *http.Request, p *pr
 		return
 	}
 	var in struct {
-		Priority *int          `json:"priority"`
+		Priority *int           `json:"priority"`
 		Profile  map[string]any `json:"profile"`
 	}
 	if len(body) > 0 {
