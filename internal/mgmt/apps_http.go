@@ -145,20 +145,17 @@ func (h *Handler) createGrant(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	g, err := h.svc.CreateGrant(r.Context(), serviceContext(r, p), r.PathValue("id"), scopeID, issuer)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	a, err := h.svc.GetApp(r.Context(), g.AppID)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusCreated, GrantToJSON(g, a, h.orgURL))
+	h.writeGrant(w, r, http.StatusCreated, g, err)
 }
 
 func (h *Handler) getGrant(w http.ResponseWriter, r *http.Request, p *principal) {
 	g, err := h.svc.GetGrant(r.Context(), r.PathValue("id"), r.PathValue("grantId"))
+	h.writeGrant(w, r, http.StatusOK, g, err)
+}
+
+// writeGrant answers with a grant (which names its app's client id) or
+// with the error that kept it from being had.
+func (h *Handler) writeGrant(w http.ResponseWriter, r *http.Request, status int, g *store.AppGrant, err error) {
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
@@ -168,7 +165,7 @@ func (h *Handler) getGrant(w http.ResponseWriter, r *http.Request, p *principal)
 		h.writeErr(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, GrantToJSON(g, a, h.orgURL))
+	web.WriteJSON(w, status, GrantToJSON(g, a, h.orgURL))
 }
 
 func (h *Handler) deleteGrant(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -62,15 +62,23 @@ func (h *Handler) listScopes(w http.ResponseWriter, r *http.Request, p *principa
 	web.WriteJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) createScope(w http.ResponseWriter, r *http.Request, p *principal) {
+// readScope decodes a scope from the request body, answering the error
+// itself when it cannot.
+func readScope(w http.ResponseWriter, r *http.Request) (*store.Scope, bool) {
 	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
+	if werr == nil {
+		var sc *store.Scope
+		if sc, werr = scopeFromRequest(body); werr == nil {
+			return sc, true
+		}
 	}
-	sc, werr := scopeFromRequest(body)
-	if werr != nil {
-		web.WriteError(w, werr)
+	web.WriteError(w, werr)
+	return nil, false
+}
+
+func (h *Handler) createScope(w http.ResponseWriter, r *http.Request, p *principal) {
+	sc, ok := readScope(w, r)
+	if !ok {
 		return
 	}
 	id := r.PathValue("as")
@@ -92,14 +100,8 @@ func (h *Handler) getScope(w http.ResponseWriter, r *http.Request, p *principal)
 }
 
 func (h *Handler) replaceScope(w http.ResponseWriter, r *http.Request, p *principal) {
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
-	sc, werr := scopeFromRequest(body)
-	if werr != nil {
-		web.WriteError(w, werr)
+	sc, ok := readScope(w, r)
+	if !ok {
 		return
 	}
 	id := r.PathValue("as")
