@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,32 @@ func TestGroups(t *testing.T) {
 		if len(all) != 5 || all[everyoneID] != 1 || all[gid] != 1 {
 			t.Fatalf("walk: %v", all)
 		}
+
+		// filter and search (§4.8).
+		listed := func(path string) map[string]int {
+			t.Helper()
+			return ids(ts.walk(t, path))
+		}
+		if got := listed(`/api/v1/groups?filter=` + url.QueryEscape(`type eq "BUILT_IN"`)); len(got) != 1 || got[everyoneID] != 1 {
+			t.Fatalf("filter type: %v", got)
+		}
+		if got := listed(`/api/v1/groups?filter=` + url.QueryEscape(`id eq "`+gid+`" or id eq "`+everyoneID+`"`)); len(got) != 2 || got[gid] != 1 {
+			t.Fatalf("filter id: %v", got)
+		}
+		created, _ := time.Parse("2006-01-02T15:04:05.000Z", g["created"].(string))
+		since := created.Add(-time.Millisecond).Format("2006-01-02T15:04:05.000Z")
+		if got := listed(`/api/v1/groups?limit=1&filter=` + url.QueryEscape(`lastUpdated gt "`+since+`" and type eq "OKTA_GROUP"`)); len(got) != 4 || got[everyoneID] != 0 {
+			t.Fatalf("filter lastUpdated: %v", got)
+		}
+		if got := listed(`/api/v1/groups?search=` + url.QueryEscape(`profile.name sw "eng-" and not (profile.name eq "eng-tools")`)); len(got) != 1 {
+			t.Fatalf("search: %v", got)
+		}
+		if got := listed(`/api/v1/groups?q=Sa&search=` + url.QueryEscape(`profile.description pr`)); len(got) != 0 {
+			t.Fatalf("q and search: %v", got)
+		}
+		wantError(t, "filter on a search attribute", ts.mgmt(t, http.MethodGet, "/api/v1/groups?filter="+url.QueryEscape(`profile.name eq "Eng"`), nil), 400, "E0000094")
+		wantError(t, "bad filter", ts.mgmt(t, http.MethodGet, "/api/v1/groups?filter="+url.QueryEscape(`type eq`), nil), 400, "E0000031")
+		wantError(t, "bad search", ts.mgmt(t, http.MethodGet, "/api/v1/groups?search="+url.QueryEscape(`(profile.name eq "x"`), nil), 400, "E0000031")
 
 		// Members.
 		var users []*store.User

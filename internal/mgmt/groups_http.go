@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/sesame-idp/sesame/internal/filter"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -126,13 +127,64 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, p *principa
 	web.WriteJSON(w, http.StatusOK, out)
 }
 
+// Attributes a group list may filter (filter) and search (search) on.
+var (
+	groupFilterAttrs = []string{"id", "type", "lastUpdated", "lastMembershipUpdated"}
+	groupSearchAttrs = append([]string{"profile.name", "profile.description", "created"}, groupFilterAttrs...)
+)
+
 // groupMatcher builds the test of the list's q (a case-insensitive prefix
-// of the name).
+// of the name), filter and search; a group is listed when it passes all
+// that are given.
 func groupMatcher(query url.Values) (func(*store.Group) bool, *web.Error) {
 	q := strings.ToLower(query.Get("q"))
+	var exprs []filter.Expr
+	for _, p := range []struct {
+		param   string
+		allowed []string
+	}{{"filter", groupFilterAttrs}, {"search", groupSearchAttrs}} {
+		if s := query.Get(p.param); s != "" {
+			e, werr := filter.Parse(s, p.allowed)
+			if werr != nil {
+				return nil, werr
+			}
+			exprs = append(exprs, e)
+		}
+	}
 	return func(g *store.Group) bool {
-		return q == "" || strings.HasPrefix(strings.ToLower(g.Name), q)
+		if q != "" && !strings.HasPrefix(strings.ToLower(g.Name), q) {
+			return false
+		}
+		get := groupGetter(g)
+		for _, e := range exprs {
+			if !e.Match(get) {
+				return false
+			}
+		}
+		return true
 	}, nil
+}
+
+func groupGetter(g *store.Group) filter.Getter {
+	return func(attr string) (any, bool) {
+		switch attr {
+		case "id":
+			return g.ID, true
+		case "type":
+			return g.Type, true
+		case "created":
+			return g.Created, true
+		case "lastUpdated":
+			return g.LastUpdated, true
+		case "lastMembershipUpdated":
+			return g.LastMembershipUpdated, true
+		case "profile.name":
+			return g.Name, true
+		case "profile.description":
+			return g.Description, g.Description != ""
+		}
+		return nil, false
+	}
 }
 
 func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, p *principal) {
