@@ -253,7 +253,7 @@ func (h *Handler) listGroupMembers(w http.ResponseWriter, r *http.Request, p *pr
 		h.writeErr(w, r, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(users))
+	out := make([]any, 0, len(users)) // whatever userToJSON returns
 	ids := make([]string, 0, len(users))
 	for _, u := range users {
 		out = append(out, h.userToJSON(u))

@@ -7,7 +7,8 @@ import (
 )
 
 // userToJSON is the user object (§4.7) as group member lists show it.
-// Stand-in until the users branch brings the one user encoder: the
+// Stand-in until the users branch brings the one user encoder
+// (users_http.go, same name and receiver): the
 // integrator keeps that one and deletes this file.
 func (h *Handler) userToJSON(u *store.User) map[string]any {
 	creds := map[string]any{"provider": map[string]string{"type": "OKTA", "name": "OKTA"}}

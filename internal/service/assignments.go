@@ -57,7 +57,7 @@ func (s *Service) AssignUserToApp(ctx context.Context, c Context, au *store.AppU
 			}
 			return err
 		}
-		return s.record(ctx, tx, c, "application.user_membership.add", "Add user to application membership", memberTarget(u), appTarget(a))
+		return s.record(ctx, tx, c, "application.user_membership.add", "Add user to application membership", userTarget(u), appTarget(a))
 	})
 }
 
@@ -96,7 +96,7 @@ func (s *Service) UpdateAppUser(ctx context.Context, c Context, appID, userID, u
 			return err
 		}
 		out = au
-		return s.record(ctx, tx, c, "application.user_membership.change_username", "Update application user", memberTarget(u), appTarget(a))
+		return s.record(ctx, tx, c, "application.user_membership.change_username", "Update application user", userTarget(u), appTarget(a))
 	})
 	return out, err
 }
@@ -117,7 +117,7 @@ func (s *Service) UnassignUserFromApp(ctx context.Context, c Context, appID, use
 		} else if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, c, "application.user_membership.remove", "Remove user from application membership", memberTarget(u), appTarget(a))
+		return s.record(ctx, tx, c, "application.user_membership.remove", "Remove user from application membership", userTarget(u), appTarget(a))
 	})
 }
 

@@ -41,10 +41,6 @@ func groupTarget(g *store.Group) audit.Target {
 	return audit.Target{ID: g.ID, Type: "UserGroup", AlternateID: g.Name, DisplayName: g.Name}
 }
 
-func memberTarget(u *store.User) audit.Target {
-	return audit.Target{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: UserActor(u).DisplayName}
-}
-
 // ValidateGroup checks the administrator-supplied part of a group.
 func ValidateGroup(g *store.Group) *web.Error {
 	var causes []string
@@ -71,16 +67,6 @@ func loadGroup(ctx context.Context, st store.Store, id string) (*store.Group, er
 		return nil, web.NotFound(id, "UserGroup")
 	}
 	return g, err
-}
-
-// loadUser reads a user by id through st, answering E0000007 when it does
-// not exist.
-func loadUser(ctx context.Context, st store.Store, id string) (*store.User, error) {
-	u, err := st.Users().Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "User")
-	}
-	return u, err
 }
 
 // GetGroup returns a group by id.
@@ -193,7 +179,7 @@ func (s *Service) changeMembership(ctx context.Context, c Context, groupID, user
 		if err := tx.Groups().Update(ctx, g); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, c, ev, msg, memberTarget(u), groupTarget(g))
+		return s.record(ctx, tx, c, ev, msg, userTarget(u), groupTarget(g))
 	})
 }
 
@@ -253,13 +239,7 @@ func everyone(ctx context.Context, st store.Store) (*store.Group, error) {
 
 // UserGroups returns the groups of a user (by id or login), Everyone first.
 func (s *Service) UserGroups(ctx context.Context, userIDOrLogin string) ([]*store.Group, error) {
-	u, err := s.Store.Users().Get(ctx, userIDOrLogin)
-	if errors.Is(err, store.ErrNotFound) {
-		u, err = s.Store.Users().GetByLogin(ctx, userIDOrLogin)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(userIDOrLogin, "User")
-	}
+	u, err := loadUser(ctx, s.Store, userIDOrLogin)
 	if err != nil {
 		return nil, err
 	}
