@@ -54,6 +54,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("PUT "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.replaceScope))
 	mux.Handle("DELETE "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.deleteScope))
 
+	h.registerGroups(mux)
+	h.registerAssignments(mux)
+
 	mux.Handle("GET /oauth2/v1/clients", h.auth("okta.clients.read", h.listClients))
 	mux.Handle("POST /oauth2/v1/clients", h.auth("okta.clients.register", h.createClient))
 	mux.Handle("GET /oauth2/v1/clients/{clientId}", h.auth("okta.clients.read", h.getClient))

@@ -1,0 +1,293 @@
+package mgmt
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sesame-idp/sesame/internal/filter"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Page sizes (§4.0): Okta lists up to 10000 groups at once and 1000 members.
+const (
+	groupsDefaultLimit  = 10000
+	groupsMaxLimit      = 10000
+	membersDefaultLimit = 1000
+	membersMaxLimit     = 1000
+)
+
+func (h *Handler) registerGroups(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/groups", h.auth("okta.groups.read", h.listGroups))
+	mux.Handle("POST /api/v1/groups", h.auth("okta.groups.manage", h.createGroup))
+	mux.Handle("GET /api/v1/groups/{groupId}", h.auth("okta.groups.read", h.getGroup))
+	mux.Handle("PUT /api/v1/groups/{groupId}", h.auth("okta.groups.manage", h.replaceGroup))
+	mux.Handle("DELETE /api/v1/groups/{groupId}", h.auth("okta.groups.manage", h.deleteGroup))
+	mux.Handle("GET /api/v1/groups/{groupId}/users", h.auth("okta.groups.read", h.listGroupMembers))
+	mux.Handle("PUT /api/v1/groups/{groupId}/users/{userId}", h.auth("okta.groups.manage", h.addGroupMember))
+	mux.Handle("DELETE /api/v1/groups/{groupId}/users/{userId}", h.auth("okta.groups.manage", h.removeGroupMember))
+	mux.Handle("GET /api/v1/users/{userId}/groups", h.auth("okta.users.read", h.listUserGroups))
+}
+
+// GroupJSON is the group object of /api/v1/groups (§4.8).
+type GroupJSON struct {
+	ID                    string           `json:"id"`
+	Created               Time             `json:"created"`
+	LastUpdated           Time             `json:"lastUpdated"`
+	LastMembershipUpdated Time             `json:"lastMembershipUpdated"`
+	ObjectClass           []string         `json:"objectClass"`
+	Type                  string           `json:"type"`
+	Profile               GroupProfileJSON `json:"profile"`
+	Links                 map[string]any   `json:"_links"`
+}
+
+// GroupProfileJSON is a group's profile; Okta answers null for a group
+// created without a description.
+type GroupProfileJSON struct {
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+}
+
+func (h *Handler) groupToJSON(g *store.Group) GroupJSON {
+	base := h.orgURL + "/api/v1/groups/" + url.PathEscape(g.ID)
+	var desc *string
+	if g.Description != "" {
+		desc = &g.Description
+	}
+	logo := h.orgURL + "/img/logos/groups/okta-"
+	return GroupJSON{ID: g.ID, Created: Time{g.Created}, LastUpdated: Time{g.LastUpdated}, LastMembershipUpdated: Time{g.LastMembershipUpdated},
+		// Okta gives the built-in Everyone the same object class as any group.
+		ObjectClass: []string{"okta:user_group"}, Type: g.Type,
+		Profile: GroupProfileJSON{Name: g.Name, Description: desc},
+		Links: map[string]any{
+			"logo": []Link{{Name: "medium", Href: logo + "medium.png", Type: "image/png"},
+				{Name: "large", Href: logo + "large.png", Type: "image/png"}},
+			"users": Link{Href: base + "/users"},
+			"apps":  Link{Href: base + "/apps"},
+		}}
+}
+
+// groupFromRequest decodes {"profile":{"name","description"}}; unknown
+// members (id, type, _links…) are ignored as Okta does.
+func groupFromRequest(body []byte) (*store.Group, *web.Error) {
+	var in struct {
+		Profile *struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+		} `json:"profile"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, web.MalformedBody()
+	}
+	if in.Profile == nil {
+		return nil, web.Validation("profile", "profile: The field cannot be left blank")
+	}
+	return &store.Group{Name: in.Profile.Name, Description: in.Profile.Description}, nil
+}
+
+func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, p *principal) {
+	limit, after, werr := web.PageParams(r, groupsDefaultLimit, groupsMaxLimit)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	match, werr := groupMatcher(r.URL.Query())
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	out := []GroupJSON{}
+	var ids []string
+	// Matching runs after paging by id, so read pages until this one is full.
+	cursor := after
+	for len(out) < limit {
+		groups, err := h.svc.ListGroups(r.Context(), store.Page{After: cursor, Limit: limit})
+		if err != nil {
+			h.writeErr(w, r, err)
+			return
+		}
+		for _, g := range groups {
+			cursor = g.ID
+			if !match(g) {
+				continue
+			}
+			out = append(out, h.groupToJSON(g))
+			ids = append(ids, g.ID)
+			if len(out) == limit {
+				break
+			}
+		}
+		if len(groups) < limit {
+			break
+		}
+	}
+	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+// Attributes a group list may filter (filter) and search (search) on.
+var (
+	groupFilterAttrs = []string{"id", "type", "lastUpdated", "lastMembershipUpdated"}
+	groupSearchAttrs = append([]string{"profile.name", "profile.description", "created"}, groupFilterAttrs...)
+)
+
+// groupMatcher builds the test of the list's q (a case-insensitive prefix
+// of the name), filter and search; a group is listed when it passes all
+// that are given.
+func groupMatcher(query url.Values) (func(*store.Group) bool, *web.Error) {
+	q := strings.ToLower(query.Get("q"))
+	var exprs []filter.Expr
+	for _, p := range []struct {
+		param   string
+		allowed []string
+	}{{"filter", groupFilterAttrs}, {"search", groupSearchAttrs}} {
+		if s := query.Get(p.param); s != "" {
+			e, werr := filter.Parse(s, p.allowed)
+			if werr != nil {
+				return nil, werr
+			}
+			exprs = append(exprs, e)
+		}
+	}
+	return func(g *store.Group) bool {
+		if q != "" && !strings.HasPrefix(strings.ToLower(g.Name), q) {
+			return false
+		}
+		get := groupGetter(g)
+		for _, e := range exprs {
+			if !e.Match(get) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func groupGetter(g *store.Group) filter.Getter {
+	return func(attr string) (any, bool) {
+		switch attr {
+		case "id":
+			return g.ID, true
+		case "type":
+			return g.Type, true
+		case "created":
+			return g.Created, true
+		case "lastUpdated":
+			return g.LastUpdated, true
+		case "lastMembershipUpdated":
+			return g.LastMembershipUpdated, true
+		case "profile.name":
+			return g.Name, true
+		case "profile.description":
+			return g.Description, g.Description != ""
+		}
+		return nil, false
+	}
+}
+
+func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, p *principal) {
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	g, werr := groupFromRequest(body)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	if err := h.svc.CreateGroup(r.Context(), serviceContext(r, p), g); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, h.groupToJSON(g))
+}
+
+func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, p *principal) {
+	g, err := h.svc.GetGroup(r.Context(), r.PathValue("groupId"))
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, h.groupToJSON(g))
+}
+
+func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request, p *principal) {
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	g, werr := groupFromRequest(body)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	g.ID = r.PathValue("groupId")
+	updated, err := h.svc.UpdateGroup(r.Context(), serviceContext(r, p), g)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, h.groupToJSON(updated))
+}
+
+func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := h.svc.DeleteGroup(r.Context(), serviceContext(r, p), r.PathValue("groupId")); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) listGroupMembers(w http.ResponseWriter, r *http.Request, p *principal) {
+	limit, after, werr := web.PageParams(r, membersDefaultLimit, membersMaxLimit)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	users, err := h.svc.ListGroupMembers(r.Context(), r.PathValue("groupId"), store.Page{After: after, Limit: limit})
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]any, 0, len(users)) // whatever userToJSON returns
+	ids := make([]string, 0, len(users))
+	for _, u := range users {
+		out = append(out, h.userToJSON(u))
+		ids = append(ids, u.ID)
+	}
+	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) addGroupMember(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := h.svc.AddGroupMember(r.Context(), serviceContext(r, p), r.PathValue("groupId"), r.PathValue("userId")); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) removeGroupMember(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := h.svc.RemoveGroupMember(r.Context(), serviceContext(r, p), r.PathValue("groupId"), r.PathValue("userId")); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) listUserGroups(w http.ResponseWriter, r *http.Request, p *principal) {
+	groups, err := h.svc.UserGroups(r.Context(), r.PathValue("userId"))
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]GroupJSON, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, h.groupToJSON(g))
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}

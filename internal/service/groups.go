@@ -1,0 +1,266 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Group types (§4.8). Sesame creates OKTA_GROUP groups; the one BUILT_IN
+// group, Everyone, is made by Initialize.
+const (
+	GroupTypeOkta    = "OKTA_GROUP"
+	GroupTypeBuiltIn = "BUILT_IN"
+	EveryoneName     = "Everyone"
+)
+
+// Okta's limits on a group profile.
+const (
+	maxGroupName        = 255
+	maxGroupDescription = 1024
+)
+
+var errGroupNameTaken = web.Validation("name", "name: An object with this field already exists")
+
+// errBuiltIn refuses changes to Everyone: it is defined by the org, not by
+// an administrator, and holds every user without storing them.
+func errBuiltIn(what string) *web.Error {
+	return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action",
+		"type: "+what+" is not allowed on a group of type BUILT_IN")
+}
+
+func groupTarget(g *store.Group) audit.Target {
+	return audit.Target{ID: g.ID, Type: "UserGroup", AlternateID: g.Name, DisplayName: g.Name}
+}
+
+// ValidateGroup checks the administrator-supplied part of a group.
+func ValidateGroup(g *store.Group) *web.Error {
+	var causes []string
+	switch {
+	case strings.TrimSpace(g.Name) == "":
+		causes = append(causes, "name: The field cannot be left blank")
+	case utf8.RuneCountInString(g.Name) > maxGroupName:
+		causes = append(causes, "name: The field is too long (at most 255 characters)")
+	}
+	if utf8.RuneCountInString(g.Description) > maxGroupDescription {
+		causes = append(causes, "description: The field is too long (at most 1024 characters)")
+	}
+	if len(causes) > 0 {
+		return web.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
+	}
+	return nil
+}
+
+// loadGroup reads a group through st, answering E0000007 when it does not
+// exist.
+func loadGroup(ctx context.Context, st store.Store, id string) (*store.Group, error) {
+	g, err := st.Groups().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, web.NotFound(id, "UserGroup")
+	}
+	return g, err
+}
+
+// GetGroup returns a group by id.
+func (s *Service) GetGroup(ctx context.Context, id string) (*store.Group, error) {
+	return loadGroup(ctx, s.Store, id)
+}
+
+// ListGroups lists groups in id order.
+func (s *Service) ListGroups(ctx context.Context, p store.Page) ([]*store.Group, error) {
+	return s.Store.Groups().List(ctx, p)
+}
+
+// CreateGroup stores a new OKTA_GROUP group from g's name and description.
+func (s *Service) CreateGroup(ctx context.Context, c Context, g *store.Group) error {
+	if err := ValidateGroup(g); err != nil {
+		return err
+	}
+	now := s.now()
+	g.ID, g.Type, g.Created, g.LastUpdated, g.LastMembershipUpdated = secret.NewID("00g"), GroupTypeOkta, now, now, now
+	return s.Store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.Groups().Create(ctx, g); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return errGroupNameTaken
+			}
+			return err
+		}
+		return s.record(ctx, tx, c, "group.lifecycle.create", "Create Okta group", groupTarget(g))
+	})
+}
+
+// UpdateGroup replaces the profile (name, description) of the group g.ID
+// and returns the stored group.
+func (s *Service) UpdateGroup(ctx context.Context, c Context, g *store.Group) (*store.Group, error) {
+	if err := ValidateGroup(g); err != nil {
+		return nil, err
+	}
+	var out *store.Group
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
+		old, err := loadGroup(ctx, tx, g.ID)
+		if err != nil {
+			return err
+		}
+		if old.Type != GroupTypeOkta {
+			return errBuiltIn("Updating the profile")
+		}
+		old.Name, old.Description, old.LastUpdated = g.Name, g.Description, s.now()
+		if err := tx.Groups().Update(ctx, old); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return errGroupNameTaken
+			}
+			return err
+		}
+		out = old
+		return s.record(ctx, tx, c, "group.profile.update", "Update group profile", groupTarget(old))
+	})
+	return out, err
+}
+
+// DeleteGroup removes an OKTA_GROUP group with its memberships and app
+// assignments.
+func (s *Service) DeleteGroup(ctx context.Context, c Context, id string) error {
+	return s.Store.InTx(ctx, func(tx store.Store) error {
+		g, err := loadGroup(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if g.Type != GroupTypeOkta {
+			return errBuiltIn("Deletion")
+		}
+		if err := tx.Groups().Delete(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, "group.lifecycle.delete", "Delete Okta group", groupTarget(g))
+	})
+}
+
+// changeMembership adds or removes a user. It is idempotent as Okta's PUT
+// and DELETE are: only an actual change is stored and logged.
+func (s *Service) changeMembership(ctx context.Context, c Context, groupID, userID string, add bool) error {
+	return s.Store.InTx(ctx, func(tx store.Store) error {
+		g, err := loadGroup(ctx, tx, groupID)
+		if err != nil {
+			return err
+		}
+		u, err := loadUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if g.Type != GroupTypeOkta {
+			return errBuiltIn("Changing the membership")
+		}
+		of, err := tx.Groups().GroupsOf(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(of, g.ID) == add {
+			return nil
+		}
+		ev, msg := "group.user_membership.add", "Add user to group membership"
+		if add {
+			err = tx.Groups().AddMember(ctx, g.ID, u.ID)
+		} else {
+			ev, msg = "group.user_membership.remove", "Remove user from group membership"
+			err = tx.Groups().RemoveMember(ctx, g.ID, u.ID)
+		}
+		if err != nil {
+			return err
+		}
+		g.LastMembershipUpdated = s.now()
+		if err := tx.Groups().Update(ctx, g); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, ev, msg, userTarget(u), groupTarget(g))
+	})
+}
+
+// AddGroupMember puts a user in an OKTA_GROUP group.
+func (s *Service) AddGroupMember(ctx context.Context, c Context, groupID, userID string) error {
+	return s.changeMembership(ctx, c, groupID, userID, true)
+}
+
+// RemoveGroupMember takes a user out of an OKTA_GROUP group.
+func (s *Service) RemoveGroupMember(ctx context.Context, c Context, groupID, userID string) error {
+	return s.changeMembership(ctx, c, groupID, userID, false)
+}
+
+// ListGroupMembers lists a group's users in id order. Everyone lists every
+// user: its membership is implicit.
+func (s *Service) ListGroupMembers(ctx context.Context, groupID string, p store.Page) ([]*store.User, error) {
+	g, err := s.GetGroup(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	if g.Type == GroupTypeBuiltIn && g.Name == EveryoneName {
+		return s.Store.Users().List(ctx, p)
+	}
+	ids, err := s.Store.Groups().ListMembers(ctx, groupID, p)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]*store.User, 0, len(ids))
+	for _, id := range ids {
+		u, err := s.Store.Users().Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted between the two reads
+		}
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+// Everyone returns the built-in group that holds every user.
+func (s *Service) Everyone(ctx context.Context) (*store.Group, error) {
+	return everyone(ctx, s.Store)
+}
+
+func everyone(ctx context.Context, st store.Store) (*store.Group, error) {
+	g, err := st.Groups().GetByName(ctx, EveryoneName)
+	if err != nil {
+		return nil, err
+	}
+	if g.Type != GroupTypeBuiltIn {
+		return nil, errors.New("the group named Everyone is not the built-in group")
+	}
+	return g, nil
+}
+
+// UserGroups returns the groups of a user (by id or login), Everyone first.
+func (s *Service) UserGroups(ctx context.Context, userIDOrLogin string) ([]*store.Group, error) {
+	u, err := loadUser(ctx, s.Store, userIDOrLogin)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := s.Everyone(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.Store.Groups().GroupsOf(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*store.Group{ev}
+	for _, id := range ids {
+		g, err := s.Store.Groups().Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
