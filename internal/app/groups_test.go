@@ -9,35 +9,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
-// createUser stores a user the way the users service will; the Groups API
-// only needs users to exist.
-func (ts *testServer) createUser(t *testing.T, login string) *store.User {
+// newUser creates an active user through the Users API and returns its
+// stored record.
+func (ts *testServer) newUser(t *testing.T, login string) *store.User {
 	t.Helper()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	u := &store.User{ID: secret.NewID("00u"), Status: "ACTIVE", Login: login,
-		Profile: map[string]any{"login": login, "email": login, "firstName": "Grace", "lastName": "Hopper"},
-		Created: now, StatusChanged: now, LastUpdated: now}
-	if err := ts.App.Store.Users().Create(context.Background(), u); err != nil {
+	m := ts.createUser(t, "", map[string]any{"login": login, "email": login, "firstName": "Grace", "lastName": "Hopper"}, "Correct-Horse-42")
+	u, err := ts.App.Store.Users().Get(context.Background(), m["id"].(string))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return u
-}
-
-// wantError checks an Okta error answer.
-func wantError(t *testing.T, name string, a answer, status int, code string) map[string]any {
-	t.Helper()
-	if a.status != status {
-		t.Fatalf("%s: %d %s, want %d", name, a.status, a.body, status)
-	}
-	m := a.json(t)
-	if m["errorCode"] != code {
-		t.Fatalf("%s: %s, want %s", name, a.body, code)
-	}
-	return m
 }
 
 // walk follows rel="next" links from path and returns every object listed.
@@ -128,9 +112,8 @@ func TestGroups(t *testing.T) {
 		}
 
 		// Bad input.
-		m := wantError(t, "duplicate name", ts.mgmt(t, http.MethodPost, "/api/v1/groups", req), 400, "E0000001")
-		if c := m["errorCauses"].([]any); len(c) != 1 || c[0].(map[string]any)["errorSummary"] != "name: An object with this field already exists" {
-			t.Fatalf("duplicate causes: %v", m)
+		if c := wantError(t, "duplicate name", ts.mgmt(t, http.MethodPost, "/api/v1/groups", req), 400, "E0000001"); len(c) != 1 || c[0] != "name: An object with this field already exists" {
+			t.Fatalf("duplicate causes: %v", c)
 		}
 		wantError(t, "blank name", ts.mgmt(t, http.MethodPost, "/api/v1/groups", map[string]any{"profile": map[string]any{"name": " "}}), 400, "E0000001")
 		wantError(t, "no profile", ts.mgmt(t, http.MethodPost, "/api/v1/groups", map[string]any{}), 400, "E0000001")
@@ -206,7 +189,7 @@ func TestGroups(t *testing.T) {
 		// Members.
 		var users []*store.User
 		for _, l := range []string{"m1@example.com", "m2@example.com", "m3@example.com"} {
-			users = append(users, ts.createUser(t, l))
+			users = append(users, ts.newUser(t, l))
 		}
 		before := ts.mgmt(t, http.MethodGet, "/api/v1/groups/"+gid, nil).json(t)["lastMembershipUpdated"]
 		for _, u := range users {
@@ -288,7 +271,7 @@ func TestAppAssignments(t *testing.T) {
 		ts := startServer(t, open(t))
 		ctx := context.Background()
 		appID, _, _ := ts.serviceApp(t, "assigned")
-		direct, viaGroup, anyone := ts.createUser(t, "direct@example.com"), ts.createUser(t, "group@example.com"), ts.createUser(t, "anyone@example.com")
+		direct, viaGroup, anyone := ts.newUser(t, "direct@example.com"), ts.newUser(t, "group@example.com"), ts.newUser(t, "anyone@example.com")
 		assigned := func(u *store.User) bool {
 			t.Helper()
 			ok, err := ts.App.Service.IsAssigned(ctx, appID, u.ID)
@@ -317,8 +300,9 @@ func TestAppAssignments(t *testing.T) {
 		if l["app"].(map[string]any)["href"] != ts.URL+"/api/v1/apps/"+appID || l["user"].(map[string]any)["href"] != ts.URL+"/api/v1/users/"+direct.ID {
 			t.Fatalf("app user links: %s", a.body)
 		}
-		m := wantError(t, "assign twice", ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+appID+"/users", body), 409, "E0000062")
-		if m["errorSummary"] != "The specified user is already assigned to the application." {
+		twice := ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+appID+"/users", body)
+		wantError(t, "assign twice", twice, 409, "E0000062")
+		if m := twice.json(t); m["errorSummary"] != "The specified user is already assigned to the application." {
 			t.Fatalf("409 summary: %v", m)
 		}
 		if !assigned(direct) || assigned(viaGroup) {
