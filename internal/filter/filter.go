@@ -1,17 +1,34 @@
 // Package filter parses and evaluates the SCIM-like expressions of Okta's
 // `filter` and `search` query parameters (§4.0): attribute paths, the
-// operators eq ne gt ge lt le sw co ew pr, and, or, not, parentheses,
-// quoted strings, numbers, booleans, null and ISO-8601 timestamps.
+// operators eq ne gt ge lt le sw co ew pr, and, or, not (…), parentheses,
+// JSON string literals, numbers, true, false, null, and ISO-8601 timestamps
+// given as strings.
+//
+// Semantics, where Okta leaves room:
+//   - Operator and logical keywords are case-insensitive; attribute names are
+//     case-sensitive.
+//   - String comparisons (eq ne sw co ew and the ordering operators) ignore
+//     case, as Okta's search does for profile strings; ordering is
+//     lexicographic on the lower-cased strings so that it agrees with eq.
+//   - A string literal that is a timestamp compares chronologically with a
+//     time attribute, at millisecond precision (what Okta's JSON shows).
+//   - A multi-valued attribute matches when any element matches.
+//   - A value whose type does not fit the literal matches nothing, ne included.
+//   - An absent (or null) attribute matches `eq null`, `ne <value>`, and
+//     nothing else.
 package filter
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -19,26 +36,30 @@ import (
 // Getter returns an attribute's value for the record being matched, and
 // whether it is present (false for absent or null). Values are string,
 // bool, int64, float64, time.Time or []string; a multi-valued attribute
-// matches when any element does.
+// matches when any element does. Other integer and float kinds and []any
+// are accepted too; any other type matches nothing.
 type Getter func(attr string) (value any, present bool)
 
 // Expr is a parsed expression.
 type Expr interface {
 	Match(get Getter) bool
-	// Attrs lists every attribute the expression names.
+	// Attrs lists every attribute the expression names, once each, in
+	// order of first appearance.
 	Attrs() []string
 }
 
 // Options restrict what a resource supports.
 type Options struct {
 	// Allowed attribute names, exact; an entry ending in ".*" allows every
-	// sub-attribute ("profile.*"). Empty allows everything.
+	// sub-attribute ("profile.*" allows "profile.login", not "profile").
+	// Empty allows everything.
 	Allowed []string
-	// Operators allowed (lower case); empty allows all.
+	// Operators allowed (any case); empty allows all.
 	Operators []string
 }
 
-// Limits that keep hostile input from costing much.
+// Limits that keep hostile input from costing much: the length bounds the
+// work, the depth bounds the recursion of the parser and of Match.
 const (
 	MaxLength = 4096
 	MaxDepth  = 50
@@ -52,8 +73,9 @@ func Parse(s string, allowed []string) (Expr, *web.Error) {
 }
 
 // ParseWith parses s. A syntax error is E0000031 "Invalid search criteria."
-// with a cause naming the position; an attribute or operator the resource
-// does not support is E0000094 "The provided filter is unsupported.".
+// with a cause naming the 1-based byte position; an attribute or operator
+// the resource does not support is E0000094 "The provided filter is
+// unsupported." with one cause per offending comparison.
 func ParseWith(s string, opt Options) (Expr, *web.Error) {
 	if len(s) > MaxLength {
 		return nil, invalid(fmt.Sprintf("The expression is longer than %d characters.", MaxLength))
@@ -63,30 +85,37 @@ func ParseWith(s string, opt Options) (Expr, *web.Error) {
 		return nil, err
 	}
 	p := &parser{toks: toks}
-	e, err := p.or(0)
+	root, err := p.or(0)
 	if err != nil {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
-		return nil, invalid(fmt.Sprintf("Unexpected token '%s' at position %d.", t.text, t.pos+1))
+		return nil, invalid(fmt.Sprintf("Unexpected token %s at position %d.", show(t), t.pos+1))
 	}
-	ops := opt.Operators
-	if len(ops) == 0 {
-		ops = allOperators
+
+	ops := allOperators
+	if len(opt.Operators) > 0 {
+		ops = make([]string, len(opt.Operators))
+		for i, o := range opt.Operators {
+			ops[i] = strings.ToLower(o)
+		}
 	}
+	q := &query{root: root}
 	var bad []string
-	walk(e, func(c *cmp) {
+	walk(root, func(c *cmp) {
+		if !slices.Contains(q.attrs, c.attr) {
+			q.attrs = append(q.attrs, c.attr)
+		}
 		if !attrAllowed(c.attr, opt.Allowed) {
 			bad = append(bad, fmt.Sprintf("filter: The attribute '%s' is not supported.", c.attr))
-		}
-		if !slices.Contains(ops, c.op) {
+		} else if !slices.Contains(ops, c.op) {
 			bad = append(bad, fmt.Sprintf("filter: The operator '%s' is not supported for '%s'.", c.op, c.attr))
 		}
 	})
 	if len(bad) > 0 {
 		return nil, web.NewError(http.StatusBadRequest, web.CodeUnsupportedFilter, "The provided filter is unsupported.", bad...)
 	}
-	return e, nil
+	return q, nil
 }
 
 func invalid(cause string) *web.Error {
@@ -98,7 +127,11 @@ func attrAllowed(attr string, allowed []string) bool {
 		return true
 	}
 	for _, a := range allowed {
-		if a == attr || (strings.HasSuffix(a, ".*") && strings.HasPrefix(attr, strings.TrimSuffix(a, "*")) && len(attr) > len(a)-1) {
+		if a == attr {
+			return true
+		}
+		if prefix, ok := strings.CutSuffix(a, "*"); ok && strings.HasSuffix(prefix, ".") &&
+			len(attr) > len(prefix) && strings.HasPrefix(attr, prefix) {
 			return true
 		}
 	}
@@ -114,14 +147,36 @@ const (
 	tLParen
 	tRParen
 	tWord   // attribute, operator, and/or/not, true/false/null, number
-	tString // quoted
+	tString // quoted; text is the decoded value
 )
 
 type token struct {
 	kind tokKind
 	text string
-	pos  int
+	pos  int // byte offset in the expression
 }
+
+// show renders a token for an error cause, shortened so that a hostile
+// expression is not echoed back at length.
+func show(t token) string {
+	switch t.kind {
+	case tEOF:
+		return "end of expression"
+	case tString:
+		return strconv.Quote(clip(t.text))
+	}
+	return "'" + clip(t.text) + "'"
+}
+
+func clip(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max]) + "…"
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func lex(s string) ([]token, *web.Error) {
 	var out []token
@@ -129,7 +184,7 @@ func lex(s string) ([]token, *web.Error) {
 	for i < len(s) {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case isSpace(c):
 			i++
 		case c == '(':
 			out = append(out, token{tLParen, "(", i})
@@ -139,49 +194,47 @@ func lex(s string) ([]token, *web.Error) {
 			i++
 		case c == '"':
 			start := i
-			i++
-			var b strings.Builder
-			closed := false
-			for i < len(s) {
+			for i++; i < len(s) && s[i] != '"'; i++ {
 				if s[i] == '\\' {
-					if i+1 >= len(s) {
-						break
-					}
-					b.WriteByte(s[i+1])
-					i += 2
-					continue
-				}
-				if s[i] == '"' {
-					closed = true
 					i++
-					break
 				}
-				b.WriteByte(s[i])
-				i++
 			}
-			if !closed {
+			if i >= len(s) {
 				return nil, invalid(fmt.Sprintf("Unterminated string starting at position %d.", start+1))
 			}
-			out = append(out, token{tString, b.String(), start})
+			i++
+			// Values are JSON strings in SCIM, so JSON decides the escapes.
+			var v string
+			if json.Unmarshal([]byte(s[start:i]), &v) != nil {
+				return nil, invalid(fmt.Sprintf("Invalid string starting at position %d.", start+1))
+			}
+			out = append(out, token{tString, v, start})
 		default:
 			start := i
-			for i < len(s) && !strings.ContainsRune(" \t\n\r()\"", rune(s[i])) {
-				i++
-			}
-			w := s[start:i]
-			for _, r := range w {
+			for i < len(s) && !isSpace(s[i]) && !strings.ContainsRune("()\"", rune(s[i])) {
+				r, n := utf8.DecodeRuneInString(s[i:])
 				if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-+:$", r)) {
-					return nil, invalid(fmt.Sprintf("Unexpected character '%c' at position %d.", r, start+1))
+					shown := string(r)
+					if r == utf8.RuneError {
+						shown = fmt.Sprintf("\\x%02x", s[i])
+					}
+					return nil, invalid(fmt.Sprintf("Unexpected character '%s' at position %d.", shown, i+1))
 				}
+				i += n
 			}
-			out = append(out, token{tWord, w, start})
+			out = append(out, token{tWord, s[start:i], start})
 		}
 	}
-	return append(out, token{tEOF, "end of expression", len(s)}), nil
+	return append(out, token{tEOF, "", len(s)}), nil
 }
 
-// Parser: or := and ("or" and)*; and := unary ("and" unary)*;
-// unary := "not" unary | "(" or ")" | comparison.
+// Parser:
+//
+//	or   := and ("or" and)*
+//	and  := unary ("and" unary)*
+//	unary := "not" "(" or ")" | "(" or ")" | comparison
+//
+// `not` is a keyword only before "(", so an attribute may be called "not".
 
 type parser struct {
 	toks []token
@@ -189,132 +242,222 @@ type parser struct {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
+
+func (p *parser) next() token {
+	t := p.toks[p.i]
+	if t.kind != tEOF {
+		p.i++
+	}
+	return t
+}
 
 func isWord(t token, w string) bool { return t.kind == tWord && strings.EqualFold(t.text, w) }
 
-func (p *parser) or(depth int) (Expr, *web.Error) {
-	l, err := p.and(depth)
+func (p *parser) or(depth int) (node, *web.Error) {
+	return p.chain(depth, "or", p.and)
+}
+
+func (p *parser) and(depth int) (node, *web.Error) {
+	return p.chain(depth, "and", p.unary)
+}
+
+// chain parses operands joined by keyword into one flat node, so that a
+// long a and b and c… costs no recursion.
+func (p *parser) chain(depth int, keyword string, operand func(int) (node, *web.Error)) (node, *web.Error) {
+	first, err := operand(depth)
 	if err != nil {
 		return nil, err
 	}
-	for isWord(p.peek(), "or") {
+	if !isWord(p.peek(), keyword) {
+		return first, nil
+	}
+	l := &logical{or: keyword == "or", xs: []node{first}}
+	for isWord(p.peek(), keyword) {
 		p.next()
-		r, err := p.and(depth)
+		x, err := operand(depth)
 		if err != nil {
 			return nil, err
 		}
-		l = &logical{or: true, l: l, r: r}
+		l.xs = append(l.xs, x)
 	}
 	return l, nil
 }
 
-func (p *parser) and(depth int) (Expr, *web.Error) {
-	l, err := p.unary(depth)
+func (p *parser) unary(depth int) (node, *web.Error) {
+	negate := false
+	if isWord(p.peek(), "not") && p.toks[p.i+1].kind == tLParen {
+		p.next()
+		negate = true
+	}
+	if p.peek().kind != tLParen {
+		return p.comparison()
+	}
+	open := p.next()
+	if depth >= MaxDepth {
+		return nil, invalid(fmt.Sprintf("The expression nests deeper than %d levels at position %d.", MaxDepth, open.pos+1))
+	}
+	e, err := p.or(depth + 1)
 	if err != nil {
 		return nil, err
 	}
-	for isWord(p.peek(), "and") {
-		p.next()
-		r, err := p.unary(depth)
-		if err != nil {
-			return nil, err
-		}
-		l = &logical{l: l, r: r}
+	if c := p.next(); c.kind != tRParen {
+		return nil, invalid(fmt.Sprintf("Expected ')' at position %d, found %s.", c.pos+1, show(c)))
 	}
-	return l, nil
-}
-
-func (p *parser) unary(depth int) (Expr, *web.Error) {
-	if depth > MaxDepth {
-		return nil, invalid(fmt.Sprintf("The expression nests deeper than %d levels.", MaxDepth))
-	}
-	t := p.peek()
-	switch {
-	case isWord(t, "not"):
-		p.next()
-		e, err := p.unary(depth + 1)
-		if err != nil {
-			return nil, err
-		}
+	if negate {
 		return &not{e: e}, nil
-	case t.kind == tLParen:
-		p.next()
-		e, err := p.or(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		if c := p.next(); c.kind != tRParen {
-			return nil, invalid(fmt.Sprintf("Expected ')' at position %d, found '%s'.", c.pos+1, c.text))
-		}
-		return e, nil
 	}
-	return p.comparison()
+	return e, nil
 }
 
-func (p *parser) comparison() (Expr, *web.Error) {
+func (p *parser) comparison() (node, *web.Error) {
 	a := p.next()
 	if a.kind != tWord || !validAttr(a.text) {
-		return nil, invalid(fmt.Sprintf("Expected an attribute at position %d, found '%s'.", a.pos+1, a.text))
+		return nil, invalid(fmt.Sprintf("Expected an attribute at position %d, found %s.", a.pos+1, show(a)))
 	}
 	o := p.next()
 	op := strings.ToLower(o.text)
 	if o.kind != tWord || !slices.Contains(allOperators, op) {
-		return nil, invalid(fmt.Sprintf("Expected an operator at position %d, found '%s'.", o.pos+1, o.text))
+		return nil, invalid(fmt.Sprintf("Expected an operator at position %d, found %s.", o.pos+1, show(o)))
 	}
 	c := &cmp{attr: a.text, op: op}
 	if op == "pr" {
 		return c, nil
 	}
 	v := p.next()
-	switch {
-	case v.kind == tString:
-		c.val, c.str = v.text, true
-		if t, ok := parseTime(v.text); ok {
-			c.time, c.isTime = t, true
-		}
-	case v.kind == tWord && strings.EqualFold(v.text, "true"):
-		c.val = true
-	case v.kind == tWord && strings.EqualFold(v.text, "false"):
-		c.val = false
-	case v.kind == tWord && strings.EqualFold(v.text, "null"):
-		c.val = nil
-	case v.kind == tWord:
-		f, err := strconv.ParseFloat(v.text, 64)
-		if err != nil {
-			return nil, invalid(fmt.Sprintf("Expected a value at position %d, found '%s'.", v.pos+1, v.text))
-		}
-		c.val = f
-	default:
-		return nil, invalid(fmt.Sprintf("Expected a value at position %d, found '%s'.", v.pos+1, v.text))
+	var ok bool
+	if c.lit, ok = literal(v); !ok {
+		return nil, invalid(fmt.Sprintf("Expected a value at position %d, found %s.", v.pos+1, show(v)))
 	}
-	if c.val == nil && op != "eq" && op != "ne" {
-		return nil, invalid(fmt.Sprintf("The operator '%s' cannot compare with null.", op))
+	switch {
+	case (op == "sw" || op == "co" || op == "ew") && c.lit.kind != litString:
+		return nil, invalid(fmt.Sprintf("The operator '%s' at position %d needs a string value.", op, o.pos+1))
+	case op != "eq" && op != "ne" && (c.lit.kind == litNull || c.lit.kind == litBool):
+		return nil, invalid(fmt.Sprintf("The operator '%s' at position %d cannot compare with %s.", op, o.pos+1, strings.ToLower(v.text)))
 	}
 	return c, nil
 }
 
 func validAttr(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+	if s == "" || s[len(s)-1] == '.' || strings.Contains(s, "..") {
 		return false
 	}
-	for _, r := range s {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-' || r == ':' || r == '$') {
+	for i, r := range s {
+		if i == 0 && !unicode.IsLetter(r) && r != '_' && r != '$' {
+			return false
+		}
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-:$", r)) {
 			return false
 		}
 	}
-	return !unicode.IsDigit(rune(s[0]))
+	return true
 }
 
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05.000", "2006-01-02T15:04:05", "2006-01-02"}
+// Literals.
 
+type litKind int
+
+const (
+	litNull litKind = iota
+	litBool
+	litInt
+	litFloat
+	litString
+)
+
+type lit struct {
+	kind   litKind
+	b      bool
+	i      int64
+	f      float64 // for litInt too, to compare with float attributes
+	s      string  // lower-cased, compared case-insensitively
+	t      time.Time
+	isTime bool
+}
+
+func literal(t token) (lit, bool) {
+	if t.kind == tString {
+		l := lit{kind: litString, s: strings.ToLower(t.text)}
+		l.t, l.isTime = parseTime(t.text)
+		return l, true
+	}
+	if t.kind != tWord {
+		return lit{}, false
+	}
+	switch strings.ToLower(t.text) {
+	case "null":
+		return lit{kind: litNull}, true
+	case "true":
+		return lit{kind: litBool, b: true}, true
+	case "false":
+		return lit{kind: litBool}, true
+	}
+	ok, integral := jsonNumber(t.text)
+	if !ok {
+		return lit{}, false
+	}
+	if integral {
+		if i, err := strconv.ParseInt(t.text, 10, 64); err == nil {
+			return lit{kind: litInt, i: i, f: float64(i)}, true
+		}
+	}
+	f, err := strconv.ParseFloat(t.text, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return lit{}, false
+	}
+	return lit{kind: litFloat, f: f}, true
+}
+
+// jsonNumber reports whether s is a JSON number, and whether it has neither
+// fraction nor exponent. ParseFloat alone would also take "inf", "NaN",
+// hex floats and underscores.
+func jsonNumber(s string) (ok, integral bool) {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if n := digits(); n == 0 || (n > 1 && s[i-n] == '0') {
+		return false, false
+	}
+	integral = true
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false, false
+		}
+		integral = false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false, false
+		}
+		integral = false
+	}
+	return i == len(s), integral
+}
+
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"}
+
+// parseTime reads an ISO-8601 timestamp: with or without fraction, with Z or
+// an offset, or with no zone (taken as UTC, as Okta's are); or a bare date.
 func parseTime(s string) (time.Time, bool) {
 	if len(s) < 10 || s[4] != '-' {
 		return time.Time{}, false
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			return t, true
+			return t.Truncate(time.Millisecond), true
 		}
 	}
 	return time.Time{}, false
@@ -322,55 +465,59 @@ func parseTime(s string) (time.Time, bool) {
 
 // Evaluation.
 
+type node interface{ match(get Getter) bool }
+
+// query is the root: Attrs is computed once at parse time.
+type query struct {
+	root  node
+	attrs []string
+}
+
+func (q *query) Match(get Getter) bool { return q.root.match(get) }
+func (q *query) Attrs() []string       { return slices.Clone(q.attrs) }
+
 type logical struct {
-	or   bool
-	l, r Expr
+	or bool
+	xs []node
 }
 
-func (e *logical) Match(get Getter) bool {
-	if e.or {
-		return e.l.Match(get) || e.r.Match(get)
+func (e *logical) match(get Getter) bool {
+	for _, x := range e.xs {
+		if x.match(get) == e.or {
+			return e.or
+		}
 	}
-	return e.l.Match(get) && e.r.Match(get)
+	return !e.or
 }
-func (e *logical) Attrs() []string { return append(e.l.Attrs(), e.r.Attrs()...) }
 
-type not struct{ e Expr }
+type not struct{ e node }
 
-func (e *not) Match(get Getter) bool { return !e.e.Match(get) }
-func (e *not) Attrs() []string       { return e.e.Attrs() }
+func (e *not) match(get Getter) bool { return !e.e.match(get) }
 
 type cmp struct {
 	attr, op string
-	val      any // string, bool, float64 or nil
-	str      bool
-	time     time.Time
-	isTime   bool
+	lit      lit
 }
 
-func (c *cmp) Attrs() []string { return []string{c.attr} }
-
-func (c *cmp) Match(get Getter) bool {
+func (c *cmp) match(get Getter) bool {
 	v, present := get(c.attr)
+	if present && v == nil {
+		present = false
+	}
 	if c.op == "pr" {
 		return present && !empty(v)
 	}
-	if c.val == nil {
-		if c.op == "eq" {
-			return !present || v == nil
-		}
-		return present && v != nil
+	if c.lit.kind == litNull {
+		return present == (c.op == "ne")
 	}
 	if !present {
 		return c.op == "ne"
 	}
-	if list, ok := v.([]string); ok {
-		for _, x := range list {
-			if c.one(x) {
-				return true
-			}
-		}
-		return false
+	switch list := v.(type) {
+	case []string:
+		return slices.ContainsFunc(list, func(x string) bool { return c.one(x) })
+	case []any:
+		return slices.ContainsFunc(list, c.one)
 	}
 	return c.one(v)
 }
@@ -383,71 +530,111 @@ func empty(v any) bool {
 		return x == ""
 	case []string:
 		return len(x) == 0
+	case []any:
+		return len(x) == 0
 	}
 	return false
 }
 
-// one compares a single value; a type mismatch matches nothing (except ne).
+// one compares a single value with the literal; a value of another type
+// than the literal matches nothing.
 func (c *cmp) one(v any) bool {
-	var r int
+	l := &c.lit
 	switch x := v.(type) {
 	case string:
-		s, ok := c.val.(string)
-		if !ok {
-			return c.op == "ne"
-		}
-		a, b := strings.ToLower(x), strings.ToLower(s)
-		switch c.op {
-		case "sw":
-			return strings.HasPrefix(a, b)
-		case "co":
-			return strings.Contains(a, b)
-		case "ew":
-			return strings.HasSuffix(a, b)
-		}
-		r = strings.Compare(a, b)
-	case bool:
-		b, ok := c.val.(bool)
-		if !ok || (c.op != "eq" && c.op != "ne") {
-			return c.op == "ne" && !ok
-		}
-		if c.op == "eq" {
-			return x == b
-		}
-		return x != b
-	case int64:
-		return c.number(float64(x))
-	case int:
-		return c.number(float64(x))
-	case float64:
-		return c.number(x)
-	case time.Time:
-		if !c.isTime {
-			return c.op == "ne"
-		}
-		r = x.Compare(c.time)
-		if c.op == "sw" || c.op == "co" || c.op == "ew" {
+		if l.kind != litString {
 			return false
 		}
-	default:
-		return false
+		a := strings.ToLower(x)
+		switch c.op {
+		case "sw":
+			return strings.HasPrefix(a, l.s)
+		case "co":
+			return strings.Contains(a, l.s)
+		case "ew":
+			return strings.HasSuffix(a, l.s)
+		}
+		return ordered(c.op, strings.Compare(a, l.s))
+	case bool:
+		if l.kind != litBool {
+			return false
+		}
+		return ordered(c.op, compareBool(x, l.b))
+	case time.Time:
+		if !l.isTime || !isOrdering(c.op) {
+			return false
+		}
+		return ordered(c.op, x.Truncate(time.Millisecond).Compare(l.t))
+	case int64:
+		return c.integer(x)
+	case int:
+		return c.integer(int64(x))
+	case int32:
+		return c.integer(int64(x))
+	case float64:
+		return c.float(x)
+	case float32:
+		return c.float(float64(x))
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return c.integer(i)
+		}
+		f, err := x.Float64()
+		return err == nil && c.float(f)
 	}
-	return ordered(c.op, r)
+	return false
 }
 
-func (c *cmp) number(x float64) bool {
-	f, ok := c.val.(float64)
-	if !ok || c.op == "sw" || c.op == "co" || c.op == "ew" {
-		return c.op == "ne" && !ok
+func (c *cmp) integer(x int64) bool {
+	switch {
+	case !isOrdering(c.op):
+		return false
+	case c.lit.kind == litInt:
+		// Exact: float64 would merge integers above 2^53.
+		return ordered(c.op, compareInt(x, c.lit.i))
+	case c.lit.kind == litFloat:
+		return ordered(c.op, compareFloat(float64(x), c.lit.f))
 	}
-	r := 0
-	if x < f {
-		r = -1
-	} else if x > f {
-		r = 1
-	}
-	return ordered(c.op, r)
+	return false
 }
+
+func (c *cmp) float(x float64) bool {
+	if !isOrdering(c.op) || (c.lit.kind != litInt && c.lit.kind != litFloat) || math.IsNaN(x) {
+		return false
+	}
+	return ordered(c.op, compareFloat(x, c.lit.f))
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compareFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compareBool(a, b bool) int {
+	if a == b {
+		return 0
+	}
+	return 1
+}
+
+// isOrdering: the operators that compare non-string values (eq and ne
+// included); sw co ew apply to strings only.
+func isOrdering(op string) bool { return op != "sw" && op != "co" && op != "ew" }
 
 func ordered(op string, r int) bool {
 	switch op {
@@ -467,11 +654,12 @@ func ordered(op string, r int) bool {
 	return false
 }
 
-func walk(e Expr, fn func(*cmp)) {
+func walk(e node, fn func(*cmp)) {
 	switch x := e.(type) {
 	case *logical:
-		walk(x.l, fn)
-		walk(x.r, fn)
+		for _, y := range x.xs {
+			walk(y, fn)
+		}
 	case *not:
 		walk(x.e, fn)
 	case *cmp:
