@@ -261,3 +261,5 @@ func TestTrustedOrigins(t *testing.T) {
 		}
 	})
 }
+
+func urlQuery(s string) string { return url.QueryEscape(s) }
