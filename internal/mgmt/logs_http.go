@@ -197,7 +197,7 @@ func (h *Handler) listLogs(w http.ResponseWriter, r *http.Request, p *principal)
 		web.WriteError(w, werr)
 		return
 	}
-	events, err := h.svc.ListLogEvents(r.Context(), lq.AuditQuery, lq.matcher())
+	events, last, err := h.svc.ListLogEvents(r.Context(), lq.AuditQuery, lq.matcher())
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
@@ -210,8 +210,7 @@ func (h *Handler) listLogs(w http.ResponseWriter, r *http.Request, p *principal)
 	}
 	var next string
 	switch {
-	case len(events) > 0 && (lq.polling || len(events) == lq.Limit):
-		last := events[len(events)-1]
+	case last != nil && (lq.polling || len(events) == lq.Limit):
 		next = encodeLogCursor(last.Published, last.UUID)
 	case lq.polling && (!lq.AfterPublished.IsZero() || lq.AfterUUID != ""):
 		// A poller that found nothing new asks again from the same place.
