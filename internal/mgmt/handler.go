@@ -60,6 +60,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("PUT /oauth2/v1/clients/{clientId}", h.auth("okta.clients.manage", h.replaceClient))
 	mux.Handle("DELETE /oauth2/v1/clients/{clientId}", h.auth("okta.clients.manage", h.deleteClient))
 	mux.Handle("POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret", h.auth("okta.clients.manage", h.newClientSecret))
+
+	h.registerOrigins(mux)
+	h.registerAPITokens(mux)
+	h.registerLogs(mux)
 }
 
 // readBody reads a JSON request body within the size limit.
