@@ -1,7 +1,7 @@
 // Package cache keeps the configuration that token requests need (apps,
 // grants, authorization servers with their scopes, claims, policies and
-// keys) in memory as one immutable snapshot, so that the hot paths never read
-// it from the database. Every change bumps the store's config version; each
+// keys, trusted origins) in memory as one immutable snapshot, so that the
+// hot paths never read it from the database. Every change bumps the store's config version; each
 // replica polls that version and rebuilds its snapshot, and the replica that
 // made the change rebuilds at once.
 package cache
@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,10 @@ type Snapshot struct {
 	// authorization server under store.OrgServerID.
 	Servers map[string]*Server
 	apps    map[string]*App // by client id
+	// origins are the trusted origins in id order; allowed maps an active
+	// origin to the scope types it is trusted for.
+	origins []*store.TrustedOrigin
+	allowed map[string]map[string]bool
 }
 
 // App is an application with what authentication needs already decoded.
@@ -90,6 +95,16 @@ func (s *Snapshot) Apps() []*App {
 		out = append(out, a)
 	}
 	return out
+}
+
+// TrustedOrigins returns every trusted origin, active or not, in id order.
+func (s *Snapshot) TrustedOrigins() []*store.TrustedOrigin { return s.origins }
+
+// OriginAllowed reports whether an active trusted origin allows origin (as a
+// browser sends it in the Origin header) for scopeType (CORS, REDIRECT,
+// IFRAME_EMBED). Scheme and host compare case-insensitively, as URLs do.
+func (s *Snapshot) OriginAllowed(origin, scopeType string) bool {
+	return s.allowed[strings.ToLower(origin)][scopeType]
 }
 
 // Cache holds the current snapshot and the revoked token ids.
@@ -154,7 +169,7 @@ func (c *Cache) Watch(ctx context.Context, every time.Duration) {
 }
 
 func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
-	snap := &Snapshot{Version: version, Servers: map[string]*Server{}, apps: map[string]*App{}}
+	snap := &Snapshot{Version: version, Servers: map[string]*Server{}, apps: map[string]*App{}, allowed: map[string]map[string]bool{}}
 	org, err := c.store.Orgs().Get(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("cache: org: %w", err)
@@ -188,6 +203,20 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		if a := byID[g.AppID]; a != nil && g.Status == "ACTIVE" {
 			a.OrgScopes[g.ScopeID] = true
 		}
+	}
+
+	if snap.origins, err = c.store.TrustedOrigins().ListAll(ctx); err != nil {
+		return nil, fmt.Errorf("cache: trusted origins: %w", err)
+	}
+	for _, o := range snap.origins {
+		if o.Status != "ACTIVE" {
+			continue
+		}
+		types := map[string]bool{}
+		for _, sc := range o.Scopes {
+			types[sc.Type] = true
+		}
+		snap.allowed[strings.ToLower(o.Origin)] = types
 	}
 
 	servers, err := c.store.AuthServers().ListAll(ctx)

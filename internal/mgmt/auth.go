@@ -17,6 +17,9 @@ type principal struct {
 	actor  audit.Actor
 	user   *store.User
 	scopes []string // bearer tokens only
+	// tokenID is the SSWS token the request came with, for
+	// DELETE /api/v1/api-tokens/current.
+	tokenID string
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, p *principal)
@@ -44,7 +47,7 @@ func (h *Handler) authenticate(r *http.Request) (*principal, *web.Error) {
 	cred = strings.TrimSpace(cred)
 	switch {
 	case strings.EqualFold(scheme, "SSWS") && cred != "":
-		_, u, err := h.svc.AuthenticateAPIToken(r.Context(), cred)
+		t, u, err := h.svc.AuthenticateAPIToken(r.Context(), cred)
 		if err != nil {
 			if !errors.Is(err, service.ErrInvalidAPIToken) {
 				h.log.Error("API token lookup failed", "err", err)
@@ -55,7 +58,7 @@ func (h *Handler) authenticate(r *http.Request) (*principal, *web.Error) {
 		if !u.SuperAdmin {
 			return nil, web.Forbidden()
 		}
-		return &principal{actor: service.UserActor(u), user: u}, nil
+		return &principal{actor: service.UserActor(u), user: u, tokenID: t.ID}, nil
 	case strings.EqualFold(scheme, "Bearer") && cred != "":
 		c := h.oauth.VerifyAccessToken(store.OrgServerID, cred)
 		if c == nil {

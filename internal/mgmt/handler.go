@@ -64,6 +64,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /oauth2/v1/clients/{clientId}", h.auth("okta.clients.manage", h.deleteClient))
 	mux.Handle("POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret", h.auth("okta.clients.manage", h.newClientSecret))
 	h.registerUsers(mux)
+	h.registerOrigins(mux)
+	h.registerAPITokens(mux)
+	h.registerLogs(mux)
 }
 
 // readBody reads a JSON request body within the size limit.

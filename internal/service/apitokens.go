@@ -8,6 +8,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // APITokenWindow is how long an API token lives after its last use.
@@ -79,4 +80,37 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, tok string) (*store.
 		}
 	}
 	return t, u, nil
+}
+
+// GetAPIToken returns a token's record (never its value, which is not kept).
+func (s *Service) GetAPIToken(ctx context.Context, id string) (*store.APIToken, error) {
+	t, err := s.Store.APITokens().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, web.NotFound(id, "ApiToken")
+	}
+	return t, err
+}
+
+// ListAPITokens lists tokens in id order.
+func (s *Service) ListAPITokens(ctx context.Context, p store.Page) ([]*store.APIToken, error) {
+	return s.Store.APITokens().List(ctx, p)
+}
+
+// RevokeAPIToken deletes a token; it stops authenticating at once, on every
+// replica, since tokens are looked up in the store on each request.
+func (s *Service) RevokeAPIToken(ctx context.Context, c Context, id string) error {
+	return s.Store.InTx(ctx, func(tx store.Store) error {
+		t, err := tx.APITokens().Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.NotFound(id, "ApiToken")
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.APITokens().Delete(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, "system.api_token.revoke", "Revoke API token",
+			audit.Target{ID: t.ID, Type: "Token", DisplayName: t.Name})
+	})
 }

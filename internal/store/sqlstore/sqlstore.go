@@ -29,18 +29,19 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-func (s *Store) Orgs() store.Orgs               { return orgs{s} }
-func (s *Store) Users() store.Users             { return users{s} }
-func (s *Store) Groups() store.Groups           { return groups{s} }
-func (s *Store) Apps() store.Apps               { return apps{s} }
-func (s *Store) AuthServers() store.AuthServers { return authServers{s} }
-func (s *Store) Keys() store.Keys               { return keys{s} }
-func (s *Store) APITokens() store.APITokens     { return apiTokens{s} }
-func (s *Store) Replays() store.Replays         { return replays{s} }
-func (s *Store) Revocations() store.Revocations { return revocations{s} }
-func (s *Store) Audit() store.Audit             { return audit{s} }
-func (s *Store) Config() store.ConfigVersion    { return configVersion{s} }
-func (s *Store) Backend() string                { return s.d.name() }
+func (s *Store) Orgs() store.Orgs                     { return orgs{s} }
+func (s *Store) Users() store.Users                   { return users{s} }
+func (s *Store) Groups() store.Groups                 { return groups{s} }
+func (s *Store) Apps() store.Apps                     { return apps{s} }
+func (s *Store) AuthServers() store.AuthServers       { return authServers{s} }
+func (s *Store) Keys() store.Keys                     { return keys{s} }
+func (s *Store) APITokens() store.APITokens           { return apiTokens{s} }
+func (s *Store) TrustedOrigins() store.TrustedOrigins { return trustedOrigins{s} }
+func (s *Store) Replays() store.Replays               { return replays{s} }
+func (s *Store) Revocations() store.Revocations       { return revocations{s} }
+func (s *Store) Audit() store.Audit                   { return audit{s} }
+func (s *Store) Config() store.ConfigVersion          { return configVersion{s} }
+func (s *Store) Backend() string                      { return s.d.name() }
 
 func (s *Store) inTx() bool                        { return s.tx != nil }
 func (s *Store) rebind(query string) string        { return s.d.rebind(query) }

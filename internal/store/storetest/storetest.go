@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, serverCases...)
 	cases = append(cases, credentialCases...)
 	cases = append(cases, ephemeralCases...)
+	cases = append(cases, originCases...)
 	cases = append(cases, auditCases...)
 	cases = append(cases, txCases...)
 	for _, c := range cases {
