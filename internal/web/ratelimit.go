@@ -6,17 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
-
-// RateClass is one bucket of Okta-style rate limiting: the requests whose
-// path matches share one limit per minute.
-type RateClass struct {
-	Name  string
-	Limit int // requests per minute; 0 means unlimited
-	match func(path string) bool
-}
 
 // DefaultRateLimits are per replica and per minute, generous enough for a
 // busy org and for the benchmark, while still stopping a runaway client
@@ -108,13 +100,14 @@ func rateClassNames() []string {
 }
 
 // RateLimiter counts requests per class in fixed one-minute windows, as
-// Okta does, and reports them in X-Rate-Limit-* headers.
+// Okta does, and reports them in X-Rate-Limit-* headers. It takes no lock:
+// the counters are atomics, reset by whichever request first sees a new
+// minute (a request racing that reset may be counted in either window).
 type RateLimiter struct {
-	limits map[string]int
+	limits []int // by index in rateClasses
 	now    func() time.Time
-	mu     sync.Mutex
-	window int64 // unix minute of the current window
-	counts map[string]int
+	window atomic.Int64 // unix minute of the current window
+	counts []atomic.Int64
 }
 
 // NewRateLimiter returns a limiter with the given per-class limits.
@@ -122,7 +115,11 @@ func NewRateLimiter(limits map[string]int, now func() time.Time) *RateLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &RateLimiter{limits: limits, now: now, counts: map[string]int{}}
+	l := &RateLimiter{limits: make([]int, len(rateClasses)), now: now, counts: make([]atomic.Int64, len(rateClasses))}
+	for i, c := range rateClasses {
+		l.limits[i] = limits[c.name]
+	}
+	return l
 }
 
 // Wrap limits h. Every limited response carries X-Rate-Limit-Limit,
@@ -131,28 +128,26 @@ func NewRateLimiter(limits map[string]int, now func() time.Time) *RateLimiter {
 // from.
 func (l *RateLimiter) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		class := ""
-		for _, c := range rateClasses {
+		class := -1
+		for i, c := range rateClasses {
 			if c.match(r.URL.Path) {
-				class = c.name
+				class = i
 				break
 			}
 		}
-		limit := l.limits[class]
-		if class == "" || limit <= 0 {
+		if class < 0 || l.limits[class] <= 0 {
 			h.ServeHTTP(w, r)
 			return
 		}
+		limit := l.limits[class]
 		now := l.now()
 		minute := now.Unix() / 60
-		l.mu.Lock()
-		if minute != l.window {
-			l.window = minute
-			clear(l.counts)
+		if old := l.window.Load(); old != minute && l.window.CompareAndSwap(old, minute) {
+			for i := range l.counts {
+				l.counts[i].Store(0)
+			}
 		}
-		l.counts[class]++
-		used := l.counts[class]
-		l.mu.Unlock()
+		used := int(l.counts[class].Add(1))
 		reset := (minute + 1) * 60
 		hd := w.Header()
 		hd.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
