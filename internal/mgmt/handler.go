@@ -68,6 +68,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerAPITokens(mux)
 	h.registerLogs(mux)
 	h.registerPolicies(mux)
+	h.registerClaims(mux)
 }
 
 // readBody reads a JSON request body within the size limit.

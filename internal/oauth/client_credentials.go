@@ -56,7 +56,7 @@ func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *aut
 		if len(granted) == 0 {
 			return nil, errNoOrgScopesGranted
 		}
-		return s.mintClientToken(srv.Active, s.Issuer(srv.ID), s.orgURL, app.ClientID, granted, orgAccessTokenLifetime, now)
+		return s.mintClientToken(srv.Active, s.Issuer(srv.ID), s.orgURL, app.ClientID, granted, orgAccessTokenLifetime, nil, now)
 	}
 
 	res, denial := policy.Evaluate(srv, policy.Request{ClientID: app.ClientID, GrantType: grantClientCredentials, Scopes: requested})
@@ -76,16 +76,17 @@ func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *aut
 	if len(srv.Audiences) > 0 {
 		aud = srv.Audiences[0]
 	}
-	return s.mintClientToken(srv.Active, s.Issuer(srv.ID), aud, app.ClientID, res.Scopes, time.Duration(res.AccessTokenLifetimeMinutes)*time.Minute, now)
+	extra := s.resourceClaims(req.snap, srv, app, res.Scopes)
+	return s.mintClientToken(srv.Active, s.Issuer(srv.ID), aud, app.ClientID, res.Scopes, time.Duration(res.AccessTokenLifetimeMinutes)*time.Minute, extra, now)
 }
 
-func (s *Server) mintClientToken(k *token.Key, iss, aud, clientID string, scopes []string, life time.Duration, now time.Time) (*TokenResponse, *Error) {
+func (s *Server) mintClientToken(k *token.Key, iss, aud, clientID string, scopes []string, life time.Duration, extra map[string]any, now time.Time) (*TokenResponse, *Error) {
 	if k == nil {
 		s.log.Error("authorization server has no active signing key", "issuer", iss)
 		return nil, errServerError
 	}
 	at, claims, err := token.MintAccess(k, token.Access{
-		Issuer: iss, Audience: aud, ClientID: clientID, Subject: clientID, Scopes: scopes, Lifetime: life,
+		Issuer: iss, Audience: aud, ClientID: clientID, Subject: clientID, Scopes: scopes, Lifetime: life, Extra: extra,
 	}, now)
 	if err != nil {
 		s.log.Error("minting access token failed", "err", err)

@@ -3,6 +3,7 @@ package token
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/secret"
@@ -21,6 +22,43 @@ type AccessClaims struct {
 	Scp      []string `json:"scp"`
 	AuthTime int64    `json:"auth_time,omitempty"`
 	Sub      string   `json:"sub"`
+	// Extra are custom claims (§4.4), written after the standard ones in
+	// name order; one named like a standard claim is dropped, so that a
+	// configured claim can never change what a verifier checks.
+	Extra map[string]any `json:"-"`
+}
+
+// standardAccessClaims are the JSON names of AccessClaims' own fields,
+// whether or not they are present in a given token.
+var standardAccessClaims = map[string]bool{
+	"ver": true, "jti": true, "iss": true, "aud": true, "iat": true, "exp": true,
+	"cid": true, "uid": true, "scp": true, "auth_time": true, "sub": true,
+}
+
+// MarshalJSON writes the standard claims and then the extra ones.
+func (c *AccessClaims) MarshalJSON() ([]byte, error) {
+	type plain AccessClaims
+	b, err := json.Marshal((*plain)(c))
+	if err != nil || len(c.Extra) == 0 {
+		return b, err
+	}
+	names := make([]string, 0, len(c.Extra))
+	for k := range c.Extra {
+		if !standardAccessClaims[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	b = b[:len(b)-1] // the closing brace
+	for _, k := range names {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(c.Extra[k])
+		if err != nil {
+			return nil, fmt.Errorf("token: encode claim %s: %w", k, err)
+		}
+		b = append(append(append(append(b, ','), kb...), ':'), vb...)
+	}
+	return append(b, '}'), nil
 }
 
 // NewAccessJTI returns an access-token id, "AT." and random characters.
@@ -36,6 +74,8 @@ type Access struct {
 	Scopes   []string
 	AuthTime time.Time
 	Lifetime time.Duration
+	// Extra are custom claims; see AccessClaims.Extra.
+	Extra map[string]any
 }
 
 // MintAccess signs an access token and returns it with its claims.
@@ -43,7 +83,7 @@ func MintAccess(k *Key, a Access, now time.Time) (string, *AccessClaims, error) 
 	c := &AccessClaims{
 		Ver: 1, JTI: NewAccessJTI(), Iss: a.Issuer, Aud: a.Audience,
 		Iat: now.Unix(), Exp: now.Add(a.Lifetime).Unix(),
-		Cid: a.ClientID, Uid: a.UserID, Scp: a.Scopes, Sub: a.Subject,
+		Cid: a.ClientID, Uid: a.UserID, Scp: a.Scopes, Sub: a.Subject, Extra: a.Extra,
 	}
 	if c.Scp == nil {
 		c.Scp = []string{}
