@@ -51,6 +51,41 @@ func reorder(ids []string, id string, prio int) []string {
 	return slices.Insert(out, prio-1, id)
 }
 
+// renumber gives the items of one ordered list dense priorities 1..n,
+// placing the item placedID (if any) at priority want (0 or past the end:
+// last), and saves every other item whose priority changed. It returns the
+// placed item's priority.
+func renumber[T any](items []T, id func(T) string, priority func(T) *int, placedID string, want int, save func(T) error) (int, error) {
+	byID := make(map[string]T, len(items))
+	ids := make([]string, 0, len(items))
+	for _, o := range items {
+		byID[id(o)], ids = o, append(ids, id(o))
+	}
+	order := ids
+	if placedID != "" {
+		order = reorder(ids, placedID, want)
+	}
+	placed := 0
+	for i, oid := range order {
+		if oid == placedID {
+			placed = i + 1
+			continue
+		}
+		if o := byID[oid]; *priority(o) != i+1 {
+			*priority(o) = i + 1
+			if err := save(o); err != nil {
+				return 0, fmt.Errorf("renumber %s: %w", oid, err)
+			}
+		}
+	}
+	return placed, nil
+}
+
+func policyKey(p *store.Policy) string      { return p.ID }
+func policyPriority(p *store.Policy) *int   { return &p.Priority }
+func ruleKey(r *store.PolicyRule) string    { return r.ID }
+func rulePriority(r *store.PolicyRule) *int { return &r.Priority }
+
 func checkPriority(prio int) *web.Error {
 	if prio < 0 {
 		return web.Validation("priority", "priority: Priority must be a positive integer.")
@@ -143,23 +178,10 @@ func placePolicy(ctx context.Context, tx store.Store, p *store.Policy, create bo
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]*store.Policy, len(all))
-	ids := make([]string, 0, len(all))
-	for _, o := range all {
-		byID[o.ID], ids = o, append(ids, o.ID)
-	}
-	order := reorder(ids, p.ID, p.Priority)
-	for i, id := range order {
-		if id == p.ID {
-			p.Priority = i + 1
-			continue
-		}
-		if o := byID[id]; o.Priority != i+1 {
-			o.Priority = i + 1
-			if err := tx.AuthServers().UpdatePolicy(ctx, o); err != nil {
-				return fmt.Errorf("renumber policy %s: %w", id, err)
-			}
-		}
+	if p.Priority, err = renumber(all, policyKey, policyPriority, p.ID, p.Priority, func(o *store.Policy) error {
+		return tx.AuthServers().UpdatePolicy(ctx, o)
+	}); err != nil {
+		return err
 	}
 	if create {
 		return tx.AuthServers().CreatePolicy(ctx, p)
@@ -239,13 +261,8 @@ func (s *Service) DeletePolicy(ctx context.Context, c Context, serverID, id stri
 		if err != nil {
 			return err
 		}
-		for i, o := range rest {
-			if o.Priority != i+1 {
-				o.Priority = i + 1
-				if err := tx.AuthServers().UpdatePolicy(ctx, o); err != nil {
-					return err
-				}
-			}
+		if _, err := renumber(rest, policyKey, policyPriority, "", 0, func(o *store.Policy) error { return tx.AuthServers().UpdatePolicy(ctx, o) }); err != nil {
+			return err
 		}
 		return s.record(ctx, tx, c, "oauth2.as.policy.deleted", "Delete OAuth 2.0 authorization server policy", policyTarget(p))
 	})
@@ -378,22 +395,10 @@ func placeRule(ctx context.Context, tx store.Store, r *store.PolicyRule, create 
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]*store.PolicyRule, len(all))
-	ids := make([]string, 0, len(all))
-	for _, o := range all {
-		byID[o.ID], ids = o, append(ids, o.ID)
-	}
-	for i, id := range reorder(ids, r.ID, r.Priority) {
-		if id == r.ID {
-			r.Priority = i + 1
-			continue
-		}
-		if o := byID[id]; o.Priority != i+1 {
-			o.Priority = i + 1
-			if err := tx.AuthServers().UpdateRule(ctx, o); err != nil {
-				return fmt.Errorf("renumber rule %s: %w", id, err)
-			}
-		}
+	if r.Priority, err = renumber(all, ruleKey, rulePriority, r.ID, r.Priority, func(o *store.PolicyRule) error {
+		return tx.AuthServers().UpdateRule(ctx, o)
+	}); err != nil {
+		return err
 	}
 	if create {
 		return tx.AuthServers().CreateRule(ctx, r)
@@ -476,13 +481,8 @@ func (s *Service) DeleteRule(ctx context.Context, c Context, serverID, policyID,
 		if err != nil {
 			return err
 		}
-		for i, o := range rest {
-			if o.Priority != i+1 {
-				o.Priority = i + 1
-				if err := tx.AuthServers().UpdateRule(ctx, o); err != nil {
-					return err
-				}
-			}
+		if _, err := renumber(rest, ruleKey, rulePriority, "", 0, func(o *store.PolicyRule) error { return tx.AuthServers().UpdateRule(ctx, o) }); err != nil {
+			return err
 		}
 		return s.record(ctx, tx, c, "oauth2.as.policy.rule.deleted", "Delete OAuth 2.0 authorization server policy rule", ruleTarget(r))
 	})
