@@ -254,9 +254,12 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		return nil, fmt.Errorf("cache: keys: %w", err)
 	}
 	jwks := map[string][]json.RawMessage{}
+	now := time.Now()
 	for _, k := range allKeys {
 		srv := snap.Servers[k.ServerID]
-		if srv == nil {
+		// A rotated-out key stays published until every token it signed
+		// has expired (RetireAt), then no verifier may meet it.
+		if srv == nil || (k.Status == "EXPIRED" && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)) {
 			continue
 		}
 		if srv.Published == nil {

@@ -67,6 +67,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerOrigins(mux)
 	h.registerAPITokens(mux)
 	h.registerLogs(mux)
+	h.registerServers(mux)
 	h.registerPolicies(mux)
 	h.registerClaims(mux)
 }

@@ -1,0 +1,274 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// KeyRetireAfter is how long a rotated-out signing key stays published: the
+// longest access-token lifetime a rule can set (1440 minutes), so every
+// token it signed can still be verified until it expires.
+const KeyRetireAfter = 24 * time.Hour
+
+// AutoRotationPeriod is when an AUTO server's next rotation is due, as
+// Okta's real data shows (about quarterly).
+const AutoRotationPeriod = 90 * 24 * time.Hour
+
+func serverTarget(s *store.AuthServer) audit.Target {
+	return audit.Target{ID: s.ID, Type: "AuthorizationServer", AlternateID: s.Name, DisplayName: s.Name}
+}
+
+// ValidateAuthServer normalizes and checks a server (§4.2).
+func ValidateAuthServer(s *store.AuthServer) *web.Error {
+	var causes []string
+	s.Name = strings.TrimSpace(s.Name)
+	if s.Name == "" {
+		causes = append(causes, "name: The field cannot be left blank")
+	} else if len(s.Name) > 100 {
+		causes = append(causes, "name: The field must be at most 100 characters")
+	}
+	switch len(s.Audiences) {
+	case 0:
+		causes = append(causes, "audiences: The field cannot be left blank")
+	case 1:
+		a := strings.TrimSpace(s.Audiences[0])
+		if a == "" {
+			causes = append(causes, "audiences: The field cannot be left blank")
+		} else if strings.Contains(a, ":") {
+			if u, err := url.Parse(a); err != nil || u.Scheme == "" {
+				causes = append(causes, "audiences: An audience containing ':' must be a valid URI")
+			}
+		}
+		s.Audiences = []string{a}
+	default:
+		causes = append(causes, "audiences: Only one audience is supported")
+	}
+	if s.IssuerMode == "" {
+		s.IssuerMode = "ORG_URL"
+	}
+	if s.IssuerMode != "ORG_URL" && s.IssuerMode != "DYNAMIC" && s.IssuerMode != "CUSTOM_URL" {
+		causes = append(causes, "issuerMode: Must be one of ORG_URL, DYNAMIC, CUSTOM_URL")
+	}
+	if s.RotationMode == "" {
+		s.RotationMode = "AUTO"
+	}
+	if s.RotationMode != "AUTO" && s.RotationMode != "MANUAL" {
+		causes = append(causes, "credentials.signing.rotationMode: Must be one of AUTO, MANUAL")
+	}
+	if len(s.Description) > 1000 {
+		causes = append(causes, "description: The field must be at most 1000 characters")
+	}
+	if len(causes) > 0 {
+		return web.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
+	}
+	return nil
+}
+
+// CreateAuthServer adds a custom authorization server with the system scopes
+// and a first signing key.
+func (s *Service) CreateAuthServer(ctx context.Context, c Context, srv *store.AuthServer) error {
+	if err := ValidateAuthServer(srv); err != nil {
+		return err
+	}
+	now := s.now()
+	srv.ID, srv.Default, srv.Created, srv.LastUpdated, srv.LastRotated = secret.NewID("aus"), false, now, now, now
+	if srv.Status == "" {
+		srv.Status = "ACTIVE"
+	}
+	if srv.RotationMode == "AUTO" {
+		srv.NextRotation = now.Add(AutoRotationPeriod)
+	}
+	return s.configChange(ctx, func(tx store.Store) error {
+		if err := s.createServer(ctx, tx, srv); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, "oauth2.as.created", "Create authorization server", serverTarget(srv))
+	})
+}
+
+// UpdateAuthServer replaces a server's name, description, audience, issuer
+// mode and rotation mode.
+func (s *Service) UpdateAuthServer(ctx context.Context, c Context, in *store.AuthServer) error {
+	if err := ValidateAuthServer(in); err != nil {
+		return err
+	}
+	return s.configChange(ctx, func(tx store.Store) error {
+		old, err := tx.AuthServers().Get(ctx, in.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.NotFound(in.ID, "AuthorizationServer")
+		}
+		if err != nil {
+			return err
+		}
+		old.Name, old.Description, old.Audiences, old.IssuerMode = in.Name, in.Description, in.Audiences, in.IssuerMode
+		if old.RotationMode != in.RotationMode {
+			old.RotationMode = in.RotationMode
+			old.NextRotation = time.Time{}
+			if in.RotationMode == "AUTO" {
+				old.NextRotation = s.now().Add(AutoRotationPeriod)
+			}
+		}
+		old.LastUpdated = s.now()
+		if err := tx.AuthServers().Update(ctx, old); err != nil {
+			return err
+		}
+		*in = *old
+		return s.record(ctx, tx, c, "oauth2.as.updated", "Update authorization server", serverTarget(old))
+	})
+}
+
+// SetAuthServerStatus activates or deactivates a server; an inactive server
+// answers 404 on its OAuth endpoints.
+func (s *Service) SetAuthServerStatus(ctx context.Context, c Context, id, status string) error {
+	return s.configChange(ctx, func(tx store.Store) error {
+		srv, err := tx.AuthServers().Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.NotFound(id, "AuthorizationServer")
+		}
+		if err != nil {
+			return err
+		}
+		if srv.Status == status {
+			return nil
+		}
+		srv.Status, srv.LastUpdated = status, s.now()
+		if err := tx.AuthServers().Update(ctx, srv); err != nil {
+			return err
+		}
+		ev := "oauth2.as.activated"
+		if status == "INACTIVE" {
+			ev = "oauth2.as.deactivated"
+		}
+		return s.record(ctx, tx, c, ev, "Change authorization server status", serverTarget(srv))
+	})
+}
+
+// DeleteAuthServer deletes a custom server with its scopes, claims,
+// policies and keys. The default server cannot be deleted.
+func (s *Service) DeleteAuthServer(ctx context.Context, c Context, id string) error {
+	return s.configChange(ctx, func(tx store.Store) error {
+		srv, err := tx.AuthServers().Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.NotFound(id, "AuthorizationServer")
+		}
+		if err != nil {
+			return err
+		}
+		if srv.Default {
+			return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action", "The default authorization server cannot be deleted.")
+		}
+		if err := tx.AuthServers().Delete(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, "oauth2.as.deleted", "Delete authorization server", serverTarget(srv))
+	})
+}
+
+// ListServerKeys lists a server's signing keys in creation order, without
+// keys retired for good.
+func (s *Service) ListServerKeys(ctx context.Context, serverID string) ([]*store.SigningKey, error) {
+	if _, err := s.GetAuthServer(ctx, serverID); err != nil {
+		return nil, err
+	}
+	ks, err := s.Store.Keys().List(ctx, serverID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := ks[:0]
+	for _, k := range ks {
+		if !Retired(k, now) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// Retired reports whether an expired key may no longer be met by verifiers.
+func Retired(k *store.SigningKey, now time.Time) bool {
+	return k.Status == "EXPIRED" && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)
+}
+
+// RotateKeys makes the server's NEXT key (or a fresh one) ACTIVE and the
+// active one EXPIRED, published until KeyRetireAfter has passed; keys retired
+// for good are deleted. The config version is bumped first in the
+// transaction: that row lock serializes concurrent rotations on every
+// replica, so two of them cannot leave two active keys.
+func (s *Service) RotateKeys(ctx context.Context, c Context, serverID string) ([]*store.SigningKey, error) {
+	var out []*store.SigningKey
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.Config().Bump(ctx); err != nil {
+			return err
+		}
+		srv, err := tx.AuthServers().Get(ctx, serverID)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.NotFound(serverID, "AuthorizationServer")
+		}
+		if err != nil {
+			return err
+		}
+		ks, err := tx.Keys().List(ctx, serverID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		var next *store.SigningKey
+		for _, k := range ks {
+			switch {
+			case k.Status == "ACTIVE":
+				k.Status, k.RetireAt = "EXPIRED", now.Add(KeyRetireAfter)
+				if err := tx.Keys().Update(ctx, k); err != nil {
+					return err
+				}
+			case k.Status == "NEXT" && next == nil:
+				next = k
+			case Retired(k, now):
+				if err := tx.Keys().Delete(ctx, k.KID); err != nil {
+					return err
+				}
+			}
+		}
+		if next != nil {
+			next.Status, next.Activated = "ACTIVE", now
+			if err := tx.Keys().Update(ctx, next); err != nil {
+				return err
+			}
+		} else {
+			k, err := s.newSigningKey(serverID, "ACTIVE")
+			if err != nil {
+				return fmt.Errorf("generate signing key: %w", err)
+			}
+			if err := tx.Keys().Create(ctx, k); err != nil {
+				return err
+			}
+		}
+		srv.LastRotated, srv.LastUpdated = now, now
+		if srv.RotationMode == "AUTO" {
+			srv.NextRotation = now.Add(AutoRotationPeriod)
+		}
+		if err := tx.AuthServers().Update(ctx, srv); err != nil {
+			return err
+		}
+		if out, err = tx.Keys().List(ctx, serverID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, "app.oauth2.as.key.rollover", "Rotate authorization server signing keys", serverTarget(srv))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Cache.Load(ctx, false); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
