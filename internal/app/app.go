@@ -178,12 +178,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// purge deletes expired replay ids and revocations now and then.
+// purge deletes expired replay ids and revocations now and then, and does
+// the scheduled key rotation of AUTO authorization servers.
 func (a *App) purge(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
 		now := time.Now()
+		if err := a.Service.AutoRotate(ctx, now); err != nil && ctx.Err() == nil {
+			a.Log.Error("scheduled key rotation failed", "err", err)
+		}
 		if _, err := a.Store.Replays().Purge(ctx, now); err != nil && ctx.Err() == nil {
 			a.Log.Warn("purging replay ids failed", "err", err)
 		}

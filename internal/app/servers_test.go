@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -151,4 +152,78 @@ func decodeHeader(t *testing.T, jwt string) map[string]string {
 	var m map[string]string
 	json.Unmarshal(b, &m)
 	return m
+}
+
+// TestScheduledKeyRotation: an AUTO server publishes its next key a week
+// before the rotation is due, then signs with it; the old key stays
+// published.
+func TestScheduledKeyRotation(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		ctx := context.Background()
+		ts.createScope(t, "default", "sched:read", true)
+		clientID, key, kid := ts.serviceApp(t, "sched")
+		tokenURL := tokenclient.TokenURL(ts.URL, "default")
+		mint := func() string {
+			t.Helper()
+			tok, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return decodeHeader(t, tok.AccessToken)["kid"]
+		}
+		published := func() map[string]bool {
+			var set struct {
+				Keys []map[string]any `json:"keys"`
+			}
+			json.Unmarshal(ts.do(t, http.MethodGet, "/oauth2/default/v1/keys", "", "", nil).body, &set)
+			out := map[string]bool{}
+			for _, k := range set.Keys {
+				out[k["kid"].(string)] = true
+			}
+			return out
+		}
+		srv, err := ts.App.Store.AuthServers().Get(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := mint()
+		// Long before the rotation: nothing happens.
+		if err := ts.App.Service.AutoRotate(ctx, srv.NextRotation.Add(-30*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if len(published()) != 1 {
+			t.Fatalf("keys published early: %v", published())
+		}
+		// Three days before: the next key is published, not yet signing; twice is once.
+		for i := 0; i < 2; i++ {
+			if err := ts.App.Service.AutoRotate(ctx, srv.NextRotation.Add(-3*24*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys := published()
+		if len(keys) != 2 || mint() != first {
+			t.Fatalf("next key: published %v, signing %s", keys, first)
+		}
+		var next string
+		for k := range keys {
+			if k != first {
+				next = k
+			}
+		}
+		// Due: the next key signs, the old one is still published.
+		if err := ts.App.Service.AutoRotate(ctx, srv.NextRotation.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if got := mint(); got != next {
+			t.Fatalf("after rotation signing with %s, want %s", got, next)
+		}
+		if keys := published(); !keys[first] || !keys[next] {
+			t.Fatalf("after rotation published %v", keys)
+		}
+		after, _ := ts.App.Store.AuthServers().Get(ctx, "default")
+		if !after.NextRotation.After(srv.NextRotation) {
+			t.Fatalf("next rotation not rescheduled: %v", after.NextRotation)
+		}
+	})
 }

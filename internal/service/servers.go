@@ -272,3 +272,62 @@ func (s *Service) RotateKeys(ctx context.Context, c Context, serverID string) ([
 	}
 	return out, nil
 }
+
+// NextKeyLead is how long before an AUTO rotation the next key is
+// published, so that verifiers have it cached before it signs anything.
+const NextKeyLead = 7 * 24 * time.Hour
+
+// AutoRotate performs the scheduled key work of every active AUTO server at
+// time now: publish a NEXT key NextKeyLead before the rotation is due, and
+// rotate once it is. Every replica may run it; the work is idempotent and
+// each step runs in one transaction that bumps the config version first.
+func (s *Service) AutoRotate(ctx context.Context, now time.Time) error {
+	servers, err := s.Store.AuthServers().ListAll(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, srv := range servers {
+		if srv.RotationMode != "AUTO" || srv.Status != "ACTIVE" || srv.NextRotation.IsZero() {
+			continue
+		}
+		if !now.Before(srv.NextRotation) {
+			if _, err := s.RotateKeys(ctx, SystemContext, srv.ID); err != nil {
+				errs = append(errs, fmt.Errorf("rotate keys of %s: %w", srv.ID, err))
+			}
+			continue
+		}
+		if now.Before(srv.NextRotation.Add(-NextKeyLead)) {
+			continue
+		}
+		if err := s.publishNextKey(ctx, srv.ID); err != nil {
+			errs = append(errs, fmt.Errorf("publish next key of %s: %w", srv.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// publishNextKey adds a NEXT key to a server that has none. The config
+// version is bumped first so that replicas doing the same at the same time
+// queue on its row and the second one finds the key.
+func (s *Service) publishNextKey(ctx context.Context, serverID string) error {
+	return s.configChange(ctx, func(tx store.Store) error {
+		if err := tx.Config().Bump(ctx); err != nil {
+			return err
+		}
+		ks, err := tx.Keys().List(ctx, serverID)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if k.Status == "NEXT" {
+				return nil
+			}
+		}
+		k, err := s.newSigningKey(serverID, "NEXT")
+		if err != nil {
+			return err
+		}
+		return tx.Keys().Create(ctx, k)
+	})
+}
