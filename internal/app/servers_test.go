@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,28 @@ func TestAuthorizationServersAPI(t *testing.T) {
 				t.Errorf("%s: %d %s", name, r.status, r.body)
 			}
 		}
+		// It has Okta's system claims, which cannot be deleted.
+		var claims []map[string]any
+		json.Unmarshal(ts.mgmt(t, http.MethodGet, base+"/"+id+"/claims", nil).body, &claims)
+		byName := map[string]map[string]any{}
+		for _, c := range claims {
+			byName[c["name"].(string)] = c
+		}
+		for _, n := range []string{"sub", "address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name", "locale",
+			"middle_name", "name", "nickname", "phone_number", "picture", "preferred_username", "profile", "updated_at", "website", "zoneinfo"} {
+			if c := byName[n]; c == nil || c["system"] != true {
+				t.Errorf("system claim %s: %v", n, c)
+			}
+		}
+		if c := byName["sub"]; c == nil || c["claimType"] != "RESOURCE" {
+			t.Fatalf("sub claim: %v", c)
+		} else if d := ts.mgmt(t, http.MethodDelete, base+"/"+id+"/claims/"+c["id"].(string), nil); d.status != 403 {
+			t.Fatalf("deleting the sub claim: %d %s", d.status, d.body)
+		}
+		if c := byName["email"]; c == nil || c["claimType"] != "IDENTITY" || !reflect.DeepEqual(c["conditions"], map[string]any{"scopes": []any{"email"}}) {
+			t.Fatalf("email claim: %v", c)
+		}
+
 		// The new server is discoverable and issues tokens for its audience.
 		disc := ts.do(t, http.MethodGet, "/oauth2/"+id+"/.well-known/openid-configuration", "", "", nil)
 		if disc.status != 200 || disc.json(t)["issuer"] != ts.URL+"/oauth2/"+id {

@@ -21,7 +21,8 @@ func (s *Server) resourceClaims(snap *cache.Snapshot, srv *cache.Server, app *ca
 		env.Org = expr.Org{ID: snap.Org.ID, Name: snap.Org.Name}
 	}
 	for _, c := range srv.Claims {
-		if c.Status != "ACTIVE" || c.ClaimType != "RESOURCE" || c.ValueType != "EXPRESSION" {
+		// System claims (sub) are computed by the token code itself.
+		if c.System || c.Status != "ACTIVE" || c.ClaimType != "RESOURCE" || c.ValueType != "EXPRESSION" {
 			continue
 		}
 		if len(c.ConditionScopes) > 0 && !slices.ContainsFunc(c.ConditionScopes, func(sc string) bool { return slices.Contains(granted, sc) }) {

@@ -309,8 +309,38 @@ var systemScopes = []struct{ name, display, desc string }{
 	{"device_sso", "device_sso", "Allows this application to use native SSO."},
 }
 
-// createServer stores a custom authorization server with its system scopes
-// and first signing key.
+// systemClaims are created on every custom authorization server, as Okta
+// has them (§4.2; the names Terraform's okta_auth_server_claim_default
+// expects). Sesame computes their values itself; the value text documents
+// where each comes from. email, email_verified, name and preferred_username
+// are always put in ID tokens: OpenMetadata maps users from them.
+var systemClaims = []struct {
+	name, claimType, valueType, value, scope string
+	always                                   bool
+}{
+	{"sub", "RESOURCE", "EXPRESSION", "(appuser != null) ? appuser.userName : app.clientId", "", true},
+	{"address", "IDENTITY", "SYSTEM", "user.streetAddress", "address", false},
+	{"birthdate", "IDENTITY", "SYSTEM", "user.birthdate", "profile", false},
+	{"email", "IDENTITY", "SYSTEM", "user.email", "email", true},
+	{"email_verified", "IDENTITY", "SYSTEM", "user.emailVerified", "email", true},
+	{"family_name", "IDENTITY", "SYSTEM", "user.lastName", "profile", false},
+	{"gender", "IDENTITY", "SYSTEM", "user.gender", "profile", false},
+	{"given_name", "IDENTITY", "SYSTEM", "user.firstName", "profile", false},
+	{"locale", "IDENTITY", "SYSTEM", "user.locale", "profile", false},
+	{"middle_name", "IDENTITY", "SYSTEM", "user.middleName", "profile", false},
+	{"name", "IDENTITY", "SYSTEM", "user.firstName + \" \" + user.lastName", "profile", true},
+	{"nickname", "IDENTITY", "SYSTEM", "user.nickName", "profile", false},
+	{"phone_number", "IDENTITY", "SYSTEM", "user.mobilePhone", "phone", false},
+	{"picture", "IDENTITY", "SYSTEM", "user.picture", "profile", false},
+	{"preferred_username", "IDENTITY", "SYSTEM", "user.login", "profile", true},
+	{"profile", "IDENTITY", "SYSTEM", "user.profileUrl", "profile", false},
+	{"updated_at", "IDENTITY", "SYSTEM", "user.lastUpdated", "profile", false},
+	{"website", "IDENTITY", "SYSTEM", "user.website", "profile", false},
+	{"zoneinfo", "IDENTITY", "SYSTEM", "user.timezone", "profile", false},
+}
+
+// createServer stores a custom authorization server with its system scopes,
+// system claims and first signing key.
 func (s *Service) createServer(ctx context.Context, tx store.Store, srv *store.AuthServer) error {
 	if err := tx.AuthServers().Create(ctx, srv); err != nil {
 		return fmt.Errorf("create authorization server: %w", err)
@@ -321,6 +351,17 @@ func (s *Service) createServer(ctx context.Context, tx store.Store, srv *store.A
 			DisplayName: sc.display, Description: sc.desc, System: true, Consent: consent, MetadataPublish: "ALL_CLIENTS",
 			Created: srv.Created, LastUpdated: srv.Created}); err != nil {
 			return fmt.Errorf("create scope %s: %w", sc.name, err)
+		}
+	}
+	for _, c := range systemClaims {
+		scopes := []string{}
+		if c.scope != "" {
+			scopes = []string{c.scope}
+		}
+		if err := tx.AuthServers().CreateClaim(ctx, &store.Claim{ID: secret.NewID("ocl"), ServerID: srv.ID, Name: c.name, Status: "ACTIVE",
+			ClaimType: c.claimType, ValueType: c.valueType, Value: c.value, AlwaysIncludeInToken: c.always, ConditionScopes: scopes,
+			System: true, Created: srv.Created, LastUpdated: srv.Created}); err != nil {
+			return fmt.Errorf("create claim %s: %w", c.name, err)
 		}
 	}
 	return s.provisionKeys(ctx, tx, srv.ID)
