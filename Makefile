@@ -27,7 +27,7 @@ test-go:
 	SESAME_TEST_DATABASE_URL="$$url" $(GO) test -count=1 $(PKGS)
 
 # Node packages from the lock file, and Debian's chromium for the browser tests
-# (the tests run $$CHROMIUM instead when it is set).
+# (the tests run $CHROMIUM instead when it is set).
 e2e-deps:
 	@bash scripts/ensure-chromium.sh
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error
