@@ -99,7 +99,7 @@ export async function screenshot(page, name) {
 
 /**
  * Registers node:test hooks for the current file: Chromium is launched before the first test and
- * closed after the last. Returns { ready, browser, newPage(options), screenshot(page, name), pageLog(page) }.
+ * closed after the last. Returns { ready, browser, newPage(options), screenshot(page, name) }.
  * Contexts opened during a test are closed after it; if the test failed, the pages of every open
  * context are screenshotted first and their logs printed.
  */
@@ -142,8 +142,8 @@ export function useBrowser() {
   });
 
   /**
-   * A new context (own cookies and storage) with one page. The page's console messages, uncaught
-   * errors and failed requests are kept: pageLog(page) returns them.
+   * A new context (own cookies and storage) with one page. Its pages' console messages, uncaught
+   * errors, failed requests and navigations are kept for the report of a failed test.
    */
   async function newPage(options = {}) {
     const browser = await ready;
@@ -157,13 +157,6 @@ export function useBrowser() {
     return { context, page };
   }
 
-  function pageLog(page) {
-    for (const c of state.contexts) {
-      if (c.logs.has(page)) return c.logs.get(page).join('\n');
-    }
-    return '';
-  }
-
   return {
     ready,
     get browser() {
@@ -171,7 +164,6 @@ export function useBrowser() {
     },
     newPage,
     screenshot,
-    pageLog,
   };
 }
 

@@ -53,8 +53,7 @@ const TYPES = {
 };
 
 /**
- * Starts the SPA server. Returns { origin, port, authJsVersion, url(params, path), requests, stop() };
- * requests lists "METHOD path" of everything it was asked for.
+ * Starts the SPA server. Returns { origin, port, authJsVersion, url(params, path), stop() }.
  */
 export async function startSpa() {
   const bundle = await oktaAuthBundlePath();
@@ -70,7 +69,6 @@ export async function startSpa() {
   const bodies = new Map();
   for (const [route, file] of routes) bodies.set(route, { body: await fsp.readFile(file), type: TYPES[path.extname(file)] });
 
-  const requests = [];
   const server = http.createServer((req, res) => {
     let pathname;
     try {
@@ -78,7 +76,6 @@ export async function startSpa() {
     } catch {
       pathname = '';
     }
-    requests.push(`${req.method} ${req.url}`);
     const hit = bodies.get(pathname);
     if (!hit || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(hit ? 405 : 404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -113,7 +110,7 @@ export async function startSpa() {
     return u.href;
   };
 
-  return { origin, port, authJsVersion: bundle.version, url, requests, stop };
+  return { origin, port, authJsVersion: bundle.version, url, stop };
 }
 
 /** Registers node:test hooks that start the SPA server before the first test and stop it after the last. */

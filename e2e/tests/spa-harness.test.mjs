@@ -73,6 +73,9 @@ test('the SPA page builds an OktaAuth client with PKCE in a secure context', asy
     pkceSupported: true,
     isLoginRedirect: false,
   });
+  // The bundle served is the pinned one that npm ci installed.
+  const pinned = JSON.parse(await fsp.readFile(path.join(E2E_DIR, 'package.json'), 'utf8')).dependencies['@okta/okta-auth-js'];
+  assert.equal(spa.authJsVersion, pinned);
   // The page and the server are one site (127.0.0.1) but two origins: what the session cookie of
   // the silent renewal relies on.
   assert.notEqual(new URL(spa.origin).origin, new URL(sesame.orgUrl).origin);
@@ -113,7 +116,7 @@ test('a screenshot lands in e2e/artifacts/', async () => {
 
 test('a failed browser test leaves a screenshot and the page log', async () => {
   // A child test run whose only test fails on purpose, with the same hooks as every test file.
-  const fixture = path.join(E2E_DIR, 'fixtures', 'failing-browser.test.mjs');
+  const fixture = path.join(E2E_DIR, 'fixtures', 'failing-browser.fixture.mjs');
   const shot = path.join(ARTIFACTS_DIR, 'failed-fixture-fails-on-purpose-1.png');
   await fsp.rm(shot, { force: true });
   // NODE_TEST_CONTEXT would make the child talk to our runner's protocol instead of running.
