@@ -7,7 +7,9 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +21,7 @@ import (
 func newServeCommand() *cobra.Command {
 	var sf storageFlags
 	var rateLimits string
+	sess := map[string]*string{}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the identity provider",
@@ -34,12 +37,66 @@ func newServeCommand() *cobra.Command {
 			if cfg.RateLimits, err = web.ParseRateLimits(rateLimits); err != nil {
 				return err
 			}
+			if err := signInFlags(cmd, &cfg, sess); err != nil {
+				return err
+			}
 			return serve(cmd, cfg)
 		},
 	}
 	sf.register(cmd.Flags(), true)
 	cmd.Flags().StringVar(&rateLimits, "rate-limits", "", `requests per minute per endpoint class, e.g. "token=60000,users=600", or "off" (env SESAME_RATE_LIMITS)`)
+	for _, f := range signInFlagHelp {
+		sess[f.name] = cmd.Flags().String(f.name, "", f.help+" (env "+f.env+")")
+	}
 	return cmd
+}
+
+var signInFlagHelp = []struct{ name, env, help string }{
+	{"session-idle", "SESAME_SESSION_IDLE", "browser session idle timeout, e.g. 2h (default 2h)"},
+	{"session-lifetime", "SESAME_SESSION_LIFETIME", "browser session maximum lifetime, e.g. 24h (default 24h)"},
+	{"lockout-attempts", "SESAME_LOCKOUT_ATTEMPTS", "failed sign-ins in a row that lock a user out; 0 turns lockout off (default 10)"},
+	{"lockout-duration", "SESAME_LOCKOUT_DURATION", "how long a lockout lasts before it lifts by itself; 0 means until an admin unlocks (default 1h)"},
+}
+
+// signInFlags reads the session and lockout settings from flags or their
+// environment variables.
+func signInFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string) error {
+	for _, f := range signInFlagHelp {
+		v := *vals[f.name]
+		if !cmd.Flags().Changed(f.name) {
+			v = os.Getenv(f.env)
+		}
+		if v == "" {
+			continue
+		}
+		if f.name == "lockout-attempts" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("--%s %q: want a whole number, 0 or more", f.name, v)
+			}
+			cfg.LockoutAttempts = n
+			if n == 0 {
+				cfg.LockoutAttempts = -1
+			}
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || (d == 0 && f.name != "lockout-duration") {
+			return fmt.Errorf("--%s %q: want a duration such as 30m or 8h", f.name, v)
+		}
+		switch f.name {
+		case "session-idle":
+			cfg.SessionIdle = d
+		case "session-lifetime":
+			cfg.SessionLifetime = d
+		case "lockout-duration":
+			cfg.LockoutDuration = d
+			if d == 0 {
+				cfg.LockoutDuration = -1
+			}
+		}
+	}
+	return nil
 }
 
 func serve(cmd *cobra.Command, cfg config.Config) error {

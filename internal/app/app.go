@@ -22,6 +22,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/mgmt"
 	"github.com/sesame-idp/sesame/internal/oauth"
 	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/signin"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/store/sqlstore"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -36,8 +37,9 @@ type App struct {
 	Service *service.Service
 	OAuth   *oauth.Server
 	// Audit writes the System Log events of token requests in batches.
-	Audit   *audit.Writer
-	handler http.Handler
+	Audit    *audit.Writer
+	Sessions *signin.Manager
+	handler  http.Handler
 }
 
 // OpenStore opens the configured database and the master key. With SQLite
@@ -106,31 +108,71 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	}
 	svc := service.New(st, sealer, c, cfg.URL, log)
 	aw := audit.NewWriter(st, log)
-	o := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw})
-	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: o, Audit: aw}
+	sessions := signin.NewManager(st, log, signinOptions(cfg))
+	passwords := sessions.NewPasswords(aw)
+	o := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw,
+		Sessions: sessions, Passwords: passwords, Assigned: svc.IsAssigned})
+	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: o, Audit: aw, Sessions: sessions}
 
 	mux := http.NewServeMux()
 	o.Register(mux)
 	mgmt.New(svc, o, log).Register(mux)
 	console.NewSetup(svc, log).Register(mux)
+	signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log).Register(mux)
 	limits := cfg.RateLimits
 	if limits == nil {
 		limits = web.DefaultRateLimits
 	}
-	a.handler = web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux))), log)
+	a.handler = web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux), c)), log)
 	return a, nil
 }
 
-// cors answers discovery and key-set requests from any origin; the other
-// endpoints get trusted-origin CORS with the browser sign-in work.
-func cors(h http.Handler) http.Handler {
+// signinOptions turns the configuration's session and lockout settings into
+// package signin's (where zero means "the default").
+func signinOptions(cfg config.Config) signin.Options {
+	o := signin.Options{OrgURL: cfg.URL, Idle: cfg.SessionIdle, Lifetime: cfg.SessionLifetime,
+		LockoutAttempts: signin.DefaultLockoutAttempts, LockoutDuration: signin.DefaultLockoutDuration}
+	switch {
+	case cfg.LockoutAttempts < 0:
+		o.LockoutAttempts = 0
+	case cfg.LockoutAttempts > 0:
+		o.LockoutAttempts = cfg.LockoutAttempts
+	}
+	switch {
+	case cfg.LockoutDuration < 0:
+		o.LockoutDuration = 0
+	case cfg.LockoutDuration > 0:
+		o.LockoutDuration = cfg.LockoutDuration
+	}
+	return o
+}
+
+// cors answers discovery and key-set requests from any origin. The OAuth
+// endpoints a browser app calls answer trusted CORS origins and the origins
+// of apps' redirect URIs (§2.11); the cookie-based authn and session
+// endpoints answer trusted CORS origins only, with credentials.
+func cors(h http.Handler, c *cache.Cache) http.Handler {
 	public := web.PublicCORS(h)
+	oauthCORS := web.TrustedCORS(h, func(_ *http.Request, origin string) bool {
+		snap := c.Current()
+		return snap.OriginAllowed(origin, "CORS") || snap.IsRedirectOrigin(origin)
+	}, false)
+	sessionCORS := web.TrustedCORS(h, func(_ *http.Request, origin string) bool {
+		return c.Current().OriginAllowed(origin, "CORS")
+	}, true)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isPublicPath(r.URL.Path) {
+		p := r.URL.Path
+		switch {
+		case isPublicPath(p):
 			public.ServeHTTP(w, r)
-			return
+		case p == "/api/v1/authn" || strings.HasPrefix(p, "/api/v1/sessions/me"):
+			sessionCORS.ServeHTTP(w, r)
+		case strings.HasPrefix(p, "/oauth2/") && (strings.HasSuffix(p, "/v1/token") || strings.HasSuffix(p, "/v1/revoke") ||
+			strings.HasSuffix(p, "/v1/introspect") || strings.HasSuffix(p, "/v1/userinfo") || strings.HasSuffix(p, "/v1/device/authorize")):
+			oauthCORS.ServeHTTP(w, r)
+		default:
+			h.ServeHTTP(w, r)
 		}
-		h.ServeHTTP(w, r)
 	})
 }
 
@@ -193,6 +235,15 @@ func (a *App) purge(ctx context.Context) {
 		}
 		if _, err := a.Store.Revocations().Purge(ctx, now); err != nil && ctx.Err() == nil {
 			a.Log.Warn("purging revocations failed", "err", err)
+		}
+		if _, err := a.Store.Sessions().Purge(ctx, now); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purging sessions failed", "err", err)
+		}
+		if _, err := a.Store.Codes().Purge(ctx, now); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purging codes failed", "err", err)
+		}
+		if _, err := a.Store.RefreshTokens().Purge(ctx, now); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purging refresh tokens failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

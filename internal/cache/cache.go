@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,9 @@ type Snapshot struct {
 	// origin to the scope types it is trusted for.
 	origins []*store.TrustedOrigin
 	allowed map[string]map[string]bool
+	// redirectOrigins are the origins of active apps' sign-in redirect URIs,
+	// from which Okta lets single-page apps call the token endpoint.
+	redirectOrigins map[string]bool
 }
 
 // App is an application with what authentication needs already decoded.
@@ -107,6 +111,12 @@ func (s *Snapshot) OriginAllowed(origin, scopeType string) bool {
 	return s.allowed[strings.ToLower(origin)][scopeType]
 }
 
+// IsRedirectOrigin reports whether origin is the origin of an active app's
+// sign-in redirect URI.
+func (s *Snapshot) IsRedirectOrigin(origin string) bool {
+	return s.redirectOrigins[strings.ToLower(origin)]
+}
+
 // Cache holds the current snapshot and the revoked token ids.
 type Cache struct {
 	store  store.Store
@@ -169,7 +179,7 @@ func (c *Cache) Watch(ctx context.Context, every time.Duration) {
 }
 
 func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
-	snap := &Snapshot{Version: version, Servers: map[string]*Server{}, apps: map[string]*App{}, allowed: map[string]map[string]bool{}}
+	snap := &Snapshot{Version: version, Servers: map[string]*Server{}, apps: map[string]*App{}, allowed: map[string]map[string]bool{}, redirectOrigins: map[string]bool{}}
 	org, err := c.store.Orgs().Get(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("cache: org: %w", err)
@@ -198,6 +208,13 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		}
 		snap.apps[a.ClientID] = ca
 		byID[a.ID] = ca
+		if a.Status == "ACTIVE" {
+			for _, ru := range a.Settings.OAuthClient.RedirectURIs {
+				if u, err := url.Parse(ru); err == nil && u.Host != "" {
+					snap.redirectOrigins[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+				}
+			}
+		}
 	}
 	for _, g := range grants {
 		if a := byID[g.AppID]; a != nil && g.Status == "ACTIVE" {

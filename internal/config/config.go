@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config is the configuration of a Sesame process.
@@ -30,6 +31,13 @@ type Config struct {
 	// RateLimits are requests per minute per endpoint class (nil: the
 	// defaults of web.DefaultRateLimits).
 	RateLimits map[string]int
+	// SessionIdle and SessionLifetime bound browser sessions; LockoutAttempts
+	// failed sign-ins in a row lock a user out for LockoutDuration. Zero
+	// values take the defaults of package signin; LockoutAttempts < 0 turns
+	// lockout off.
+	SessionIdle, SessionLifetime time.Duration
+	LockoutAttempts              int
+	LockoutDuration              time.Duration
 }
 
 // Defaults.

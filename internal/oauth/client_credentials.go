@@ -76,7 +76,10 @@ func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *aut
 	if len(srv.Audiences) > 0 {
 		aud = srv.Audiences[0]
 	}
-	extra := s.resourceClaims(req.snap, srv, app, res.Scopes)
+	extra, cerr := s.customClaims(req.snap, srv, app, res.Scopes, nil, "RESOURCE", false)
+	if cerr != nil {
+		return nil, cerr
+	}
 	return s.mintClientToken(srv.Active, s.Issuer(srv.ID), aud, app.ClientID, res.Scopes, time.Duration(res.AccessTokenLifetimeMinutes)*time.Minute, extra, now)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/token"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -78,7 +79,7 @@ func (s *Server) Introspect(ctx context.Context, req *tokenOpRequest) (*Introspe
 	}
 	c := s.activeAccessToken(req.snap, req.server, tok, now)
 	if c == nil {
-		return &Introspection{Active: false}, nil
+		return s.introspectRefresh(ctx, req, tok, now), nil
 	}
 	return &Introspection{
 		Active: true, TokenType: "Bearer", Scope: strings.Join(c.Scp, " "), ClientID: c.Cid,
@@ -108,4 +109,31 @@ func (s *Server) VerifyAccessToken(serverID, tok string) *token.AccessClaims {
 		return nil
 	}
 	return s.activeAccessToken(snap, srv, tok, s.now())
+}
+
+// introspectRefresh reports on a refresh token of this server.
+func (s *Server) introspectRefresh(ctx context.Context, req *tokenOpRequest, tok string, now time.Time) *Introspection {
+	inactive := &Introspection{Active: false}
+	if len(tok) > 200 {
+		return inactive
+	}
+	rt, err := s.store.RefreshTokens().GetByHash(ctx, secret.Hash(tok))
+	if err != nil || rt.ServerID != req.server.ID || !rt.RevokedAt.IsZero() || !now.Before(rt.IdleExpiresAt) ||
+		(!rt.ExpiresAt.IsZero() && !now.Before(rt.ExpiresAt)) || activeApp(req.snap, rt.ClientID) == nil {
+		return inactive
+	}
+	u, err := s.store.Users().Get(ctx, rt.UserID)
+	if err != nil || u.Status != "ACTIVE" && u.Status != "PASSWORD_EXPIRED" {
+		return inactive
+	}
+	aud := s.orgURL
+	if !req.server.IsOrg() && len(req.server.Audiences) > 0 {
+		aud = req.server.Audiences[0]
+	}
+	exp := rt.IdleExpiresAt
+	if !rt.ExpiresAt.IsZero() && rt.ExpiresAt.Before(exp) {
+		exp = rt.ExpiresAt
+	}
+	return &Introspection{Active: true, TokenType: "refresh_token", Scope: strings.Join(rt.Scopes, " "), ClientID: rt.ClientID,
+		Username: u.Login, Exp: exp.Unix(), Iat: rt.Created.Unix(), Sub: u.Login, Aud: aud, Iss: s.Issuer(req.server.ID), JTI: rt.ID, UID: u.ID}
 }

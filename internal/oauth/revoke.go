@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/token"
 )
 
@@ -37,7 +38,10 @@ func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
 		return errTokenRequired
 	}
 	c, perr := token.ParseAccess(tok, req.server.PublicKey)
-	if perr != nil || c.Iss != s.Issuer(req.server.ID) || c.Cid != client.app.ClientID || now.Unix() >= c.Exp {
+	if perr != nil {
+		return s.revokeRefresh(ctx, req, client, tok, now)
+	}
+	if c.Iss != s.Issuer(req.server.ID) || c.Cid != client.app.ClientID || now.Unix() >= c.Exp {
 		return nil
 	}
 	exp := time.Unix(c.Exp, 0)
@@ -49,6 +53,27 @@ func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
 	if s.audit != nil {
 		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", clientActor(client.app.ClientID, client.app), "SUCCESS", "",
 			audit.Target{ID: c.JTI, Type: "access_token", DisplayName: "Access Token"})
+	}
+	return nil
+}
+
+// revokeRefresh revokes a refresh token of the client and, with it, its
+// whole family: the access tokens issued from it and its successors.
+func (s *Server) revokeRefresh(ctx context.Context, req *tokenOpRequest, client *authenticatedClient, tok string, now time.Time) *Error {
+	if len(tok) > 200 {
+		return nil
+	}
+	rt, err := s.store.RefreshTokens().GetByHash(ctx, secret.Hash(tok))
+	if err != nil || rt.ServerID != req.server.ID || rt.ClientID != client.app.ClientID || !rt.RevokedAt.IsZero() {
+		return nil
+	}
+	if err := s.revokeFamily(ctx, rt.FamilyID, now); err != nil {
+		s.log.Error("revoking refresh token failed", "err", err)
+		return errServerError
+	}
+	if s.audit != nil {
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", clientActor(client.app.ClientID, client.app), "SUCCESS", "",
+			audit.Target{ID: rt.ID, Type: "refresh_token", DisplayName: "Refresh Token"})
 	}
 	return nil
 }

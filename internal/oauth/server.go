@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/signin"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -21,6 +23,10 @@ type Server struct {
 	jwks   *jwksFetcher
 	audit  *audit.Writer
 	now    func() time.Time
+
+	sessions  *signin.Manager
+	passwords *signin.Passwords
+	assigned  func(ctx context.Context, appID, userID string) (bool, error)
 }
 
 // Options configures a Server.
@@ -34,6 +40,11 @@ type Options struct {
 	// Audit records token events in the System Log.
 	Audit *audit.Writer
 	Now   func() time.Time
+	// Sessions, Passwords and Assigned serve the user grants: the SSO
+	// session, the password grant's checks and app assignment.
+	Sessions  *signin.Manager
+	Passwords *signin.Passwords
+	Assigned  func(ctx context.Context, appID, userID string) (bool, error)
 }
 
 // New returns a Server.
@@ -42,7 +53,8 @@ func New(o Options) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now}
+	return &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now,
+		sessions: o.Sessions, passwords: o.Passwords, assigned: o.Assigned}
 }
 
 // Issuer is the issuer of an authorization server: the org URL for the org
@@ -69,7 +81,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.HandleFunc("POST "+prefix+"/introspect", s.handleIntrospect)
 		mux.HandleFunc("POST "+prefix+"/revoke", s.handleRevoke)
 		mux.HandleFunc("GET "+prefix+"/keys", s.handleKeys)
+		mux.HandleFunc("GET "+prefix+"/authorize", s.handleAuthorize)
+		mux.HandleFunc("POST "+prefix+"/authorize", s.handleAuthorize)
+		mux.HandleFunc("GET "+prefix+"/userinfo", s.handleUserinfo)
+		mux.HandleFunc("POST "+prefix+"/userinfo", s.handleUserinfo)
+		mux.HandleFunc("GET "+prefix+"/logout", s.handleLogout)
+		mux.HandleFunc("POST "+prefix+"/logout", s.handleLogout)
 	}
+	mux.HandleFunc("GET /oauth2/v1/authorize/redirect", s.handleAuthorizeContinue)
+	mux.HandleFunc("POST "+consentPath, s.handleConsent)
 	for _, kind := range []string{"openid-configuration", "oauth-authorization-server"} {
 		kind := kind
 		mux.HandleFunc("GET /.well-known/"+kind, func(w http.ResponseWriter, r *http.Request) { s.handleDiscovery(w, r, store.OrgServerID, kind) })

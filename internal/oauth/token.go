@@ -115,17 +115,25 @@ func (s *Server) token(ctx context.Context, req tokenRequest) (*TokenResponse, *
 	if !slices.Contains(appGrants, grant) {
 		return nil, client, unauthorizedClient(appGrants)
 	}
+	var resp *TokenResponse
 	switch grant {
 	case grantClientCredentials:
-		resp, err := s.clientCredentials(ctx, req, client, now)
-		return resp, client, err
+		resp, err = s.clientCredentials(ctx, req, client, now)
+	case grantAuthorizationCode:
+		resp, err = s.authorizationCode(ctx, req, client, now)
+	case grantRefreshToken:
+		resp, err = s.refreshToken(ctx, req, client, now)
+	case grantPassword:
+		resp, err = s.password(ctx, req, client, now)
+	default:
+		// Device authorization and token exchange are not served yet.
+		return nil, client, unsupportedGrantType(implementedGrantTypes)
 	}
-	// The remaining grants involve a user and arrive with sign-in support.
-	return nil, client, unsupportedGrantType(implementedGrantTypes)
+	return resp, client, err
 }
 
 // implementedGrantTypes is what the token endpoint can issue today.
-var implementedGrantTypes = []string{grantClientCredentials}
+var implementedGrantTypes = []string{grantAuthorizationCode, grantClientCredentials, grantPassword, grantRefreshToken}
 
 func scopeString(scopes []string) string { return strings.Join(scopes, " ") }
 

@@ -30,6 +30,10 @@ type Store interface {
 	TrustedOrigins() TrustedOrigins
 	Replays() Replays
 	Revocations() Revocations
+	Sessions() Sessions
+	Codes() Codes
+	RefreshTokens() RefreshTokens
+	UserGrants() UserGrants
 	Audit() Audit
 	Config() ConfigVersion
 
@@ -83,6 +87,9 @@ type User struct {
 	LastLogin       time.Time
 	LastUpdated     time.Time
 	PasswordChanged time.Time
+	// FailedLogins counts sign-in failures since the last success; reaching
+	// the lockout threshold moves an ACTIVE user to LOCKED_OUT.
+	FailedLogins int
 }
 
 type Users interface {
@@ -93,6 +100,13 @@ type Users interface {
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, p Page) ([]*User, error)
 	Count(ctx context.Context) (int, error)
+	// RecordLoginFailure adds one failure in a single statement, so that
+	// concurrent attempts on several replicas all count, and locks an ACTIVE
+	// user out (status LOCKED_OUT, StatusChanged = at) when the count
+	// reaches lockAfter (0: never). It returns the user as updated.
+	RecordLoginFailure(ctx context.Context, id string, lockAfter int, at time.Time) (*User, error)
+	// RecordLogin resets the failure count and sets LastLogin.
+	RecordLogin(ctx context.Context, id string, at time.Time) error
 }
 
 // Group is an Okta group. Type is OKTA_GROUP, APP_GROUP or BUILT_IN.
@@ -474,4 +488,135 @@ type AuditQuery struct {
 type ConfigVersion interface {
 	Bump(ctx context.Context) error
 	Get(ctx context.Context) (int64, error)
+}
+
+// Session is a browser single sign-on session. The cookie carries a random
+// token; only its SHA-256 is stored.
+type Session struct {
+	ID                       string // 102…, what the Sessions API shows
+	TokenHash                []byte // unique
+	UserID                   string
+	AMR                      []string
+	Created                  time.Time // when the user authenticated
+	LastPasswordVerification time.Time
+	LastActive               time.Time
+	// IdleExpiresAt slides with use; ExpiresAt is the absolute end.
+	IdleExpiresAt time.Time
+	ExpiresAt     time.Time
+}
+
+type Sessions interface {
+	Create(ctx context.Context, s *Session) error
+	Get(ctx context.Context, id string) (*Session, error)
+	GetByTokenHash(ctx context.Context, hash []byte) (*Session, error)
+	// Touch records activity and moves the idle expiry.
+	Touch(ctx context.Context, id string, lastActive, idleExpiresAt time.Time) error
+	Delete(ctx context.Context, id string) error
+	// DeleteByUser ends every session of a user and says how many there were.
+	DeleteByUser(ctx context.Context, userID string) (int64, error)
+	ListByUser(ctx context.Context, userID string) ([]*Session, error)
+	Purge(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Code is a short-lived single-use secret (authorization code, session
+// token, device code): only its SHA-256 is stored, with what it stands for
+// as an opaque JSON document.
+type Code struct {
+	Kind      string // "code", "session_token", "device_code", …
+	Hash      []byte
+	Data      []byte
+	Created   time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until used
+}
+
+type Codes interface {
+	Create(ctx context.Context, c *Code) error // ErrConflict on a duplicate
+	// Use marks an unexpired, unused code used at now and returns it. An
+	// unknown or expired code is ErrNotFound; one used before is returned
+	// with ErrConflict, so that the caller can undo what the first use did.
+	// Exactly one of any number of concurrent callers succeeds.
+	Use(ctx context.Context, kind string, hash []byte, now time.Time) (*Code, error)
+	// Get returns a code whatever its state.
+	Get(ctx context.Context, kind string, hash []byte) (*Code, error)
+	// SetData replaces the document of an unused code (a device code being
+	// approved).
+	SetData(ctx context.Context, kind string, hash []byte, data []byte) error
+	Purge(ctx context.Context, now time.Time) (int64, error)
+}
+
+// RefreshToken is one refresh token of a grant. Tokens rotated from one
+// another share a FamilyID; the access tokens issued in a family are
+// recorded so that the family can be revoked as a whole.
+type RefreshToken struct {
+	ID       string // oar…
+	Hash     []byte // SHA-256 of the token, unique
+	FamilyID string
+	ServerID string
+	ClientID string
+	UserID   string
+	Scopes   []string
+	// Data is the grant's details (authentication time, methods, the
+	// lifetimes of the policy rule that allowed it) as JSON.
+	Data          []byte
+	Created       time.Time
+	ExpiresAt     time.Time // absolute end, inherited by successors; zero = none
+	IdleExpiresAt time.Time
+	RotatedAt     time.Time // when a successor was issued
+	RevokedAt     time.Time
+}
+
+// FamilyAccessToken is an access token issued in a refresh-token family.
+type FamilyAccessToken struct {
+	FamilyID  string
+	JTI       string
+	UserID    string
+	ClientID  string
+	ExpiresAt time.Time
+}
+
+type RefreshTokens interface {
+	Create(ctx context.Context, t *RefreshToken) error
+	GetByHash(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// MarkRotated sets RotatedAt if it is unset, in one statement; false
+	// when another request rotated the token first.
+	MarkRotated(ctx context.Context, id string, at time.Time) (bool, error)
+	// RevokeFamily revokes every refresh token of a family.
+	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
+	// RevokeByUser and RevokeByClient revoke every refresh token of a user or
+	// client (optionally only those of one client for the user).
+	RevokeByUser(ctx context.Context, userID, clientID string, at time.Time) error
+	RevokeByClient(ctx context.Context, clientID string, at time.Time) error
+	RecordAccessToken(ctx context.Context, a *FamilyAccessToken) error
+	// AccessTokens lists the unexpired access tokens of a family, or of a
+	// user when familyID is empty (optionally of one client).
+	AccessTokens(ctx context.Context, familyID, userID, clientID string, now time.Time) ([]*FamilyAccessToken, error)
+	// Purge deletes tokens that expired (absolute or idle) or were revoked
+	// before now, and expired access-token records.
+	Purge(ctx context.Context, now time.Time) (int64, error)
+}
+
+// UserGrant is a scope a user consented to for a client (§5.3).
+type UserGrant struct {
+	ID          string // oag…
+	UserID      string
+	ClientID    string
+	ServerID    string
+	Scope       string
+	Status      string // ACTIVE
+	Source      string // END_USER
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+type UserGrants interface {
+	// Create stores a grant; ErrConflict when the user already granted that
+	// scope to that client on that server.
+	Create(ctx context.Context, g *UserGrant) error
+	Get(ctx context.Context, userID, id string) (*UserGrant, error)
+	// List returns a user's grants, all or those of one client, by id.
+	List(ctx context.Context, userID, clientID string) ([]*UserGrant, error)
+	Delete(ctx context.Context, userID, id string) error
+	// DeleteForClient revokes every grant of a user to one client.
+	DeleteForClient(ctx context.Context, userID, clientID string) error
 }

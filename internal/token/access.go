@@ -3,7 +3,6 @@ package token
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/secret"
@@ -42,23 +41,7 @@ func (c *AccessClaims) MarshalJSON() ([]byte, error) {
 	if err != nil || len(c.Extra) == 0 {
 		return b, err
 	}
-	names := make([]string, 0, len(c.Extra))
-	for k := range c.Extra {
-		if !standardAccessClaims[k] {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	b = b[:len(b)-1] // the closing brace
-	for _, k := range names {
-		kb, _ := json.Marshal(k)
-		vb, err := json.Marshal(c.Extra[k])
-		if err != nil {
-			return nil, fmt.Errorf("token: encode claim %s: %w", k, err)
-		}
-		b = append(append(append(append(b, ','), kb...), ':'), vb...)
-	}
-	return append(b, '}'), nil
+	return appendExtra(b, c.Extra, standardAccessClaims)
 }
 
 // NewAccessJTI returns an access-token id, "AT." and random characters.

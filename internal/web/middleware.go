@@ -159,3 +159,43 @@ func sanitizeHeaderList(s string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// TrustedCORS answers browsers only from origins allowed says yes to (trusted
+// origins with the CORS scope, or an app's redirect origin): the origin is
+// reflected, never "*", and with credentials the session cookie may ride
+// along. Preflights from other origins get no CORS headers, so the browser
+// stops there; the request itself is still served, since a browser will not
+// let the page read the answer.
+func TrustedCORS(h http.Handler, allowed func(r *http.Request, origin string) bool, credentials bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Origin")
+		if !allowed(r, origin) {
+			if r.Method == http.MethodOptions {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		if credentials {
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+		}
+		w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate, X-Okta-Request-Id, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Reset")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			if hdrs := r.Header.Get("Access-Control-Request-Headers"); hdrs != "" {
+				w.Header().Set("Access-Control-Allow-Headers", sanitizeHeaderList(hdrs))
+			}
+			w.Header().Set("Access-Control-Max-Age", "3600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -40,6 +40,10 @@ func (s *Store) TrustedOrigins() store.TrustedOrigins { return trustedOrigins{s}
 func (s *Store) Replays() store.Replays               { return replays{s} }
 func (s *Store) Revocations() store.Revocations       { return revocations{s} }
 func (s *Store) Audit() store.Audit                   { return audit{s} }
+func (s *Store) Sessions() store.Sessions             { return sessions{s} }
+func (s *Store) Codes() store.Codes                   { return codes{s} }
+func (s *Store) RefreshTokens() store.RefreshTokens   { return refreshTokens{s} }
+func (s *Store) UserGrants() store.UserGrants         { return userGrants{s} }
 func (s *Store) Config() store.ConfigVersion          { return configVersion{s} }
 func (s *Store) Backend() string                      { return s.d.name() }
 

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -10,13 +11,13 @@ import (
 type users struct{ s *Store }
 
 const userCols = `id, status, login, profile, password_hash, super_admin, created, activated,
-	status_changed, last_login, last_updated, password_changed`
+	status_changed, last_login, last_updated, password_changed, failed_logins`
 
 func scanUser(row scanner) (*store.User, error) {
 	var u store.User
 	err := row.Scan(&u.ID, &u.Status, &u.Login, jsonDoc{&u.Profile}, &u.PasswordHash, &u.SuperAdmin,
 		msTime{&u.Created}, msTime{&u.Activated}, msTime{&u.StatusChanged}, msTime{&u.LastLogin},
-		msTime{&u.LastUpdated}, msTime{&u.PasswordChanged})
+		msTime{&u.LastUpdated}, msTime{&u.PasswordChanged}, &u.FailedLogins)
 	return &u, err
 }
 
@@ -25,10 +26,10 @@ func loginKey(login string) string { return strings.ToLower(login) }
 
 func (r users) Create(ctx context.Context, u *store.User) error {
 	_, err := r.s.exec(ctx, "create user "+u.ID,
-		`INSERT INTO users (`+userCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO users (`+userCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Status, u.Login, jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		loginKey(u.Login))
+		u.FailedLogins, loginKey(u.Login))
 	return err
 }
 
@@ -51,11 +52,12 @@ func (r users) one(ctx context.Context, op, where string, arg any) (u *store.Use
 func (r users) Update(ctx context.Context, u *store.User) error {
 	return r.s.execOne(ctx, "update user "+u.ID,
 		`UPDATE users SET status = ?, login = ?, login_key = ?, profile = ?, password_hash = ?, super_admin = ?,
-			created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?
+			created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?,
+			failed_logins = ?
 		WHERE id = ?`,
 		u.Status, u.Login, loginKey(u.Login), jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.ID)
+		u.FailedLogins, u.ID)
 }
 
 // Delete removes the user; group memberships and app assignments go with it.
@@ -71,4 +73,25 @@ func (r users) List(ctx context.Context, p store.Page) ([]*store.User, error) {
 func (r users) Count(ctx context.Context) (n int, err error) {
 	err = r.s.get(ctx, "count users", func(row scanner) error { return row.Scan(&n) }, `SELECT COUNT(*) FROM users`)
 	return n, err
+}
+
+func (r users) RecordLoginFailure(ctx context.Context, id string, lockAfter int, at time.Time) (*store.User, error) {
+	var u *store.User
+	err := r.s.atomic(ctx, func(tx *Store) error {
+		err := tx.execOne(ctx, "record login failure of "+id,
+			`UPDATE users SET failed_logins = failed_logins + 1,
+				status = CASE WHEN ? > 0 AND failed_logins + 1 >= ? AND status = 'ACTIVE' THEN 'LOCKED_OUT' ELSE status END,
+				status_changed = CASE WHEN ? > 0 AND failed_logins + 1 >= ? AND status = 'ACTIVE' THEN ? ELSE status_changed END
+			WHERE id = ?`, lockAfter, lockAfter, lockAfter, lockAfter, ms(at), id)
+		if err != nil {
+			return err
+		}
+		u, err = users{tx}.Get(ctx, id)
+		return err
+	})
+	return u, err
+}
+
+func (r users) RecordLogin(ctx context.Context, id string, at time.Time) error {
+	return r.s.execOne(ctx, "record login of "+id, `UPDATE users SET failed_logins = 0, last_login = ? WHERE id = ?`, ms(at), id)
 }

@@ -1,0 +1,439 @@
+package oauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/policy"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/signin"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
+)
+
+// ruleLifetimes are the token lifetimes of the policy rule that allowed a
+// grant, remembered with it so that refreshes keep them.
+type ruleLifetimes struct {
+	PolicyID       string `json:"policy,omitempty"`
+	RuleID         string `json:"rule,omitempty"`
+	AccessMinutes  int    `json:"access"`
+	RefreshMinutes int    `json:"refresh"` // 0: unlimited
+	WindowMinutes  int    `json:"window"`
+}
+
+// orgRule is the org server's fixed lifetimes: one-hour access tokens,
+// refresh tokens without an absolute end and a seven-day idle window.
+var orgRule = ruleLifetimes{AccessMinutes: 60, WindowMinutes: 10080}
+
+// userGrant is everything needed to mint tokens for a user.
+type userGrant struct {
+	srv       *cache.Server
+	snap      *cache.Snapshot
+	app       *cache.App
+	sub       *subject
+	scopes    []string
+	nonce     string
+	authTime  time.Time
+	amr       []string
+	sessionID string
+	familyID  string
+	rule      ruleLifetimes
+	// refreshExpires is the absolute end a rotated refresh token inherits.
+	refreshExpires time.Time
+
+	accessLife time.Duration
+}
+
+func (g *userGrant) setRule(res *policy.Result) {
+	g.rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
+		RefreshMinutes: res.RefreshTokenLifetimeMinutes, WindowMinutes: res.RefreshTokenWindowMinutes}
+}
+
+func (g *userGrant) lifetimes() ruleLifetimes {
+	if g.rule.AccessMinutes == 0 {
+		return orgRule
+	}
+	return g.rule
+}
+
+// codeData is what an authorization code stands for.
+type codeData struct {
+	ServerID    string        `json:"as"`
+	ClientID    string        `json:"cid"`
+	RedirectURI string        `json:"ru"`
+	UserID      string        `json:"uid"`
+	Scopes      []string      `json:"scp"`
+	Nonce       string        `json:"nonce,omitempty"`
+	Challenge   string        `json:"cc,omitempty"`
+	AuthTime    time.Time     `json:"auth_time"`
+	AMR         []string      `json:"amr"`
+	SessionID   string        `json:"sid,omitempty"`
+	FamilyID    string        `json:"fam"`
+	Rule        ruleLifetimes `json:"rule"`
+}
+
+// refreshData is the grant a refresh token carries.
+type refreshData struct {
+	AuthTime  time.Time     `json:"auth_time"`
+	AMR       []string      `json:"amr"`
+	SessionID string        `json:"sid,omitempty"`
+	Rule      ruleLifetimes `json:"rule"`
+}
+
+// issueUserTokens mints an access token, an ID token (when asked and
+// openid is granted) and a refresh token (when asked, offline_access is
+// granted and the app may refresh), recording the access token in the
+// grant's family so that the family can be revoked as a whole.
+func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, refresh bool, code string, now time.Time) (*TokenResponse, *Error) {
+	k := g.srv.Active
+	if k == nil {
+		s.log.Error("authorization server has no active signing key", "server", g.srv.ID)
+		return nil, errServerError
+	}
+	rule := g.lifetimes()
+	resp := &TokenResponse{TokenType: "Bearer", Scope: scopeString(g.scopes)}
+	iss := s.Issuer(g.srv.ID)
+	if access {
+		aud := s.orgURL
+		if !g.srv.IsOrg() && len(g.srv.Audiences) > 0 {
+			aud = g.srv.Audiences[0]
+		}
+		extra, cerr := s.customClaims(g.snap, g.srv, g.app, g.scopes, g.sub, "RESOURCE", false)
+		if cerr != nil {
+			return nil, cerr
+		}
+		life := time.Duration(rule.AccessMinutes) * time.Minute
+		at, claims, err := token.MintAccess(k, token.Access{Issuer: iss, Audience: aud, ClientID: g.app.ClientID, UserID: g.sub.user.ID,
+			Subject: g.sub.user.Login, Scopes: g.scopes, AuthTime: g.authTime, Lifetime: life, Extra: extra}, now)
+		if err != nil {
+			s.log.Error("minting access token failed", "err", err)
+			return nil, errServerError
+		}
+		if g.familyID != "" {
+			if err := s.store.RefreshTokens().RecordAccessToken(ctx, &store.FamilyAccessToken{FamilyID: g.familyID, JTI: claims.JTI,
+				UserID: g.sub.user.ID, ClientID: g.app.ClientID, ExpiresAt: time.Unix(claims.Exp, 0)}); err != nil {
+				s.log.Error("recording access token failed", "err", err)
+				return nil, errServerError
+			}
+		}
+		resp.AccessToken, resp.ExpiresIn, resp.jti = at, expiresIn(life), claims.JTI
+	}
+	if id && slices.Contains(g.scopes, "openid") {
+		extra := scopeClaims(g.sub.user, g.scopes, !access)
+		custom, cerr := s.customClaims(g.snap, g.srv, g.app, g.scopes, g.sub, "IDENTITY", access)
+		if cerr != nil {
+			return nil, cerr
+		}
+		for k, v := range custom {
+			extra[k] = v
+		}
+		orgID := ""
+		if g.snap.Org != nil {
+			orgID = g.snap.Org.ID
+		}
+		idt, _, err := token.MintID(k, token.ID{Issuer: iss, ClientID: g.app.ClientID, UserID: g.sub.user.ID, OrgID: orgID,
+			AMR: g.amr, AuthTime: g.authTime, Nonce: g.nonce, AccessToken: resp.AccessToken, Code: code,
+			Lifetime: idTokenLifetime, Extra: extra}, now)
+		if err != nil {
+			s.log.Error("minting ID token failed", "err", err)
+			return nil, errServerError
+		}
+		resp.IDToken = idt
+	}
+	if refresh && slices.Contains(g.scopes, "offline_access") && slices.Contains(g.app.Settings.OAuthClient.GrantTypes, grantRefreshToken) {
+		rt, err := s.newRefreshToken(ctx, g, now)
+		if err != nil {
+			s.log.Error("storing refresh token failed", "err", err)
+			return nil, errServerError
+		}
+		resp.RefreshToken = rt
+	}
+	return resp, nil
+}
+
+func (s *Server) newRefreshToken(ctx context.Context, g *userGrant, now time.Time) (string, error) {
+	rule := g.lifetimes()
+	tok := secret.RandomString(43)
+	data, _ := json.Marshal(refreshData{AuthTime: g.authTime, AMR: g.amr, SessionID: g.sessionID, Rule: rule})
+	exp := g.refreshExpires
+	if exp.IsZero() && rule.RefreshMinutes > 0 {
+		exp = now.Add(time.Duration(rule.RefreshMinutes) * time.Minute)
+	}
+	idle := now.Add(time.Duration(rule.WindowMinutes) * time.Minute)
+	if !exp.IsZero() && exp.Before(idle) {
+		idle = exp
+	}
+	err := s.store.RefreshTokens().Create(ctx, &store.RefreshToken{
+		ID: secret.NewID("oar"), Hash: secret.Hash(tok), FamilyID: g.familyID, ServerID: g.srv.ID, ClientID: g.app.ClientID,
+		UserID: g.sub.user.ID, Scopes: g.scopes, Data: data, Created: now, ExpiresAt: exp, IdleExpiresAt: idle,
+	})
+	return tok, err
+}
+
+// revokeFamily revokes every refresh token of a family and every access
+// token issued in it, on every replica.
+func (s *Server) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
+	if err := s.store.RefreshTokens().RevokeFamily(ctx, familyID, now); err != nil {
+		return err
+	}
+	ats, err := s.store.RefreshTokens().AccessTokens(ctx, familyID, "", "", now)
+	if err != nil {
+		return err
+	}
+	for _, at := range ats {
+		if err := s.store.Revocations().Revoke(ctx, at.JTI, at.ExpiresAt); err != nil {
+			return err
+		}
+		s.cache.Revoke(at.JTI, at.ExpiresAt)
+	}
+	return nil
+}
+
+var (
+	errCodeInvalid     = oerr(400, "invalid_grant", "The authorization code is invalid or has expired.")
+	errRefreshInvalid  = oerr(400, "invalid_grant", "The refresh token is invalid or expired.")
+	errBadCredentials  = oerr(400, "invalid_grant", "The credentials provided were invalid.")
+	errNotAssigned     = oerr(400, "access_denied", "User is not assigned to the client application.")
+	errVerifierMissing = oerr(400, "invalid_request", "PKCE code verifier is required by the application.")
+)
+
+// userAllowed reloads the user of a grant and checks they may still use
+// the app.
+func (s *Server) userAllowed(ctx context.Context, userID string, app *cache.App) (*subject, *Error) {
+	sub, err := s.loadSubject(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		s.log.Error("loading user failed", "err", err)
+		return nil, errServerError
+	}
+	if sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED" {
+		return nil, nil
+	}
+	ok, err := s.assigned(ctx, app.ID, userID)
+	if err != nil {
+		s.log.Error("checking assignment failed", "err", err)
+		return nil, errServerError
+	}
+	if !ok {
+		return nil, errNotAssigned
+	}
+	return sub, nil
+}
+
+// authorizationCode redeems a code (§2.2). A second use fails and revokes
+// whatever the first use issued.
+func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+	code := req.params.get("code")
+	if code == "" {
+		return nil, oerr(400, "invalid_request", "The 'code' parameter is required.")
+	}
+	rec, err := s.store.Codes().Use(ctx, "code", secret.Hash(code), now)
+	var d codeData
+	if rec != nil && json.Unmarshal(rec.Data, &d) != nil {
+		return nil, errCodeInvalid
+	}
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		if d.FamilyID != "" {
+			if err := s.revokeFamily(ctx, d.FamilyID, now); err != nil {
+				s.log.Error("revoking tokens of a reused code failed", "err", err)
+			}
+		}
+		s.auditReuse(req, c, "authorization code reused; its tokens are revoked")
+		return nil, errCodeInvalid
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errCodeInvalid
+	case err != nil:
+		s.log.Error("redeeming code failed", "err", err)
+		return nil, errServerError
+	}
+	if d.ServerID != req.server.ID {
+		return nil, errCodeInvalid
+	}
+	if d.ClientID != c.app.ClientID {
+		return nil, oerr(400, "invalid_grant", "The grant was issued to another client. Please make sure the 'client_id' matches the one used at the authorize request.")
+	}
+	if req.params.get("redirect_uri") != d.RedirectURI {
+		return nil, oerr(400, "invalid_grant", "The 'redirect_uri' does not match the redirection URI used in the authorization request.")
+	}
+	if d.Challenge != "" {
+		v := req.params.get("code_verifier")
+		if v == "" {
+			return nil, errVerifierMissing
+		}
+		sum := sha256.Sum256([]byte(v))
+		if len(v) < 43 || len(v) > 128 || subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(d.Challenge)) != 1 {
+			return nil, oerr(400, "invalid_grant", "PKCE verification failed.")
+		}
+	} else if c.method == methodNone {
+		return nil, errVerifierMissing
+	}
+	sub, aerr := s.userAllowed(ctx, d.UserID, c.app)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if sub == nil {
+		return nil, errCodeInvalid
+	}
+	g := &userGrant{srv: req.server, snap: req.snap, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
+		authTime: d.AuthTime, amr: d.AMR, sessionID: d.SessionID, familyID: d.FamilyID, rule: d.Rule}
+	return s.issueUserTokens(ctx, g, true, true, true, "", now)
+}
+
+// refreshToken implements §3.5: STATIC tokens are returned unchanged;
+// ROTATE tokens are replaced, the presented one staying usable for the
+// app's leeway, after which presenting it again revokes its family.
+func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+	raw := req.params.get("refresh_token")
+	if raw == "" {
+		return nil, oerr(400, "invalid_request", "The 'refresh_token' parameter is required.")
+	}
+	if len(raw) > 200 {
+		return nil, errRefreshInvalid
+	}
+	rt, err := s.store.RefreshTokens().GetByHash(ctx, secret.Hash(raw))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errRefreshInvalid
+	}
+	if err != nil {
+		s.log.Error("reading refresh token failed", "err", err)
+		return nil, errServerError
+	}
+	if rt.ServerID != req.server.ID || rt.ClientID != c.app.ClientID || !rt.RevokedAt.IsZero() ||
+		(!rt.ExpiresAt.IsZero() && !now.Before(rt.ExpiresAt)) || !now.Before(rt.IdleExpiresAt) {
+		return nil, errRefreshInvalid
+	}
+	var d refreshData
+	if json.Unmarshal(rt.Data, &d) != nil {
+		return nil, errRefreshInvalid
+	}
+	scopes := rt.Scopes
+	if asked := policy.ParseScopes(req.params.get("scope")); len(asked) > 0 {
+		var denied []string
+		for _, sc := range asked {
+			if !slices.Contains(rt.Scopes, sc) {
+				denied = append(denied, sc)
+			}
+		}
+		if len(denied) > 0 {
+			return nil, oerr(400, "access_denied", "Some of the scopes requested for the refresh request were not granted in the original authorize request. Denied scopes: "+list(denied)+".")
+		}
+		scopes = asked
+	}
+	sub, aerr := s.userAllowed(ctx, rt.UserID, c.app)
+	if aerr != nil || sub == nil {
+		return nil, errRefreshInvalid
+	}
+
+	settings := c.app.Settings.OAuthClient.RefreshToken
+	rotate := settings != nil && settings.RotationType == "ROTATE"
+	if rotate {
+		if rt.RotatedAt.IsZero() {
+			won, err := s.store.RefreshTokens().MarkRotated(ctx, rt.ID, now)
+			if err != nil {
+				s.log.Error("rotating refresh token failed", "err", err)
+				return nil, errServerError
+			}
+			if !won {
+				// Another request rotated it a moment ago: the leeway rule
+				// decides, with the time it recorded.
+				if rt, err = s.store.RefreshTokens().GetByHash(ctx, secret.Hash(raw)); err != nil {
+					return nil, errRefreshInvalid
+				}
+			}
+		}
+		if !rt.RotatedAt.IsZero() && rt.RotatedAt.Before(now) && now.Sub(rt.RotatedAt) > time.Duration(settings.Leeway)*time.Second {
+			if err := s.revokeFamily(ctx, rt.FamilyID, now); err != nil {
+				s.log.Error("revoking a reused refresh token's family failed", "err", err)
+			}
+			s.auditReuse(req, c, "refresh token reused after its leeway; its family is revoked")
+			return nil, errRefreshInvalid
+		}
+	}
+	g := &userGrant{srv: req.server, snap: req.snap, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR,
+		sessionID: d.SessionID, familyID: rt.FamilyID, rule: d.Rule, refreshExpires: rt.ExpiresAt}
+	resp, terr := s.issueUserTokens(ctx, g, true, true, false, "", now)
+	if terr != nil {
+		return nil, terr
+	}
+	if rotate {
+		// The successor keeps the original scopes, so that a narrowed
+		// refresh does not narrow the grant itself.
+		g.scopes = rt.Scopes
+		if resp.RefreshToken, err = s.newRefreshToken(ctx, g, now); err != nil {
+			s.log.Error("storing refresh token failed", "err", err)
+			return nil, errServerError
+		}
+	} else {
+		resp.RefreshToken = raw
+	}
+	return resp, nil
+}
+
+func (s *Server) auditReuse(req tokenRequest, c *authenticatedClient, reason string) {
+	if s.audit != nil {
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.detect_reuse", "OAuth2 token reuse detected", clientActor(c.app.ClientID, c.app),
+			"FAILURE", reason, audit.Target{ID: req.server.ID, Type: "AuthorizationServer"})
+	}
+}
+
+// password is the resource owner password grant.
+func (s *Server) password(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+	username, pw := req.params.get("username"), req.params.get("password")
+	if username == "" || !req.params.has("password") {
+		return nil, oerr(400, "invalid_request", "The 'username' and 'password' parameters are required.")
+	}
+	if s.passwords == nil {
+		return nil, errServerError
+	}
+	u, err := s.passwords.Check(ctx, req.req, username, pw)
+	switch {
+	case errors.Is(err, signin.ErrInvalidCredentials), errors.Is(err, signin.ErrLockedOut), errors.Is(err, signin.ErrThrottled):
+		return nil, errBadCredentials
+	case err != nil:
+		s.log.Error("password check failed", "err", err)
+		return nil, errServerError
+	}
+	sub, aerr := s.userAllowed(ctx, u.ID, c.app)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if sub == nil {
+		return nil, errBadCredentials
+	}
+	scopes := policy.ParseScopes(req.params.get("scope"))
+	g := &userGrant{srv: req.server, snap: req.snap, app: c.app, sub: sub, authTime: now, amr: []string{"pwd"}, familyID: secret.NewID("fam")}
+	if req.server.IsOrg() {
+		if len(scopes) == 0 {
+			return nil, errMissingScopes
+		}
+		for _, sc := range scopes {
+			if !slices.Contains(orgScopes, sc) {
+				return nil, errInvalidScope
+			}
+		}
+		g.scopes = scopes
+	} else {
+		res, denial := policy.Evaluate(req.server, policy.Request{ClientID: c.app.ClientID, GrantType: grantPassword, Scopes: scopes,
+			UserID: sub.user.ID, UserGroups: sub.groupIDs})
+		if denial != nil {
+			return nil, oerr(denial.Status, denial.Code, denial.Description)
+		}
+		g.scopes = res.Scopes
+		g.setRule(res)
+		if need := s.consentDue(ctx, req.server, c.app, sub, g.scopes, false); len(need) > 0 {
+			return nil, oerr(400, "consent_required", "The following scopes require user consent: "+list(need)+". Set the app's consent method to TRUSTED to use the password grant.")
+		}
+	}
+	return s.issueUserTokens(ctx, g, true, true, true, "", now)
+}

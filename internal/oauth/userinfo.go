@@ -1,0 +1,125 @@
+package oauth
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/token"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// bearerError answers a userinfo request with the WWW-Authenticate
+// challenge of RFC 6750, which okta-auth-js turns into an OAuthError.
+func bearerError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="", realm="", error="`+code+`", error_description="`+desc+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+}
+
+// handleUserinfo returns the claims of the token's user that its scopes
+// release (§2.5), in full whatever the ID token carried.
+func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	snap, srv, ok := s.serverFor(w, r)
+	if !ok {
+		return
+	}
+	tok := ""
+	if scheme, v, found := strings.Cut(r.Header.Get("Authorization"), " "); found && strings.EqualFold(scheme, "Bearer") {
+		tok = strings.TrimSpace(v)
+	} else if r.Method == http.MethodPost {
+		if p, err := readParams(w, r); err == nil {
+			tok = p.get("access_token")
+		}
+	}
+	c := s.activeAccessToken(snap, srv, tok, s.now())
+	if tok == "" || c == nil || c.Uid == "" {
+		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid.")
+		return
+	}
+	if !slices.Contains(c.Scp, "openid") {
+		bearerError(w, http.StatusForbidden, "insufficient_scope", "The access token must provide access to at least one of these scopes - profile, email, address or phone")
+		return
+	}
+	sub, err := s.loadSubject(r.Context(), c.Uid)
+	if err != nil || (sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED") {
+		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid.")
+		return
+	}
+	out := scopeClaims(sub.user, c.Scp, true)
+	if app := snap.AppByClientID(c.Cid); app != nil {
+		custom, cerr := s.customClaims(snap, srv, app, c.Scp, sub, "IDENTITY", false)
+		if cerr != nil {
+			writeError(w, cerr)
+			return
+		}
+		for k, v := range custom {
+			out[k] = v
+		}
+	}
+	out["sub"] = sub.user.ID
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+// handleLogout ends the browser session of the ID token's user (§2.8) and
+// goes back to the app's registered sign-out redirect.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	snap, srv, ok := s.serverFor(w, r)
+	if !ok {
+		return
+	}
+	var p map[string]string
+	var perr *Error
+	if r.Method == http.MethodPost {
+		p, perr = authorizeForm(w, r)
+	} else {
+		p, perr = authorizeQuery(r.URL.RawQuery)
+	}
+	if perr != nil {
+		s.errorPage(w, http.StatusBadRequest, perr.Description)
+		return
+	}
+	hint := p["id_token_hint"]
+	if hint == "" {
+		s.errorPage(w, http.StatusBadRequest, "The 'id_token_hint' parameter is required.")
+		return
+	}
+	// An expired hint is accepted: the session may outlive the ID token.
+	c, err := token.ParseID(hint, srv.PublicKey)
+	if err != nil || c.Iss != s.Issuer(srv.ID) {
+		s.errorPage(w, http.StatusBadRequest, "The 'id_token_hint' parameter is not a valid ID token of this authorization server.")
+		return
+	}
+	app := snap.AppByClientID(c.Aud)
+	if app == nil {
+		s.errorPage(w, http.StatusBadRequest, "The 'id_token_hint' parameter names an unknown client.")
+		return
+	}
+	target := p["post_logout_redirect_uri"]
+	if target != "" && !slices.Contains(app.Settings.OAuthClient.PostLogoutRedirectURIs, target) {
+		s.errorPage(w, http.StatusBadRequest, "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings.")
+		return
+	}
+	if sess := s.sessions.Current(r); sess != nil && sess.UserID == c.Sub {
+		s.sessions.End(r.Context(), w, r)
+		if s.audit != nil {
+			s.audit.Event(requestContext(r), "user.session.end", "User logout from Okta", audit.Actor{ID: c.Sub, Type: "User"}, "SUCCESS", "",
+				audit.Target{ID: sess.ID, Type: "Session"})
+		}
+	}
+	if target == "" {
+		target = "/login/login.htm"
+	} else if st := p["state"]; st != "" {
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + "state=" + url.QueryEscape(st)
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
+}

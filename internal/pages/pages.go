@@ -1,0 +1,147 @@
+// Package pages renders Sesame's HTML pages (sign-in, consent, messages and
+// the pages that hand an authorization response to an app) with the
+// security headers every one of them needs. Pages use no third-party
+// assets and no script except the inline one of a response page, allowed by
+// a per-response nonce.
+package pages
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/sesame-idp/sesame/internal/secret"
+)
+
+//go:embed templates/*.html
+var fs embed.FS
+
+var tmpl = template.Must(template.ParseFS(fs, "templates/*.html"))
+
+// Common is what every page shows.
+type Common struct {
+	Title   string
+	OrgName string
+}
+
+// Login is the hosted sign-in page.
+type Login struct {
+	Common
+	CSRF, FromURI, Username, Error string
+}
+
+// Message is an information or error page.
+type Message struct {
+	Common
+	Error   string
+	Lines   []string
+	SignOut bool
+	CSRF    string
+}
+
+// Consent asks a user to grant scopes to an app.
+type Consent struct {
+	Common
+	ClientName, Login, CSRF, Action, Request string
+	Scopes                                   []ConsentScope
+}
+
+// ConsentScope is one scope on the consent page.
+type ConsentScope struct {
+	Name, Label, Description string
+	Optional                 bool
+}
+
+// Field is a hidden form field.
+type Field struct{ Name, Value string }
+
+const basePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'"
+
+func setHeaders(w http.ResponseWriter, csp string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if strings.Contains(csp, "frame-ancestors 'none'") {
+		h.Set("X-Frame-Options", "DENY")
+	}
+}
+
+func render(w http.ResponseWriter, log *slog.Logger, status int, name, csp string, data any) {
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		log.Error("rendering page failed", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	setHeaders(w, csp)
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// Render writes one of the ordinary pages (Login, Message, Consent): forms
+// post only to this server and no one may frame them.
+func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
+	name := ""
+	switch data.(type) {
+	case *Login:
+		name = "login.html"
+	case *Message:
+		name = "message.html"
+	case *Consent:
+		name = "consent.html"
+	default:
+		panic("pages: unknown page type")
+	}
+	render(w, log, status, name, basePolicy+"; form-action 'self'; frame-ancestors 'none'", data)
+}
+
+// FormPost writes the form_post response page: a form that submits itself
+// to the app's redirect URI.
+func FormPost(w http.ResponseWriter, log *slog.Logger, action string, fields []Field) {
+	nonce := secret.RandomString(22)
+	render(w, log, http.StatusOK, "form_post.html",
+		basePolicy+"; script-src 'nonce-"+nonce+"'; form-action "+cspSource(action)+"; frame-ancestors 'none'",
+		struct {
+			Action string
+			Fields []Field
+			Nonce  string
+		}{action, fields, nonce})
+}
+
+// PostMessage writes the okta_post_message response page: served from the
+// issuer's origin, it posts data to the window that opened or framed it,
+// and only to targetOrigin (the redirect URI's origin). Only that origin,
+// and the extra ones given (trusted IFRAME_EMBED origins), may frame it.
+func PostMessage(w http.ResponseWriter, log *slog.Logger, targetOrigin string, data map[string]string, frameOrigins []string) {
+	nonce := secret.RandomString(22)
+	ancestors := []string{cspSource(targetOrigin)}
+	for _, o := range frameOrigins {
+		ancestors = append(ancestors, cspSource(o))
+	}
+	render(w, log, http.StatusOK, "post_message.html",
+		basePolicy+"; script-src 'nonce-"+nonce+"'; form-action 'none'; frame-ancestors "+strings.Join(ancestors, " "),
+		struct {
+			Data         map[string]string
+			TargetOrigin string
+			Nonce        string
+		}{data, targetOrigin, nonce})
+}
+
+// cspSource quotes nothing and strips what a CSP source may not contain; an
+// origin or URL is already a valid host-source once ';' and ',' and spaces
+// are gone.
+func cspSource(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ';' || r == ',' || r == ' ' || r == '\'' || r < 0x21 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+}
