@@ -58,6 +58,7 @@ func ids(items []map[string]any) map[string]int {
 
 func eventTypes(t *testing.T, ts *testServer) map[string]int {
 	t.Helper()
+	ts.App.Audit.Flush() // token and sign-in events are written in batches
 	events, err := ts.App.Store.Audit().List(context.Background(), store.AuditQuery{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)

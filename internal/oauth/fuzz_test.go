@@ -1,11 +1,20 @@
 package oauth
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/store/sqlstore"
 )
 
 // FuzzParseAssertion feeds arbitrary client assertions to the parser that
@@ -61,6 +70,65 @@ func FuzzReadParams(f *testing.F) {
 		bodyValues, _ := url.ParseQuery(body)
 		if p.inQuery["client_secret"] && bodyValues.Has("client_secret") && ctype == "application/x-www-form-urlencoded" {
 			t.Fatalf("client_secret attributed to the query although the body has one")
+		}
+	})
+}
+
+// FuzzAuthorizeParams feeds arbitrary authorize query strings to the
+// parser and validator: no panic, no redirect to anything but the exact
+// registered URI, and nothing accepted that §2.1 refuses.
+func FuzzAuthorizeParams(f *testing.F) {
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer st.Close()
+	app := &store.App{ID: "0oafuzz", Name: "oidc_client", Label: "Fuzz", Status: "ACTIVE", SignOnMode: "OPENID_CONNECT", ClientID: "fuzzclient",
+		Credentials: store.AppCredentials{OAuthClient: store.OAuthClientCreds{ClientID: "fuzzclient", TokenEndpointAuthMethod: "none"}},
+		Settings: store.AppSettings{OAuthClient: store.OAuthClientSettings{ApplicationType: "browser", RedirectURIs: []string{"http://app.test/cb"},
+			ResponseTypes: []string{"code", "token", "id_token"}, GrantTypes: []string{"authorization_code", "implicit"}}}}
+	if err := st.Apps().Create(context.Background(), app); err != nil {
+		f.Fatal(err)
+	}
+	sealer, _ := keys.NewSealer(make([]byte, 32))
+	c := cache.New(st, sealer, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := c.Load(context.Background(), true); err != nil {
+		f.Fatal(err)
+	}
+	snap := c.Current()
+	srv := &cache.Server{ID: "default", ScopesByName: map[string]*store.Scope{}}
+	s := &Server{cache: c}
+	for _, q := range []string{
+		"client_id=fuzzclient&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code&scope=openid&state=s&code_challenge=" + strings.Repeat("a", 43) + "&code_challenge_method=S256",
+		"client_id=fuzzclient&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=id_token+token&nonce=n&response_mode=okta_post_message",
+		"client_id=fuzzclient&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code+code&prompt=none+login&max_age=99999999999",
+		"client_id=fuzzclient&redirect_uri=http%3A%2F%2Fapp.test%2Fcb%2F&response_type=code",
+		"client_id=&redirect_uri=&response_type=",
+		"%zz", "a=1&a=2",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, perr := authorizeQuery(raw)
+		if perr != nil {
+			return
+		}
+		a, aerr := s.parseAuthorize(snap, srv, p)
+		if aerr != nil {
+			if !aerr.page && (a == nil || a.redirectURI != "http://app.test/cb") {
+				t.Fatalf("redirect error for an unverified redirect URI: %q", raw)
+			}
+			if aerr.err.Code == "" || aerr.err.Description == "" {
+				t.Fatalf("error without code or description: %+v", aerr.err)
+			}
+			return
+		}
+		if a.redirectURI != "http://app.test/cb" || len(a.responseType) == 0 {
+			t.Fatalf("accepted %q", raw)
+		}
+		implicit := a.has("token") || a.has("id_token")
+		if implicit && a.nonce == "" || a.has("code") && !validChallenge(a.challenge) || implicit && a.responseMode == "query" {
+			t.Fatalf("accepted what §2.1 refuses: %q", raw)
 		}
 	})
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, originCases...)
 	cases = append(cases, auditCases...)
 	cases = append(cases, txCases...)
+	cases = append(cases, signinCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

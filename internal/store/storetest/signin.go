@@ -1,0 +1,256 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/store"
+)
+
+var signinCases = []testCase{
+	{"LoginFailures", testLoginFailures},
+	{"Sessions", testSessions},
+	{"Codes", testCodes},
+	{"CodesConcurrent", testCodesConcurrent},
+	{"RefreshTokens", testRefreshTokens},
+	{"RefreshRotationConcurrent", testRefreshRotationConcurrent},
+	{"UserGrants", testUserGrants},
+}
+
+func testLoginFailures(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	u := newUser("00u1", "ada@example.com")
+	ok(t, s.Users().Create(ctx, u), "create user")
+	for i := 1; i <= 2; i++ {
+		got, err := s.Users().RecordLoginFailure(ctx, u.ID, 3, at(time.Minute))
+		ok(t, err, "failure %d", i)
+		if got.FailedLogins != i || got.Status != "ACTIVE" {
+			t.Fatalf("after %d failures: %d %s", i, got.FailedLogins, got.Status)
+		}
+	}
+	got, err := s.Users().RecordLoginFailure(ctx, u.ID, 3, at(time.Hour))
+	ok(t, err, "third failure")
+	if got.Status != "LOCKED_OUT" || !got.StatusChanged.Equal(at(time.Hour).Truncate(time.Millisecond)) {
+		t.Fatalf("third failure: %s at %v", got.Status, got.StatusChanged)
+	}
+	// A locked user keeps its lock time however many more failures come.
+	got, _ = s.Users().RecordLoginFailure(ctx, u.ID, 3, at(2*time.Hour))
+	if !got.StatusChanged.Equal(at(time.Hour).Truncate(time.Millisecond)) || got.FailedLogins != 4 {
+		t.Fatalf("fourth failure moved the lock: %v %d", got.StatusChanged, got.FailedLogins)
+	}
+	ok(t, s.Users().RecordLogin(ctx, u.ID, at(3*time.Hour)), "record login")
+	got, _ = s.Users().Get(ctx, u.ID)
+	if got.FailedLogins != 0 || !got.LastLogin.Equal(at(3*time.Hour).Truncate(time.Millisecond)) {
+		t.Fatalf("after a login: %d %v", got.FailedLogins, got.LastLogin)
+	}
+	// lockAfter 0 never locks; concurrent failures all count.
+	v := newUser("00u2", "bob@example.com")
+	ok(t, s.Users().Create(ctx, v), "create user")
+	errs := race(20, func(int) error { _, err := s.Users().RecordLoginFailure(ctx, v.ID, 0, at(0)); return err })
+	for _, err := range errs {
+		ok(t, err, "concurrent failure")
+	}
+	got, _ = s.Users().Get(ctx, v.ID)
+	if got.FailedLogins != 20 || got.Status != "ACTIVE" {
+		t.Fatalf("20 concurrent failures: %d %s", got.FailedLogins, got.Status)
+	}
+	_, err = s.Users().RecordLoginFailure(ctx, "00unope", 3, at(0))
+	notFound(t, err, "failure of an unknown user")
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	ok(t, s.Users().Create(ctx, newUser("00u1", "ada@example.com")), "create user")
+	x := &store.Session{ID: "102a", TokenHash: []byte("hash-a"), UserID: "00u1", AMR: []string{"pwd"}, Created: at(0),
+		LastPasswordVerification: at(0), LastActive: at(0), IdleExpiresAt: at(time.Hour), ExpiresAt: at(24 * time.Hour)}
+	ok(t, s.Sessions().Create(ctx, x), "create session")
+	conflict(t, s.Sessions().Create(ctx, &store.Session{ID: "102b", TokenHash: []byte("hash-a"), UserID: "00u1", AMR: []string{}}), "duplicate token hash")
+	got, err := s.Sessions().GetByTokenHash(ctx, []byte("hash-a"))
+	ok(t, err, "get by hash")
+	same(t, got, x, "session")
+	ok(t, s.Sessions().Touch(ctx, "102a", at(time.Minute), at(2*time.Hour)), "touch")
+	got, _ = s.Sessions().Get(ctx, "102a")
+	if !got.IdleExpiresAt.Equal(at(2*time.Hour).Truncate(time.Millisecond)) || !got.LastActive.Equal(at(time.Minute).Truncate(time.Millisecond)) {
+		t.Fatalf("touch: %+v", got)
+	}
+	notFound(t, s.Sessions().Touch(ctx, "102nope", at(0), at(0)), "touch unknown")
+	ok(t, s.Sessions().Create(ctx, &store.Session{ID: "102c", TokenHash: []byte("hash-c"), UserID: "00u1", AMR: []string{"pwd"},
+		IdleExpiresAt: at(time.Minute), ExpiresAt: at(time.Hour)}), "create second session")
+	list, err := s.Sessions().ListByUser(ctx, "00u1")
+	ok(t, err, "list")
+	if len(list) != 2 {
+		t.Fatalf("listed %d sessions", len(list))
+	}
+	n, err := s.Sessions().Purge(ctx, at(30*time.Second))
+	ok(t, err, "purge")
+	if n != 0 {
+		t.Fatalf("purged %d live sessions", n)
+	}
+	n, _ = s.Sessions().Purge(ctx, at(30*time.Minute))
+	if n != 1 {
+		t.Fatalf("purged %d sessions idle past their expiry, want 1", n)
+	}
+	n, err = s.Sessions().DeleteByUser(ctx, "00u1")
+	ok(t, err, "delete by user")
+	if n != 1 {
+		t.Fatalf("deleted %d sessions", n)
+	}
+	_, err = s.Sessions().GetByTokenHash(ctx, []byte("hash-a"))
+	notFound(t, err, "deleted session")
+	notFound(t, s.Sessions().Delete(ctx, "102a"), "delete deleted session")
+}
+
+func testCodes(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	now := time.Now()
+	c := &store.Code{Kind: "code", Hash: []byte("h1"), Data: []byte(`{"a":1}`), Created: now, ExpiresAt: now.Add(time.Minute)}
+	ok(t, s.Codes().Create(ctx, c), "create code")
+	conflict(t, s.Codes().Create(ctx, c), "duplicate code")
+	ok(t, s.Codes().Create(ctx, &store.Code{Kind: "session_token", Hash: []byte("h1"), ExpiresAt: now.Add(time.Minute)}), "same hash, other kind")
+	ok(t, s.Codes().SetData(ctx, "code", []byte("h1"), []byte(`{"a":2}`)), "set data")
+	got, err := s.Codes().Use(ctx, "code", []byte("h1"), now)
+	ok(t, err, "use")
+	if string(got.Data) != `{"a":2}` || got.UsedAt.IsZero() {
+		t.Fatalf("used code %+v", got)
+	}
+	got, err = s.Codes().Use(ctx, "code", []byte("h1"), now)
+	conflict(t, err, "second use")
+	if got == nil || string(got.Data) != `{"a":2}` {
+		t.Fatal("a second use does not return what the code stood for")
+	}
+	notFound(t, s.Codes().SetData(ctx, "code", []byte("h1"), []byte(`{}`)), "set data of a used code")
+	ok(t, s.Codes().Create(ctx, &store.Code{Kind: "code", Hash: []byte("old"), Created: now, ExpiresAt: now.Add(-time.Second)}), "create expired")
+	_, err = s.Codes().Use(ctx, "code", []byte("old"), now)
+	notFound(t, err, "use expired")
+	_, err = s.Codes().Use(ctx, "code", []byte("nope"), now)
+	notFound(t, err, "use unknown")
+	n, err := s.Codes().Purge(ctx, now)
+	ok(t, err, "purge")
+	if n != 1 {
+		t.Fatalf("purged %d codes, want the expired one", n)
+	}
+}
+
+// Exactly one of many simultaneous redemptions of a code wins; the others
+// learn that it was used, not some other error.
+func testCodesConcurrent(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	now := time.Now()
+	ok(t, s.Codes().Create(ctx, &store.Code{Kind: "code", Hash: []byte("race"), Data: []byte("x"), Created: now, ExpiresAt: now.Add(time.Minute)}), "create")
+	errs := race(20, func(int) error { _, err := s.Codes().Use(ctx, "code", []byte("race"), now); return err })
+	checkOneWinner(t, errs, "code")
+}
+
+func testRefreshTokens(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	rt := &store.RefreshToken{ID: "oar1", Hash: []byte("r1"), FamilyID: "fam1", ServerID: "default", ClientID: "c1", UserID: "00u1",
+		Scopes: []string{"openid", "offline_access"}, Data: []byte(`{"x":1}`), Created: at(0), ExpiresAt: at(time.Hour), IdleExpiresAt: at(time.Minute)}
+	ok(t, s.RefreshTokens().Create(ctx, rt), "create")
+	conflict(t, s.RefreshTokens().Create(ctx, rt), "duplicate")
+	got, err := s.RefreshTokens().GetByHash(ctx, []byte("r1"))
+	ok(t, err, "get")
+	same(t, got, rt, "refresh token")
+	won, err := s.RefreshTokens().MarkRotated(ctx, "oar1", at(time.Second))
+	ok(t, err, "rotate")
+	if !won {
+		t.Fatal("first rotation lost")
+	}
+	if won, _ = s.RefreshTokens().MarkRotated(ctx, "oar1", at(2*time.Second)); won {
+		t.Fatal("second rotation won")
+	}
+	got, _ = s.RefreshTokens().GetByHash(ctx, []byte("r1"))
+	if !got.RotatedAt.Equal(at(time.Second).Truncate(time.Millisecond)) {
+		t.Fatalf("rotated at %v", got.RotatedAt)
+	}
+	ok(t, s.RefreshTokens().Create(ctx, &store.RefreshToken{ID: "oar2", Hash: []byte("r2"), FamilyID: "fam1", ServerID: "default", ClientID: "c1",
+		UserID: "00u1", Scopes: []string{}, Created: at(0), IdleExpiresAt: at(time.Hour)}), "create successor")
+	ok(t, s.RefreshTokens().Create(ctx, &store.RefreshToken{ID: "oar3", Hash: []byte("r3"), FamilyID: "fam2", ServerID: "default", ClientID: "c2",
+		UserID: "00u1", Scopes: []string{}, Created: at(0), IdleExpiresAt: at(time.Hour)}), "create other family")
+	now := time.Now()
+	for _, a := range []*store.FamilyAccessToken{
+		{FamilyID: "fam1", JTI: "AT.1", UserID: "00u1", ClientID: "c1", ExpiresAt: now.Add(time.Hour)},
+		{FamilyID: "fam1", JTI: "AT.2", UserID: "00u1", ClientID: "c1", ExpiresAt: now.Add(-time.Hour)},
+		{FamilyID: "fam2", JTI: "AT.3", UserID: "00u1", ClientID: "c2", ExpiresAt: now.Add(time.Hour)},
+	} {
+		ok(t, s.RefreshTokens().RecordAccessToken(ctx, a), "record %s", a.JTI)
+	}
+	ats, err := s.RefreshTokens().AccessTokens(ctx, "fam1", "", "", now)
+	ok(t, err, "family access tokens")
+	if len(ats) != 1 || ats[0].JTI != "AT.1" {
+		t.Fatalf("family access tokens %+v", ats)
+	}
+	ats, _ = s.RefreshTokens().AccessTokens(ctx, "", "00u1", "c2", now)
+	if len(ats) != 1 || ats[0].JTI != "AT.3" {
+		t.Fatalf("user+client access tokens %+v", ats)
+	}
+	ok(t, s.RefreshTokens().RevokeFamily(ctx, "fam1", at(time.Minute)), "revoke family")
+	for hash, revoked := range map[string]bool{"r1": true, "r2": true, "r3": false} {
+		got, _ := s.RefreshTokens().GetByHash(ctx, []byte(hash))
+		if got.RevokedAt.IsZero() == revoked {
+			t.Fatalf("%s revoked=%v after revoking fam1", hash, !got.RevokedAt.IsZero())
+		}
+	}
+	ok(t, s.RefreshTokens().RevokeByUser(ctx, "00u1", "c2", at(time.Minute)), "revoke by user and client")
+	got, _ = s.RefreshTokens().GetByHash(ctx, []byte("r3"))
+	if got.RevokedAt.IsZero() {
+		t.Fatal("RevokeByUser missed a token")
+	}
+	n, err := s.RefreshTokens().Purge(ctx, at(2*time.Minute))
+	ok(t, err, "purge")
+	if n < 3 {
+		t.Fatalf("purged %d rows, want the 3 revoked tokens at least", n)
+	}
+	_, err = s.RefreshTokens().GetByHash(ctx, []byte("r1"))
+	notFound(t, err, "purged token")
+	if _, err := s.RefreshTokens().AccessTokens(ctx, "", "", "", now); err == nil {
+		t.Fatal("AccessTokens without a family or user succeeded")
+	}
+}
+
+// Of many simultaneous rotations of one token exactly one marks it.
+func testRefreshRotationConcurrent(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	ok(t, s.RefreshTokens().Create(ctx, &store.RefreshToken{ID: "oarR", Hash: []byte("rr"), FamilyID: "f", ServerID: "default", ClientID: "c",
+		UserID: "u", Scopes: []string{}, Created: at(0), IdleExpiresAt: at(time.Hour)}), "create")
+	errs := race(20, func(int) error {
+		won, err := s.RefreshTokens().MarkRotated(ctx, "oarR", time.Now())
+		if err == nil && !won {
+			return store.ErrConflict
+		}
+		return err
+	})
+	checkOneWinner(t, errs, "rotation")
+}
+
+func testUserGrants(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	ok(t, s.Users().Create(ctx, newUser("00u1", "ada@example.com")), "create user")
+	g := &store.UserGrant{ID: "oag1", UserID: "00u1", ClientID: "c1", ServerID: "default", Scope: "email", Status: "ACTIVE", Source: "END_USER",
+		Created: at(0), LastUpdated: at(0)}
+	ok(t, s.UserGrants().Create(ctx, g), "create grant")
+	conflict(t, s.UserGrants().Create(ctx, &store.UserGrant{ID: "oag2", UserID: "00u1", ClientID: "c1", ServerID: "default", Scope: "email",
+		Status: "ACTIVE", Source: "END_USER"}), "duplicate grant")
+	ok(t, s.UserGrants().Create(ctx, &store.UserGrant{ID: "oag3", UserID: "00u1", ClientID: "c2", ServerID: "default", Scope: "email",
+		Status: "ACTIVE", Source: "END_USER"}), "other client")
+	got, err := s.UserGrants().Get(ctx, "00u1", "oag1")
+	ok(t, err, "get")
+	same(t, got, g, "grant")
+	all, _ := s.UserGrants().List(ctx, "00u1", "")
+	one, _ := s.UserGrants().List(ctx, "00u1", "c2")
+	if len(all) != 2 || len(one) != 1 || one[0].ID != "oag3" {
+		t.Fatalf("lists %d %d", len(all), len(one))
+	}
+	ok(t, s.UserGrants().DeleteForClient(ctx, "00u1", "c2"), "delete for client")
+	notFound(t, s.UserGrants().Delete(ctx, "00u1", "oag3"), "delete deleted")
+	ok(t, s.UserGrants().Delete(ctx, "00u1", "oag1"), "delete")
+	if _, err := s.UserGrants().Get(ctx, "00u1", "oag1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get deleted: %v", err)
+	}
+	// Grants go with their user.
+	ok(t, s.UserGrants().Create(ctx, g), "create again")
+	ok(t, s.Users().Delete(ctx, "00u1"), "delete user")
+	if l, _ := s.UserGrants().List(ctx, "00u1", ""); len(l) != 0 {
+		t.Fatalf("grants of a deleted user: %d", len(l))
+	}
+}
