@@ -70,6 +70,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerServers(mux)
 	h.registerPolicies(mux)
 	h.registerClaims(mux)
+	h.registerSessions(mux)
 }
 
 // readBody reads a JSON request body within the size limit.

@@ -99,7 +99,15 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 	default:
 		panic("pages: unknown page type")
 	}
-	render(w, log, status, name, basePolicy+"; form-action 'self'; frame-ancestors 'none'", data)
+	// The sign-in and consent forms post here, and the answer redirects on
+	// to the app on another origin; browsers hold such redirects to
+	// form-action, so those two pages leave it open. Their only forms are
+	// the ones rendered here from escaped values.
+	policy := basePolicy + "; form-action 'self'; frame-ancestors 'none'"
+	if name == "login.html" || name == "consent.html" {
+		policy = basePolicy + "; frame-ancestors 'none'"
+	}
+	render(w, log, status, name, policy, data)
 }
 
 // FormPost writes the form_post response page: a form that submits itself

@@ -498,6 +498,9 @@ func (s *Service) UserLifecycle(ctx context.Context, c Context, idOrLogin, op st
 		out = u
 		return nil
 	})
+	if err == nil {
+		s.syncRevocations(ctx)
+	}
 	return out, err
 }
 
@@ -531,6 +534,15 @@ func (s *Service) transition(ctx context.Context, tx store.Store, c Context, u *
 	if op == OpDeactivate {
 		if err := tx.APITokens().DeleteByUser(ctx, u.ID); err != nil {
 			return fmt.Errorf("delete API tokens of %s: %w", u.ID, err)
+		}
+	}
+	// A user who may no longer sign in keeps no session and no token.
+	if to != UserActive && to != "PASSWORD_EXPIRED" && to != UserRecovery {
+		if _, err := tx.Sessions().DeleteByUser(ctx, u.ID); err != nil {
+			return fmt.Errorf("end sessions of %s: %w", u.ID, err)
+		}
+		if err := s.revokeUserTokens(ctx, tx, u.ID, ""); err != nil {
+			return fmt.Errorf("revoke tokens of %s: %w", u.ID, err)
 		}
 	}
 	ev := userEvents[op]

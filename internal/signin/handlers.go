@@ -265,21 +265,30 @@ func (h *Handler) authn(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// sessionJSON is the Session object of §4.11.
 func (h *Handler) sessionJSON(s *store.Session, u *store.User) map[string]any {
+	orgID := ""
+	if org := h.cache.Current().Org; org != nil {
+		orgID = org.ID
+	}
+	return SessionJSON(s, u, h.orgURL, orgID, true)
+}
+
+// SessionJSON is the Session object of §4.11; me selects the links of
+// /api/v1/sessions/me rather than those of /api/v1/sessions/{id}.
+func SessionJSON(s *store.Session, u *store.User, orgURL, orgID string, me bool) map[string]any {
 	ts := func(t time.Time) any {
 		if t.IsZero() {
 			return nil
 		}
 		return t.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
-	orgID := ""
-	if org := h.cache.Current().Org; org != nil {
-		orgID = org.ID
-	}
 	login, name := "", ""
 	if u != nil {
 		login, name = u.Login, displayName(u)
+	}
+	self, refresh, user := orgURL+"/api/v1/sessions/"+s.ID, orgURL+"/api/v1/sessions/"+s.ID+"/lifecycle/refresh", orgURL+"/api/v1/users/"+s.UserID
+	if me {
+		self, refresh, user = orgURL+"/api/v1/sessions/me", orgURL+"/api/v1/sessions/me/lifecycle/refresh", orgURL+"/api/v1/users/me"
 	}
 	return map[string]any{
 		"id": s.ID, "login": login, "userId": s.UserID, "status": "ACTIVE",
@@ -287,9 +296,9 @@ func (h *Handler) sessionJSON(s *store.Session, u *store.User) map[string]any {
 		"lastPasswordVerification": ts(s.LastPasswordVerification), "lastFactorVerification": nil,
 		"amr": s.AMR, "idp": map[string]any{"id": orgID, "type": "OKTA"}, "mfaActive": false,
 		"_links": map[string]any{
-			"refresh": map[string]any{"href": h.orgURL + "/api/v1/sessions/me/lifecycle/refresh", "hints": map[string]any{"allow": []string{"POST"}}},
-			"self":    map[string]any{"href": h.orgURL + "/api/v1/sessions/me", "hints": map[string]any{"allow": []string{"GET", "DELETE"}}},
-			"user":    map[string]any{"name": name, "href": h.orgURL + "/api/v1/users/me", "hints": map[string]any{"allow": []string{"GET"}}},
+			"refresh": map[string]any{"href": refresh, "hints": map[string]any{"allow": []string{"POST"}}},
+			"self":    map[string]any{"href": self, "hints": map[string]any{"allow": []string{"GET", "DELETE"}}},
+			"user":    map[string]any{"name": name, "href": user, "hints": map[string]any{"allow": []string{"GET"}}},
 		},
 	}
 }
