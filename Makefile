@@ -26,8 +26,11 @@ test-go:
 	echo "SESAME_TEST_DATABASE_URL=$$url"; \
 	SESAME_TEST_DATABASE_URL="$$url" $(GO) test -count=1 $(PKGS)
 
+# Node packages from the lock file, and Debian's chromium for the browser tests
+# (the tests run $CHROMIUM instead when it is set).
 e2e-deps:
-	cd e2e && npm ci --no-audit --no-fund
+	@bash scripts/ensure-chromium.sh
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error
 
 test-e2e: build e2e-deps
 	cd e2e && SESAME_BIN=$(CURDIR)/$(BIN) npm test
