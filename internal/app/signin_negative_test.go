@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
 )
 
 // signedInBrowser signs a user in on the hosted page directly.
@@ -343,6 +344,15 @@ func TestResponseModes(t *testing.T) {
 		idt, err := provider.Verifier(&oidc.Config{ClientID: web}).Verify(ctx, frag.Get("id_token"))
 		if err != nil || idt.Nonce != "n-im" || idt.VerifyAccessToken(frag.Get("access_token")) != nil {
 			t.Fatalf("implicit ID token: %v %+v", err, idt)
+		}
+
+		// Hybrid: a code and an ID token in the fragment; c_hash binds the code.
+		p = b.get(t, ts.Addr+"/oauth2/default/v1/authorize?"+url.Values{"client_id": {web}, "redirect_uri": {"http://app.test/callback"},
+			"response_type": {"code id_token"}, "scope": {"openid"}, "state": {"hy"}, "nonce": {"n-hy"}}.Encode())
+		frag, _ = url.ParseQuery(p.location.Fragment)
+		hy := decodeClaims(t, frag.Get("id_token"))
+		if frag.Get("code") == "" || frag.Get("access_token") != "" || hy["c_hash"] != token.HalfHash(frag.Get("code")) || hy["at_hash"] != nil || hy["nonce"] != "n-hy" {
+			t.Fatalf("hybrid: %v %v", frag, hy)
 		}
 
 		// okta_post_message with code: a page from the issuer's origin that
