@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -37,6 +38,7 @@ func (s *storageFlags) register(fs *pflag.FlagSet, withAddr bool) {
 		fs.StringVar(&s.cfg.Addr, "addr", config.DefaultAddr, "listen address, host:port (env SESAME_ADDR)")
 	}
 	fs.StringVar(&s.cfg.URL, "url", config.DefaultURL, "public org URL used in every issuer (env SESAME_URL)")
+	fs.StringSliceVar(&s.cfg.URLAliases, "url-alias", nil, "other public URL the org is reached under, for DYNAMIC and CUSTOM_URL issuers; repeatable (env SESAME_URL_ALIASES, comma-separated)")
 	fs.StringVar(&s.cfg.DataDir, "data", config.DefaultDataDir, "data directory: SQLite database and master key (env SESAME_DATA)")
 	fs.StringVar(&s.cfg.DatabaseURL, "database-url", "", "postgres:// URL to use PostgreSQL instead of SQLite (env SESAME_DATABASE_URL)")
 	fs.StringVar(&s.cfg.MasterKeyFile, "master-key-file", "", "file holding the master key (env SESAME_MASTER_KEY_FILE; or SESAME_MASTER_KEY with the key itself)")
@@ -59,6 +61,11 @@ func (s *storageFlags) resolve(cmd *cobra.Command) (config.Config, error) {
 		}
 		if v, ok := os.LookupEnv(names[flag]); ok && v != "" {
 			*dst = v
+		}
+	}
+	if f := cmd.Flags().Lookup("url-alias"); f != nil && !f.Changed {
+		if v := os.Getenv("SESAME_URL_ALIASES"); v != "" {
+			s.cfg.URLAliases = strings.Split(v, ",")
 		}
 	}
 	if cmd.Flags().Lookup("addr") == nil {

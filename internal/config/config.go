@@ -20,6 +20,10 @@ type Config struct {
 	// URL is the public org URL every issuer is built from: scheme and host,
 	// no path, no trailing slash.
 	URL string
+	// URLAliases are other public URLs (scheme and host) the install is
+	// reached under: the issuers of DYNAMIC authorization servers follow the
+	// request among the org URL and these; CUSTOM_URL servers use the first.
+	URLAliases []string
 	// DataDir holds the SQLite database and, with SQLite, the master key.
 	DataDir string
 	// DatabaseURL selects PostgreSQL when it is a postgres:// URL.
@@ -67,6 +71,12 @@ func (c *Config) Validate() error {
 	c.URL = strings.TrimRight(strings.TrimSpace(c.URL), "/")
 	if err := checkOrgURL(c.URL); err != nil {
 		errs = append(errs, err)
+	}
+	for i, a := range c.URLAliases {
+		c.URLAliases[i] = strings.TrimRight(strings.TrimSpace(a), "/")
+		if err := checkOrgURL(c.URLAliases[i]); err != nil {
+			errs = append(errs, fmt.Errorf("--url-alias: %w", err))
+		}
 	}
 	if c.DatabaseURL != "" && !c.Postgres() {
 		errs = append(errs, fmt.Errorf("--database-url: only postgres:// URLs are supported (leave it empty for the embedded SQLite database)"))

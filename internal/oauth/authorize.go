@@ -31,9 +31,10 @@ const (
 
 // authzRequest is a validated authorize request.
 type authzRequest struct {
-	srv  *cache.Server
-	snap *cache.Snapshot
-	app  *cache.App
+	srv    *cache.Server
+	snap   *cache.Snapshot
+	app    *cache.App
+	origin string
 
 	params       map[string]string
 	redirectURI  string
@@ -156,7 +157,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		s.failAuthorize(w, r, a, aerr)
 		return
 	}
-	a.started, a.key = started, key
+	a.started, a.key, a.origin = started, key, s.originFor(srv, r)
 
 	// The session: a sessionToken starts one; prompt=login and max_age ask
 	// for an authentication newer than this request.
@@ -247,7 +248,7 @@ func (s *Server) grantFor(a *authzRequest, sub *subject) (*userGrant, *authzErro
 	if !a.has("code") {
 		grant = grantImplicit
 	}
-	g := &userGrant{srv: a.srv, snap: a.snap, app: a.app, sub: sub, nonce: a.nonce,
+	g := &userGrant{srv: a.srv, snap: a.snap, origin: a.origin, app: a.app, sub: sub, nonce: a.nonce,
 		accessLife: orgAccessTokenLifetime}
 	scopes := a.scopes
 	// offline_access counts only with a code (§2.1).

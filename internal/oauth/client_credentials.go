@@ -56,7 +56,7 @@ func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *aut
 		if len(granted) == 0 {
 			return nil, errNoOrgScopesGranted
 		}
-		return s.mintClientToken(srv.Active, s.Issuer(srv.ID), s.orgURL, app.ClientID, granted, orgAccessTokenLifetime, nil, now)
+		return s.mintClientToken(srv.Active, s.issuerAt(req.origin, srv), s.orgURL, app.ClientID, granted, orgAccessTokenLifetime, nil, now)
 	}
 
 	res, denial := policy.Evaluate(srv, policy.Request{ClientID: app.ClientID, GrantType: grantClientCredentials, Scopes: requested})
@@ -80,7 +80,7 @@ func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *aut
 	if cerr != nil {
 		return nil, cerr
 	}
-	return s.mintClientToken(srv.Active, s.Issuer(srv.ID), aud, app.ClientID, res.Scopes, time.Duration(res.AccessTokenLifetimeMinutes)*time.Minute, extra, now)
+	return s.mintClientToken(srv.Active, s.issuerAt(req.origin, srv), aud, app.ClientID, res.Scopes, time.Duration(res.AccessTokenLifetimeMinutes)*time.Minute, extra, now)
 }
 
 func (s *Server) mintClientToken(k *token.Key, iss, aud, clientID string, scopes []string, life time.Duration, extra map[string]any, now time.Time) (*TokenResponse, *Error) {

@@ -54,10 +54,10 @@ var (
 
 // Metadata builds the discovery document; oidc selects the OpenID
 // Connect variant (userinfo, ID-token algorithms, OIDC claims).
-func (s *Server) Metadata(srv *cache.Server, oidc bool) *Metadata {
-	base := s.base(srv.ID)
+func (s *Server) Metadata(srv *cache.Server, oidc bool, origin string) *Metadata {
+	base := s.baseAt(origin, srv)
 	m := &Metadata{
-		Issuer:                                    s.Issuer(srv.ID),
+		Issuer:                                    s.issuerAt(origin, srv),
 		AuthorizationEndpoint:                     base + "/v1/authorize",
 		TokenEndpoint:                             base + "/v1/token",
 		RegistrationEndpoint:                      s.orgURL + "/oauth2/v1/clients",
@@ -129,7 +129,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, serverI
 		return
 	}
 	w.Header().Set("Cache-Control", "max-age=86400, must-revalidate")
-	web.WriteJSON(w, http.StatusOK, s.Metadata(srv, kind == "openid-configuration"))
+	web.WriteJSON(w, http.StatusOK, s.Metadata(srv, kind == "openid-configuration", s.originFor(srv, r)))
 }
 
 func (s *Server) handleKeys(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,7 @@ type Introspection struct {
 type tokenOpRequest struct {
 	server   *cache.Server
 	snap     *cache.Snapshot
+	origin   string
 	endpoint string
 	params   params
 	creds    clientCredentials
@@ -49,7 +50,7 @@ func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name strin
 		writeError(w, perr)
 		return nil, false
 	}
-	return &tokenOpRequest{server: srv, snap: snap, endpoint: s.base(srv.ID) + "/v1/" + name, params: p,
+	return &tokenOpRequest{server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/" + name, params: p,
 		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r)}, true
 }
 
@@ -91,7 +92,7 @@ func (s *Server) Introspect(ctx context.Context, req *tokenOpRequest) (*Introspe
 // that is unexpired, unrevoked and whose client is still active; else nil.
 func (s *Server) activeAccessToken(snap *cache.Snapshot, srv *cache.Server, tok string, now time.Time) *token.AccessClaims {
 	c, err := token.ParseAccess(tok, srv.PublicKey)
-	if err != nil || c.Iss != s.Issuer(srv.ID) || now.Unix() >= c.Exp || s.cache.IsRevoked(c.JTI) {
+	if err != nil || !s.validIssuer(srv, c.Iss) || now.Unix() >= c.Exp || s.cache.IsRevoked(c.JTI) {
 		return nil
 	}
 	if activeApp(snap, c.Cid) == nil {
@@ -135,5 +136,5 @@ func (s *Server) introspectRefresh(ctx context.Context, req *tokenOpRequest, tok
 		exp = rt.ExpiresAt
 	}
 	return &Introspection{Active: true, TokenType: "refresh_token", Scope: strings.Join(rt.Scopes, " "), ClientID: rt.ClientID,
-		Username: u.Login, Exp: exp.Unix(), Iat: rt.Created.Unix(), Sub: u.Login, Aud: aud, Iss: s.Issuer(req.server.ID), JTI: rt.ID, UID: u.ID}
+		Username: u.Login, Exp: exp.Unix(), Iat: rt.Created.Unix(), Sub: u.Login, Aud: aud, Iss: s.issuerAt(req.origin, req.server), JTI: rt.ID, UID: u.ID}
 }

@@ -41,7 +41,7 @@ func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
 	if perr != nil {
 		return s.revokeRefresh(ctx, req, client, tok, now)
 	}
-	if c.Iss != s.Issuer(req.server.ID) || c.Cid != client.app.ClientID || now.Unix() >= c.Exp {
+	if !s.validIssuer(req.server, c.Iss) || c.Cid != client.app.ClientID || now.Unix() >= c.Exp {
 		return nil
 	}
 	exp := time.Unix(c.Exp, 0)

@@ -24,6 +24,10 @@ type Server struct {
 	audit  *audit.Writer
 	now    func() time.Time
 
+	// aliases are other public URLs of this install (DYNAMIC and
+	// CUSTOM_URL issuers).
+	aliases []string
+
 	sessions  *signin.Manager
 	passwords *signin.Passwords
 	assigned  func(ctx context.Context, appID, userID string) (bool, error)
@@ -45,6 +49,8 @@ type Options struct {
 	Sessions  *signin.Manager
 	Passwords *signin.Passwords
 	Assigned  func(ctx context.Context, appID, userID string) (bool, error)
+	// URLAliases are other public URLs the install is reached under.
+	URLAliases []string
 }
 
 // New returns a Server.
@@ -53,25 +59,12 @@ func New(o Options) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now,
+	s := &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now,
 		sessions: o.Sessions, passwords: o.Passwords, assigned: o.Assigned}
-}
-
-// Issuer is the issuer of an authorization server: the org URL for the org
-// server, {org}/oauth2/{id} for custom ones.
-func (s *Server) Issuer(serverID string) string {
-	if serverID == store.OrgServerID {
-		return s.orgURL
+	for _, a := range o.URLAliases {
+		s.aliases = append(s.aliases, strings.TrimRight(a, "/"))
 	}
-	return s.orgURL + "/oauth2/" + serverID
-}
-
-// base is where a server's /v1 endpoints live.
-func (s *Server) base(serverID string) string {
-	if serverID == store.OrgServerID {
-		return s.orgURL + "/oauth2"
-	}
-	return s.orgURL + "/oauth2/" + serverID
+	return s
 }
 
 // Register adds every OAuth route to mux.

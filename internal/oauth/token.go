@@ -44,6 +44,7 @@ type TokenResponse struct {
 type tokenRequest struct {
 	server   *cache.Server
 	snap     *cache.Snapshot
+	origin   string // the issuer's origin for this request
 	endpoint string
 	params   params
 	creds    clientCredentials
@@ -61,7 +62,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := s.Token(r.Context(), tokenRequest{
-		server: srv, snap: snap, endpoint: s.base(srv.ID) + "/v1/token", params: p,
+		server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/token", params: p,
 		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r),
 	})
 	if err != nil {

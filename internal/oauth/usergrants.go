@@ -37,6 +37,7 @@ var orgRule = ruleLifetimes{AccessMinutes: 60, WindowMinutes: 10080}
 type userGrant struct {
 	srv       *cache.Server
 	snap      *cache.Snapshot
+	origin    string // the issuer's origin
 	app       *cache.App
 	sub       *subject
 	scopes    []string
@@ -100,7 +101,11 @@ func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, 
 	}
 	rule := g.lifetimes()
 	resp := &TokenResponse{TokenType: "Bearer", Scope: scopeString(g.scopes)}
-	iss := s.Issuer(g.srv.ID)
+	origin := g.origin
+	if origin == "" {
+		origin = s.orgURL
+	}
+	iss := s.issuerAt(origin, g.srv)
 	if access {
 		aud := s.orgURL
 		if !g.srv.IsOrg() && len(g.srv.Audiences) > 0 {
@@ -285,7 +290,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 	if sub == nil {
 		return nil, errCodeInvalid
 	}
-	g := &userGrant{srv: req.server, snap: req.snap, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
 		authTime: d.AuthTime, amr: d.AMR, sessionID: d.SessionID, familyID: d.FamilyID, rule: d.Rule}
 	return s.issueUserTokens(ctx, g, true, true, true, "", now)
 }
@@ -360,7 +365,7 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 			return nil, errRefreshInvalid
 		}
 	}
-	g := &userGrant{srv: req.server, snap: req.snap, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR,
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR,
 		sessionID: d.SessionID, familyID: rt.FamilyID, rule: d.Rule, refreshExpires: rt.ExpiresAt}
 	resp, terr := s.issueUserTokens(ctx, g, true, true, false, "", now)
 	if terr != nil {
@@ -412,7 +417,7 @@ func (s *Server) password(ctx context.Context, req tokenRequest, c *authenticate
 		return nil, errBadCredentials
 	}
 	scopes := policy.ParseScopes(req.params.get("scope"))
-	g := &userGrant{srv: req.server, snap: req.snap, app: c.app, sub: sub, authTime: now, amr: []string{"pwd"}, familyID: secret.NewID("fam")}
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, authTime: now, amr: []string{"pwd"}, familyID: secret.NewID("fam")}
 	if req.server.IsOrg() {
 		if len(scopes) == 0 {
 			return nil, errMissingScopes

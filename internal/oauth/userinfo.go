@@ -89,7 +89,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	// An expired hint is accepted: the session may outlive the ID token.
 	c, err := token.ParseID(hint, srv.PublicKey)
-	if err != nil || c.Iss != s.Issuer(srv.ID) {
+	if err != nil || !s.validIssuer(srv, c.Iss) {
 		s.errorPage(w, http.StatusBadRequest, "The 'id_token_hint' parameter is not a valid ID token of this authorization server.")
 		return
 	}

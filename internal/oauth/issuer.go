@@ -1,0 +1,92 @@
+package oauth
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+)
+
+// Issuer modes of a custom authorization server (§4.2). The org server
+// always issues under the org URL.
+//
+// ORG_URL: the org URL. DYNAMIC: the URL the request came in under — the
+// org URL or one of its configured aliases (any other Host header falls
+// back to the org URL, so a forged Host cannot choose an issuer).
+// CUSTOM_URL: the first alias, which stands for Okta's custom domain (the
+// org URL when no alias is configured).
+
+// requestOrigin is the org URL or the alias whose host the request named.
+func (s *Server) requestOrigin(r *http.Request) string {
+	host := strings.ToLower(r.Host)
+	if host != "" {
+		for _, o := range s.aliases {
+			if hostOf(o) == host {
+				return o
+			}
+		}
+	}
+	return s.orgURL
+}
+
+// originFor is the origin a server issues under for this request.
+func (s *Server) originFor(srv *cache.Server, r *http.Request) string {
+	if srv.IsOrg() || srv.AuthServer == nil {
+		return s.orgURL
+	}
+	switch srv.IssuerMode {
+	case "DYNAMIC":
+		return s.requestOrigin(r)
+	case "CUSTOM_URL":
+		if len(s.aliases) > 0 {
+			return s.aliases[0]
+		}
+	}
+	return s.orgURL
+}
+
+// issuerAt and baseAt are a server's issuer and endpoint base under origin.
+func (s *Server) issuerAt(origin string, srv *cache.Server) string {
+	if srv.IsOrg() {
+		return origin
+	}
+	return origin + "/oauth2/" + srv.ID
+}
+
+func (s *Server) baseAt(origin string, srv *cache.Server) string {
+	if srv.IsOrg() {
+		return origin + "/oauth2"
+	}
+	return origin + "/oauth2/" + srv.ID
+}
+
+// validIssuer reports whether iss is an issuer the server may have put in a
+// token: its issuer under each origin its mode allows.
+func (s *Server) validIssuer(srv *cache.Server, iss string) bool {
+	if iss == s.issuerAt(s.orgURL, srv) && (srv.IsOrg() || srv.AuthServer == nil || srv.IssuerMode != "CUSTOM_URL" || len(s.aliases) == 0) {
+		return true
+	}
+	if srv.IsOrg() || srv.AuthServer == nil {
+		return false
+	}
+	switch srv.IssuerMode {
+	case "DYNAMIC":
+		for _, o := range s.aliases {
+			if iss == s.issuerAt(o, srv) {
+				return true
+			}
+		}
+	case "CUSTOM_URL":
+		return len(s.aliases) > 0 && iss == s.issuerAt(s.aliases[0], srv)
+	}
+	return false
+}
+
+func hostOf(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
