@@ -94,7 +94,7 @@ func TestIssuerModes(t *testing.T) {
 		}
 		in := ts.form(t, "/oauth2/default/v1/introspect", "", url.Values{"token": {at}, "client_id": {clientID},
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-			"client_assertion": {ts.assertion(t, clientID, key, kid, ts.URL+"/oauth2/default/v1/introspect")}})
+			"client_assertion":      {ts.assertion(t, clientID, key, kid, ts.URL+"/oauth2/default/v1/introspect")}})
 		if in.status != 200 || in.json(t)["active"] != true {
 			t.Errorf("introspect an alias-issued token under the org URL: %d %s", in.status, in.body)
 		}
@@ -106,7 +106,7 @@ func TestIssuerModes(t *testing.T) {
 		setMode("ORG_URL")
 		in = ts.form(t, "/oauth2/default/v1/introspect", "", url.Values{"token": {at}, "client_id": {clientID},
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-			"client_assertion": {ts.assertion(t, clientID, key, kid, ts.URL+"/oauth2/default/v1/introspect")}})
+			"client_assertion":      {ts.assertion(t, clientID, key, kid, ts.URL+"/oauth2/default/v1/introspect")}})
 		if in.status != 200 || in.json(t)["active"] != false {
 			t.Errorf("an alias-issued token after switching to ORG_URL: %d %s", in.status, in.body)
 		}
