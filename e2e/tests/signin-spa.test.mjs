@@ -16,6 +16,7 @@ import okta from '@okta/okta-sdk-nodejs';
 import { useSesame } from '../lib/sesame.mjs';
 import { useBrowser } from '../lib/browser.mjs';
 import { useSpa } from '../lib/spa.mjs';
+import { decodeJwtPart, signInFlow } from '../lib/signin.mjs';
 
 const sesame = useSesame();
 const browser = useBrowser();
@@ -26,7 +27,6 @@ delete process.env.https_proxy;
 delete process.env.HTTPS_PROXY;
 
 const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
-const SIGNIN_PATH = '/login/login.htm';
 const TEST_TIMEOUT_MS = 120_000;
 
 // Okta's error descriptions (reference §2.1, §2.12), which clients may match on.
@@ -63,6 +63,7 @@ before(async () => {
   await Promise.all([sesame.ready, spa.ready]);
   client = new okta.Client({ orgUrl: sesame.orgUrl, token: sesame.apiToken, authorizationMode: 'SSWS', cacheMiddleware: null });
   issuer = `${sesame.orgUrl}/oauth2/default`;
+  flow = signInFlow({ orgUrl: sesame.orgUrl, spaOrigin: spa.origin, spaUrl: (c) => spa.url(c) });
 
   app = await client.applicationApi.createApplication({
     application: {
@@ -118,62 +119,13 @@ function recordSesameRequests(context, page) {
   return seen;
 }
 
-const isSignInPage = (u) => u.origin === sesame.orgUrl && u.pathname === SIGNIN_PATH;
-const isCallback = (u) => u.origin === spa.origin && u.pathname === '/callback';
-
-/** Opens the SPA, starts signInWithRedirect and waits for Sesame's sign-in page. */
-async function goToSignIn(page) {
-  await page.goto(spa.url({ issuer, clientId, scopes: SCOPES.join(' ') }));
-  const loaded = await page.evaluate(() => spa.loadError);
-  assert.equal(loaded, null, 'the SPA page built its OktaAuth client');
-  // Not awaited in the page: it ends by navigating away, which would tear down the evaluation.
-  await page.evaluate(() => {
-    spa.authClient.signInWithRedirect().catch((e) => console.error('signInWithRedirect failed', e));
-  });
-  // Wherever the authorize request ends (a redirect is followed before the URL changes), the
-  // browser leaves the SPA's start page; anything but the sign-in page fails here, not after a timeout.
-  await page.waitForURL((u) => !(u.origin === spa.origin && u.pathname === '/'));
-  if (!isSignInPage(new URL(page.url()))) {
-    const text = (await page.locator('body').textContent().catch(() => '')).trim().slice(0, 500);
-    assert.fail(`expected the hosted sign-in page, the browser is at ${page.url()}, showing: ${text}`);
-  }
-}
-
-/**
- * Types credentials into the sign-in widget's fields, submits, and waits until the browser has
- * settled on a page again: the SPA's /callback, or the sign-in page (a refusal).
- */
-async function submitCredentials(page, username, password) {
-  await page.locator('#okta-signin-username').fill(username);
-  await page.locator('#okta-signin-password').fill(password);
-  // Wait for the form's own navigation first: until it commits, the old sign-in page (and any
-  // alert it shows from an earlier attempt) is still there.
-  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() });
-  await page.locator('#okta-signin-submit').click();
-  try {
-    await navigated;
-  } catch (e) {
-    // Chromium logs why it blocked a navigation (a CSP form-action, say) as a console error: the
-    // failed test prints the page log.
-    assert.fail(`submitting the sign-in form led nowhere; the browser stayed at ${page.url()} (${e.message.split('\n')[0]})`);
-  }
-  await page.waitForURL((u) => isCallback(u) || isSignInPage(u)).catch(() => {}); // reported by the caller
-}
-
-/** The URL of /callback, where the sign-in must have ended; otherwise fails with what the browser shows. */
-async function expectCallback(page) {
-  const u = new URL(page.url());
-  if (isCallback(u)) return u;
-  const alert = page.locator('[role="alert"]');
-  const shown = (await alert.count())
-    ? `an alert: ${(await alert.first().textContent()).trim()}`
-    : (await page.locator('body').textContent().catch(() => '')).trim().slice(0, 500);
-  assert.fail(`expected the SPA's /callback after signing in, the browser is at ${page.url()}, showing ${shown}`);
-}
-
-function decodeJwtPart(jwt, i) {
-  return JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString('utf8'));
-}
+// Bound to this file's SPA, issuer and app once they exist (see before()).
+let flow;
+const isSignInPage = (u) => flow.isSignInPage(u);
+const isCallback = (u) => flow.isCallback(u);
+const goToSignIn = (page) => flow.goToSignIn(page, { issuer, clientId, scopes: SCOPES.join(' ') });
+const submitCredentials = (page, username, password) => flow.submitCredentials(page, username, password);
+const expectCallback = (page) => flow.expectCallback(page);
 
 /**
  * Runs the steps of one long scenario as subtests; once a step fails the rest are skipped, as
