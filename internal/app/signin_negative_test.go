@@ -515,3 +515,46 @@ func TestLockout(t *testing.T) {
 		}
 	})
 }
+
+// TestReauthentication: prompt=login and max_age ask for a sign-in newer
+// than the request even with a session; login_hint fills the username;
+// POST authorize takes its parameters from the form only.
+func TestReauthentication(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		user := ts.newUser(t, "ada@example.com")
+		web, _, webApp := ts.oidcApp(t, "Web", "web", "client_secret_basic", []string{"authorization_code"}, []string{"code"}, nil)
+		ts.assign(t, webApp, user.ID)
+		b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
+		q := func(extra ...string) url.Values {
+			v := url.Values{"client_id": {web}, "redirect_uri": {"http://app.test/callback"}, "response_type": {"code"}, "scope": {"openid"}, "state": {"r"}}
+			for i := 0; i+1 < len(extra); i += 2 {
+				v.Set(extra[i], extra[i+1])
+			}
+			return v
+		}
+		// With the session, no page.
+		if p := b.follow(t, b.get(t, ts.Addr+"/oauth2/default/v1/authorize?"+q().Encode())); p.location == nil || p.location.Query().Get("code") == "" {
+			t.Fatalf("with a session: %d %v", p.status, p.location)
+		}
+		for _, extra := range [][]string{{"prompt", "login"}, {"max_age", "0"}} {
+			p := b.follow(t, b.get(t, ts.Addr+"/oauth2/default/v1/authorize?"+q(append(extra, "login_hint", "ada@example.com")...).Encode()))
+			if p.status != 200 || !strings.Contains(p.body, `value="ada@example.com"`) {
+				t.Fatalf("%v: want the sign-in page with the hint, got %d %v", extra, p.status, p.location)
+			}
+			p = b.follow(t, b.submitLogin(t, p, "ada@example.com", "Correct-Horse-42"))
+			if p.location == nil || p.location.Query().Get("code") == "" {
+				t.Fatalf("%v after signing in again: %d %v %s", extra, p.status, p.location, p.body)
+			}
+		}
+		// POST authorize: the form carries the parameters; a query is refused.
+		p := b.follow(t, b.post(t, ts.Addr+"/oauth2/default/v1/authorize", q()))
+		if p.location == nil || p.location.Query().Get("code") == "" || p.location.Query().Get("state") != "r" {
+			t.Fatalf("POST authorize: %d %v %s", p.status, p.location, p.body)
+		}
+		p = b.post(t, ts.Addr+"/oauth2/default/v1/authorize?client_id="+web, q())
+		if p.status != 400 || p.location != nil {
+			t.Fatalf("POST authorize with a query: %d %v", p.status, p.location)
+		}
+	})
+}
