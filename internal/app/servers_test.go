@@ -29,6 +29,12 @@ func TestAuthorizationServersAPI(t *testing.T) {
 		}
 		srv := a.json(t)
 		id := srv["id"].(string)
+		// q matches the start of the name, ignoring case; pages count matches.
+		for q, want := range map[string]int{"open": 1, "OPENMETA": 1, "def": 1, "metadata": 0} {
+			if l := ts.mgmt(t, http.MethodGet, base+"?q="+q, nil); l.status != 200 || len(l.list(t)) != want {
+				t.Errorf("q=%s: %d %s", q, l.status, l.body)
+			}
+		}
 		signing := srv["credentials"].(map[string]any)["signing"].(map[string]any)
 		if !strings.HasPrefix(id, "aus") || len(id) != 20 || srv["issuer"] != ts.URL+"/oauth2/"+id || srv["default"] != false ||
 			srv["status"] != "ACTIVE" || signing["rotationMode"] != "AUTO" || signing["kid"] == "" || signing["nextRotation"] == nil {

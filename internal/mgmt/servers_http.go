@@ -3,6 +3,7 @@ package mgmt
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -115,7 +116,12 @@ func (h *Handler) listServers(w http.ResponseWriter, r *http.Request, p *princip
 		web.WriteError(w, werr)
 		return
 	}
-	servers, err := h.svc.ListAuthServers(r.Context(), store.Page{After: after, Limit: limit})
+	var match func(*store.AuthServer) bool
+	if q := strings.ToLower(r.URL.Query().Get("q")); q != "" {
+		// Okta's q matches the start of the name, ignoring case.
+		match = func(s *store.AuthServer) bool { return strings.HasPrefix(strings.ToLower(s.Name), q) }
+	}
+	servers, err := h.svc.ListAuthServers(r.Context(), store.Page{After: after, Limit: limit}, match)
 	if err != nil {
 		h.writeErr(w, r, err)
 		return

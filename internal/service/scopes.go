@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/audit"
@@ -22,8 +23,28 @@ func (s *Service) GetAuthServer(ctx context.Context, id string) (*store.AuthServ
 }
 
 // ListAuthServers lists the custom authorization servers.
-func (s *Service) ListAuthServers(ctx context.Context, p store.Page) ([]*store.AuthServer, error) {
-	return s.Store.AuthServers().List(ctx, p)
+//
+// match, when not nil, keeps only the servers it accepts (the list's q);
+// the page then counts matching servers only.
+func (s *Service) ListAuthServers(ctx context.Context, p store.Page, match func(*store.AuthServer) bool) ([]*store.AuthServer, error) {
+	if match == nil {
+		return s.Store.AuthServers().List(ctx, p)
+	}
+	all, err := s.Store.AuthServers().ListAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.AuthServer
+	for _, srv := range all {
+		if (p.After == "" || srv.ID > p.After) && match(srv) {
+			out = append(out, srv)
+		}
+	}
+	slices.SortFunc(out, func(a, b *store.AuthServer) int { return strings.Compare(a.ID, b.ID) })
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	return out, nil
 }
 
 // ListScopes lists a server's scopes by name.
