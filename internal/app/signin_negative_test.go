@@ -373,8 +373,17 @@ func TestResponseModes(t *testing.T) {
 			return ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"password"}, "client_id": {native},
 				"username": {"ada@example.com"}, "password": {password}, "scope": {"openid offline_access"}})
 		}
-		if a := pw("Correct-Horse-42"); a.status != 200 || a.json(t)["refresh_token"] == nil || a.json(t)["id_token"] == nil {
+		a := pw("Correct-Horse-42")
+		if a.status != 200 || a.json(t)["refresh_token"] == nil || a.json(t)["id_token"] == nil {
 			t.Fatalf("password grant: %d %s", a.status, a.body)
+		}
+		// The app has no rotation setting: STATIC, the same token comes back.
+		rt := a.json(t)["refresh_token"].(string)
+		for range 2 {
+			r := ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"refresh_token"}, "client_id": {native}, "refresh_token": {rt}})
+			if r.status != 200 || r.json(t)["refresh_token"] != rt {
+				t.Fatalf("STATIC refresh: %d %s", r.status, r.body)
+			}
 		}
 		wantOAuth(t, "wrong password", pw("nope"), 400, "invalid_grant", "The credentials provided were invalid.")
 	})

@@ -380,6 +380,15 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 			return nil, errServerError
 		}
 	} else {
+		// A STATIC token's idle window restarts with each use.
+		idle := now.Add(time.Duration(d.Rule.WindowMinutes) * time.Minute)
+		if !rt.ExpiresAt.IsZero() && rt.ExpiresAt.Before(idle) {
+			idle = rt.ExpiresAt
+		}
+		if err := s.store.RefreshTokens().Slide(ctx, rt.ID, idle); err != nil {
+			s.log.Error("sliding refresh token failed", "err", err)
+			return nil, errServerError
+		}
 		resp.RefreshToken = raw
 	}
 	return resp, nil

@@ -581,6 +581,8 @@ type RefreshTokens interface {
 	// MarkRotated sets RotatedAt if it is unset, in one statement; false
 	// when another request rotated the token first.
 	MarkRotated(ctx context.Context, id string, at time.Time) (bool, error)
+	// Slide moves a token's idle expiry (a STATIC token used again).
+	Slide(ctx context.Context, id string, idleExpiresAt time.Time) error
 	// RevokeFamily revokes every refresh token of a family.
 	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
 	// RevokeByUser and RevokeByClient revoke every refresh token of a user or

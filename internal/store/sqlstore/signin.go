@@ -163,6 +163,10 @@ func (r refreshTokens) MarkRotated(ctx context.Context, id string, at time.Time)
 	return n == 1, err
 }
 
+func (r refreshTokens) Slide(ctx context.Context, id string, idleExpiresAt time.Time) error {
+	return r.s.execOne(ctx, "slide refresh token", `UPDATE refresh_tokens SET idle_expires_at = ? WHERE id = ?`, ms(idleExpiresAt), id)
+}
+
 func (r refreshTokens) RevokeFamily(ctx context.Context, familyID string, at time.Time) error {
 	_, err := r.s.exec(ctx, "revoke refresh family", `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at = 0`, ms(at), familyID)
 	return err
