@@ -85,15 +85,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var p map[string]string
-	var perr *Error
-	if r.Method == http.MethodPost {
-		p, perr = authorizeForm(w, r)
-	} else {
-		p, perr = authorizeQuery(r.URL.RawQuery)
-	}
-	if perr != nil {
-		s.errorPage(w, http.StatusBadRequest, perr.Description)
+	p, ok := s.browserParams(w, r)
+	if !ok {
 		return
 	}
 	s.authorize(w, r, snap, srv, p, s.now(), "", nil)
@@ -102,18 +95,26 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // handleAuthorizeContinue resumes a pending authorize request after sign-in.
 func (s *Server) handleAuthorizeContinue(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("okta_key")
+	if snap, srv, pa, ok := s.resumePending(w, r, key, "sign-in"); ok {
+		s.authorize(w, r, snap, srv, pa.Params, pa.Started, key, nil)
+	}
+}
+
+// resumePending loads a pending request and its server, or shows why it
+// cannot go on.
+func (s *Server) resumePending(w http.ResponseWriter, r *http.Request, key, what string) (*cache.Snapshot, *cache.Server, *pendingAuthz, bool) {
 	pa, ok := s.loadPending(r.Context(), key)
 	if !ok {
-		s.errorPage(w, http.StatusBadRequest, "This sign-in request expired or is unknown. Go back to the application and sign in again.")
-		return
+		s.errorPage(w, http.StatusBadRequest, "This "+what+" request expired or is unknown. Go back to the application and sign in again.")
+		return nil, nil, nil, false
 	}
 	snap := s.cache.Current()
 	srv := snap.Servers[pa.ServerID]
 	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
 		s.errorPage(w, http.StatusNotFound, "The authorization server of this request no longer exists.")
-		return
+		return nil, nil, nil, false
 	}
-	s.authorize(w, r, snap, srv, pa.Params, pa.Started, key, nil)
+	return snap, srv, pa, true
 }
 
 func (s *Server) loadPending(ctx context.Context, key string) (*pendingAuthz, bool) {
@@ -416,6 +417,24 @@ func originOf(raw string) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// browserParams reads the parameters of a browser endpoint (authorize,
+// logout): the query of a GET, the form of a POST. A malformed request gets
+// an error page.
+func (s *Server) browserParams(w http.ResponseWriter, r *http.Request) (map[string]string, bool) {
+	var p map[string]string
+	var perr *Error
+	if r.Method == http.MethodPost {
+		p, perr = authorizeForm(w, r)
+	} else {
+		p, perr = authorizeQuery(r.URL.RawQuery)
+	}
+	if perr != nil {
+		s.errorPage(w, http.StatusBadRequest, perr.Description)
+		return nil, false
+	}
+	return p, true
 }
 
 // authorizeQuery reads GET parameters; a repeated one is refused.

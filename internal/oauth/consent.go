@@ -89,15 +89,8 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("consent_request")
-	pa, ok := s.loadPending(r.Context(), key)
+	snap, srv, pa, ok := s.resumePending(w, r, key, "consent")
 	if !ok {
-		s.errorPage(w, http.StatusBadRequest, "This consent request expired or is unknown. Go back to the application and sign in again.")
-		return
-	}
-	snap := s.cache.Current()
-	srv := snap.Servers[pa.ServerID]
-	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
-		s.errorPage(w, http.StatusNotFound, "The authorization server of this request no longer exists.")
 		return
 	}
 	d := &consentDecision{allow: r.PostForm.Get("decision") == "allow", scopes: r.PostForm["scope"]}

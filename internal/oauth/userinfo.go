@@ -71,15 +71,8 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var p map[string]string
-	var perr *Error
-	if r.Method == http.MethodPost {
-		p, perr = authorizeForm(w, r)
-	} else {
-		p, perr = authorizeQuery(r.URL.RawQuery)
-	}
-	if perr != nil {
-		s.errorPage(w, http.StatusBadRequest, perr.Description)
+	p, ok := s.browserParams(w, r)
+	if !ok {
 		return
 	}
 	hint := p["id_token_hint"]

@@ -126,13 +126,7 @@ func PublicCORS(h http.Handler) http.Handler {
 		if origin := r.Header.Get("Origin"); origin != "" {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 			w.Header().Add("Vary", "Origin")
-			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				w.Header().Set("Access-Control-Allow-Methods", "GET, OPTIONS")
-				if hdrs := r.Header.Get("Access-Control-Request-Headers"); hdrs != "" {
-					w.Header().Set("Access-Control-Allow-Headers", sanitizeHeaderList(hdrs))
-				}
-				w.Header().Set("Access-Control-Max-Age", "3600")
-				w.WriteHeader(http.StatusNoContent)
+			if answerPreflight(w, r, "GET, OPTIONS") {
 				return
 			}
 		}
@@ -187,15 +181,25 @@ func TrustedCORS(h http.Handler, allowed func(r *http.Request, origin string) bo
 			w.Header().Set("Access-Control-Allow-Credentials", "true")
 		}
 		w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate, X-Okta-Request-Id, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Reset")
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-			if hdrs := r.Header.Get("Access-Control-Request-Headers"); hdrs != "" {
-				w.Header().Set("Access-Control-Allow-Headers", sanitizeHeaderList(hdrs))
-			}
-			w.Header().Set("Access-Control-Max-Age", "3600")
-			w.WriteHeader(http.StatusNoContent)
+		if answerPreflight(w, r, "GET, POST, DELETE, OPTIONS") {
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// answerPreflight answers a CORS preflight for an allowed origin, reflecting
+// the requested headers (okta-auth-js sends X-Okta-User-Agent-Extended and
+// Content-Type even on GETs); false when r is not a preflight.
+func answerPreflight(w http.ResponseWriter, r *http.Request, methods string) bool {
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Methods", methods)
+	if hdrs := r.Header.Get("Access-Control-Request-Headers"); hdrs != "" {
+		w.Header().Set("Access-Control-Allow-Headers", sanitizeHeaderList(hdrs))
+	}
+	w.Header().Set("Access-Control-Max-Age", "3600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }

@@ -158,7 +158,7 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 	}
 	ok(t, s.RefreshTokens().Slide(ctx, "oar1", at(30*time.Minute)), "slide")
 	notFound(t, s.RefreshTokens().Slide(ctx, "oarNope", at(0)), "slide unknown")
-	if got, _ := s.RefreshTokens().GetByHash(ctx, []byte("r1")); !got.IdleExpiresAt.Equal(at(30*time.Minute).Truncate(time.Millisecond)) {
+	if got, _ := s.RefreshTokens().GetByHash(ctx, []byte("r1")); !got.IdleExpiresAt.Equal(at(30 * time.Minute).Truncate(time.Millisecond)) {
 		t.Fatalf("slid idle expiry %v", got.IdleExpiresAt)
 	}
 	if won, _ = s.RefreshTokens().MarkRotated(ctx, "oar1", at(2*time.Second)); won {
