@@ -147,7 +147,9 @@ func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err := m.st.Sessions().Create(ctx, s); err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
-	http.SetCookie(w, m.cookie(tok, s.ExpiresAt))
+	// Cookie dates have whole seconds: round up, so that the browser keeps
+	// the cookie as long as the session lives (the server decides the end).
+	http.SetCookie(w, m.cookie(tok, s.ExpiresAt.Truncate(time.Second).Add(time.Second)))
 	return s, nil
 }
 
