@@ -39,7 +39,9 @@ var rateClasses = []struct {
 	{"introspect", func(p string) bool { return oauthEndpoint(p, "introspect") }},
 	{"revoke", func(p string) bool { return oauthEndpoint(p, "revoke") }},
 	{"keys", func(p string) bool { return oauthEndpoint(p, "keys") }},
-	{"authorize", func(p string) bool { return oauthEndpoint(p, "authorize") }},
+	{"authorize", func(p string) bool {
+		return oauthEndpoint(p, "authorize") || oauthEndpoint(p, "userinfo") || oauthEndpoint(p, "logout") || strings.HasPrefix(p, "/oauth2/v1/authorize/")
+	}},
 	{"discovery", func(p string) bool {
 		return strings.Contains(p, "/.well-known/openid-configuration") || strings.Contains(p, "/.well-known/oauth-authorization-server")
 	}},
@@ -50,7 +52,7 @@ var rateClasses = []struct {
 	{"groups", func(p string) bool { return strings.HasPrefix(p, "/api/v1/groups") }},
 	{"logs", func(p string) bool { return strings.HasPrefix(p, "/api/v1/logs") }},
 	{"sessions", func(p string) bool {
-		return strings.HasPrefix(p, "/api/v1/sessions") || strings.HasPrefix(p, "/api/v1/authn")
+		return strings.HasPrefix(p, "/api/v1/sessions") || strings.HasPrefix(p, "/api/v1/authn") || strings.HasPrefix(p, "/login/")
 	}},
 	{"management", func(p string) bool { return strings.HasPrefix(p, "/api/v1/") }},
 }
