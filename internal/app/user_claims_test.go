@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -105,5 +106,30 @@ func TestUserTokensClaimsAndPolicies(t *testing.T) {
 		if _, ok := id["groups"]; ok {
 			t.Errorf("a groups claim that matches nothing is present: %v", id["groups"])
 		}
+	})
+}
+
+// TestGroupsClaimLimit: a groups claim matching more than 100 groups fails
+// the request with Okta's server_error text rather than a truncated claim.
+func TestGroupsClaimLimit(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		user := ts.newUser(t, "ada@example.com")
+		for i := range 101 {
+			g := ts.mgmt(t, http.MethodPost, "/api/v1/groups", map[string]any{"profile": map[string]any{"name": fmt.Sprintf("big-%03d", i)}})
+			if g.status != 200 {
+				t.Fatalf("group: %d %s", g.status, g.body)
+			}
+			if a := ts.mgmt(t, http.MethodPut, "/api/v1/groups/"+g.json(t)["id"].(string)+"/users/"+user.ID, nil); a.status != 204 {
+				t.Fatalf("member: %d", a.status)
+			}
+		}
+		ts.create(t, "/api/v1/authorizationServers/default/claims", map[string]any{"name": "groups", "claimType": "IDENTITY", "valueType": "GROUPS",
+			"group_filter_type": "STARTS_WITH", "value": "big-", "alwaysIncludeInToken": true})
+		native, _, nativeApp := ts.oidcApp(t, "CLI", "native", "none", []string{"authorization_code", "password"}, []string{"code"}, nil)
+		ts.assign(t, nativeApp, user.ID)
+		a := ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"password"}, "client_id": {native},
+			"username": {"ada@example.com"}, "password": {"Correct-Horse-42"}, "scope": {"openid"}})
+		wantOAuth(t, "101 groups", a, 500, "server_error", "The groups claim matched too many groups and must be configured to match fewer groups.")
 	})
 }
