@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	sessions := signin.NewManager(st, log, signinOptions(cfg))
 	passwords := sessions.NewPasswords(aw)
 	o := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw,
-		Sessions: sessions, Passwords: passwords, Assigned: svc.IsAssigned, URLAliases: cfg.URLAliases})
+		Sessions: sessions, Passwords: passwords, URLAliases: cfg.URLAliases})
 	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: o, Audit: aw, Sessions: sessions}
 
 	mux := http.NewServeMux()

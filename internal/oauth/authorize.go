@@ -203,7 +203,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		s.failAuthorize(w, r, a, redirectError("access_denied", "User is not assigned to the client application."))
 		return
 	}
-	if assigned, err := s.assigned(ctx, a.app.ID, sub.user.ID); err != nil {
+	if assigned, err := s.store.Apps().AssignedTo(ctx, a.app.ID, sub.user.ID, sub.groupIDs); err != nil {
 		s.log.Error("checking assignment failed", "err", err)
 		s.failAuthorize(w, r, a, &authzError{err: errServerError})
 		return

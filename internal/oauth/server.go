@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -30,7 +29,6 @@ type Server struct {
 
 	sessions  *signin.Manager
 	passwords *signin.Passwords
-	assigned  func(ctx context.Context, appID, userID string) (bool, error)
 }
 
 // Options configures a Server.
@@ -44,11 +42,10 @@ type Options struct {
 	// Audit records token events in the System Log.
 	Audit *audit.Writer
 	Now   func() time.Time
-	// Sessions, Passwords and Assigned serve the user grants: the SSO
-	// session, the password grant's checks and app assignment.
+	// Sessions and Passwords serve the user grants: the SSO session and
+	// the password grant's checks.
 	Sessions  *signin.Manager
 	Passwords *signin.Passwords
-	Assigned  func(ctx context.Context, appID, userID string) (bool, error)
 	// URLAliases are other public URLs the install is reached under.
 	URLAliases []string
 }
@@ -60,7 +57,7 @@ func New(o Options) *Server {
 		now = time.Now
 	}
 	s := &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now,
-		sessions: o.Sessions, passwords: o.Passwords, assigned: o.Assigned}
+		sessions: o.Sessions, passwords: o.Passwords}
 	for _, a := range o.URLAliases {
 		s.aliases = append(s.aliases, strings.TrimRight(a, "/"))
 	}

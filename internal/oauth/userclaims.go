@@ -25,19 +25,12 @@ func (s *Server) loadSubject(ctx context.Context, userID string) (*subject, erro
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.store.Groups().GroupsOf(ctx, userID)
+	groups, err := s.store.Groups().Of(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	sub := &subject{user: u}
-	if ev, err := s.store.Groups().GetByName(ctx, "Everyone"); err == nil {
-		sub.groupIDs, sub.groupNames = append(sub.groupIDs, ev.ID), append(sub.groupNames, ev.Name)
-	}
-	for _, id := range ids {
-		g, err := s.store.Groups().Get(ctx, id)
-		if err != nil {
-			continue
-		}
+	for _, g := range groups {
 		sub.groupIDs, sub.groupNames = append(sub.groupIDs, g.ID), append(sub.groupNames, g.Name)
 	}
 	return sub, nil

@@ -94,6 +94,41 @@ type refreshData struct {
 // granted and the app may refresh), recording the access token in the
 // grant's family so that the family can be revoked as a whole.
 func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, refresh bool, code string, now time.Time) (*TokenResponse, *Error) {
+	m, err := s.mintUserTokens(g, access, id, refresh, code, now)
+	if err != nil {
+		return nil, err
+	}
+	if serr := s.store.InTx(ctx, func(tx store.Store) error { return m.save(ctx, tx) }); serr != nil {
+		s.log.Error("storing issued tokens failed", "err", serr)
+		return nil, errServerError
+	}
+	return m.resp, nil
+}
+
+// minted is what a grant issued, with the records that must be stored
+// before it is handed out. Tokens are signed before any write, so that a
+// grant's writes go to the database in one short transaction instead of
+// holding SQLite's single writer during signatures.
+type minted struct {
+	resp    *TokenResponse
+	access  *store.FamilyAccessToken
+	refresh *store.RefreshToken
+}
+
+func (m *minted) save(ctx context.Context, st store.Store) error {
+	if m.access != nil {
+		if err := st.RefreshTokens().RecordAccessToken(ctx, m.access); err != nil {
+			return err
+		}
+	}
+	if m.refresh != nil {
+		return st.RefreshTokens().Create(ctx, m.refresh)
+	}
+	return nil
+}
+
+// mintUserTokens signs the tokens of a grant without storing anything.
+func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code string, now time.Time) (*minted, *Error) {
 	k := g.srv.Active
 	if k == nil {
 		s.log.Error("authorization server has no active signing key", "server", g.srv.ID)
@@ -101,6 +136,7 @@ func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, 
 	}
 	rule := g.lifetimes()
 	resp := &TokenResponse{TokenType: "Bearer", Scope: scopeString(g.scopes)}
+	m := &minted{resp: resp}
 	origin := g.origin
 	if origin == "" {
 		origin = s.orgURL
@@ -123,11 +159,8 @@ func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, 
 			return nil, errServerError
 		}
 		if g.familyID != "" {
-			if err := s.store.RefreshTokens().RecordAccessToken(ctx, &store.FamilyAccessToken{FamilyID: g.familyID, JTI: claims.JTI,
-				UserID: g.sub.user.ID, ClientID: g.app.ClientID, ExpiresAt: time.Unix(claims.Exp, 0)}); err != nil {
-				s.log.Error("recording access token failed", "err", err)
-				return nil, errServerError
-			}
+			m.access = &store.FamilyAccessToken{FamilyID: g.familyID, JTI: claims.JTI, UserID: g.sub.user.ID, ClientID: g.app.ClientID,
+				ExpiresAt: time.Unix(claims.Exp, 0)}
 		}
 		resp.AccessToken, resp.ExpiresIn, resp.jti = at, expiresIn(life), claims.JTI
 	}
@@ -154,17 +187,13 @@ func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, 
 		resp.IDToken = idt
 	}
 	if refresh && slices.Contains(g.scopes, "offline_access") && slices.Contains(g.app.Settings.OAuthClient.GrantTypes, grantRefreshToken) {
-		rt, err := s.newRefreshToken(ctx, g, now)
-		if err != nil {
-			s.log.Error("storing refresh token failed", "err", err)
-			return nil, errServerError
-		}
-		resp.RefreshToken = rt
+		resp.RefreshToken, m.refresh = s.newRefreshToken(g, now)
 	}
-	return resp, nil
+	return m, nil
 }
 
-func (s *Server) newRefreshToken(ctx context.Context, g *userGrant, now time.Time) (string, error) {
+// newRefreshToken makes a refresh token and the record to store for it.
+func (s *Server) newRefreshToken(g *userGrant, now time.Time) (string, *store.RefreshToken) {
 	rule := g.lifetimes()
 	tok := secret.RandomString(43)
 	data, _ := json.Marshal(refreshData{AuthTime: g.authTime, AMR: g.amr, SessionID: g.sessionID, Rule: rule})
@@ -176,11 +205,10 @@ func (s *Server) newRefreshToken(ctx context.Context, g *userGrant, now time.Tim
 	if !exp.IsZero() && exp.Before(idle) {
 		idle = exp
 	}
-	err := s.store.RefreshTokens().Create(ctx, &store.RefreshToken{
+	return tok, &store.RefreshToken{
 		ID: secret.NewID("oar"), Hash: secret.Hash(tok), FamilyID: g.familyID, ServerID: g.srv.ID, ClientID: g.app.ClientID,
 		UserID: g.sub.user.ID, Scopes: g.scopes, Data: data, Created: now, ExpiresAt: exp, IdleExpiresAt: idle,
-	})
-	return tok, err
+	}
 }
 
 // revokeFamily revokes every refresh token of a family and every access
@@ -224,7 +252,7 @@ func (s *Server) userAllowed(ctx context.Context, userID string, app *cache.App)
 	if sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED" {
 		return nil, nil
 	}
-	ok, err := s.assigned(ctx, app.ID, userID)
+	ok, err := s.store.Apps().AssignedTo(ctx, app.ID, userID, sub.groupIDs)
 	if err != nil {
 		s.log.Error("checking assignment failed", "err", err)
 		return nil, errServerError
@@ -236,25 +264,82 @@ func (s *Server) userAllowed(ctx context.Context, userID string, app *cache.App)
 }
 
 // authorizationCode redeems a code (§2.2). A second use fails and revokes
-// whatever the first use issued.
+// whatever the first use issued. The code is read, the tokens signed, and
+// then one transaction claims the code and stores the grant's records: of
+// two concurrent redemptions only one commits.
 func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
 	code := req.params.get("code")
 	if code == "" {
 		return nil, oerr(400, "invalid_request", "The 'code' parameter is required.")
 	}
-	rec, err := s.store.Codes().Use(ctx, "code", secret.Hash(code), now)
-	var d codeData
-	if rec != nil && json.Unmarshal(rec.Data, &d) != nil {
+	hash := secret.Hash(code)
+	rec, err := s.store.Codes().Get(ctx, "code", hash)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, errCodeInvalid
 	}
+	if err != nil {
+		s.log.Error("reading code failed", "err", err)
+		return nil, errServerError
+	}
+	var d codeData
+	if json.Unmarshal(rec.Data, &d) != nil {
+		return nil, errCodeInvalid
+	}
+	if !rec.UsedAt.IsZero() {
+		s.codeReused(ctx, req, c, d, now)
+		return nil, errCodeInvalid
+	}
+	if !now.Before(rec.ExpiresAt) {
+		return nil, errCodeInvalid
+	}
+	// Any refused redemption uses the code up, as a successful one would.
+	refuse := func(e *Error) (*TokenResponse, *Error) {
+		s.store.Codes().Use(ctx, "code", hash, now)
+		return nil, e
+	}
+	if d.ServerID != req.server.ID {
+		return refuse(errCodeInvalid)
+	}
+	if d.ClientID != c.app.ClientID {
+		return refuse(oerr(400, "invalid_grant", "The grant was issued to another client. Please make sure the 'client_id' matches the one used at the authorize request."))
+	}
+	if req.params.get("redirect_uri") != d.RedirectURI {
+		return refuse(oerr(400, "invalid_grant", "The 'redirect_uri' does not match the redirection URI used in the authorization request."))
+	}
+	if d.Challenge != "" {
+		v := req.params.get("code_verifier")
+		if v == "" {
+			return refuse(errVerifierMissing)
+		}
+		sum := sha256.Sum256([]byte(v))
+		if len(v) < 43 || len(v) > 128 || subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(d.Challenge)) != 1 {
+			return refuse(oerr(400, "invalid_grant", "PKCE verification failed."))
+		}
+	} else if c.method == methodNone {
+		return refuse(errVerifierMissing)
+	}
+	sub, aerr := s.userAllowed(ctx, d.UserID, c.app)
+	if aerr != nil {
+		return refuse(aerr)
+	}
+	if sub == nil {
+		return refuse(errCodeInvalid)
+	}
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
+		authTime: d.AuthTime, amr: d.AMR, sessionID: d.SessionID, familyID: d.FamilyID, rule: d.Rule}
+	m, terr := s.mintUserTokens(g, true, true, true, "", now)
+	if terr != nil {
+		return refuse(terr)
+	}
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if _, err := tx.Codes().Use(ctx, "code", hash, now); err != nil {
+			return err
+		}
+		return m.save(ctx, tx)
+	})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		if d.FamilyID != "" {
-			if err := s.revokeFamily(ctx, d.FamilyID, now); err != nil {
-				s.log.Error("revoking tokens of a reused code failed", "err", err)
-			}
-		}
-		s.auditReuse(req, c, "authorization code reused; its tokens are revoked")
+		s.codeReused(ctx, req, c, d, now)
 		return nil, errCodeInvalid
 	case errors.Is(err, store.ErrNotFound):
 		return nil, errCodeInvalid
@@ -262,42 +347,28 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 		s.log.Error("redeeming code failed", "err", err)
 		return nil, errServerError
 	}
-	if d.ServerID != req.server.ID {
-		return nil, errCodeInvalid
-	}
-	if d.ClientID != c.app.ClientID {
-		return nil, oerr(400, "invalid_grant", "The grant was issued to another client. Please make sure the 'client_id' matches the one used at the authorize request.")
-	}
-	if req.params.get("redirect_uri") != d.RedirectURI {
-		return nil, oerr(400, "invalid_grant", "The 'redirect_uri' does not match the redirection URI used in the authorization request.")
-	}
-	if d.Challenge != "" {
-		v := req.params.get("code_verifier")
-		if v == "" {
-			return nil, errVerifierMissing
-		}
-		sum := sha256.Sum256([]byte(v))
-		if len(v) < 43 || len(v) > 128 || subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(d.Challenge)) != 1 {
-			return nil, oerr(400, "invalid_grant", "PKCE verification failed.")
-		}
-	} else if c.method == methodNone {
-		return nil, errVerifierMissing
-	}
-	sub, aerr := s.userAllowed(ctx, d.UserID, c.app)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if sub == nil {
-		return nil, errCodeInvalid
-	}
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
-		authTime: d.AuthTime, amr: d.AMR, sessionID: d.SessionID, familyID: d.FamilyID, rule: d.Rule}
-	return s.issueUserTokens(ctx, g, true, true, true, "", now)
+	return m.resp, nil
 }
+
+// codeReused revokes what the first redemption of a code issued.
+func (s *Server) codeReused(ctx context.Context, req tokenRequest, c *authenticatedClient, d codeData, now time.Time) {
+	if d.FamilyID != "" {
+		if err := s.revokeFamily(ctx, d.FamilyID, now); err != nil {
+			s.log.Error("revoking tokens of a reused code failed", "err", err)
+		}
+	}
+	s.auditReuse(req, c, "authorization code reused; its tokens are revoked")
+}
+
+// errReused ends the transaction of a refresh that found its token rotated
+// by another request longer ago than the leeway.
+var errReused = errors.New("refresh token reused after its leeway")
 
 // refreshToken implements §3.5: STATIC tokens are returned unchanged;
 // ROTATE tokens are replaced, the presented one staying usable for the
-// app's leeway, after which presenting it again revokes its family.
+// app's leeway, after which presenting it again revokes its family. The
+// new tokens are signed first; one transaction then marks the rotation and
+// stores them.
 func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
 	raw := req.params.get("refresh_token")
 	if raw == "" {
@@ -306,7 +377,8 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 	if len(raw) > 200 {
 		return nil, errRefreshInvalid
 	}
-	rt, err := s.store.RefreshTokens().GetByHash(ctx, secret.Hash(raw))
+	hash := secret.Hash(raw)
+	rt, err := s.store.RefreshTokens().GetByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errRefreshInvalid
 	}
@@ -335,39 +407,33 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 		}
 		scopes = asked
 	}
+	settings := c.app.Settings.OAuthClient.RefreshToken
+	rotate := settings != nil && settings.RotationType == "ROTATE"
+	leeway := time.Duration(0)
+	if rotate {
+		leeway = time.Duration(settings.Leeway) * time.Second
+	}
+	pastLeeway := func(t *store.RefreshToken) bool {
+		return !t.RotatedAt.IsZero() && t.RotatedAt.Before(now) && now.Sub(t.RotatedAt) > leeway
+	}
+	reused := func() (*TokenResponse, *Error) {
+		if err := s.revokeFamily(ctx, rt.FamilyID, now); err != nil {
+			s.log.Error("revoking a reused refresh token's family failed", "err", err)
+		}
+		s.auditReuse(req, c, "refresh token reused after its leeway; its family is revoked")
+		return nil, errRefreshInvalid
+	}
+	if rotate && pastLeeway(rt) {
+		return reused()
+	}
 	sub, aerr := s.userAllowed(ctx, rt.UserID, c.app)
 	if aerr != nil || sub == nil {
 		return nil, errRefreshInvalid
 	}
 
-	settings := c.app.Settings.OAuthClient.RefreshToken
-	rotate := settings != nil && settings.RotationType == "ROTATE"
-	if rotate {
-		if rt.RotatedAt.IsZero() {
-			won, err := s.store.RefreshTokens().MarkRotated(ctx, rt.ID, now)
-			if err != nil {
-				s.log.Error("rotating refresh token failed", "err", err)
-				return nil, errServerError
-			}
-			if !won {
-				// Another request rotated it a moment ago: the leeway rule
-				// decides, with the time it recorded.
-				if rt, err = s.store.RefreshTokens().GetByHash(ctx, secret.Hash(raw)); err != nil {
-					return nil, errRefreshInvalid
-				}
-			}
-		}
-		if !rt.RotatedAt.IsZero() && rt.RotatedAt.Before(now) && now.Sub(rt.RotatedAt) > time.Duration(settings.Leeway)*time.Second {
-			if err := s.revokeFamily(ctx, rt.FamilyID, now); err != nil {
-				s.log.Error("revoking a reused refresh token's family failed", "err", err)
-			}
-			s.auditReuse(req, c, "refresh token reused after its leeway; its family is revoked")
-			return nil, errRefreshInvalid
-		}
-	}
 	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR,
 		sessionID: d.SessionID, familyID: rt.FamilyID, rule: d.Rule, refreshExpires: rt.ExpiresAt}
-	resp, terr := s.issueUserTokens(ctx, g, true, true, false, "", now)
+	m, terr := s.mintUserTokens(g, true, true, false, "", now)
 	if terr != nil {
 		return nil, terr
 	}
@@ -375,23 +441,48 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 		// The successor keeps the original scopes, so that a narrowed
 		// refresh does not narrow the grant itself.
 		g.scopes = rt.Scopes
-		if resp.RefreshToken, err = s.newRefreshToken(ctx, g, now); err != nil {
-			s.log.Error("storing refresh token failed", "err", err)
-			return nil, errServerError
-		}
+		m.resp.RefreshToken, m.refresh = s.newRefreshToken(g, now)
 	} else {
-		// A STATIC token's idle window restarts with each use.
-		idle := now.Add(time.Duration(d.Rule.WindowMinutes) * time.Minute)
-		if !rt.ExpiresAt.IsZero() && rt.ExpiresAt.Before(idle) {
-			idle = rt.ExpiresAt
-		}
-		if err := s.store.RefreshTokens().Slide(ctx, rt.ID, idle); err != nil {
-			s.log.Error("sliding refresh token failed", "err", err)
-			return nil, errServerError
-		}
-		resp.RefreshToken = raw
+		m.resp.RefreshToken = raw
 	}
-	return resp, nil
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if rotate && rt.RotatedAt.IsZero() {
+			won, err := tx.RefreshTokens().MarkRotated(ctx, rt.ID, now)
+			if err != nil {
+				return err
+			}
+			if !won {
+				// Another request rotated it a moment ago: the leeway rule
+				// decides, with the time it recorded.
+				cur, err := tx.RefreshTokens().GetByHash(ctx, hash)
+				if err != nil {
+					return err
+				}
+				if pastLeeway(cur) {
+					return errReused
+				}
+			}
+		}
+		if !rotate {
+			// A STATIC token's idle window restarts with each use.
+			idle := now.Add(time.Duration(d.Rule.WindowMinutes) * time.Minute)
+			if !rt.ExpiresAt.IsZero() && rt.ExpiresAt.Before(idle) {
+				idle = rt.ExpiresAt
+			}
+			if err := tx.RefreshTokens().Slide(ctx, rt.ID, idle); err != nil {
+				return err
+			}
+		}
+		return m.save(ctx, tx)
+	})
+	if errors.Is(err, errReused) {
+		return reused()
+	}
+	if err != nil {
+		s.log.Error("refreshing failed", "err", err)
+		return nil, errServerError
+	}
+	return m.resp, nil
 }
 
 func (s *Server) auditReuse(req tokenRequest, c *authenticatedClient, reason string) {

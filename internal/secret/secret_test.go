@@ -55,3 +55,17 @@ func TestPasswordHash(t *testing.T) {
 		}
 	}
 }
+
+// The dummy hash must be one VerifyPassword fully computes (a malformed one
+// would answer at once and tell unknown usernames apart by timing), with
+// the parameters real hashes get.
+func TestDummyHash(t *testing.T) {
+	ok, err := VerifyPassword("anything", DummyHash)
+	if err != nil || ok {
+		t.Fatalf("VerifyPassword(DummyHash) = %v, %v", ok, err)
+	}
+	real, _ := HashPassword("x")
+	if strings.Split(real, "$")[3] != strings.Split(DummyHash, "$")[3] {
+		t.Fatalf("dummy parameters %s differ from real ones %s", strings.Split(DummyHash, "$")[3], strings.Split(real, "$")[3])
+	}
+}

@@ -238,21 +238,20 @@ func (s *Service) UnassignGroupFromApp(ctx context.Context, c Context, appID, gr
 // IsAssigned tells whether a user may use an app: assigned directly, or
 // through any group the app is assigned to, Everyone included.
 func (s *Service) IsAssigned(ctx context.Context, appID, userID string) (bool, error) {
-	_, err := s.Store.Apps().GetUserAssignment(ctx, appID, userID)
-	if err == nil {
-		return true, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+	groups, err := s.Store.Groups().Of(ctx, userID)
+	if err != nil {
 		return false, err
 	}
-	// Everyone holds only users that exist.
 	if _, err := s.Store.Users().Get(ctx, userID); errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	} else if err != nil {
 		return false, err
 	}
-	ag, err := s.groupAssignmentOf(ctx, appID, userID)
-	return ag != nil, err
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	return s.Store.Apps().AssignedTo(ctx, appID, userID, ids)
 }
 
 // groupAssignmentOf returns the assignment through which a group gives the

@@ -82,16 +82,12 @@ type Passwords struct {
 	now   func() time.Time
 	users *throttle
 	ips   *throttle
-	// dummyHash is verified when the username is unknown, so that the answer
-	// takes as long as for a real user.
-	dummyHash string
 }
 
 // NewPasswords returns the password checker of a Manager's options.
 func (m *Manager) NewPasswords(aw *audit.Writer) *Passwords {
-	h, _ := secret.HashPassword(secret.RandomString(24))
 	return &Passwords{st: m.st, audit: aw, opts: m.opts, now: m.now,
-		users: newThrottle(failuresPerUsername), ips: newThrottle(failuresPerIP), dummyHash: h}
+		users: newThrottle(failuresPerUsername), ips: newThrottle(failuresPerIP)}
 }
 
 // Check verifies a username and password and returns the user. Every
@@ -108,7 +104,7 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 		return nil, err
 	}
 	if u == nil || u.PasswordHash == "" || key == "" {
-		secret.VerifyPassword(password, p.dummyHash)
+		secret.VerifyPassword(password, secret.DummyHash)
 		p.fail(key, req.IP, now)
 		p.event(req, "user.session.start", "User login to Okta", login, nil, "FAILURE", "INVALID_CREDENTIALS")
 		return nil, ErrInvalidCredentials

@@ -133,6 +133,9 @@ type Groups interface {
 	// GroupsOf returns the ids of the groups a user belongs to explicitly
 	// (the built-in Everyone group is implicit and not stored per user).
 	GroupsOf(ctx context.Context, userID string) ([]string, error)
+	// Of returns the groups a user belongs to, the built-in Everyone group
+	// first, then the others by id, in one query (token requests).
+	Of(ctx context.Context, userID string) ([]*Group, error)
 }
 
 // App is an application (OIDC client). Settings, Credentials and the other
@@ -185,6 +188,9 @@ type Apps interface {
 	GetGroupAssignment(ctx context.Context, appID, groupID string) (*AppGroup, error)
 	UnassignGroup(ctx context.Context, appID, groupID string) error
 	ListGroupAssignments(ctx context.Context, appID string, p Page) ([]*AppGroup, error)
+	// AssignedTo reports in one query whether the app is assigned to the
+	// user directly or to any of the given groups.
+	AssignedTo(ctx context.Context, appID, userID string, groupIDs []string) (bool, error)
 }
 
 // AppGrant is an Okta API scope granted to an app (admin consent).

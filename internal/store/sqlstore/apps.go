@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -173,6 +174,22 @@ func (r apps) GetGroupAssignment(ctx context.Context, appID, groupID string) (a 
 		return err
 	}, `SELECT `+appGroupCols+` FROM app_groups WHERE app_id = ? AND group_id = ?`, appID, groupID)
 	return a, err
+}
+
+func (r apps) AssignedTo(ctx context.Context, appID, userID string, groupIDs []string) (bool, error) {
+	q := `SELECT CASE WHEN EXISTS (SELECT 1 FROM app_users WHERE app_id = ? AND user_id = ?)`
+	args := []any{appID, userID}
+	if len(groupIDs) > 0 {
+		q += ` OR EXISTS (SELECT 1 FROM app_groups WHERE app_id = ? AND group_id IN (?` + strings.Repeat(`, ?`, len(groupIDs)-1) + `))`
+		args = append(args, appID)
+		for _, g := range groupIDs {
+			args = append(args, g)
+		}
+	}
+	var n int
+	err := r.s.get(ctx, "check assignment of "+userID+" to app "+appID, func(row scanner) error { return row.Scan(&n) },
+		q+` THEN 1 ELSE 0 END`, args...)
+	return n == 1, err
 }
 
 func (r apps) UnassignGroup(ctx context.Context, appID, groupID string) error {

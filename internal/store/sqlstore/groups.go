@@ -88,6 +88,13 @@ func (r groups) ListMembers(ctx context.Context, groupID string, p store.Page) (
 	return list(ctx, r.s, "list members of group "+groupID, scanString, q, args...)
 }
 
+func (r groups) Of(ctx context.Context, userID string) ([]*store.Group, error) {
+	return list(ctx, r.s, "list groups of user "+userID, scanGroup,
+		`SELECT `+groupCols+` FROM groups WHERE (type = 'BUILT_IN' AND name = 'Everyone')
+			OR id IN (SELECT group_id FROM group_members WHERE user_id = ?)
+		ORDER BY CASE WHEN type = 'BUILT_IN' AND name = 'Everyone' THEN 0 ELSE 1 END, id`, userID)
+}
+
 func (r groups) GroupsOf(ctx context.Context, userID string) ([]string, error) {
 	return list(ctx, r.s, "list groups of user "+userID, scanString,
 		`SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id`, userID)

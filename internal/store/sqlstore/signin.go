@@ -94,21 +94,26 @@ func (r codes) Get(ctx context.Context, kind string, hash []byte) (c *store.Code
 	return c, err
 }
 
-// Use claims the code with one conditional UPDATE: the database's row lock
-// lets exactly one caller see a row affected, on any replica.
+// Use claims the code with one conditional UPDATE that returns the row
+// (both databases have RETURNING): the database's row lock lets exactly one
+// caller see it, on any replica. Only a caller that got nothing reads the
+// row again, to tell a used code from an expired one.
 func (r codes) Use(ctx context.Context, kind string, hash []byte, now time.Time) (*store.Code, error) {
-	n, err := r.s.exec(ctx, "use "+kind,
-		`UPDATE one_time_codes SET used_at = ? WHERE kind = ? AND hash = ? AND used_at = 0 AND expires_at > ?`,
-		ms(now), kind, hash, ms(now))
-	if err != nil {
-		return nil, err
-	}
-	c, err := r.Get(ctx, kind, hash)
-	if err != nil {
-		return nil, err
-	}
-	if n == 1 {
+	var c *store.Code
+	err := r.s.writeGet(ctx, "use "+kind, func(row scanner) (err error) {
+		c, err = scanCode(row)
+		return err
+	}, `UPDATE one_time_codes SET used_at = ? WHERE kind = ? AND hash = ? AND used_at = 0 AND expires_at > ?
+		RETURNING `+codeCols, ms(now), kind, hash, ms(now))
+	if err == nil {
 		return c, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	c, err = r.Get(ctx, kind, hash)
+	if err != nil {
+		return nil, err
 	}
 	if !c.UsedAt.IsZero() {
 		return c, fmt.Errorf("sqlstore: use %s: used before: %w", kind, store.ErrConflict)

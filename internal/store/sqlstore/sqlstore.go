@@ -149,6 +149,16 @@ func (s *Store) get(ctx context.Context, op string, scan func(row scanner) error
 	return nil
 }
 
+// writeGet runs a write that returns one row (UPDATE … RETURNING) on the
+// writer; no row is store.ErrNotFound.
+func (s *Store) writeGet(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) error {
+	row := s.writer().QueryRowContext(ctx, s.rebind(query), args...)
+	if err := scan(row); err != nil {
+		return s.mapErr(op, err)
+	}
+	return nil
+}
+
 // list reads every row of a query, scanning each with scan.
 func list[T any](ctx context.Context, s *Store, op string, scan func(row scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := s.reader().QueryContext(ctx, s.rebind(query), args...)

@@ -196,6 +196,12 @@ func testAppUsers(t *testing.T, s store.Store) {
 	ok(t, err, "get assignment")
 	same(t, got, au, "assignment")
 	conflict(t, s.Apps().AssignUser(ctx, au), "assign a user twice")
+	if yes, err := s.Apps().AssignedTo(ctx, "0oa2", users[0], nil); err != nil || !yes {
+		t.Fatalf("directly assigned user: %v %v", yes, err)
+	}
+	if yes, _ := s.Apps().AssignedTo(ctx, "0oa2", users[1], []string{"00gnone"}); yes {
+		t.Fatal("an unassigned user is assigned")
+	}
 	notFound(t, s.Apps().AssignUser(ctx, &store.AppUser{AppID: a.ID, UserID: "00unope"}), "assign a missing user")
 	notFound(t, s.Apps().AssignUser(ctx, &store.AppUser{AppID: "0oanope", UserID: users[0]}), "assign to a missing app")
 	_, err = s.Apps().GetUserAssignment(ctx, "0oa2", users[1])
@@ -254,6 +260,20 @@ func testAppGroups(t *testing.T, s store.Store) {
 		return ids(as, func(a *store.AppGroup) string { return a.GroupID }), err
 	})
 	sameStrings(t, got2, sorted(groups), "group assignments walked")
+
+	for _, c := range []struct {
+		groups []string
+		want   bool
+	}{{nil, false}, {[]string{"00gother"}, false}, {[]string{"00gother", groups[2]}, true}, {groups[:1], true}} {
+		got, err := s.Apps().AssignedTo(ctx, a.ID, "00uanyone", c.groups)
+		ok(t, err, "assigned to %v", c.groups)
+		if got != c.want {
+			t.Fatalf("AssignedTo(groups %v) = %v, want %v", c.groups, got, c.want)
+		}
+	}
+	if got, _ := s.Apps().AssignedTo(ctx, "0oanope", "00uanyone", groups); got {
+		t.Fatal("assigned to a missing app")
+	}
 
 	ok(t, s.Apps().UnassignGroup(ctx, a.ID, groups[0]), "unassign group")
 	_, err = s.Apps().GetGroupAssignment(ctx, a.ID, groups[0])

@@ -251,6 +251,19 @@ func testGroupMembers(t *testing.T, s store.Store) {
 		t.Fatalf("members of a missing group: %q", none)
 	}
 
+	ev := newGroup("00gzEveryone", "Everyone")
+	ev.Type = "BUILT_IN"
+	ok(t, s.Groups().Create(ctx, ev), "create Everyone")
+	full, err := s.Groups().Of(ctx, members[0])
+	ok(t, err, "groups with names of a member")
+	var fullIDs []string
+	for _, g := range full {
+		fullIDs = append(fullIDs, g.ID)
+	}
+	sameStrings(t, fullIDs, append([]string{ev.ID}, sorted([]string{g1.ID, g2.ID})...), "Of: Everyone first, then by id")
+	if full[0].Name != "Everyone" {
+		t.Fatalf("Of did not read names: %+v", full[0])
+	}
 	of, err := s.Groups().GroupsOf(ctx, members[0])
 	ok(t, err, "groups of a user")
 	sameStrings(t, of, []string{g1.ID, g2.ID}, "groups of a user")

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// signinSetup is what the sign-in scenarios use: a person assigned to a
+// single-page app with PKCE and rotating refresh tokens.
+type signinSetup struct {
+	orgURL, clientID, login, password string
+	verifier, challenge               string
+}
+
+const benchRedirect = "https://bench.example.com/callback"
+
+func prepareSignin(ctx context.Context, hc *http.Client, orgURL, apiToken string) (*signinSetup, error) {
+	mgmt := func(method, path string, body any) (map[string]any, error) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequestWithContext(ctx, method, orgURL+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "SSWS "+apiToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		}
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		return m, nil
+	}
+	s := &signinSetup{orgURL: orgURL, login: "bench.user." + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.com", password: "Bench-Password-42"}
+	u, err := mgmt(http.MethodPost, "/api/v1/users?activate=true", map[string]any{
+		"profile":     map[string]any{"login": s.login, "email": s.login, "firstName": "Bench", "lastName": "User"},
+		"credentials": map[string]any{"password": map[string]any{"value": s.password}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	app, err := mgmt(http.MethodPost, "/api/v1/apps", map[string]any{
+		"name": "oidc_client", "label": "bench SPA", "signOnMode": "OPENID_CONNECT",
+		"credentials": map[string]any{"oauthClient": map[string]any{"token_endpoint_auth_method": "none", "pkce_required": true}},
+		"settings": map[string]any{"oauthClient": map[string]any{"application_type": "browser", "redirect_uris": []string{benchRedirect},
+			"response_types": []string{"code"}, "grant_types": []string{"authorization_code", "refresh_token"},
+			"refresh_token": map[string]any{"rotation_type": "ROTATE", "leeway": 30}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.clientID = app["credentials"].(map[string]any)["oauthClient"].(map[string]any)["client_id"].(string)
+	if _, err := mgmt(http.MethodPost, "/api/v1/apps/"+app["id"].(string)+"/users", map[string]any{"id": u["id"]}); err != nil {
+		return nil, err
+	}
+	s.verifier = "bench-verifier-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-0123456789abcdefghijklmnopqrstuvwxyz"
+	sum := sha256.Sum256([]byte(s.verifier))
+	s.challenge = base64.RawURLEncoding.EncodeToString(sum[:])
+	return s, nil
+}
+
+// mintCodes signs the person in once (authn → sessionToken → a session
+// cookie) and then asks for n authorization codes with that session, conc at
+// a time, the way a browser's silent renewal does. Codes live 300 s.
+func mintCodes(s *signinSetup, hc *http.Client, scope string, n, conc int) ([]string, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Transport: hc.Transport, Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Post(s.orgURL+"/api/v1/authn", "application/json",
+		bytes.NewReader([]byte(`{"username":"`+s.login+`","password":"`+s.password+`"}`)))
+	if err != nil {
+		return nil, err
+	}
+	var authn struct {
+		SessionToken string `json:"sessionToken"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if json.Unmarshal(raw, &authn) != nil || authn.SessionToken == "" {
+		return nil, fmt.Errorf("authn: %d %s", resp.StatusCode, raw)
+	}
+	q := url.Values{"client_id": {s.clientID}, "redirect_uri": {benchRedirect}, "response_type": {"code"}, "scope": {scope},
+		"state": {"bench"}, "code_challenge": {s.challenge}, "code_challenge_method": {"S256"}, "prompt": {"none"}}
+	first := q
+	first.Set("sessionToken", authn.SessionToken)
+	one := func(q url.Values) (string, error) {
+		for attempt := 0; ; attempt++ {
+			resp, err := c.Get(s.orgURL + "/oauth2/default/v1/authorize?" + q.Encode())
+			if err != nil {
+				return "", err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusTooManyRequests && attempt < 50 {
+				time.Sleep(200 * time.Millisecond)
+				continue
+			}
+			loc, err := url.Parse(resp.Header.Get("Location"))
+			if err != nil || loc.Query().Get("code") == "" {
+				return "", fmt.Errorf("authorize: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			return loc.Query().Get("code"), nil
+		}
+	}
+	code0, err := one(first)
+	if err != nil {
+		return nil, err
+	}
+	q.Del("sessionToken")
+	out := make([]string, n)
+	out[0] = code0
+	var next atomic.Int64
+	next.Store(1)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if int(i) >= n || firstErr.Load() != nil {
+					return
+				}
+				code, err := one(q)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				out[i] = code
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *signinSetup) exchangeRequest(code string) *http.Request {
+	return formRequest(s.orgURL+"/oauth2/default/v1/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {s.clientID},
+		"code": {code}, "code_verifier": {s.verifier}, "redirect_uri": {benchRedirect}}, "")
+}
+
+// mintRefreshTokens redeems codes asked with offline_access.
+func mintRefreshTokens(s *signinSetup, hc *http.Client, n, conc int) ([]string, error) {
+	codes, err := mintCodes(s, hc, "openid offline_access", n, conc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if int(i) >= n || firstErr.Load() != nil {
+					return
+				}
+				resp, err := hc.Do(s.exchangeRequest(codes[i]))
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var m struct {
+					RefreshToken string `json:"refresh_token"`
+				}
+				if json.Unmarshal(raw, &m) != nil || m.RefreshToken == "" {
+					firstErr.CompareAndSwap(nil, fmt.Errorf("exchange: %d %s", resp.StatusCode, raw))
+					return
+				}
+				out[i] = m.RefreshToken
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fromList hands out one prepared item per request and nil when they run out.
+func fromList(items []string, mk func(string) *http.Request) func() *http.Request {
+	var next atomic.Int64
+	return func() *http.Request {
+		i := next.Add(1) - 1
+		if int(i) >= len(items) {
+			return nil
+		}
+		return mk(items[i])
+	}
+}
+
