@@ -181,17 +181,25 @@ func run(bin, target, apiToken string, conc int, dur, warm time.Duration, outFil
 				rate, "≥ 40 % of signing rate")
 		}
 		if want("refresh") {
+			// Two runs: with an ID token (what okta-auth-js asks for: two
+			// signatures per request, so at most half the signing rate) and
+			// with the access token alone (one signature; the target).
 			n := int(signRate*(dur+warm).Seconds()*0.5) + 500
-			fmt.Fprintf(os.Stderr, "minting %d refresh tokens…\n", n)
-			rts, err := mintRefreshTokens(si, hc, n, conc)
-			if err != nil {
-				return err
+			for _, v := range []struct{ name, scope, target string }{
+				{"refresh_token, ROTATE (access token)", "offline_access", "≥ 60 % of signing rate"},
+				{"refresh_token, ROTATE (access + ID token)", "openid offline_access", "— (two signatures: ≤ 50 %)"},
+			} {
+				fmt.Fprintf(os.Stderr, "minting %d refresh tokens…\n", n)
+				rts, err := mintRefreshTokens(si, hc, n, conc)
+				if err != nil {
+					return err
+				}
+				rate := measureSigning(3 * time.Second)
+				tokenScenario(load(srv, v.name, conc, dur, warm, hc, fromList(rts, func(rt string) *http.Request {
+					return formRequest(tokenURL, url.Values{"grant_type": {"refresh_token"}, "client_id": {si.clientID}, "refresh_token": {rt},
+						"scope": {v.scope}}, "")
+				})), rate, v.target)
 			}
-			rate := measureSigning(3 * time.Second)
-			tokenScenario(load(srv, "refresh_token, ROTATE (access + ID token)", conc, dur, warm, hc, fromList(rts, func(rt string) *http.Request {
-				return formRequest(tokenURL, url.Values{"grant_type": {"refresh_token"}, "client_id": {si.clientID}, "refresh_token": {rt},
-					"scope": {"openid offline_access"}}, "")
-			})), rate, "≥ 60 % of signing rate")
 		}
 		if want("password") {
 			body := []byte(`{"username":"` + si.login + `","password":"` + si.password + `"}`)

@@ -212,4 +212,3 @@ func fromList(items []string, mk func(string) *http.Request) func() *http.Reques
 		return mk(items[i])
 	}
 }
-
