@@ -77,7 +77,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.HandleFunc("POST "+prefix+"/userinfo", s.handleUserinfo)
 		mux.HandleFunc("GET "+prefix+"/logout", s.handleLogout)
 		mux.HandleFunc("POST "+prefix+"/logout", s.handleLogout)
+		mux.HandleFunc("POST "+prefix+"/device/authorize", s.handleDeviceAuthorize)
 	}
+	mux.HandleFunc("GET "+activatePath, s.handleActivate)
+	mux.HandleFunc("POST "+activatePath, s.handleActivate)
 	mux.HandleFunc("GET /oauth2/v1/authorize/redirect", s.handleAuthorizeContinue)
 	mux.HandleFunc("POST "+consentPath, s.handleConsent)
 	for _, kind := range []string{"openid-configuration", "oauth-authorization-server"} {

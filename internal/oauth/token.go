@@ -126,15 +126,18 @@ func (s *Server) token(ctx context.Context, req tokenRequest) (*TokenResponse, *
 		resp, err = s.refreshToken(ctx, req, client, now)
 	case grantPassword:
 		resp, err = s.password(ctx, req, client, now)
+	case grantDeviceCode:
+		resp, err = s.deviceCode(ctx, req, client, now)
+	case grantTokenExchange:
+		resp, err = s.tokenExchange(ctx, req, client, now)
 	default:
-		// Device authorization and token exchange are not served yet.
 		return nil, client, unsupportedGrantType(implementedGrantTypes)
 	}
 	return resp, client, err
 }
 
 // implementedGrantTypes is what the token endpoint can issue today.
-var implementedGrantTypes = []string{grantAuthorizationCode, grantClientCredentials, grantPassword, grantRefreshToken}
+var implementedGrantTypes = []string{grantAuthorizationCode, grantClientCredentials, grantPassword, grantRefreshToken, grantDeviceCode, grantTokenExchange}
 
 func scopeString(scopes []string) string { return strings.Join(scopes, " ") }
 

@@ -49,6 +49,13 @@ type Consent struct {
 	Scopes                                   []ConsentScope
 }
 
+// Device is the device-activation page (RFC 8628 verification URI).
+type Device struct {
+	Common
+	CSRF, UserCode, ClientName, Login, Error, Done string
+	Scopes                                         []string
+}
+
 // ConsentScope is one scope on the consent page.
 type ConsentScope struct {
 	Name, Label, Description string
@@ -96,6 +103,8 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 		name = "message.html"
 	case *Consent:
 		name = "consent.html"
+	case *Device:
+		name = "device.html"
 	default:
 		panic("pages: unknown page type")
 	}
@@ -104,7 +113,7 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 	// form-action, so those two pages leave it open. Their only forms are
 	// the ones rendered here from escaped values.
 	policy := basePolicy + "; form-action 'self'; frame-ancestors 'none'"
-	if name == "login.html" || name == "consent.html" {
+	if name == "login.html" || name == "consent.html" || name == "device.html" {
 		policy = basePolicy + "; frame-ancestors 'none'"
 	}
 	render(w, log, status, name, policy, data)

@@ -52,7 +52,7 @@ var rateClasses = []struct {
 	{"groups", func(p string) bool { return strings.HasPrefix(p, "/api/v1/groups") }},
 	{"logs", func(p string) bool { return strings.HasPrefix(p, "/api/v1/logs") }},
 	{"sessions", func(p string) bool {
-		return strings.HasPrefix(p, "/api/v1/sessions") || strings.HasPrefix(p, "/api/v1/authn") || strings.HasPrefix(p, "/login/")
+		return strings.HasPrefix(p, "/api/v1/sessions") || strings.HasPrefix(p, "/api/v1/authn") || strings.HasPrefix(p, "/login/") || p == "/activate"
 	}},
 	{"management", func(p string) bool { return strings.HasPrefix(p, "/api/v1/") }},
 }

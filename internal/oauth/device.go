@@ -1,0 +1,344 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/pages"
+	"github.com/sesame-idp/sesame/internal/policy"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/signin"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
+)
+
+// Device authorization (RFC 8628, §2.9).
+const (
+	deviceCodeLifetime = 600 * time.Second
+	devicePollInterval = 5 * time.Second
+	activatePath       = "/activate"
+	// userCodeAlphabet has no vowels (no words) and no look-alikes.
+	userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+)
+
+// deviceData is what a device code stands for while it waits.
+type deviceData struct {
+	ServerID  string        `json:"as"`
+	ClientID  string        `json:"cid"`
+	Scopes    []string      `json:"scp,omitempty"` // as asked; empty = default scopes
+	Status    string        `json:"st"`            // pending, approved, denied
+	UserID    string        `json:"uid,omitempty"`
+	Granted   []string      `json:"granted,omitempty"`
+	AuthTime  time.Time     `json:"auth_time"`
+	AMR       []string      `json:"amr,omitempty"`
+	Rule      ruleLifetimes `json:"rule"`
+	Interval  int           `json:"interval"` // seconds
+	LastPoll  time.Time     `json:"last_poll"`
+	DeviceKey string        `json:"dk,omitempty"` // on the user code: the device code's hash, hex
+}
+
+// DeviceResponse is /v1/device/authorize's answer.
+type DeviceResponse struct {
+	DeviceCode              string `json:"device_code"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete"`
+	ExpiresIn               int64  `json:"expires_in"`
+	Interval                int64  `json:"interval"`
+}
+
+func newUserCode() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	for i := range b {
+		b[i] = userCodeAlphabet[int(b[i])%len(userCodeAlphabet)]
+	}
+	return string(b)
+}
+
+// normalizeUserCode lets people type the code in any case, with spaces or
+// dashes.
+func normalizeUserCode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == ' ' {
+			return -1
+		}
+		if r >= 'a' && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, s)
+}
+
+func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.parseTokenOp(w, r, "device/authorize")
+	if !ok {
+		return
+	}
+	res, err := s.DeviceAuthorize(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, res)
+}
+
+// DeviceAuthorize starts a device authorization.
+func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenOpRequest) (*DeviceResponse, *Error) {
+	now := s.now()
+	c, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.app.Settings.OAuthClient.GrantTypes, grantDeviceCode) {
+		return nil, unauthorizedClient(c.app.Settings.OAuthClient.GrantTypes)
+	}
+	scopes := policy.ParseScopes(req.params.get("scope"))
+	for _, sc := range scopes {
+		if req.server.IsOrg() && !slices.Contains(orgScopes, sc) || !req.server.IsOrg() && req.server.ScopesByName[sc] == nil {
+			return nil, oerr(400, "invalid_scope", "One or more scopes are not configured for the authorization server resource.")
+		}
+	}
+	if req.server.IsOrg() && len(scopes) == 0 {
+		return nil, errMissingScopes
+	}
+	device := secret.RandomString(43)
+	user := newUserCode()
+	dh := secret.Hash(device)
+	dd, _ := json.Marshal(deviceData{ServerID: req.server.ID, ClientID: c.app.ClientID, Scopes: scopes, Status: "pending", Interval: int(devicePollInterval / time.Second)})
+	ud, _ := json.Marshal(deviceData{DeviceKey: hex.EncodeToString(dh)})
+	exp := now.Add(deviceCodeLifetime)
+	serr := s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.Codes().Create(ctx, &store.Code{Kind: "device_code", Hash: dh, Data: dd, Created: now, ExpiresAt: exp}); err != nil {
+			return err
+		}
+		return tx.Codes().Create(ctx, &store.Code{Kind: "user_code", Hash: secret.Hash(user), Data: ud, Created: now, ExpiresAt: exp})
+	})
+	if errors.Is(serr, store.ErrConflict) {
+		return nil, oerr(429, "too_many_user_codes", "Too many user codes were issued; try again.")
+	}
+	if serr != nil {
+		s.log.Error("storing device code failed", "err", serr)
+		return nil, errServerError
+	}
+	verify := req.origin + activatePath
+	return &DeviceResponse{DeviceCode: device, UserCode: user, VerificationURI: verify,
+		VerificationURIComplete: verify + "?user_code=" + user, ExpiresIn: int64(deviceCodeLifetime / time.Second), Interval: int64(devicePollInterval / time.Second)}, nil
+}
+
+// lookupUserCode finds the device a user code stands for.
+func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *deviceData, bool) {
+	code = normalizeUserCode(code)
+	if len(code) != 8 {
+		return nil, nil, false
+	}
+	uc, err := s.store.Codes().Get(ctx, "user_code", secret.Hash(code))
+	if err != nil || !s.now().Before(uc.ExpiresAt) {
+		return nil, nil, false
+	}
+	var u deviceData
+	if json.Unmarshal(uc.Data, &u) != nil {
+		return nil, nil, false
+	}
+	dh, err := hex.DecodeString(u.DeviceKey)
+	if err != nil {
+		return nil, nil, false
+	}
+	dc, err := s.store.Codes().Get(ctx, "device_code", dh)
+	if err != nil || !dc.UsedAt.IsZero() || !s.now().Before(dc.ExpiresAt) {
+		return nil, nil, false
+	}
+	var d deviceData
+	if json.Unmarshal(dc.Data, &d) != nil || d.Status != "pending" {
+		return nil, nil, false
+	}
+	return dh, &d, true
+}
+
+// handleActivate is the verification page: a signed-in person enters the
+// code their device shows, sees which app asks for what, and approves or
+// denies.
+func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess := s.sessions.Current(r)
+	code := r.URL.Query().Get("user_code")
+	decision := ""
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil || !signin.CheckCSRF(r) {
+			s.devicePage(w, r, http.StatusForbidden, &pages.Device{Error: "This page expired. Enter the code again."})
+			return
+		}
+		code, decision = r.PostForm.Get("user_code"), r.PostForm.Get("decision")
+	}
+	if sess == nil {
+		from := activatePath
+		if code != "" {
+			from += "?user_code=" + url.QueryEscape(code)
+		}
+		http.Redirect(w, r, signin.LoginURL(from), http.StatusFound)
+		return
+	}
+	p := &pages.Device{UserCode: code}
+	if code == "" {
+		s.devicePage(w, r, http.StatusOK, p)
+		return
+	}
+	dh, d, ok := s.lookupUserCode(ctx, code)
+	if !ok {
+		p.Error = "That code is not valid: it may be mistyped, expired or used already. Check your device for the current code."
+		s.devicePage(w, r, http.StatusBadRequest, p)
+		return
+	}
+	snap := s.cache.Current()
+	srv, app := snap.Servers[d.ServerID], activeApp(snap, d.ClientID)
+	sub, err := s.loadSubject(ctx, sess.UserID)
+	if srv == nil || app == nil || err != nil {
+		p.Error = "The application or authorization server of this code no longer exists."
+		s.devicePage(w, r, http.StatusBadRequest, p)
+		return
+	}
+	p.ClientName, p.Login, p.Scopes = app.Label, sub.user.Login, d.Scopes
+	if len(p.Scopes) == 0 {
+		p.Scopes = []string{"the default access of " + app.Label}
+	}
+	switch decision {
+	case "approve":
+	case "deny":
+		d.Status = "denied"
+		if err := s.saveDevice(ctx, dh, d); err != nil {
+			s.log.Error("saving device decision failed", "err", err)
+		}
+		s.devicePage(w, r, http.StatusOK, &pages.Device{Done: "You denied the request. You can close this page."})
+		return
+	default:
+		s.devicePage(w, r, http.StatusOK, p)
+		return
+	}
+	if assigned, err := s.store.Apps().AssignedTo(ctx, app.ID, sub.user.ID, sub.groupIDs); err != nil || !assigned {
+		p.Error, p.ClientName = "You are not assigned to "+app.Label+". Ask your administrator for access.", ""
+		s.devicePage(w, r, http.StatusForbidden, p)
+		return
+	}
+	d.Granted, d.Rule = d.Scopes, orgRule
+	if !srv.IsOrg() {
+		res, denial := policy.Evaluate(srv, policy.Request{ClientID: app.ClientID, GrantType: grantDeviceCode, Scopes: d.Scopes,
+			UserID: sub.user.ID, UserGroups: sub.groupIDs})
+		if denial != nil {
+			p.Error, p.ClientName = "The access policy does not allow this: "+denial.Description, ""
+			s.devicePage(w, r, http.StatusForbidden, p)
+			return
+		}
+		d.Granted = res.Scopes
+		d.Rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
+			RefreshMinutes: res.RefreshTokenLifetimeMinutes, WindowMinutes: res.RefreshTokenWindowMinutes}
+	}
+	d.Status, d.UserID, d.AuthTime, d.AMR = "approved", sub.user.ID, sess.Created, sess.AMR
+	if err := s.saveDevice(ctx, dh, d); err != nil {
+		s.log.Error("saving device approval failed", "err", err)
+		p.Error = "Something went wrong on the server. Try again."
+		s.devicePage(w, r, http.StatusInternalServerError, p)
+		return
+	}
+	if s.audit != nil {
+		s.audit.Event(requestContext(r), eventPrefix(srv)+".device.authorize", "Device authorization approved",
+			audit.Actor{ID: sub.user.ID, Type: "User", AlternateID: sub.user.Login}, "SUCCESS", "", audit.Target{ID: app.ClientID, Type: "PublicClientApp", DisplayName: app.Label})
+	}
+	s.devicePage(w, r, http.StatusOK, &pages.Device{Done: "Your device is signed in to " + app.Label + ". You can close this page."})
+}
+
+func (s *Server) saveDevice(ctx context.Context, dh []byte, d *deviceData) error {
+	b, _ := json.Marshal(d)
+	return s.store.Codes().SetData(ctx, "device_code", dh, b)
+}
+
+func (s *Server) devicePage(w http.ResponseWriter, r *http.Request, status int, p *pages.Device) {
+	p.Title, p.OrgName = "Activate your device", "Sesame"
+	if org := s.cache.Current().Org; org != nil {
+		p.OrgName = org.Name
+	}
+	p.CSRF = s.sessions.CSRFToken(w, r)
+	pages.Render(w, s.log, status, p)
+}
+
+var (
+	errDeviceInvalid = oerr(400, "invalid_grant", "The device code is invalid or has expired.")
+	errDeviceExpired = oerr(400, "expired_token", "The device code has expired.")
+	errDevicePending = oerr(400, "authorization_pending", "The device authorization is pending. Please try again later.")
+	errDeviceSlow    = oerr(400, "slow_down", "The client is polling too frequently; slow down.")
+	errDeviceDenied  = oerr(400, "access_denied", "The resource owner denied the request.")
+)
+
+// deviceCode is the token request a device polls with.
+func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+	raw := req.params.get("device_code")
+	if raw == "" || len(raw) > 200 {
+		return nil, errDeviceInvalid
+	}
+	dh := secret.Hash(raw)
+	dc, err := s.store.Codes().Get(ctx, "device_code", dh)
+	if err != nil || !dc.UsedAt.IsZero() {
+		return nil, errDeviceInvalid
+	}
+	var d deviceData
+	if json.Unmarshal(dc.Data, &d) != nil || d.ServerID != req.server.ID || d.ClientID != c.app.ClientID {
+		return nil, errDeviceInvalid
+	}
+	if !now.Before(dc.ExpiresAt) {
+		return nil, errDeviceExpired
+	}
+	switch d.Status {
+	case "denied":
+		s.store.Codes().Use(ctx, "device_code", dh, now)
+		return nil, errDeviceDenied
+	case "pending":
+		// RFC 8628 §3.5: polling faster than the interval is slow_down, and
+		// the interval grows by five seconds.
+		fast := !d.LastPoll.IsZero() && now.Sub(d.LastPoll) < time.Duration(d.Interval)*time.Second
+		if fast {
+			d.Interval += 5
+		}
+		d.LastPoll = now
+		if err := s.saveDevice(ctx, dh, &d); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("recording device poll failed", "err", err)
+		}
+		if fast {
+			return nil, errDeviceSlow
+		}
+		return nil, errDevicePending
+	}
+	sub, aerr := s.userAllowed(ctx, d.UserID, c.app)
+	if aerr != nil || sub == nil {
+		return nil, errDeviceInvalid
+	}
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: d.Granted, authTime: d.AuthTime,
+		amr: d.AMR, rule: d.Rule, familyID: secret.NewID("fam")}
+	m, terr := s.mintUserTokens(g, true, true, true, "", now)
+	if terr != nil {
+		return nil, terr
+	}
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if _, err := tx.Codes().Use(ctx, "device_code", dh, now); err != nil {
+			return err
+		}
+		return m.save(ctx, tx)
+	})
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return nil, errDeviceInvalid
+	}
+	if err != nil {
+		s.log.Error("redeeming device code failed", "err", err)
+		return nil, errServerError
+	}
+	return m.resp, nil
+}

@@ -1,0 +1,80 @@
+package oauth
+
+import (
+	"context"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/policy"
+	"github.com/sesame-idp/sesame/internal/token"
+)
+
+const tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+
+// tokenExchange (RFC 8693, §2.2): a confidential client trades a user's
+// access token from one of this org's custom authorization servers for an
+// access token of this server, on behalf of the same user, when a rule of
+// this server allows token-exchange for that client and user.
+func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+	if req.server.IsOrg() {
+		return nil, unsupportedGrantType(implementedGrantTypes)
+	}
+	if c.method == methodNone {
+		return nil, oerr(400, "invalid_client", "Token exchange requires a confidential client.")
+	}
+	subjectToken, subjectType := req.params.get("subject_token"), req.params.get("subject_token_type")
+	if subjectToken == "" {
+		return nil, oerr(400, "invalid_request", "The 'subject_token' parameter is required.")
+	}
+	if subjectType != tokenTypeAccessToken {
+		return nil, oerr(400, "invalid_request", "The 'subject_token_type' parameter must be "+tokenTypeAccessToken+".")
+	}
+	aud := ""
+	if len(req.server.Audiences) > 0 {
+		aud = req.server.Audiences[0]
+	}
+	if a := req.params.get("audience"); a != "" && a != aud {
+		return nil, oerr(400, "invalid_target", "The 'audience' parameter does not name this authorization server's audience.")
+	}
+	claims := s.subjectAccessToken(req.snap, subjectToken, now)
+	if claims == nil || claims.Uid == "" {
+		return nil, oerr(400, "invalid_grant", "The 'subject_token' is invalid or expired.")
+	}
+	// The user acts through the service app, which people are not assigned
+	// to: the user must still be active, and the policy decides the rest.
+	sub, err := s.loadSubject(ctx, claims.Uid)
+	if err != nil || (sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED") {
+		return nil, oerr(400, "invalid_grant", "The 'subject_token' is invalid or expired.")
+	}
+	res, denial := policy.Evaluate(req.server, policy.Request{ClientID: c.app.ClientID, GrantType: grantTokenExchange,
+		Scopes: policy.ParseScopes(req.params.get("scope")), UserID: sub.user.ID, UserGroups: sub.groupIDs})
+	if denial != nil {
+		return nil, oerr(denial.Status, denial.Code, denial.Description)
+	}
+	authTime := time.Unix(claims.AuthTime, 0)
+	if claims.AuthTime == 0 {
+		authTime = time.Time{}
+	}
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: res.Scopes, authTime: authTime}
+	g.setRule(res)
+	m, terr := s.mintUserTokens(g, true, false, false, "", now)
+	if terr != nil {
+		return nil, terr
+	}
+	m.resp.IssuedTokenType = tokenTypeAccessToken
+	return m.resp, nil
+}
+
+// subjectAccessToken finds the custom authorization server of this org
+// that issued an access token and checks it is valid there.
+func (s *Server) subjectAccessToken(snap *cache.Snapshot, tok string, now time.Time) *token.AccessClaims {
+	for _, srv := range snap.Servers {
+		if srv.IsOrg() || srv.Status != "ACTIVE" {
+			continue
+		}
+		if c := s.activeAccessToken(snap, srv, tok, now); c != nil {
+			return c
+		}
+	}
+	return nil
+}
