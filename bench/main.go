@@ -280,24 +280,7 @@ type setupResult struct {
 // prepare registers what the scenarios use through the management API: a
 // default scope, a private_key_jwt service app and a secret-based web app.
 func prepare(ctx context.Context, hc *http.Client, orgURL, apiToken string) (*setupResult, error) {
-	mgmt := func(method, path string, body any) (map[string]any, error) {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequestWithContext(ctx, method, orgURL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "SSWS "+apiToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-		}
-		json.Unmarshal(raw, &m)
-		return m, nil
-	}
+	mgmt := mgmtClient(ctx, hc, orgURL, apiToken)
 	scope := "bench:" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if _, err := mgmt(http.MethodPost, "/api/v1/authorizationServers/default/scopes", map[string]any{"name": scope, "default": true}); err != nil {
 		return nil, err
@@ -324,6 +307,28 @@ func prepare(ctx context.Context, hc *http.Client, orgURL, apiToken string) (*se
 		return nil, err
 	}
 	return &setupResult{kid: kid, key: key, clientID: svc["client_id"].(string), webID: web["client_id"].(string), webSecret: web["client_secret"].(string)}, nil
+}
+
+// mgmtClient returns a caller of the management API with an SSWS token.
+func mgmtClient(ctx context.Context, hc *http.Client, orgURL, apiToken string) func(method, path string, body any) (map[string]any, error) {
+	return func(method, path string, body any) (map[string]any, error) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequestWithContext(ctx, method, orgURL+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "SSWS "+apiToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		}
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		return m, nil
+	}
 }
 
 func presign(s *setupResult, aud string, n int) []string {

@@ -27,24 +27,7 @@ type signinSetup struct {
 const benchRedirect = "https://bench.example.com/callback"
 
 func prepareSignin(ctx context.Context, hc *http.Client, orgURL, apiToken string) (*signinSetup, error) {
-	mgmt := func(method, path string, body any) (map[string]any, error) {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequestWithContext(ctx, method, orgURL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "SSWS "+apiToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-		}
-		var m map[string]any
-		json.Unmarshal(raw, &m)
-		return m, nil
-	}
+	mgmt := mgmtClient(ctx, hc, orgURL, apiToken)
 	s := &signinSetup{orgURL: orgURL, login: "bench.user." + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.com", password: "Bench-Password-42"}
 	u, err := mgmt(http.MethodPost, "/api/v1/users?activate=true", map[string]any{
 		"profile":     map[string]any{"login": s.login, "email": s.login, "firstName": "Bench", "lastName": "User"},
@@ -95,8 +78,12 @@ func mintCodes(s *signinSetup, hc *http.Client, scope string, n, conc int) ([]st
 	}
 	q := url.Values{"client_id": {s.clientID}, "redirect_uri": {benchRedirect}, "response_type": {"code"}, "scope": {scope},
 		"state": {"bench"}, "code_challenge": {s.challenge}, "code_challenge_method": {"S256"}, "prompt": {"none"}}
-	first := q
-	first.Set("sessionToken", authn.SessionToken)
+	// The first request carries the session token and gets the cookie; the
+	// others ride on the session.
+	first := url.Values{"sessionToken": {authn.SessionToken}}
+	for k, v := range q {
+		first[k] = v
+	}
 	one := func(q url.Values) (string, error) {
 		for attempt := 0; ; attempt++ {
 			resp, err := c.Get(s.orgURL + "/oauth2/default/v1/authorize?" + q.Encode())
@@ -120,11 +107,17 @@ func mintCodes(s *signinSetup, hc *http.Client, scope string, n, conc int) ([]st
 	if err != nil {
 		return nil, err
 	}
-	q.Del("sessionToken")
+	rest, err := parallel(n-1, conc, func(int) (string, error) { return one(q) })
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{code0}, rest...), nil
+}
+
+// parallel makes n items with conc workers; the first error stops it.
+func parallel(n, conc int, make1 func(i int) (string, error)) ([]string, error) {
 	out := make([]string, n)
-	out[0] = code0
 	var next atomic.Int64
-	next.Store(1)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
 	for range conc {
@@ -136,12 +129,12 @@ func mintCodes(s *signinSetup, hc *http.Client, scope string, n, conc int) ([]st
 				if int(i) >= n || firstErr.Load() != nil {
 					return
 				}
-				code, err := one(q)
+				v, err := make1(int(i))
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}
-				out[i] = code
+				out[i] = v
 			}
 		}()
 	}
@@ -163,42 +156,21 @@ func mintRefreshTokens(s *signinSetup, hc *http.Client, n, conc int) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if int(i) >= n || firstErr.Load() != nil {
-					return
-				}
-				resp, err := hc.Do(s.exchangeRequest(codes[i]))
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				raw, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				var m struct {
-					RefreshToken string `json:"refresh_token"`
-				}
-				if json.Unmarshal(raw, &m) != nil || m.RefreshToken == "" {
-					firstErr.CompareAndSwap(nil, fmt.Errorf("exchange: %d %s", resp.StatusCode, raw))
-					return
-				}
-				out[i] = m.RefreshToken
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return parallel(n, conc, func(i int) (string, error) {
+		resp, err := hc.Do(s.exchangeRequest(codes[i]))
+		if err != nil {
+			return "", err
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var m struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if json.Unmarshal(raw, &m) != nil || m.RefreshToken == "" {
+			return "", fmt.Errorf("exchange: %d %s", resp.StatusCode, raw)
+		}
+		return m.RefreshToken, nil
+	})
 }
 
 // fromList hands out one prepared item per request and nil when they run out.
