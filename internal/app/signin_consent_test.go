@@ -138,27 +138,28 @@ func TestSessionLifetimes(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
 		sealer, _ := keys.NewSealer(secret.RawBytes(32))
 		st := open(t)
-		ts := serveReplica(t, st, sealer, "", true, func(c *config.Config) { c.SessionIdle = 400 * time.Millisecond; c.SessionLifetime = time.Hour })
+		ts := serveReplica(t, st, sealer, "", true, func(c *config.Config) { c.SessionIdle = 1500 * time.Millisecond; c.SessionLifetime = time.Hour })
 		ts.newUser(t, "ada@example.com")
 		b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
 		if p := b.get(t, ts.Addr+"/api/v1/sessions/me"); p.status != 200 {
 			t.Fatalf("fresh session: %d", p.status)
 		}
-		time.Sleep(600 * time.Millisecond)
+		time.Sleep(2 * time.Second)
 		if p := b.get(t, ts.Addr+"/api/v1/sessions/me"); p.status != 404 {
 			t.Fatalf("session after its idle timeout: %d", p.status)
 		}
 
-		ts2 := serveReplica(t, open(t), sealer, "", true, func(c *config.Config) { c.SessionIdle = time.Hour; c.SessionLifetime = 500 * time.Millisecond })
+		ts2 := serveReplica(t, open(t), sealer, "", true, func(c *config.Config) { c.SessionIdle = time.Hour; c.SessionLifetime = 2 * time.Second })
 		ts2.newUser(t, "ada@example.com")
 		b = signedInBrowser(t, ts2, "ada@example.com", "Correct-Horse-42")
-		for range 3 {
-			if p := b.post(t, ts2.Addr+"/api/v1/sessions/me/lifecycle/refresh", nil); p.status != 200 {
-				t.Fatalf("refresh: %d", p.status)
-			}
-			time.Sleep(100 * time.Millisecond)
+		if p := b.post(t, ts2.Addr+"/api/v1/sessions/me/lifecycle/refresh", nil); p.status != 200 {
+			t.Fatalf("refresh: %d", p.status)
 		}
-		time.Sleep(300 * time.Millisecond)
+		// Used all along, the session still ends at its absolute lifetime.
+		for range 5 {
+			time.Sleep(500 * time.Millisecond)
+			b.post(t, ts2.Addr+"/api/v1/sessions/me/lifecycle/refresh", nil)
+		}
 		if p := b.get(t, ts2.Addr+"/api/v1/sessions/me"); p.status != 404 {
 			t.Fatalf("session after its absolute lifetime: %d", p.status)
 		}
