@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -140,6 +141,18 @@ func TestTokenExchange(t *testing.T) {
 			return ts.form(t, "/oauth2/"+sid+"/v1/token", auth, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
 				"subject_token": {tok}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}, "audience": {aud}, "scope": {"reports:read"}})
 		}
+		// Until the default server is trusted, its tokens are not accepted.
+		wantOAuth(t, "untrusted issuer", exchangeWith(subject, "api://reports", "Basic "+basicSecret(svc, sec)), 400, "invalid_grant",
+			"The 'subject_token' is invalid or expired.")
+		assoc := "/api/v1/authorizationServers/" + sid + "/associatedServers"
+		if r := ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{"default"}}); r.status != 201 || !strings.Contains(string(r.body), `"id":"default"`) {
+			t.Fatalf("associate: %d %s", r.status, r.body)
+		}
+		wantError(t, "trust itself", ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{sid}}), 400, "E0000001")
+		wantError(t, "trust a missing server", ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{"ausnope"}}), 400, "E0000001")
+		if l := ts.mgmt(t, http.MethodGet, assoc+"?trusted=true", nil); l.status != 200 || len(l.list(t)) != 1 || l.list(t)[0]["id"] != "default" {
+			t.Fatalf("associated servers: %d %s", l.status, l.body)
+		}
 		a := exchangeWith(subject, "api://reports", "Basic "+basicSecret(svc, sec))
 		if a.status != 200 {
 			t.Fatalf("exchange: %d %s", a.status, a.body)
@@ -162,6 +175,14 @@ func TestTokenExchange(t *testing.T) {
 			wantOAuth(t, "subject without a user", exchangeWith(cc.json(t)["access_token"].(string), "api://reports", "Basic "+basicSecret(svc, sec)),
 				400, "invalid_grant", "The 'subject_token' is invalid or expired.")
 		}
+		// Dissociated: refused again; associated back for the rest.
+		if r := ts.mgmt(t, http.MethodDelete, assoc+"/default", nil); r.status != 204 {
+			t.Fatalf("dissociate: %d %s", r.status, r.body)
+		}
+		wantOAuth(t, "dissociated issuer", exchangeWith(subject, "api://reports", "Basic "+basicSecret(svc, sec)), 400, "invalid_grant",
+			"The 'subject_token' is invalid or expired.")
+		wantError(t, "dissociate twice", ts.mgmt(t, http.MethodDelete, assoc+"/default", nil), 404, "E0000007")
+		ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{"default"}})
 		// Revoked subject tokens do not count.
 		if r := ts.form(t, "/oauth2/default/v1/revoke", "", url.Values{"token": {subject}, "client_id": {native}}); r.status != 200 {
 			t.Fatalf("revoke: %d", r.status)

@@ -21,6 +21,60 @@ func (h *Handler) registerServers(mux *http.ServeMux) {
 	mux.Handle("GET "+base+"/{as}/credentials/keys", h.auth("okta.authorizationServers.read", h.listServerKeys))
 	mux.Handle("GET "+base+"/{as}/credentials/keys/{kid}", h.auth("okta.authorizationServers.read", h.getServerKey))
 	mux.Handle("POST "+base+"/{as}/credentials/lifecycle/keyRotate", h.auth("okta.authorizationServers.manage", h.rotateServerKeys))
+	mux.Handle("GET "+base+"/{as}/associatedServers", h.auth("okta.authorizationServers.read", h.listAssociatedServers))
+	mux.Handle("POST "+base+"/{as}/associatedServers", h.auth("okta.authorizationServers.manage", h.associateServers))
+	mux.Handle("DELETE "+base+"/{as}/associatedServers/{other}", h.auth("okta.authorizationServers.manage", h.dissociateServer))
+}
+
+// listAssociatedServers lists the trusted servers (?trusted=true, the
+// default); Sesame keeps no untrusted associations, so ?trusted=false is
+// an empty list.
+func (h *Handler) listAssociatedServers(w http.ResponseWriter, r *http.Request, p *principal) {
+	servers, err := h.svc.ListAssociatedServers(r.Context(), r.PathValue("as"))
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := []ServerJSON{}
+	if r.URL.Query().Get("trusted") != "false" {
+		for _, s := range servers {
+			out = append(out, h.serverToJSON(s, h.activeKID(s.ID)))
+		}
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) associateServers(w http.ResponseWriter, r *http.Request, p *principal) {
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	var in struct {
+		Trusted []string `json:"trusted"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		web.WriteError(w, web.MalformedBody())
+		return
+	}
+	added, err := h.svc.AssociateServers(r.Context(), serviceContext(r, p), r.PathValue("as"), in.Trusted)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := []ServerJSON{}
+	for _, s := range added {
+		out = append(out, h.serverToJSON(s, h.activeKID(s.ID)))
+	}
+	web.WriteJSON(w, http.StatusCreated, out)
+}
+
+func (h *Handler) dissociateServer(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := h.svc.DissociateServer(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("other")); err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // ServerJSON is an authorization server (§4.2).

@@ -12,8 +12,8 @@ import (
 const tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 
 // tokenExchange (RFC 8693, §2.2): a confidential client trades a user's
-// access token from one of this org's custom authorization servers for an
-// access token of this server, on behalf of the same user, when a rule of
+// access token from a server this one trusts (its associated servers) for
+// an access token of this server, on behalf of the same user, when a rule of
 // this server allows token-exchange for that client and user.
 func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
 	if req.server.IsOrg() {
@@ -36,7 +36,7 @@ func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authent
 	if a := req.params.get("audience"); a != "" && a != aud {
 		return nil, oerr(400, "invalid_target", "The 'audience' parameter does not name this authorization server's audience.")
 	}
-	claims := s.subjectAccessToken(req.snap, subjectToken, now)
+	claims := s.subjectAccessToken(req.snap, req.server, subjectToken, now)
 	if claims == nil || claims.Uid == "" {
 		return nil, oerr(400, "invalid_grant", "The 'subject_token' is invalid or expired.")
 	}
@@ -65,11 +65,12 @@ func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authent
 	return m.resp, nil
 }
 
-// subjectAccessToken finds the custom authorization server of this org
-// that issued an access token and checks it is valid there.
-func (s *Server) subjectAccessToken(snap *cache.Snapshot, tok string, now time.Time) *token.AccessClaims {
-	for _, srv := range snap.Servers {
-		if srv.IsOrg() || srv.Status != "ACTIVE" {
+// subjectAccessToken checks an access token against the servers this one
+// trusts (its associated servers, and itself) and returns its claims.
+func (s *Server) subjectAccessToken(snap *cache.Snapshot, self *cache.Server, tok string, now time.Time) *token.AccessClaims {
+	for _, id := range append([]string{self.ID}, self.TrustedServers...) {
+		srv := snap.Servers[id]
+		if srv == nil || srv.IsOrg() || srv.Status != "ACTIVE" {
 			continue
 		}
 		if c := s.activeAccessToken(snap, srv, tok, now); c != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -329,5 +330,85 @@ func (s *Service) publishNextKey(ctx context.Context, serverID string) error {
 			return err
 		}
 		return tx.Keys().Create(ctx, k)
+	})
+}
+
+// ListAssociatedServers lists the servers a server trusts for token
+// exchange (GET …/associatedServers?trusted=true).
+func (s *Service) ListAssociatedServers(ctx context.Context, id string) ([]*store.AuthServer, error) {
+	srv, err := s.GetAuthServer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := []*store.AuthServer{}
+	for _, tid := range srv.TrustedServers {
+		if t, err := s.Store.AuthServers().Get(ctx, tid); err == nil {
+			out = append(out, t)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AssociateServers adds trusted servers (POST …/associatedServers with
+// {"trusted": [ids]}); each must exist and differ from the server itself.
+func (s *Service) AssociateServers(ctx context.Context, c Context, id string, trusted []string) ([]*store.AuthServer, error) {
+	var added []*store.AuthServer
+	err := s.configChange(ctx, func(tx store.Store) error {
+		srv, err := tx.AuthServers().Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.NotFound(id, "AuthorizationServer")
+		}
+		if err != nil {
+			return err
+		}
+		if len(trusted) == 0 {
+			return web.Validation("trusted", "trusted: The field cannot be left blank")
+		}
+		for _, tid := range trusted {
+			if tid == id {
+				return web.Validation("trusted", "trusted: An authorization server cannot trust itself")
+			}
+			t, err := tx.AuthServers().Get(ctx, tid)
+			if errors.Is(err, store.ErrNotFound) {
+				return web.Validation("trusted", "trusted: The authorization server '"+tid+"' does not exist")
+			}
+			if err != nil {
+				return err
+			}
+			added = append(added, t)
+			if !slices.Contains(srv.TrustedServers, tid) {
+				srv.TrustedServers = append(srv.TrustedServers, tid)
+			}
+		}
+		srv.LastUpdated = s.now()
+		if err := tx.AuthServers().Update(ctx, srv); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, "oauth2.as.updated", "Associate trusted authorization servers", serverTarget(srv))
+	})
+	return added, err
+}
+
+// DissociateServer removes a trusted server (DELETE …/associatedServers/{id}).
+func (s *Service) DissociateServer(ctx context.Context, c Context, id, trustedID string) error {
+	return s.configChange(ctx, func(tx store.Store) error {
+		srv, err := tx.AuthServers().Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.NotFound(id, "AuthorizationServer")
+		}
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(srv.TrustedServers, trustedID) {
+			return web.NotFound(trustedID, "AssociatedServer")
+		}
+		srv.TrustedServers = slices.DeleteFunc(srv.TrustedServers, func(x string) bool { return x == trustedID })
+		srv.LastUpdated = s.now()
+		if err := tx.AuthServers().Update(ctx, srv); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, "oauth2.as.updated", "Dissociate a trusted authorization server", serverTarget(srv))
 	})
 }

@@ -238,10 +238,13 @@ type AuthServer struct {
 	Status       string // ACTIVE, INACTIVE
 	Default      bool
 	RotationMode string // AUTO, MANUAL
-	LastRotated  time.Time
-	NextRotation time.Time
-	Created      time.Time
-	LastUpdated  time.Time
+	// TrustedServers are the servers whose access tokens this one accepts
+	// as token-exchange subjects (Okta's associated servers).
+	TrustedServers []string
+	LastRotated    time.Time
+	NextRotation   time.Time
+	Created        time.Time
+	LastUpdated    time.Time
 }
 
 // OrgServerID is the key-set id of the org authorization server.

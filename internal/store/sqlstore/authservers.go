@@ -9,21 +9,21 @@ import (
 type authServers struct{ s *Store }
 
 const serverCols = `id, name, description, audiences, issuer_mode, status, is_default, rotation_mode,
-	last_rotated, next_rotation, created, last_updated`
+	last_rotated, next_rotation, created, last_updated, trusted_servers`
 
 func scanServer(row scanner) (*store.AuthServer, error) {
 	var a store.AuthServer
 	err := row.Scan(&a.ID, &a.Name, &a.Description, jsonDoc{&a.Audiences}, &a.IssuerMode, &a.Status,
 		&a.Default, &a.RotationMode, msTime{&a.LastRotated}, msTime{&a.NextRotation},
-		msTime{&a.Created}, msTime{&a.LastUpdated})
+		msTime{&a.Created}, msTime{&a.LastUpdated}, jsonDoc{&a.TrustedServers})
 	return &a, err
 }
 
 func (r authServers) Create(ctx context.Context, a *store.AuthServer) error {
 	_, err := r.s.exec(ctx, "create authorization server "+a.ID,
-		`INSERT INTO auth_servers (`+serverCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO auth_servers (`+serverCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Name, a.Description, jsonDoc{a.Audiences}, a.IssuerMode, a.Status, a.Default, a.RotationMode,
-		ms(a.LastRotated), ms(a.NextRotation), ms(a.Created), ms(a.LastUpdated))
+		ms(a.LastRotated), ms(a.NextRotation), ms(a.Created), ms(a.LastUpdated), jsonDoc{a.TrustedServers})
 	return err
 }
 
@@ -38,10 +38,11 @@ func (r authServers) Get(ctx context.Context, id string) (a *store.AuthServer, e
 func (r authServers) Update(ctx context.Context, a *store.AuthServer) error {
 	return r.s.execOne(ctx, "update authorization server "+a.ID,
 		`UPDATE auth_servers SET name = ?, description = ?, audiences = ?, issuer_mode = ?, status = ?,
-			is_default = ?, rotation_mode = ?, last_rotated = ?, next_rotation = ?, created = ?, last_updated = ?
+			is_default = ?, rotation_mode = ?, last_rotated = ?, next_rotation = ?, created = ?, last_updated = ?,
+			trusted_servers = ?
 		WHERE id = ?`,
 		a.Name, a.Description, jsonDoc{a.Audiences}, a.IssuerMode, a.Status, a.Default, a.RotationMode,
-		ms(a.LastRotated), ms(a.NextRotation), ms(a.Created), ms(a.LastUpdated), a.ID)
+		ms(a.LastRotated), ms(a.NextRotation), ms(a.Created), ms(a.LastUpdated), jsonDoc{a.TrustedServers}, a.ID)
 }
 
 // Delete removes the server with its scopes, claims, policies and rules

@@ -19,7 +19,7 @@ func newServer(id string) *store.AuthServer {
 	return &store.AuthServer{ID: id, Name: "server " + id, Description: "for " + id,
 		Audiences: []string{"api://" + id, "api://other"}, IssuerMode: "DYNAMIC", Status: "ACTIVE", Default: true,
 		RotationMode: "AUTO", LastRotated: at(-time.Hour), NextRotation: at(90 * 24 * time.Hour),
-		Created: at(0), LastUpdated: at(time.Second)}
+		Created: at(0), LastUpdated: at(time.Second), TrustedServers: []string{"aus" + id}}
 }
 
 func testAuthServers(t *testing.T, s store.Store) {
@@ -35,7 +35,7 @@ func testAuthServers(t *testing.T, s store.Store) {
 
 	a.Name, a.Description, a.Audiences, a.IssuerMode, a.Status, a.Default = "Default", "", []string{}, "ORG_URL", "INACTIVE", false
 	a.RotationMode, a.LastRotated, a.NextRotation = "MANUAL", time.Time{}, time.Time{}
-	a.Created, a.LastUpdated = at(time.Hour), at(2*time.Hour)
+	a.Created, a.LastUpdated, a.TrustedServers = at(time.Hour), at(2*time.Hour), []string{"aus1", "aus2"}
 	ok(t, s.AuthServers().Update(ctx, a), "update server")
 	got, err = s.AuthServers().Get(ctx, a.ID)
 	ok(t, err, "get updated server")
