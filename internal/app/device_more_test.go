@@ -200,6 +200,17 @@ func TestDeviceAuthorizationRefusals(t *testing.T) {
 		if m["scope"] != "tv:watch" || m["id_token"] != nil || m["expires_in"] != float64(900) || c["aud"] != "api://tv" || c["uid"] != user.ID {
 			t.Fatalf("tokens %v, claims %v", m, c)
 		}
+
+		// Approved, then unassigned before the device came back.
+		d = start(sid, "", url.Values{"client_id": {tv}})
+		if p := decide(d["user_code"].(string), "approve"); p.status != 200 {
+			t.Fatalf("approval: %d %s", p.status, p.body)
+		}
+		if u := ts.mgmt(t, http.MethodDelete, "/api/v1/apps/"+tvApp+"/users/"+user.ID, nil); u.status != 204 {
+			t.Fatalf("unassign: %d %s", u.status, u.body)
+		}
+		wantOAuth(t, "unassigned after approval", poll(sid, tv, d["device_code"].(string)), 400, "access_denied",
+			"User is not assigned to the client application.")
 	})
 }
 

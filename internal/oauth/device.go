@@ -196,7 +196,7 @@ func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *user
 	return uh, &u, &d, true
 }
 
-const errCodeNotValid = "That code is not valid: it may be mistyped, expired or used already. Check your device for the current code."
+const codeNotValidText = "That code is not valid: it may be mistyped, expired or used already. Check your device for the current code."
 
 // handleActivate is the verification page: a signed-in person enters the
 // code their device shows, sees which app asks for what, and approves or
@@ -232,7 +232,7 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 	}
 	uh, u, d, ok := s.lookupUserCode(ctx, code)
 	if !ok {
-		p.Error = errCodeNotValid
+		p.Error = codeNotValidText
 		s.devicePage(w, r, http.StatusBadRequest, p)
 		return
 	}
@@ -315,7 +315,7 @@ func (s *Server) decide(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	case err == nil:
 		return true
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
-		p.Error, p.ClientName = errCodeNotValid, ""
+		p.Error, p.ClientName = codeNotValidText, ""
 		s.devicePage(w, r, http.StatusBadRequest, p)
 	default:
 		s.log.Error("saving device decision failed", "err", err)
