@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/pages"
 	"github.com/sesame-idp/sesame/internal/policy"
 	"github.com/sesame-idp/sesame/internal/secret"
@@ -30,20 +31,31 @@ const (
 	userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 )
 
-// deviceData is what a device code stands for while it waits.
+// deviceData is the device code's document: what the device asked for and
+// how fast it may poll. Only polls write it. The person's decision lives on
+// the user code instead, so that a poll recording its time cannot overwrite
+// an approval made in the same moment.
 type deviceData struct {
-	ServerID  string        `json:"as"`
-	ClientID  string        `json:"cid"`
-	Scopes    []string      `json:"scp,omitempty"` // as asked; empty = default scopes
-	Status    string        `json:"st"`            // pending, approved, denied
+	ServerID string    `json:"as"`
+	ClientID string    `json:"cid"`
+	Scopes   []string  `json:"scp,omitempty"` // as asked; empty = default scopes
+	UserKey  string    `json:"uk"`            // the user code's hash, hex
+	Interval int       `json:"interval"`      // seconds
+	LastPoll time.Time `json:"last_poll"`
+}
+
+// userCodeData is the user code's document: the device code it stands for
+// and, once the code is used, what the person decided. It is written once,
+// in the transaction that uses the code, so a code is approved or denied
+// exactly once.
+type userCodeData struct {
+	DeviceKey string        `json:"dk"` // the device code's hash, hex
+	Approved  bool          `json:"ok,omitempty"`
 	UserID    string        `json:"uid,omitempty"`
 	Granted   []string      `json:"granted,omitempty"`
 	AuthTime  time.Time     `json:"auth_time"`
 	AMR       []string      `json:"amr,omitempty"`
 	Rule      ruleLifetimes `json:"rule"`
-	Interval  int           `json:"interval"` // seconds
-	LastPoll  time.Time     `json:"last_poll"`
-	DeviceKey string        `json:"dk,omitempty"` // on the user code: the device code's hash, hex
 }
 
 // DeviceResponse is /v1/device/authorize's answer.
@@ -112,17 +124,22 @@ func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenOpRequest) (*Dev
 	if req.server.IsOrg() && len(scopes) == 0 {
 		return nil, errMissingScopes
 	}
-	device := secret.RandomString(43)
-	user := newUserCode()
-	dh := secret.Hash(device)
-	dd, _ := json.Marshal(deviceData{ServerID: req.server.ID, ClientID: c.app.ClientID, Scopes: scopes, Status: "pending", Interval: int(devicePollInterval / time.Second)})
-	ud, _ := json.Marshal(deviceData{DeviceKey: hex.EncodeToString(dh)})
+	// Without default scopes the approval could never succeed: say so to
+	// the device now rather than to the person later.
+	if !req.server.IsOrg() && len(scopes) == 0 && len(defaultScopes(req.server)) == 0 {
+		return nil, errNoDefaultScopes
+	}
+	device, user := secret.RandomString(43), newUserCode()
+	dh, uh := secret.Hash(device), secret.Hash(user)
+	dd, _ := json.Marshal(deviceData{ServerID: req.server.ID, ClientID: c.app.ClientID, Scopes: scopes, UserKey: hex.EncodeToString(uh),
+		Interval: int(devicePollInterval / time.Second)})
+	ud, _ := json.Marshal(userCodeData{DeviceKey: hex.EncodeToString(dh)})
 	exp := now.Add(deviceCodeLifetime)
 	serr := s.store.InTx(ctx, func(tx store.Store) error {
 		if err := tx.Codes().Create(ctx, &store.Code{Kind: "device_code", Hash: dh, Data: dd, Created: now, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		return tx.Codes().Create(ctx, &store.Code{Kind: "user_code", Hash: secret.Hash(user), Data: ud, Created: now, ExpiresAt: exp})
+		return tx.Codes().Create(ctx, &store.Code{Kind: "user_code", Hash: uh, Data: ud, Created: now, ExpiresAt: exp})
 	})
 	if errors.Is(serr, store.ErrConflict) {
 		return nil, oerr(429, "too_many_user_codes", "Too many user codes were issued; try again.")
@@ -136,34 +153,50 @@ func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenOpRequest) (*Dev
 		VerificationURIComplete: verify + "?user_code=" + user, ExpiresIn: int64(deviceCodeLifetime / time.Second), Interval: int64(devicePollInterval / time.Second)}, nil
 }
 
-// lookupUserCode finds the device a user code stands for.
-func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *deviceData, bool) {
+var errNoDefaultScopes = oerr(400, "invalid_scope", "The authorization server resource does not have any configured default scopes, 'scope' must be provided.")
+
+func defaultScopes(srv *cache.Server) []string {
+	var out []string
+	for _, sc := range srv.Scopes {
+		if sc.Default {
+			out = append(out, sc.Name)
+		}
+	}
+	return out
+}
+
+// lookupUserCode finds the waiting device a user code stands for: both
+// codes unused and unexpired.
+func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *userCodeData, *deviceData, bool) {
 	code = normalizeUserCode(code)
 	if len(code) != 8 {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	uc, err := s.store.Codes().Get(ctx, "user_code", secret.Hash(code))
-	if err != nil || !s.now().Before(uc.ExpiresAt) {
-		return nil, nil, false
+	uh := secret.Hash(code)
+	uc, err := s.store.Codes().Get(ctx, "user_code", uh)
+	if err != nil || !uc.UsedAt.IsZero() || !s.now().Before(uc.ExpiresAt) {
+		return nil, nil, nil, false
 	}
-	var u deviceData
+	var u userCodeData
 	if json.Unmarshal(uc.Data, &u) != nil {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	dh, err := hex.DecodeString(u.DeviceKey)
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	dc, err := s.store.Codes().Get(ctx, "device_code", dh)
 	if err != nil || !dc.UsedAt.IsZero() || !s.now().Before(dc.ExpiresAt) {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	var d deviceData
-	if json.Unmarshal(dc.Data, &d) != nil || d.Status != "pending" {
-		return nil, nil, false
+	if json.Unmarshal(dc.Data, &d) != nil {
+		return nil, nil, nil, false
 	}
-	return dh, &d, true
+	return uh, &u, &d, true
 }
+
+const codeNotValidText = "That code is not valid: it may be mistyped, expired or used already. Check your device for the current code."
 
 // handleActivate is the verification page: a signed-in person enters the
 // code their device shows, sees which app asks for what, and approves or
@@ -181,6 +214,9 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 		}
 		code, decision = r.PostForm.Get("user_code"), r.PostForm.Get("decision")
 	}
+	if len(code) > 64 {
+		code = ""
+	}
 	if sess == nil {
 		from := activatePath
 		if code != "" {
@@ -194,30 +230,44 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 		s.devicePage(w, r, http.StatusOK, p)
 		return
 	}
-	dh, d, ok := s.lookupUserCode(ctx, code)
+	uh, u, d, ok := s.lookupUserCode(ctx, code)
 	if !ok {
-		p.Error = "That code is not valid: it may be mistyped, expired or used already. Check your device for the current code."
+		p.Error = codeNotValidText
 		s.devicePage(w, r, http.StatusBadRequest, p)
 		return
 	}
 	snap := s.cache.Current()
 	srv, app := snap.Servers[d.ServerID], activeApp(snap, d.ClientID)
-	sub, err := s.loadSubject(ctx, sess.UserID)
-	if srv == nil || app == nil || err != nil {
+	if srv == nil || app == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
 		p.Error = "The application or authorization server of this code no longer exists."
 		s.devicePage(w, r, http.StatusBadRequest, p)
 		return
 	}
+	sub, aerr := s.userAllowed(ctx, sess.UserID, app)
+	switch {
+	case aerr == errNotAssigned:
+		p.Error = "You are not assigned to " + app.Label + ". Ask your administrator for access."
+		s.devicePage(w, r, http.StatusForbidden, p)
+		return
+	case aerr != nil:
+		p.Error = "Something went wrong on the server. Try again."
+		s.devicePage(w, r, http.StatusInternalServerError, p)
+		return
+	case sub == nil:
+		// The session outlived the account (deactivated or deleted).
+		p.Error = "Your account cannot sign in to " + app.Label + "."
+		s.devicePage(w, r, http.StatusForbidden, p)
+		return
+	}
 	p.ClientName, p.Login, p.Scopes = app.Label, sub.user.Login, d.Scopes
 	if len(p.Scopes) == 0 {
-		p.Scopes = []string{"the default access of " + app.Label}
+		p.Scopes = defaultScopes(srv)
 	}
 	switch decision {
 	case "approve":
 	case "deny":
-		d.Status = "denied"
-		if err := s.saveDevice(ctx, dh, d); err != nil {
-			s.log.Error("saving device decision failed", "err", err)
+		if !s.decide(ctx, w, r, uh, u, p) {
+			return
 		}
 		s.devicePage(w, r, http.StatusOK, &pages.Device{Done: "You denied the request. You can close this page."})
 		return
@@ -225,12 +275,7 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 		s.devicePage(w, r, http.StatusOK, p)
 		return
 	}
-	if assigned, err := s.store.Apps().AssignedTo(ctx, app.ID, sub.user.ID, sub.groupIDs); err != nil || !assigned {
-		p.Error, p.ClientName = "You are not assigned to "+app.Label+". Ask your administrator for access.", ""
-		s.devicePage(w, r, http.StatusForbidden, p)
-		return
-	}
-	d.Granted, d.Rule = d.Scopes, orgRule
+	u.Granted, u.Rule = d.Scopes, orgRule
 	if !srv.IsOrg() {
 		res, denial := policy.Evaluate(srv, policy.Request{ClientID: app.ClientID, GrantType: grantDeviceCode, Scopes: d.Scopes,
 			UserID: sub.user.ID, UserGroups: sub.groupIDs})
@@ -239,15 +284,12 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 			s.devicePage(w, r, http.StatusForbidden, p)
 			return
 		}
-		d.Granted = res.Scopes
-		d.Rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
+		u.Granted = res.Scopes
+		u.Rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
 			RefreshMinutes: res.RefreshTokenLifetimeMinutes, WindowMinutes: res.RefreshTokenWindowMinutes}
 	}
-	d.Status, d.UserID, d.AuthTime, d.AMR = "approved", sub.user.ID, sess.Created, sess.AMR
-	if err := s.saveDevice(ctx, dh, d); err != nil {
-		s.log.Error("saving device approval failed", "err", err)
-		p.Error = "Something went wrong on the server. Try again."
-		s.devicePage(w, r, http.StatusInternalServerError, p)
+	u.Approved, u.UserID, u.AuthTime, u.AMR = true, sub.user.ID, sess.Created, sess.AMR
+	if !s.decide(ctx, w, r, uh, u, p) {
 		return
 	}
 	if s.audit != nil {
@@ -257,9 +299,30 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 	s.devicePage(w, r, http.StatusOK, &pages.Device{Done: "Your device is signed in to " + app.Label + ". You can close this page."})
 }
 
-func (s *Server) saveDevice(ctx context.Context, dh []byte, d *deviceData) error {
-	b, _ := json.Marshal(d)
-	return s.store.Codes().SetData(ctx, "device_code", dh, b)
+// decide records the person's decision on the user code and uses the code
+// up in one transaction: of two decisions on one code only the first
+// counts. It answers the page itself when it fails.
+func (s *Server) decide(ctx context.Context, w http.ResponseWriter, r *http.Request, uh []byte, u *userCodeData, p *pages.Device) bool {
+	b, _ := json.Marshal(u)
+	err := s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.Codes().SetData(ctx, "user_code", uh, b); err != nil {
+			return err
+		}
+		_, err := tx.Codes().Use(ctx, "user_code", uh, s.now())
+		return err
+	})
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		p.Error, p.ClientName = codeNotValidText, ""
+		s.devicePage(w, r, http.StatusBadRequest, p)
+	default:
+		s.log.Error("saving device decision failed", "err", err)
+		p.Error, p.ClientName = "Something went wrong on the server. Try again.", ""
+		s.devicePage(w, r, http.StatusInternalServerError, p)
+	}
+	return false
 }
 
 func (s *Server) devicePage(w http.ResponseWriter, r *http.Request, status int, p *pages.Device) {
@@ -297,11 +360,19 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 	if !now.Before(dc.ExpiresAt) {
 		return nil, errDeviceExpired
 	}
-	switch d.Status {
-	case "denied":
-		s.store.Codes().Use(ctx, "device_code", dh, now)
-		return nil, errDeviceDenied
-	case "pending":
+	uh, err := hex.DecodeString(d.UserKey)
+	if err != nil {
+		return nil, errDeviceInvalid
+	}
+	uc, err := s.store.Codes().Get(ctx, "user_code", uh)
+	if err != nil {
+		return nil, errDeviceInvalid
+	}
+	var u userCodeData
+	if json.Unmarshal(uc.Data, &u) != nil {
+		return nil, errDeviceInvalid
+	}
+	if uc.UsedAt.IsZero() {
 		// RFC 8628 §3.5: polling faster than the interval is slow_down, and
 		// the interval grows by five seconds.
 		fast := !d.LastPoll.IsZero() && now.Sub(d.LastPoll) < time.Duration(d.Interval)*time.Second
@@ -309,7 +380,8 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 			d.Interval += 5
 		}
 		d.LastPoll = now
-		if err := s.saveDevice(ctx, dh, &d); err != nil && !errors.Is(err, store.ErrNotFound) {
+		b, _ := json.Marshal(d)
+		if err := s.store.Codes().SetData(ctx, "device_code", dh, b); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("recording device poll failed", "err", err)
 		}
 		if fast {
@@ -317,12 +389,19 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		}
 		return nil, errDevicePending
 	}
-	sub, aerr := s.userAllowed(ctx, d.UserID, c.app)
-	if aerr != nil || sub == nil {
+	if !u.Approved {
+		s.store.Codes().Use(ctx, "device_code", dh, now)
+		return nil, errDeviceDenied
+	}
+	sub, aerr := s.userAllowed(ctx, u.UserID, c.app)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if sub == nil {
 		return nil, errDeviceInvalid
 	}
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: d.Granted, authTime: d.AuthTime,
-		amr: d.AMR, rule: d.Rule, familyID: secret.NewID("fam")}
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: u.Granted, authTime: u.AuthTime,
+		amr: u.AMR, rule: u.Rule, familyID: secret.NewID("fam")}
 	m, terr := s.mintUserTokens(g, true, true, true, "", now)
 	if terr != nil {
 		return nil, terr

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
@@ -11,16 +12,20 @@ import (
 
 const tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 
+// orgTokenGrantTypes are the token endpoint's grant types on the org
+// server, which has no token exchange.
+var orgTokenGrantTypes = slices.DeleteFunc(slices.Clone(implementedGrantTypes), func(g string) bool { return g == grantTokenExchange })
+
 // tokenExchange (RFC 8693, §2.2): a confidential client trades a user's
 // access token from a server this one trusts (its associated servers) for
 // an access token of this server, on behalf of the same user, when a rule of
 // this server allows token-exchange for that client and user.
 func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
 	if req.server.IsOrg() {
-		return nil, unsupportedGrantType(implementedGrantTypes)
+		return nil, unsupportedGrantType(orgTokenGrantTypes)
 	}
 	if c.method == methodNone {
-		return nil, oerr(400, "invalid_client", "Token exchange requires a confidential client.")
+		return nil, oerr(401, "invalid_client", "Token exchange requires a confidential client.")
 	}
 	subjectToken, subjectType := req.params.get("subject_token"), req.params.get("subject_token_type")
 	if subjectToken == "" {
@@ -29,11 +34,12 @@ func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authent
 	if subjectType != tokenTypeAccessToken {
 		return nil, oerr(400, "invalid_request", "The 'subject_token_type' parameter must be "+tokenTypeAccessToken+".")
 	}
-	aud := ""
-	if len(req.server.Audiences) > 0 {
-		aud = req.server.Audiences[0]
-	}
-	if a := req.params.get("audience"); a != "" && a != aud {
+	// The audience names the server whose token the client wants; a client
+	// that names another one is talking to the wrong server.
+	switch a := req.params.get("audience"); {
+	case a == "":
+		return nil, oerr(400, "invalid_request", "The 'audience' parameter is required.")
+	case !slices.Contains(req.server.Audiences, a):
 		return nil, oerr(400, "invalid_target", "The 'audience' parameter does not name this authorization server's audience.")
 	}
 	claims := s.subjectAccessToken(req.snap, req.server, subjectToken, now)

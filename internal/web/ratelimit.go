@@ -40,7 +40,8 @@ var rateClasses = []struct {
 	{"revoke", func(p string) bool { return oauthEndpoint(p, "revoke") }},
 	{"keys", func(p string) bool { return oauthEndpoint(p, "keys") }},
 	{"authorize", func(p string) bool {
-		return oauthEndpoint(p, "authorize") || oauthEndpoint(p, "userinfo") || oauthEndpoint(p, "logout") || strings.HasPrefix(p, "/oauth2/v1/authorize/")
+		return oauthEndpoint(p, "authorize") || oauthEndpoint(p, "userinfo") || oauthEndpoint(p, "logout") || strings.HasPrefix(p, "/oauth2/v1/authorize/") ||
+			oauthEndpoint(p, "device/authorize")
 	}},
 	{"discovery", func(p string) bool {
 		return strings.Contains(p, "/.well-known/openid-configuration") || strings.Contains(p, "/.well-known/oauth-authorization-server")

@@ -43,6 +43,10 @@ func TestRateLimiter(t *testing.T) {
 	if rec := do("/oauth2/default/v1/token"); rec.Code != 200 || rec.Header().Get("X-Rate-Limit-Limit") != strconv.Itoa(DefaultRateLimits["token"]) {
 		t.Fatalf("token class: %d %v", rec.Code, rec.Header())
 	}
+	// Each device authorization stores two codes: it is limited too.
+	if rec := do("/oauth2/default/v1/device/authorize"); rec.Code != 200 || rec.Header().Get("X-Rate-Limit-Limit") != strconv.Itoa(DefaultRateLimits["authorize"]) {
+		t.Fatalf("device authorization class: %d %v", rec.Code, rec.Header())
+	}
 	if rec := do("/api/v1/users"); rec.Code != 200 || rec.Header().Get("X-Rate-Limit-Limit") != "" {
 		t.Fatalf("unlimited class: %v", rec.Header())
 	}
