@@ -267,7 +267,7 @@ func (s *Service) provisionOrg(ctx context.Context, tx store.Store, name string)
 	if err := tx.Groups().Create(ctx, everyone); err != nil {
 		return nil, fmt.Errorf("create Everyone: %w", err)
 	}
-	if err := s.provisionKeys(ctx, tx, store.OrgServerID); err != nil {
+	if err := s.provisionKeys(ctx, tx, store.OrgServerID, store.OrgServerID); err != nil {
 		return nil, err
 	}
 	def := &store.AuthServer{ID: "default", Name: "default", Description: "Default Authorization Server for your Applications",
@@ -364,5 +364,5 @@ func (s *Service) createServer(ctx context.Context, tx store.Store, srv *store.A
 			return fmt.Errorf("create claim %s: %w", c.name, err)
 		}
 	}
-	return s.provisionKeys(ctx, tx, srv.ID)
+	return s.provisionKeys(ctx, tx, srv.ID, srv.Name)
 }
