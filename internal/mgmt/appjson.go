@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // Fixed values of an OIDC application.
@@ -303,7 +303,7 @@ type oauthClientReq struct {
 
 // AppFromRequest turns the body of POST /api/v1/apps (existing == nil) or
 // PUT /api/v1/apps/{id} (existing = the stored app) into the record to
-// store, validated. The error is always a *web.Error:
+// store, validated. The error is always a *oktaerr.Error:
 //
 //   - body that is not JSON, or a member of the wrong JSON type: 400 E0000003
 //     "The request body was not well-formed." Okta rejects type mismatches
@@ -383,8 +383,8 @@ func SealRequired(a *store.App, clientSecret string) bool {
 
 // ClientIDConflict is the answer when the store refuses an app because its
 // client_id is taken (store.ErrConflict), in Okta's words for a duplicate.
-func ClientIDConflict() *web.Error {
-	return web.Validation("client_id", "client_id: An object with this field already exists in the current organization")
+func ClientIDConflict() *oktaerr.Error {
+	return oktaerr.Validation("client_id", "client_id: An object with this field already exists in the current organization")
 }
 
 // newApp starts the record: identity and lifecycle fields come from the
@@ -649,14 +649,14 @@ func leewayPresent(body []byte) bool {
 
 // decodeBody decodes a management-API request body (see AppFromRequest for
 // the errors).
-func decodeBody(body []byte, v any) *web.Error {
+func decodeBody(body []byte, v any) *oktaerr.Error {
 	field, want, err := decode(body, v)
 	if err == nil {
 		return nil
 	}
-	e := web.MalformedBody()
+	e := oktaerr.MalformedBody()
 	if field != "" {
-		e.Causes = append(e.Causes, web.Cause{Summary: field + ": The value must be " + want + "."})
+		e.Causes = append(e.Causes, oktaerr.Cause{Summary: field + ": The value must be " + want + "."})
 	}
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/filter"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -83,11 +84,11 @@ func readOrigin(w http.ResponseWriter, r *http.Request) (*store.TrustedOrigin, b
 
 // originMatcher builds the q and filter selection of a list request; nil
 // selects everything.
-func originMatcher(r *http.Request) (func(*store.TrustedOrigin) bool, *web.Error) {
+func originMatcher(r *http.Request) (func(*store.TrustedOrigin) bool, *oktaerr.Error) {
 	q := strings.ToLower(r.URL.Query().Get("q"))
 	var expr filter.Expr
 	if f := r.URL.Query().Get("filter"); f != "" {
-		var werr *web.Error
+		var werr *oktaerr.Error
 		if expr, werr = filter.Parse(f, originFilterAttrs); werr != nil {
 			return nil, werr
 		}

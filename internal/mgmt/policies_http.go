@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -119,7 +120,7 @@ func (h *Handler) ruleToJSON(r *store.PolicyRule) RuleJSON {
 }
 
 // policyFromRequest decodes a policy; unknown members are ignored as Okta does.
-func policyFromRequest(body []byte) (*store.Policy, *web.Error) {
+func policyFromRequest(body []byte) (*store.Policy, *oktaerr.Error) {
 	var in struct {
 		Type        string `json:"type"`
 		Name        string `json:"name"`
@@ -131,10 +132,10 @@ func policyFromRequest(body []byte) (*store.Policy, *web.Error) {
 		} `json:"conditions"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	if in.Type != "" && in.Type != "OAUTH_AUTHORIZATION_POLICY" {
-		return nil, web.Validation("type", "type: Must be OAUTH_AUTHORIZATION_POLICY")
+		return nil, oktaerr.Validation("type", "type: Must be OAUTH_AUTHORIZATION_POLICY")
 	}
 	return &store.Policy{Name: in.Name, Description: in.Description, Status: in.Status, Priority: in.Priority,
 		ClientsInclude: in.Conditions.Clients.Include}, nil
@@ -142,7 +143,7 @@ func policyFromRequest(body []byte) (*store.Policy, *web.Error) {
 
 // ruleFromRequest decodes a rule. Empty or missing condition objects become
 // empty lists, which is how Okta normalizes Terraform's {} members.
-func ruleFromRequest(body []byte) (*store.PolicyRule, *web.Error) {
+func ruleFromRequest(body []byte) (*store.PolicyRule, *oktaerr.Error) {
 	var in struct {
 		Type       string `json:"type"`
 		Name       string `json:"name"`
@@ -165,7 +166,7 @@ func ruleFromRequest(body []byte) (*store.PolicyRule, *web.Error) {
 		} `json:"actions"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	c, t := in.Conditions, in.Actions.Token
 	return &store.PolicyRule{Type: in.Type, Name: in.Name, Status: in.Status, Priority: in.Priority,
@@ -178,7 +179,7 @@ func ruleFromRequest(body []byte) (*store.PolicyRule, *web.Error) {
 
 // readJSON reads the body and decodes it with parse, answering the error
 // itself when it cannot.
-func readJSON[T any](w http.ResponseWriter, r *http.Request, parse func([]byte) (T, *web.Error)) (T, bool) {
+func readJSON[T any](w http.ResponseWriter, r *http.Request, parse func([]byte) (T, *oktaerr.Error)) (T, bool) {
 	body, werr := readBody(w, r)
 	if werr == nil {
 		var v T

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -54,7 +55,7 @@ func (h *Handler) associateServers(w http.ResponseWriter, r *http.Request, p *pr
 		Trusted []string `json:"trusted"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return
 	}
 	added, err := h.svc.AssociateServers(r.Context(), serviceContext(r, p), r.PathValue("as"), in.Trusted)
@@ -153,11 +154,11 @@ func serverFromRequest(w http.ResponseWriter, r *http.Request) (*store.AuthServe
 		} `json:"credentials"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return nil, false
 	}
 	if in.Status != "" && in.Status != "ACTIVE" && in.Status != "INACTIVE" {
-		web.WriteError(w, web.Validation("status", "status: Must be one of ACTIVE, INACTIVE"))
+		web.WriteError(w, oktaerr.Validation("status", "status: Must be one of ACTIVE, INACTIVE"))
 		return nil, false
 	}
 	return &store.AuthServer{Name: in.Name, Description: in.Description, Audiences: in.Audiences, IssuerMode: in.IssuerMode,
@@ -282,7 +283,7 @@ func (h *Handler) getServerKey(w http.ResponseWriter, r *http.Request, p *princi
 			return
 		}
 	}
-	web.WriteError(w, web.NotFound(r.PathValue("kid"), "JsonWebKey"))
+	web.WriteError(w, oktaerr.NotFound(r.PathValue("kid"), "JsonWebKey"))
 }
 
 func (h *Handler) rotateServerKeys(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -295,11 +296,11 @@ func (h *Handler) rotateServerKeys(w http.ResponseWriter, r *http.Request, p *pr
 		Use string `json:"use"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return
 	}
 	if in.Use != "sig" {
-		web.WriteError(w, web.Validation("rotateKeys", "use: The only supported key use is 'sig'."))
+		web.WriteError(w, oktaerr.Validation("rotateKeys", "use: The only supported key use is 'sig'."))
 		return
 	}
 	ks, err := h.svc.RotateKeys(r.Context(), serviceContext(r, p), r.PathValue("as"))

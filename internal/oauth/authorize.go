@@ -169,8 +169,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		case err == nil:
 			sess = ns
 		case !errors.Is(err, signin.ErrInvalidSessionToken):
-			s.log.Error("redeeming session token failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+			s.failAuthorize(w, r, a, &authzError{err: serverError("redeeming session token", err)})
 			return
 		}
 	}
@@ -185,8 +184,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		}
 		k, err := s.savePending(ctx, a)
 		if err != nil {
-			s.log.Error("saving authorize request failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+			s.failAuthorize(w, r, a, &authzError{err: serverError("saving authorize request", err)})
 			return
 		}
 		from := continueURI(k)
@@ -204,8 +202,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		return
 	}
 	if assigned, err := s.store.Apps().AssignedTo(ctx, a.app.ID, sub.user.ID, sub.groupIDs); err != nil {
-		s.log.Error("checking assignment failed", "err", err)
-		s.failAuthorize(w, r, a, &authzError{err: errServerError})
+		s.failAuthorize(w, r, a, &authzError{err: serverError("checking assignment", err)})
 		return
 	} else if !assigned {
 		s.auditAuthorize(r, a, sub, "FAILURE", "User is not assigned to the client application.")
@@ -235,8 +232,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 			return
 		}
 		if err := s.recordConsent(ctx, r, a, sub, g, need, decision.scopes); err != nil {
-			s.log.Error("recording consent failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+			s.failAuthorize(w, r, a, &authzError{err: serverError("recording consent", err)})
 			return
 		}
 	}
@@ -299,8 +295,7 @@ func (s *Server) issueAuthorize(w http.ResponseWriter, r *http.Request, a *authz
 			FamilyID: g.familyID, Rule: g.rule,
 		})
 		if err := s.store.Codes().Create(ctx, &store.Code{Kind: "code", Hash: secret.Hash(code), Data: data, Created: now, ExpiresAt: now.Add(codeLifetime)}); err != nil {
-			s.log.Error("storing authorization code failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+			s.failAuthorize(w, r, a, &authzError{err: serverError("storing authorization code", err)})
 			return
 		}
 		out.Set("code", code)
@@ -345,6 +340,7 @@ func (s *Server) auditAuthorize(r *http.Request, a *authzRequest, sub *subject, 
 // failAuthorize delivers an error to the client when the request got far
 // enough to trust its redirect URI, and shows it on a page otherwise.
 func (s *Server) failAuthorize(w http.ResponseWriter, r *http.Request, a *authzRequest, e *authzError) {
+	s.logCause(r.Context(), e.err)
 	if e.page || a == nil || a.redirectURI == "" {
 		s.errorPage(w, http.StatusBadRequest, e.err.Description)
 		return

@@ -40,7 +40,7 @@ func (s *Server) consentDue(ctx context.Context, srv *cache.Server, app *cache.A
 	if required && !promptConsent {
 		var err error
 		if have, err = s.store.UserGrants().List(ctx, sub.user.ID, app.ClientID); err != nil {
-			s.log.Error("reading user grants failed", "err", err)
+			s.logError(ctx, "reading user grants failed", err)
 		}
 	}
 	var need []string
@@ -60,8 +60,7 @@ func (s *Server) consentDue(ctx context.Context, srv *cache.Server, app *cache.A
 func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, a *authzRequest, sub *subject, need []string) {
 	key, err := s.savePending(r.Context(), a)
 	if err != nil {
-		s.log.Error("saving authorize request failed", "err", err)
-		s.failAuthorize(w, r, a, &authzError{err: errServerError})
+		s.failAuthorize(w, r, a, &authzError{err: serverError("saving authorize request", err)})
 		return
 	}
 	org := "Sesame"

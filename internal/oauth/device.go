@@ -98,7 +98,7 @@ func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.DeviceAuthorize(r.Context(), req)
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -145,8 +145,7 @@ func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenOpRequest) (*Dev
 		return nil, oerr(429, "too_many_user_codes", "Too many user codes were issued; try again.")
 	}
 	if serr != nil {
-		s.log.Error("storing device code failed", "err", serr)
-		return nil, errServerError
+		return nil, serverError("storing device code", serr)
 	}
 	verify := req.origin + activatePath
 	return &DeviceResponse{DeviceCode: device, UserCode: user, VerificationURI: verify,
@@ -318,7 +317,7 @@ func (s *Server) decide(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		p.Error, p.ClientName = codeNotValidText, ""
 		s.devicePage(w, r, http.StatusBadRequest, p)
 	default:
-		s.log.Error("saving device decision failed", "err", err)
+		s.logError(ctx, "saving device decision failed", err)
 		p.Error, p.ClientName = "Something went wrong on the server. Try again.", ""
 		s.devicePage(w, r, http.StatusInternalServerError, p)
 	}
@@ -382,7 +381,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		d.LastPoll = now
 		b, _ := json.Marshal(d)
 		if err := s.store.Codes().SetData(ctx, "device_code", dh, b); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("recording device poll failed", "err", err)
+			s.logError(ctx, "recording device poll failed", err)
 		}
 		if fast {
 			return nil, errDeviceSlow
@@ -416,8 +415,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, errDeviceInvalid
 	}
 	if err != nil {
-		s.log.Error("redeeming device code failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("redeeming device code", err)
 	}
 	return m.resp, nil
 }

@@ -47,7 +47,7 @@ func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name strin
 	}
 	p, perr := readParams(w, r)
 	if perr != nil {
-		writeError(w, perr)
+		s.writeError(w, r, perr)
 		return nil, false
 	}
 	return &tokenOpRequest{server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/" + name, params: p,
@@ -61,7 +61,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.Introspect(r.Context(), req)
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

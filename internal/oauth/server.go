@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/signin"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -103,7 +104,7 @@ func (s *Server) serverFor(w http.ResponseWriter, r *http.Request) (*cache.Snaps
 	snap := s.cache.Current()
 	srv := snap.Servers[id]
 	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
-		web.WriteError(w, web.NotFound(id, "AuthorizationServer"))
+		web.WriteError(w, oktaerr.NotFound(id, "AuthorizationServer"))
 		return nil, nil, false
 	}
 	return snap, srv, true

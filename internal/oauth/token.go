@@ -58,7 +58,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	p, perr := readParams(w, r)
 	if perr != nil {
-		writeError(w, perr)
+		s.writeError(w, r, perr)
 		return
 	}
 	resp, err := s.Token(r.Context(), tokenRequest{
@@ -66,7 +66,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r),
 	})
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -52,7 +52,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if app := snap.AppByClientID(c.Cid); app != nil {
 		custom, cerr := s.customClaims(snap, srv, app, c.Scp, sub, "IDENTITY", false)
 		if cerr != nil {
-			writeError(w, cerr)
+			s.writeError(w, r, cerr)
 			return
 		}
 		for k, v := range custom {

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // APITokenWindow is how long an API token lives after its last use.
@@ -86,7 +86,7 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, tok string) (*store.
 func (s *Service) GetAPIToken(ctx context.Context, id string) (*store.APIToken, error) {
 	t, err := s.Store.APITokens().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "ApiToken")
+		return nil, oktaerr.NotFound(id, "ApiToken")
 	}
 	return t, err
 }
@@ -102,7 +102,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, c Context, id string) erro
 	return s.Store.InTx(ctx, func(tx store.Store) error {
 		t, err := tx.APITokens().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "ApiToken")
+			return oktaerr.NotFound(id, "ApiToken")
 		}
 		if err != nil {
 			return err

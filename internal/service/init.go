@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // SetupLinkLifetime bounds how long the first-start setup link works.
@@ -184,7 +184,7 @@ func validateAdmin(a *Admin) error {
 	a.Email = strings.TrimSpace(a.Email)
 	addr, err := mail.ParseAddress(a.Email)
 	if err != nil || addr.Address != a.Email {
-		return web.Validation("login", "login: Username must be in the form of an email address")
+		return oktaerr.Validation("login", "login: Username must be in the form of an email address")
 	}
 	if a.FirstName == "" {
 		a.FirstName, _, _ = strings.Cut(a.Email, "@")
@@ -225,7 +225,7 @@ func checkPasswordStrength(pw, login string) error {
 		causes = append(causes, "password: Password requirements were not met. Password requirements: no parts of your username.")
 	}
 	if len(causes) > 0 {
-		e := web.NewError(403, "E0000080", "The password does not meet the complexity requirements of the current password policy.", causes...)
+		e := oktaerr.New(403, "E0000080", "The password does not meet the complexity requirements of the current password policy.", causes...)
 		return e
 	}
 	return nil

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // User statuses (§4.7).
@@ -106,8 +106,8 @@ func IsUserOp(op string) bool {
 }
 
 // ErrUserStatus is E0000038.
-func ErrUserStatus() *web.Error {
-	return web.NewError(http.StatusForbidden, "E0000038", "This operation is not allowed in the user's current status.")
+func ErrUserStatus() *oktaerr.Error {
+	return oktaerr.New(http.StatusForbidden, "E0000038", "This operation is not allowed in the user's current status.")
 }
 
 func userTarget(u *store.User) audit.Target {
@@ -185,7 +185,7 @@ func validateProfile(p map[string]any) error {
 	}
 	sort.Strings(causes)
 	sort.Strings(fields)
-	return web.Validation(strings.Join(dedupe(fields), ", "), causes...)
+	return oktaerr.Validation(strings.Join(dedupe(fields), ", "), causes...)
 }
 
 func dedupe(s []string) []string {
@@ -203,8 +203,8 @@ func emailLike(s string) bool {
 	return err == nil && a.Address == s && strings.Contains(s, "@")
 }
 
-func duplicateLogin() *web.Error {
-	return web.Validation("login", "login: An object with this field already exists in the current organization")
+func duplicateLogin() *oktaerr.Error {
+	return oktaerr.Validation("login", "login: An object with this field already exists in the current organization")
 }
 
 // CreateUser validates and stores a new user: STAGED unless activate, then
@@ -273,13 +273,13 @@ func (s *Service) addToGroups(ctx context.Context, tx store.Store, c Context, u 
 	for _, id := range ids {
 		g, err := tx.Groups().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.Validation("groupIds", "groupIds: Group "+id+" does not exist.")
+			return oktaerr.Validation("groupIds", "groupIds: Group "+id+" does not exist.")
 		}
 		if err != nil {
 			return err
 		}
 		if g.Type != "OKTA_GROUP" {
-			return web.Validation("groupIds", "groupIds: Group "+id+" does not accept members: only OKTA_GROUP groups do.")
+			return oktaerr.Validation("groupIds", "groupIds: Group "+id+" does not accept members: only OKTA_GROUP groups do.")
 		}
 		if err := tx.Groups().AddMember(ctx, g.ID, u.ID); err != nil {
 			return fmt.Errorf("add user to group: %w", err)
@@ -300,7 +300,7 @@ func loadUser(ctx context.Context, st store.Store, idOrLogin string) (*store.Use
 		u, err = st.Users().GetByLogin(ctx, idOrLogin)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(idOrLogin, "User")
+		return nil, oktaerr.NotFound(idOrLogin, "User")
 	}
 	return u, err
 }
@@ -349,8 +349,8 @@ const MaxSortedUsers = 10000
 
 // errTooManyToSort is returned when a sorted search matches more than
 // MaxSortedUsers users.
-func errTooManyToSort() *web.Error {
-	return web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.",
+func errTooManyToSort() *oktaerr.Error {
+	return oktaerr.New(http.StatusBadRequest, oktaerr.CodeInvalidSearch, "Invalid search criteria.",
 		fmt.Sprintf("sortBy: Sorting is limited to searches matching at most %d users.", MaxSortedUsers))
 }
 
@@ -507,12 +507,12 @@ func (s *Service) UserLifecycle(ctx context.Context, c Context, idOrLogin, op st
 func (s *Service) transition(ctx context.Context, tx store.Store, c Context, u *store.User, op string) error {
 	row, known := userTransitions[op]
 	if !known {
-		return web.PathNotFound()
+		return oktaerr.PathNotFound()
 	}
 	to, ok := row[u.Status]
 	if !ok {
 		if op == OpActivate && u.Status == UserActive {
-			return web.NewError(http.StatusForbidden, "E0000016", "Activation failed because the user is already active")
+			return oktaerr.New(http.StatusForbidden, "E0000016", "Activation failed because the user is already active")
 		}
 		return ErrUserStatus()
 	}
@@ -570,8 +570,8 @@ func (s *Service) DeleteUser(ctx context.Context, c Context, idOrLogin string) (
 }
 
 // ErrOldPassword is Okta's answer to a wrong old password.
-func ErrOldPassword() *web.Error {
-	return web.NewError(http.StatusForbidden, "E0000014", "Update of credentials failed", "oldPassword: Old Password is not correct")
+func ErrOldPassword() *oktaerr.Error {
+	return oktaerr.New(http.StatusForbidden, "E0000014", "Update of credentials failed", "oldPassword: Old Password is not correct")
 }
 
 // ChangePassword replaces a user's password after checking the old one.
@@ -584,7 +584,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Context, idOrLogin, oldP
 		causes = append(causes, "newPassword: The field cannot be left blank")
 	}
 	if len(causes) > 0 {
-		return nil, web.Validation("password", causes...)
+		return nil, oktaerr.Validation("password", causes...)
 	}
 	u, err := loadUser(ctx, s.Store, idOrLogin)
 	if err != nil {

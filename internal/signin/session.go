@@ -17,6 +17,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // CookieName is the SSO session cookie, named as Okta names its own.
@@ -92,7 +93,7 @@ func (m *Manager) Current(r *http.Request) *store.Session {
 	s, err := m.st.Sessions().GetByTokenHash(ctx, secret.Hash(c.Value))
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			m.log.Error("reading session failed", "err", err)
+			m.log.Error("reading session failed", "request_id", web.RequestID(ctx), "err", err)
 		}
 		return nil
 	}
@@ -159,7 +160,7 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	s := m.Current(r)
 	if s != nil {
 		if err := m.st.Sessions().Delete(ctx, s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			m.log.Error("ending session failed", "err", err)
+			m.log.Error("ending session failed", "request_id", web.RequestID(ctx), "err", err)
 		}
 	}
 	c := m.cookie("", time.Unix(0, 0))
