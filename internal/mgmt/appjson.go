@@ -23,8 +23,6 @@ import (
 const (
 	AppName        = "oidc_client"
 	SignOnModeOIDC = "OPENID_CONNECT"
-	StatusActive   = "ACTIVE"
-	StatusInactive = "INACTIVE"
 )
 
 // settings.oauthClient.application_type values.
@@ -67,7 +65,6 @@ const (
 	RotationRotate     = "ROTATE"
 	RotationStatic     = "STATIC"
 	DefaultLeeway      = 30
-	KeyStatusActive    = "ACTIVE"
 	DefaultUserNameTpl = "${source.login}"
 	UserNameBuiltIn    = "BUILT_IN"
 )
@@ -267,7 +264,7 @@ func appLinks(a *store.App, org string) map[string]any {
 	if len(creds) > 0 {
 		links["clientCredentials"] = creds
 	}
-	if a.Status == StatusActive {
+	if a.Status == store.StatusActive {
 		links["deactivate"] = Link{Href: base + "/lifecycle/deactivate", Hints: post}
 	} else {
 		links["activate"] = Link{Href: base + "/lifecycle/activate", Hints: post}
@@ -393,7 +390,7 @@ func newApp(existing *store.App, now time.Time) *store.App {
 	a := &store.App{LastUpdated: now}
 	if existing == nil {
 		a.ID = secret.NewID("0oa")
-		a.Status = StatusActive
+		a.Status = store.StatusActive
 		a.Created = now
 		return a
 	}
@@ -552,7 +549,7 @@ func assignKeyIDs(a *store.App, existing *store.App, now time.Time) {
 	stamp := FormatTime(now)
 	keys := make([]store.AppJWK, len(jw.Keys))
 	for i, k := range jw.Keys {
-		keys[i] = store.AppJWK{JWK: k.JWK, ID: secret.NewID("pks"), Status: KeyStatusActive, Created: stamp, LastUpdated: stamp}
+		keys[i] = store.AppJWK{JWK: k.JWK, ID: secret.NewID("pks"), Status: store.StatusActive, Created: stamp, LastUpdated: stamp}
 		for _, p := range prev {
 			if sameJWK(p.JWK, k.JWK) {
 				keys[i].ID, keys[i].Status, keys[i].Created, keys[i].LastUpdated = p.ID, p.Status, p.Created, p.LastUpdated

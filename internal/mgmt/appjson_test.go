@@ -66,7 +66,7 @@ func TestAppDefaultsPerType(t *testing.T) {
 			if a.ClientID != a.ID || a.Credentials.OAuthClient.ClientID != a.ID {
 				t.Errorf("client_id %q / %q, id %q", a.ClientID, a.Credentials.OAuthClient.ClientID, a.ID)
 			}
-			if a.Name != AppName || a.SignOnMode != SignOnModeOIDC || a.Status != StatusActive || a.CreatedByDCR {
+			if a.Name != AppName || a.SignOnMode != SignOnModeOIDC || a.Status != store.StatusActive || a.CreatedByDCR {
 				t.Errorf("name %q signOnMode %q status %q dcr %v", a.Name, a.SignOnMode, a.Status, a.CreatedByDCR)
 			}
 			if !a.Created.Equal(testNow) || !a.LastUpdated.Equal(testNow) {
@@ -181,7 +181,7 @@ func TestAppDefaultsFromRequestMembers(t *testing.T) {
 			"visibility":{"hide":{"iOS":false,"web":false}},"accessibility":{"selfService":true},
 			"label":"x","settings":{"oauthClient":{"application_type":"service","grant_types":["client_credentials"]}}}`,
 			func(t *testing.T, a *store.App) {
-				if a.ID == "0oaSOMETHINGELSE0000" || a.Status != StatusActive || !a.Created.Equal(testNow) {
+				if a.ID == "0oaSOMETHINGELSE0000" || a.Status != store.StatusActive || !a.Created.Equal(testNow) {
 					t.Errorf("%+v", a)
 				}
 			}},
@@ -381,7 +381,7 @@ func TestAppUpdateSecret(t *testing.T) {
 
 func TestAppUpdateImmutables(t *testing.T) {
 	orig, _ := mustApp(t, webBody)
-	orig.Status = StatusInactive
+	orig.Status = store.StatusInactive
 	orig.CreatedByDCR = true
 	orig.Credentials.Signing = &store.AppSigning{KID: "sig-kid"}
 
@@ -390,7 +390,7 @@ func TestAppUpdateImmutables(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v %q", err, causes(err))
 	}
-	if a.ID != orig.ID || a.ClientID != orig.ClientID || a.Status != StatusInactive || !a.Created.Equal(orig.Created) ||
+	if a.ID != orig.ID || a.ClientID != orig.ClientID || a.Status != store.StatusInactive || !a.Created.Equal(orig.Created) ||
 		!a.LastUpdated.Equal(testNow.Add(time.Second)) || !a.CreatedByDCR || a.Credentials.Signing.KID != "sig-kid" ||
 		a.Settings.OAuthClient.ApplicationType != TypeWeb || a.Label != "renamed" {
 		t.Fatalf("update lost identity: %+v", a)
@@ -427,7 +427,7 @@ func TestAppKeyIDs(t *testing.T) {
 		t.Error("private_key_jwt got a secret")
 	}
 	key := a.Settings.OAuthClient.JWKS.Keys[0]
-	if !strings.HasPrefix(key.ID, "pks") || !idPattern.MatchString(key.ID) || key.Status != KeyStatusActive ||
+	if !strings.HasPrefix(key.ID, "pks") || !idPattern.MatchString(key.ID) || key.Status != store.StatusActive ||
 		key.Created != "2025-03-13T23:22:54.000Z" || key.LastUpdated != key.Created {
 		t.Fatalf("bookkeeping %+v", key)
 	}
@@ -496,7 +496,7 @@ func TestAppJSONShape(t *testing.T) {
 	// A service app: redirect_uris is [] not null, the secret is shown when given,
 	// an inactive app links to activate, and credentials link to its secrets.
 	svc, svcSecret := mustApp(t, serviceBody)
-	svc.Status = StatusInactive
+	svc.Status = store.StatusInactive
 	svc.Credentials.Signing = &store.AppSigning{KID: "kid1"}
 	m = decodeMap(t, AppToJSON(svc, "https://idp.example.com", svcSecret))
 	if r, ok := path(m, "settings", "oauthClient", "redirect_uris").([]any); !ok || len(r) != 0 {

@@ -50,7 +50,7 @@ func (h *Handler) createApp(w http.ResponseWriter, r *http.Request, p *principal
 	// ?activate=false creates the app INACTIVE; the default is active.
 	if act := r.URL.Query().Get("activate"); act != "" {
 		if on, perr := strconv.ParseBool(act); perr == nil && !on {
-			a.Status = "INACTIVE"
+			a.Status = store.StatusInactive
 		}
 	}
 	if err := h.svc.CreateApp(r.Context(), serviceContext(r, p), a, secret); err != nil {

@@ -87,7 +87,7 @@ func validateApp(a *store.App) causeList {
 	case utf8.RuneCountInString(a.Label) > maxLabelLen:
 		c.add("label", "The value must be at most %d characters long.", maxLabelLen)
 	}
-	checkEnum(&c, "status", a.Status, StatusActive, StatusInactive)
+	checkEnum(&c, "status", a.Status, store.StatusActive, store.StatusInactive)
 	checkClientID(&c, a.ClientID)
 
 	appType := oc.ApplicationType

@@ -59,7 +59,7 @@ func (h *Handler) appUserToJSON(au *store.AppUser) AppUserJSON {
 	}
 	app := h.orgURL + "/api/v1/apps/" + url.PathEscape(au.AppID)
 	return AppUserJSON{ID: au.UserID, Created: Time{au.Created}, LastUpdated: Time{au.LastUpdated}, Scope: au.Scope,
-		Status: "ACTIVE", StatusChanged: Time{au.Created}, SyncState: "DISABLED",
+		Status: store.StatusActive, StatusChanged: Time{au.Created}, SyncState: "DISABLED",
 		Credentials: AppUserCredentials{UserName: au.UserName}, Profile: profile,
 		Links: map[string]any{
 			"app":  Link{Href: app},

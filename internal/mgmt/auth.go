@@ -59,13 +59,13 @@ func (h *Handler) authenticate(r *http.Request) (*principal, *oktaerr.Error) {
 		if !u.SuperAdmin {
 			return nil, oktaerr.Forbidden()
 		}
-		return &principal{actor: service.UserActor(u), user: u, tokenID: t.ID}, nil
+		return &principal{actor: audit.UserActor(u), user: u, tokenID: t.ID}, nil
 	case strings.EqualFold(scheme, "Bearer") && cred != "":
 		c := h.oauth.VerifyAccessToken(store.OrgServerID, cred)
 		if c == nil {
 			return nil, oktaerr.InvalidToken()
 		}
-		return &principal{actor: audit.Actor{ID: c.Cid, Type: "PublicClientApp", AlternateID: c.Cid, DisplayName: c.Cid}, scopes: c.Scp}, nil
+		return &principal{actor: h.clientActor(c.Cid), scopes: c.Scp}, nil
 	}
 	return nil, oktaerr.InvalidToken()
 }
@@ -84,4 +84,13 @@ func scopeAllows(granted []string, need string) bool {
 		}
 	}
 	return false
+}
+
+// clientActor names the client of a bearer token by its app's label.
+func (h *Handler) clientActor(clientID string) audit.Actor {
+	label := ""
+	if app := h.svc.Cache.Current().AppByClientID(clientID); app != nil {
+		label = app.Label
+	}
+	return audit.ClientActor(clientID, label)
 }

@@ -126,7 +126,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	c := serviceContext(r, p)
-	if err := h.svc.SetAppStatus(r.Context(), c, a.ID, "INACTIVE"); err != nil {
+	if err := h.svc.SetAppStatus(r.Context(), c, a.ID, store.StatusInactive); err != nil {
 		h.writeErr(w, r, err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/oauth"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
@@ -40,8 +41,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/apps/{id}", h.auth("okta.apps.read", h.getApp))
 	mux.Handle("PUT /api/v1/apps/{id}", h.auth("okta.apps.manage", h.replaceApp))
 	mux.Handle("DELETE /api/v1/apps/{id}", h.auth("okta.apps.manage", h.deleteApp))
-	mux.Handle("POST /api/v1/apps/{id}/lifecycle/activate", h.auth("okta.apps.manage", h.appLifecycle("ACTIVE")))
-	mux.Handle("POST /api/v1/apps/{id}/lifecycle/deactivate", h.auth("okta.apps.manage", h.appLifecycle("INACTIVE")))
+	mux.Handle("POST /api/v1/apps/{id}/lifecycle/activate", h.auth("okta.apps.manage", h.appLifecycle(store.StatusActive)))
+	mux.Handle("POST /api/v1/apps/{id}/lifecycle/deactivate", h.auth("okta.apps.manage", h.appLifecycle(store.StatusInactive)))
 	mux.Handle("GET /api/v1/apps/{id}/grants", h.auth("okta.appGrants.read", h.listGrants))
 	mux.Handle("POST /api/v1/apps/{id}/grants", h.auth("okta.appGrants.manage", h.createGrant))
 	mux.Handle("GET /api/v1/apps/{id}/grants/{grantId}", h.auth("okta.appGrants.read", h.getGrant))
@@ -89,7 +90,7 @@ func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 
 // serviceContext builds the System Log context of a request.
 func serviceContext(r *http.Request, p *principal) service.Context {
-	return service.Context{Actor: p.actor, Request: audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}}
+	return service.Context{Actor: p.actor, Request: audit.RequestFrom(r)}
 }
 
 func (h *Handler) organization(w http.ResponseWriter, r *http.Request) {

@@ -26,8 +26,8 @@ func (h *Handler) registerOrigins(mux *http.ServeMux) {
 	mux.Handle("GET "+base+"/{id}", h.auth("okta.trustedOrigins.read", h.getOrigin))
 	mux.Handle("PUT "+base+"/{id}", h.auth("okta.trustedOrigins.manage", h.replaceOrigin))
 	mux.Handle("DELETE "+base+"/{id}", h.auth("okta.trustedOrigins.manage", h.deleteOrigin))
-	mux.Handle("POST "+base+"/{id}/lifecycle/activate", h.auth("okta.trustedOrigins.manage", h.originLifecycle("ACTIVE")))
-	mux.Handle("POST "+base+"/{id}/lifecycle/deactivate", h.auth("okta.trustedOrigins.manage", h.originLifecycle("INACTIVE")))
+	mux.Handle("POST "+base+"/{id}/lifecycle/activate", h.auth("okta.trustedOrigins.manage", h.originLifecycle(store.StatusActive)))
+	mux.Handle("POST "+base+"/{id}/lifecycle/deactivate", h.auth("okta.trustedOrigins.manage", h.originLifecycle(store.StatusInactive)))
 }
 
 // TrustedOriginJSON is a trusted origin (§4.9).
@@ -47,7 +47,7 @@ type TrustedOriginJSON struct {
 func (h *Handler) originToJSON(o *store.TrustedOrigin) TrustedOriginJSON {
 	self := h.orgURL + "/api/v1/trustedOrigins/" + o.ID
 	links := map[string]any{"self": map[string]any{"href": self, "hints": map[string]any{"allow": []string{"GET", "PUT", "DELETE"}}}}
-	if o.Status == "ACTIVE" {
+	if o.Status == store.StatusActive {
 		links["deactivate"] = map[string]any{"href": self + "/lifecycle/deactivate", "hints": map[string]any{"allow": []string{"POST"}}}
 	} else {
 		links["activate"] = map[string]any{"href": self + "/lifecycle/activate", "hints": map[string]any{"allow": []string{"POST"}}}

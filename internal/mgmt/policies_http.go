@@ -18,15 +18,15 @@ func (h *Handler) registerPolicies(mux *http.ServeMux) {
 	mux.Handle("GET "+pols+"/{policyId}", h.auth(read, h.getPolicy))
 	mux.Handle("PUT "+pols+"/{policyId}", h.auth(manage, h.replacePolicy))
 	mux.Handle("DELETE "+pols+"/{policyId}", h.auth(manage, h.deletePolicy))
-	mux.Handle("POST "+pols+"/{policyId}/lifecycle/activate", h.auth(manage, h.policyLifecycle("ACTIVE")))
-	mux.Handle("POST "+pols+"/{policyId}/lifecycle/deactivate", h.auth(manage, h.policyLifecycle("INACTIVE")))
+	mux.Handle("POST "+pols+"/{policyId}/lifecycle/activate", h.auth(manage, h.policyLifecycle(store.StatusActive)))
+	mux.Handle("POST "+pols+"/{policyId}/lifecycle/deactivate", h.auth(manage, h.policyLifecycle(store.StatusInactive)))
 	mux.Handle("GET "+rules, h.auth(read, h.listRules))
 	mux.Handle("POST "+rules, h.auth(manage, h.createRule))
 	mux.Handle("GET "+rules+"/{ruleId}", h.auth(read, h.getRule))
 	mux.Handle("PUT "+rules+"/{ruleId}", h.auth(manage, h.replaceRule))
 	mux.Handle("DELETE "+rules+"/{ruleId}", h.auth(manage, h.deleteRule))
-	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/activate", h.auth(manage, h.ruleLifecycle("ACTIVE")))
-	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/deactivate", h.auth(manage, h.ruleLifecycle("INACTIVE")))
+	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/activate", h.auth(manage, h.ruleLifecycle(store.StatusActive)))
+	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/deactivate", h.auth(manage, h.ruleLifecycle(store.StatusInactive)))
 }
 
 // IncludeJSON is a condition that only includes ({"include":[…]}).
@@ -87,7 +87,7 @@ type RuleJSON struct {
 
 func lifecycleLinks(self, status string) map[string]any {
 	links := map[string]any{"self": map[string]any{"href": self, "hints": map[string]any{"allow": []string{"GET", "PUT", "DELETE"}}}}
-	if status == "ACTIVE" {
+	if status == store.StatusActive {
 		links["deactivate"] = map[string]any{"href": self + "/lifecycle/deactivate", "hints": map[string]any{"allow": []string{"POST"}}}
 	} else {
 		links["activate"] = map[string]any{"href": self + "/lifecycle/activate", "hints": map[string]any{"allow": []string{"POST"}}}

@@ -17,8 +17,8 @@ func (h *Handler) registerServers(mux *http.ServeMux) {
 	mux.Handle("GET "+base+"/{as}", h.auth("okta.authorizationServers.read", h.getServer))
 	mux.Handle("PUT "+base+"/{as}", h.auth("okta.authorizationServers.manage", h.replaceServer))
 	mux.Handle("DELETE "+base+"/{as}", h.auth("okta.authorizationServers.manage", h.deleteServer))
-	mux.Handle("POST "+base+"/{as}/lifecycle/activate", h.auth("okta.authorizationServers.manage", h.serverLifecycle("ACTIVE")))
-	mux.Handle("POST "+base+"/{as}/lifecycle/deactivate", h.auth("okta.authorizationServers.manage", h.serverLifecycle("INACTIVE")))
+	mux.Handle("POST "+base+"/{as}/lifecycle/activate", h.auth("okta.authorizationServers.manage", h.serverLifecycle(store.StatusActive)))
+	mux.Handle("POST "+base+"/{as}/lifecycle/deactivate", h.auth("okta.authorizationServers.manage", h.serverLifecycle(store.StatusInactive)))
 	mux.Handle("GET "+base+"/{as}/credentials/keys", h.auth("okta.authorizationServers.read", h.listServerKeys))
 	mux.Handle("GET "+base+"/{as}/credentials/keys/{kid}", h.auth("okta.authorizationServers.read", h.getServerKey))
 	mux.Handle("POST "+base+"/{as}/credentials/lifecycle/keyRotate", h.auth("okta.authorizationServers.manage", h.rotateServerKeys))
@@ -116,7 +116,7 @@ func (h *Handler) serverToJSON(s *store.AuthServer, activeKID string) ServerJSON
 			map[string]any{"name": "openid-configuration", "href": issuer + "/.well-known/openid-configuration", "hints": map[string]any{"allow": []string{"GET"}}},
 		},
 	}
-	if s.Status == "ACTIVE" {
+	if s.Status == store.StatusActive {
 		links["deactivate"] = link(self+"/lifecycle/deactivate", "POST")
 	} else {
 		links["activate"] = link(self+"/lifecycle/activate", "POST")
@@ -157,7 +157,7 @@ func serverFromRequest(w http.ResponseWriter, r *http.Request) (*store.AuthServe
 		web.WriteError(w, oktaerr.MalformedBody())
 		return nil, false
 	}
-	if in.Status != "" && in.Status != "ACTIVE" && in.Status != "INACTIVE" {
+	if in.Status != "" && in.Status != store.StatusActive && in.Status != store.StatusInactive {
 		web.WriteError(w, oktaerr.Validation("status", "status: Must be one of ACTIVE, INACTIVE"))
 		return nil, false
 	}

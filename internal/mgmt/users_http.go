@@ -90,11 +90,11 @@ func (h *Handler) userToJSON(u *store.User) UserJSON {
 	// The lifecycle links come from the status machine itself, so a link
 	// is offered exactly when following it is allowed.
 	for op, name := range userOpLinks {
-		if service.UserOpAllowed(op, u.Status) && !(op == service.OpUnlock && u.Status == service.UserActive) {
+		if service.UserOpAllowed(op, u.Status) && !(op == service.OpUnlock && u.Status == store.UserActive) {
 			links[name] = Link{Href: self + "/lifecycle/" + op, Hints: &Hints{Allow: []string{"POST"}}}
 		}
 	}
-	if u.PasswordHash != "" && (u.Status == service.UserActive || u.Status == service.UserPasswordExpired) {
+	if u.PasswordHash != "" && (u.Status == store.UserActive || u.Status == store.UserPasswordExpired) {
 		links["changePassword"] = Link{Href: self + "/credentials/change_password", Hints: &Hints{Allow: []string{"POST"}}}
 	}
 	profile := u.Profile
@@ -402,7 +402,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 	if !withDeprovisioned {
 		inner := match
 		match = func(u *store.User) bool {
-			return u.Status != service.UserDeprovisioned && (inner == nil || inner(u))
+			return u.Status != store.UserDeprovisioned && (inner == nil || inner(u))
 		}
 	}
 	var users []*store.User

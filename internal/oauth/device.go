@@ -136,10 +136,10 @@ func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenOpRequest) (*Dev
 	ud, _ := json.Marshal(userCodeData{DeviceKey: hex.EncodeToString(dh)})
 	exp := now.Add(deviceCodeLifetime)
 	serr := s.store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.Codes().Create(ctx, &store.Code{Kind: "device_code", Hash: dh, Data: dd, Created: now, ExpiresAt: exp}); err != nil {
+		if err := tx.Codes().Create(ctx, &store.Code{Kind: store.CodeDevice, Hash: dh, Data: dd, Created: now, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		return tx.Codes().Create(ctx, &store.Code{Kind: "user_code", Hash: uh, Data: ud, Created: now, ExpiresAt: exp})
+		return tx.Codes().Create(ctx, &store.Code{Kind: store.CodeUser, Hash: uh, Data: ud, Created: now, ExpiresAt: exp})
 	})
 	if errors.Is(serr, store.ErrConflict) {
 		return nil, oerr(429, "too_many_user_codes", "Too many user codes were issued; try again.")
@@ -172,7 +172,7 @@ func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *user
 		return nil, nil, nil, false
 	}
 	uh := secret.Hash(code)
-	uc, err := s.store.Codes().Get(ctx, "user_code", uh)
+	uc, err := s.store.Codes().Get(ctx, store.CodeUser, uh)
 	if err != nil || !uc.UsedAt.IsZero() || !s.now().Before(uc.ExpiresAt) {
 		return nil, nil, nil, false
 	}
@@ -184,7 +184,7 @@ func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *user
 	if err != nil {
 		return nil, nil, nil, false
 	}
-	dc, err := s.store.Codes().Get(ctx, "device_code", dh)
+	dc, err := s.store.Codes().Get(ctx, store.CodeDevice, dh)
 	if err != nil || !dc.UsedAt.IsZero() || !s.now().Before(dc.ExpiresAt) {
 		return nil, nil, nil, false
 	}
@@ -237,7 +237,7 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 	}
 	snap := s.cache.Current()
 	srv, app := snap.Servers[d.ServerID], activeApp(snap, d.ClientID)
-	if srv == nil || app == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
+	if !srv.Serving() || app == nil {
 		p.Error = "The application or authorization server of this code no longer exists."
 		s.devicePage(w, r, http.StatusBadRequest, p)
 		return
@@ -284,16 +284,15 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.Granted = res.Scopes
-		u.Rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
-			RefreshMinutes: res.RefreshTokenLifetimeMinutes, WindowMinutes: res.RefreshTokenWindowMinutes}
+		u.Rule = lifetimesOf(res)
 	}
 	u.Approved, u.UserID, u.AuthTime, u.AMR = true, sub.user.ID, sess.Created, sess.AMR
 	if !s.decide(ctx, w, r, uh, u, p) {
 		return
 	}
 	if s.audit != nil {
-		s.audit.Event(requestContext(r), eventPrefix(srv)+".device.authorize", "Device authorization approved",
-			audit.Actor{ID: sub.user.ID, Type: "User", AlternateID: sub.user.Login}, "SUCCESS", "", audit.Target{ID: app.ClientID, Type: "PublicClientApp", DisplayName: app.Label})
+		s.audit.Event(audit.RequestFrom(r), eventPrefix(srv)+".device.authorize", "Device authorization approved",
+			audit.UserActor(sub.user), "SUCCESS", "", audit.Target{ID: app.ClientID, Type: "PublicClientApp", DisplayName: app.Label})
 	}
 	s.devicePage(w, r, http.StatusOK, &pages.Device{Done: "Your device is signed in to " + app.Label + ". You can close this page."})
 }
@@ -304,10 +303,10 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) decide(ctx context.Context, w http.ResponseWriter, r *http.Request, uh []byte, u *userCodeData, p *pages.Device) bool {
 	b, _ := json.Marshal(u)
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.Codes().SetData(ctx, "user_code", uh, b); err != nil {
+		if err := tx.Codes().SetData(ctx, store.CodeUser, uh, b); err != nil {
 			return err
 		}
-		_, err := tx.Codes().Use(ctx, "user_code", uh, s.now())
+		_, err := tx.Codes().Use(ctx, store.CodeUser, uh, s.now())
 		return err
 	})
 	switch {
@@ -348,7 +347,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, errDeviceInvalid
 	}
 	dh := secret.Hash(raw)
-	dc, err := s.store.Codes().Get(ctx, "device_code", dh)
+	dc, err := s.store.Codes().Get(ctx, store.CodeDevice, dh)
 	if err != nil || !dc.UsedAt.IsZero() {
 		return nil, errDeviceInvalid
 	}
@@ -363,7 +362,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 	if err != nil {
 		return nil, errDeviceInvalid
 	}
-	uc, err := s.store.Codes().Get(ctx, "user_code", uh)
+	uc, err := s.store.Codes().Get(ctx, store.CodeUser, uh)
 	if err != nil {
 		return nil, errDeviceInvalid
 	}
@@ -380,7 +379,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		}
 		d.LastPoll = now
 		b, _ := json.Marshal(d)
-		if err := s.store.Codes().SetData(ctx, "device_code", dh, b); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.store.Codes().SetData(ctx, store.CodeDevice, dh, b); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.logError(ctx, "recording device poll failed", err)
 		}
 		if fast {
@@ -389,7 +388,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, errDevicePending
 	}
 	if !u.Approved {
-		s.store.Codes().Use(ctx, "device_code", dh, now)
+		s.store.Codes().Use(ctx, store.CodeDevice, dh, now)
 		return nil, errDeviceDenied
 	}
 	sub, aerr := s.userAllowed(ctx, u.UserID, c.app)
@@ -406,7 +405,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, terr
 	}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
-		if _, err := tx.Codes().Use(ctx, "device_code", dh, now); err != nil {
+		if _, err := tx.Codes().Use(ctx, store.CodeDevice, dh, now); err != nil {
 			return err
 		}
 		return m.save(ctx, tx)

@@ -119,7 +119,7 @@ func publishedScopes(srv *cache.Server) []string {
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, serverID, kind string) {
 	snap := s.cache.Current()
 	srv := snap.Servers[serverID]
-	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
+	if !srv.Serving() {
 		web.WriteError(w, oktaerr.NotFound(serverID, "AuthorizationServer"))
 		return
 	}

@@ -51,7 +51,7 @@ func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name strin
 		return nil, false
 	}
 	return &tokenOpRequest{server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/" + name, params: p,
-		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r)}, true
+		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: audit.RequestFrom(r)}, true
 }
 
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +124,7 @@ func (s *Server) introspectRefresh(ctx context.Context, req *tokenOpRequest, tok
 		return inactive
 	}
 	u, err := s.store.Users().Get(ctx, rt.UserID)
-	if err != nil || u.Status != "ACTIVE" && u.Status != "PASSWORD_EXPIRED" {
+	if err != nil || !u.CanSignIn() {
 		return inactive
 	}
 	aud := s.orgURL

@@ -50,7 +50,7 @@ func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
 	}
 	s.cache.Revoke(c.JTI, exp)
 	if s.audit != nil {
-		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", clientActor(client.app.ClientID, client.app), "SUCCESS", "",
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", audit.ClientActor(client.app.ClientID, client.app.Label), "SUCCESS", "",
 			audit.Target{ID: c.JTI, Type: "access_token", DisplayName: "Access Token"})
 	}
 	return nil
@@ -70,7 +70,7 @@ func (s *Server) revokeRefresh(ctx context.Context, req *tokenOpRequest, client 
 		return serverError("revoking refresh token", err)
 	}
 	if s.audit != nil {
-		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", clientActor(client.app.ClientID, client.app), "SUCCESS", "",
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", audit.ClientActor(client.app.ClientID, client.app.Label), "SUCCESS", "",
 			audit.Target{ID: rt.ID, Type: "refresh_token", DisplayName: "Refresh Token"})
 	}
 	return nil

@@ -53,8 +53,9 @@ type userGrant struct {
 	accessLife time.Duration
 }
 
-func (g *userGrant) setRule(res *policy.Result) {
-	g.rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
+// lifetimesOf is the lifetimes of the rule that allowed a grant.
+func lifetimesOf(res *policy.Result) ruleLifetimes {
+	return ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
 		RefreshMinutes: res.RefreshTokenLifetimeMinutes, WindowMinutes: res.RefreshTokenWindowMinutes}
 }
 
@@ -244,7 +245,7 @@ func (s *Server) userAllowed(ctx context.Context, userID string, app *cache.App)
 	if err != nil {
 		return nil, serverError("loading user", err)
 	}
-	if sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED" {
+	if !sub.user.CanSignIn() {
 		return nil, nil
 	}
 	ok, err := s.store.Apps().AssignedTo(ctx, app.ID, userID, sub.groupIDs)
@@ -267,7 +268,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 		return nil, oerr(400, "invalid_request", "The 'code' parameter is required.")
 	}
 	hash := secret.Hash(code)
-	rec, err := s.store.Codes().Get(ctx, "code", hash)
+	rec, err := s.store.Codes().Get(ctx, store.CodeAuthorization, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errCodeInvalid
 	}
@@ -287,7 +288,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 	}
 	// Any refused redemption uses the code up, as a successful one would.
 	refuse := func(e *Error) (*TokenResponse, *Error) {
-		s.store.Codes().Use(ctx, "code", hash, now)
+		s.store.Codes().Use(ctx, store.CodeAuthorization, hash, now)
 		return nil, e
 	}
 	if d.ServerID != req.server.ID {
@@ -325,7 +326,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 		return refuse(terr)
 	}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
-		if _, err := tx.Codes().Use(ctx, "code", hash, now); err != nil {
+		if _, err := tx.Codes().Use(ctx, store.CodeAuthorization, hash, now); err != nil {
 			return err
 		}
 		return m.save(ctx, tx)
@@ -477,7 +478,7 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 
 func (s *Server) auditReuse(req tokenRequest, c *authenticatedClient, reason string) {
 	if s.audit != nil {
-		s.audit.Event(req.req, eventPrefix(req.server)+".token.detect_reuse", "OAuth2 token reuse detected", clientActor(c.app.ClientID, c.app),
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.detect_reuse", "OAuth2 token reuse detected", audit.ClientActor(c.app.ClientID, c.app.Label),
 			"FAILURE", reason, audit.Target{ID: req.server.ID, Type: "AuthorizationServer"})
 	}
 }
@@ -524,7 +525,7 @@ func (s *Server) password(ctx context.Context, req tokenRequest, c *authenticate
 			return nil, oerr(denial.Status, denial.Code, denial.Description)
 		}
 		g.scopes = res.Scopes
-		g.setRule(res)
+		g.rule = lifetimesOf(res)
 		if need := s.consentDue(ctx, req.server, c.app, sub, g.scopes, false); len(need) > 0 {
 			return nil, oerr(400, "consent_required", "The following scopes require user consent: "+list(need)+". Set the app's consent method to TRUSTED to use the password grant.")
 		}

@@ -27,7 +27,7 @@ func (s *Service) createAPIToken(ctx context.Context, tx store.Store, u *store.U
 	if err := tx.APITokens().Create(ctx, t); err != nil {
 		return "", nil, err
 	}
-	err := s.record(ctx, tx, Context{Actor: UserActor(u)}, "system.api_token.create", "Create API token",
+	err := s.record(ctx, tx, Context{Actor: audit.UserActor(u)}, "system.api_token.create", "Create API token",
 		audit.Target{ID: t.ID, Type: "Token", DisplayName: name})
 	return tok, t, err
 }
@@ -71,7 +71,7 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, tok string) (*store.
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.Status != "ACTIVE" {
+	if u.Status != store.UserActive {
 		return nil, nil, ErrInvalidAPIToken
 	}
 	if now.Sub(t.LastUsed) > apiTokenTouchEvery {

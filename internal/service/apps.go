@@ -105,7 +105,7 @@ func (s *Service) SetAppStatus(ctx context.Context, c Context, id, status string
 			return err
 		}
 		ev, msg := "application.lifecycle.activate", "Activate application"
-		if status == "INACTIVE" {
+		if status == store.StatusInactive {
 			ev, msg = "application.lifecycle.deactivate", "Deactivate application"
 		}
 		return s.record(ctx, tx, c, ev, msg, appTarget(a))
@@ -120,7 +120,7 @@ func (s *Service) DeleteApp(ctx context.Context, c Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if a.Status == "ACTIVE" {
+		if a.Status == store.StatusActive {
 			return oktaerr.New(http.StatusForbidden, oktaerr.CodeDeleteAppActive, "Delete application forbidden.")
 		}
 		if err := tx.Apps().Delete(ctx, id); err != nil {
@@ -164,7 +164,7 @@ func (s *Service) CreateGrant(ctx context.Context, c Context, appID, scopeID, is
 			return err
 		}
 		now := s.now()
-		g = &store.AppGrant{ID: secret.NewID("oag"), AppID: a.ID, Issuer: issuer, ScopeID: scopeID, Status: "ACTIVE",
+		g = &store.AppGrant{ID: secret.NewID("oag"), AppID: a.ID, Issuer: issuer, ScopeID: scopeID, Status: store.StatusActive,
 			Source: "ADMIN", CreatedBy: c.Actor.ID, Created: now, LastUpdated: now}
 		if err := tx.Apps().CreateGrant(ctx, g); err != nil {
 			if errors.Is(err, store.ErrConflict) {

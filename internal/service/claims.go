@@ -61,9 +61,9 @@ func ValidateClaim(c *store.Claim) *oktaerr.Error {
 		causes = append(causes, "name: Claim names may not contain spaces or control characters")
 	}
 	if c.Status == "" {
-		c.Status = "ACTIVE"
+		c.Status = store.StatusActive
 	}
-	if c.Status != "ACTIVE" && c.Status != "INACTIVE" {
+	if c.Status != store.StatusActive && c.Status != store.StatusInactive {
 		causes = append(causes, "status: Must be one of ACTIVE, INACTIVE")
 	}
 	switch c.ClaimType {

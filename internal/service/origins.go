@@ -95,7 +95,7 @@ func ValidateTrustedOrigin(o *store.TrustedOrigin) *oktaerr.Error {
 		}
 		seen[sc.Type] = true
 	}
-	if o.Status != "ACTIVE" && o.Status != "INACTIVE" {
+	if o.Status != store.StatusActive && o.Status != store.StatusInactive {
 		return oktaerr.Validation("status", "status: Must be one of ACTIVE, INACTIVE")
 	}
 	return nil
@@ -148,7 +148,7 @@ func (s *Service) ListTrustedOrigins(ctx context.Context, p store.Page, match fu
 // ACTIVE.
 func (s *Service) CreateTrustedOrigin(ctx context.Context, c Context, o *store.TrustedOrigin) error {
 	if o.Status == "" {
-		o.Status = "ACTIVE"
+		o.Status = store.StatusActive
 	}
 	if err := ValidateTrustedOrigin(o); err != nil {
 		return err
@@ -209,7 +209,7 @@ func (s *Service) SetTrustedOriginStatus(ctx context.Context, c Context, id, sta
 			return err
 		}
 		ev, msg := "security.trusted_origin.activate", "Activate trusted origin"
-		if status == "INACTIVE" {
+		if status == store.StatusInactive {
 			ev, msg = "security.trusted_origin.deactivate", "Deactivate trusted origin"
 		}
 		return s.record(ctx, tx, c, ev, msg, originTarget(o))

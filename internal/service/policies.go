@@ -146,9 +146,9 @@ func validatePolicy(ctx context.Context, tx store.Store, p *store.Policy) error 
 		causes = append(causes, "name: The field must be at most 255 characters")
 	}
 	if p.Status == "" {
-		p.Status = "ACTIVE"
+		p.Status = store.StatusActive
 	}
-	if p.Status != "ACTIVE" && p.Status != "INACTIVE" {
+	if p.Status != store.StatusActive && p.Status != store.StatusInactive {
 		causes = append(causes, "status: Must be one of ACTIVE, INACTIVE")
 	}
 	if len(p.ClientsInclude) == 0 {
@@ -270,7 +270,7 @@ func (s *Service) DeletePolicy(ctx context.Context, c Context, serverID, id stri
 // SetPolicyStatus activates (ACTIVE) or deactivates (INACTIVE) a policy.
 func (s *Service) SetPolicyStatus(ctx context.Context, c Context, serverID, id, status string) error {
 	event, msg := "oauth2.as.policy.activated", "Activate OAuth 2.0 authorization server policy"
-	if status != "ACTIVE" {
+	if status != store.StatusActive {
 		event, msg = "oauth2.as.policy.deactivated", "Deactivate OAuth 2.0 authorization server policy"
 	}
 	return s.configChange(ctx, func(tx store.Store) error {
@@ -319,9 +319,9 @@ func validateRule(ctx context.Context, tx store.Store, r *store.PolicyRule) erro
 		add("type: Must be RESOURCE_ACCESS")
 	}
 	if r.Status == "" {
-		r.Status = "ACTIVE"
+		r.Status = store.StatusActive
 	}
-	if r.Status != "ACTIVE" && r.Status != "INACTIVE" {
+	if r.Status != store.StatusActive && r.Status != store.StatusInactive {
 		add("status: Must be one of ACTIVE, INACTIVE")
 	}
 	if len(r.GrantTypes) == 0 {
@@ -490,7 +490,7 @@ func (s *Service) DeleteRule(ctx context.Context, c Context, serverID, policyID,
 // SetRuleStatus activates (ACTIVE) or deactivates (INACTIVE) a rule.
 func (s *Service) SetRuleStatus(ctx context.Context, c Context, serverID, policyID, id, status string) error {
 	event, msg := "oauth2.as.policy.rule.activated", "Activate OAuth 2.0 authorization server policy rule"
-	if status != "ACTIVE" {
+	if status != store.StatusActive {
 		event, msg = "oauth2.as.policy.rule.deactivated", "Deactivate OAuth 2.0 authorization server policy rule"
 	}
 	return s.configChange(ctx, func(tx store.Store) error {

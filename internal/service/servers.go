@@ -83,7 +83,7 @@ func (s *Service) CreateAuthServer(ctx context.Context, c Context, srv *store.Au
 	now := s.now()
 	srv.ID, srv.Default, srv.Created, srv.LastUpdated, srv.LastRotated = secret.NewID("aus"), false, now, now, now
 	if srv.Status == "" {
-		srv.Status = "ACTIVE"
+		srv.Status = store.StatusActive
 	}
 	if srv.RotationMode == "AUTO" {
 		srv.NextRotation = now.Add(AutoRotationPeriod)
@@ -146,7 +146,7 @@ func (s *Service) SetAuthServerStatus(ctx context.Context, c Context, id, status
 			return err
 		}
 		ev := "oauth2.as.activated"
-		if status == "INACTIVE" {
+		if status == store.StatusInactive {
 			ev = "oauth2.as.deactivated"
 		}
 		return s.record(ctx, tx, c, ev, "Change authorization server status", serverTarget(srv))
@@ -196,7 +196,7 @@ func (s *Service) ListServerKeys(ctx context.Context, serverID string) ([]*store
 
 // Retired reports whether an expired key may no longer be met by verifiers.
 func Retired(k *store.SigningKey, now time.Time) bool {
-	return k.Status == "EXPIRED" && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)
+	return k.Status == store.KeyExpired && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)
 }
 
 // RotateKeys makes the server's NEXT key (or a fresh one) ACTIVE and the
@@ -225,12 +225,12 @@ func (s *Service) RotateKeys(ctx context.Context, c Context, serverID string) ([
 		var next *store.SigningKey
 		for _, k := range ks {
 			switch {
-			case k.Status == "ACTIVE":
-				k.Status, k.RetireAt = "EXPIRED", now.Add(KeyRetireAfter)
+			case k.Status == store.KeyActive:
+				k.Status, k.RetireAt = store.KeyExpired, now.Add(KeyRetireAfter)
 				if err := tx.Keys().Update(ctx, k); err != nil {
 					return err
 				}
-			case k.Status == "NEXT" && next == nil:
+			case k.Status == store.KeyNext && next == nil:
 				next = k
 			case Retired(k, now):
 				if err := tx.Keys().Delete(ctx, k.KID); err != nil {
@@ -239,12 +239,12 @@ func (s *Service) RotateKeys(ctx context.Context, c Context, serverID string) ([
 			}
 		}
 		if next != nil {
-			next.Status, next.Activated = "ACTIVE", now
+			next.Status, next.Activated = store.KeyActive, now
 			if err := tx.Keys().Update(ctx, next); err != nil {
 				return err
 			}
 		} else {
-			k, err := s.newSigningKey(serverID, "ACTIVE")
+			k, err := s.newSigningKey(serverID, store.KeyActive)
 			if err != nil {
 				return fmt.Errorf("generate signing key: %w", err)
 			}
@@ -288,7 +288,7 @@ func (s *Service) AutoRotate(ctx context.Context, now time.Time) error {
 	}
 	var errs []error
 	for _, srv := range servers {
-		if srv.RotationMode != "AUTO" || srv.Status != "ACTIVE" || srv.NextRotation.IsZero() {
+		if srv.RotationMode != "AUTO" || srv.Status != store.StatusActive || srv.NextRotation.IsZero() {
 			continue
 		}
 		if !now.Before(srv.NextRotation) {
@@ -320,11 +320,11 @@ func (s *Service) publishNextKey(ctx context.Context, serverID string) error {
 			return err
 		}
 		for _, k := range ks {
-			if k.Status == "NEXT" {
+			if k.Status == store.KeyNext {
 				return nil
 			}
 		}
-		k, err := s.newSigningKey(serverID, "NEXT")
+		k, err := s.newSigningKey(serverID, store.KeyNext)
 		if err != nil {
 			return err
 		}

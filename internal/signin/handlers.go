@@ -106,7 +106,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.CSRF = r.PostForm.Get("csrf")
-	req := audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}
+	req := audit.RequestFrom(r)
 	u, err := h.pw.Check(r.Context(), req, username, r.PostForm.Get("password"))
 	if err != nil {
 		status := http.StatusUnauthorized
@@ -144,7 +144,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) sessionStarted(req audit.Request, u *store.User, s *store.Session) {
 	if h.audit != nil {
-		h.audit.Event(req, "user.session.start", "User login to Okta", audit.Actor{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: displayName(u)},
+		h.audit.Event(req, "user.session.start", "User login to Okta", audit.UserActor(u),
 			"SUCCESS", "", audit.Target{ID: s.ID, Type: "Session"})
 	}
 }
@@ -167,8 +167,8 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) *store.Session {
 	s := h.mgr.End(r.Context(), w, r)
 	if s != nil && h.audit != nil {
-		h.audit.Event(audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()},
-			"user.session.end", "User logout from Okta", audit.Actor{ID: s.UserID, Type: "User"}, "SUCCESS", "", audit.Target{ID: s.ID, Type: "Session"})
+		h.audit.Event(audit.RequestFrom(r),
+			"user.session.end", "User logout from Okta", audit.UserActorByID(r.Context(), h.mgr.st, s.UserID), "SUCCESS", "", audit.Target{ID: s.ID, Type: "Session"})
 	}
 	return s
 }
@@ -228,7 +228,7 @@ func (h *Handler) authn(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, oktaerr.Validation("username", "username: The field cannot be left blank"))
 		return
 	}
-	areq := audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}
+	areq := audit.RequestFrom(r)
 	u, err := h.pw.Check(r.Context(), areq, *req.Username, *req.Password)
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
@@ -284,7 +284,7 @@ func SessionJSON(s *store.Session, u *store.User, orgURL, orgID string, me bool)
 	}
 	login, name := "", ""
 	if u != nil {
-		login, name = u.Login, displayName(u)
+		login, name = u.Login, u.DisplayName()
 	}
 	self, refresh, user := orgURL+"/api/v1/sessions/"+s.ID, orgURL+"/api/v1/sessions/"+s.ID+"/lifecycle/refresh", orgURL+"/api/v1/users/"+s.UserID
 	if me {
