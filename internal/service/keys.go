@@ -34,7 +34,7 @@ func (s *Service) signingKey(serverID, status string, signer crypto.Signer) (*st
 	now := s.now()
 	k := &store.SigningKey{KID: kid, ServerID: serverID, Alg: token.Alg, Use: "sig", Status: status,
 		PublicJWK: pub, PrivateSealed: sealed, Created: now}
-	if status == "ACTIVE" {
+	if status == store.KeyActive {
 		k.Activated = now
 	}
 	return k, nil
@@ -46,9 +46,9 @@ func (s *Service) provisionKeys(ctx context.Context, tx store.Store, serverID, n
 	var k *store.SigningKey
 	var err error
 	if signer := s.fixedKey(name); signer != nil {
-		k, err = s.signingKey(serverID, "ACTIVE", signer)
+		k, err = s.signingKey(serverID, store.KeyActive, signer)
 	} else {
-		k, err = s.newSigningKey(serverID, "ACTIVE")
+		k, err = s.newSigningKey(serverID, store.KeyActive)
 	}
 	if err != nil {
 		return fmt.Errorf("generate signing key: %w", err)
