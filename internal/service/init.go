@@ -61,7 +61,7 @@ func (s *Service) Initialize(ctx context.Context, orgName string, admin Admin, w
 		}
 		res.Admin = u
 		if withAPIToken {
-			tok, _, err := s.createAPIToken(ctx, tx, u, "sesame init")
+			tok, _, err := s.createAPIToken(ctx, tx, u, "sesame init", "")
 			if err != nil {
 				return err
 			}
