@@ -100,9 +100,6 @@ func ValidateScope(sc *store.Scope) *web.Error {
 	if sc.MetadataPublish != "NO_CLIENTS" && sc.MetadataPublish != "ALL_CLIENTS" {
 		causes = append(causes, "metadataPublish: Must be one of NO_CLIENTS, ALL_CLIENTS")
 	}
-	if sc.DisplayName == "" {
-		sc.DisplayName = sc.Name
-	}
 	if len(causes) > 0 {
 		field := strings.SplitN(causes[0], ":", 2)[0]
 		return web.Validation(field, causes...)
