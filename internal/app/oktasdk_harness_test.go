@@ -150,4 +150,3 @@ func sdkErrText(err error) string {
 	}
 	return err.Error()
 }
-
