@@ -55,14 +55,21 @@ func (o *orgTargetFlags) open(cmd *cobra.Command) (orgfile.Target, func(), error
 	if err != nil {
 		return orgfile.Target{}, nil, err
 	}
+	noOrg := fmt.Errorf("the database in %s has no org yet: run sesame init (or sesame serve) first", where(cfg.DataDir, cfg.DatabaseURL))
+	if !cfg.Postgres() {
+		// Opening would create an empty database where a path was mistyped.
+		if _, err := os.Stat(cfg.SQLitePath()); err != nil {
+			return orgfile.Target{}, nil, noOrg
+		}
+	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.Open(cmd.Context(), cfg, log, false)
 	if err != nil {
 		return orgfile.Target{}, nil, err
 	}
-	if a.Cache.Current().Org == nil {
+	if _, err := a.Store.Orgs().Get(cmd.Context()); err != nil {
 		a.Close()
-		return orgfile.Target{}, nil, fmt.Errorf("the database in %s has no org yet: run sesame init (or sesame serve) first", where(cfg.DataDir, cfg.DatabaseURL))
+		return orgfile.Target{}, nil, noOrg
 	}
 	return localTarget(a), func() { a.Close() }, nil
 }
@@ -203,4 +210,3 @@ and API token values cannot be exported: Sesame keeps only their hashes.`,
 	cmd.Flags().BoolVar(&withSecrets, "with-secrets", false, "include people's password hashes (local database only)")
 	return cmd
 }
-

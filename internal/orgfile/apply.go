@@ -51,11 +51,21 @@ type Options struct {
 // the first error; what was done until then stays done, and applying the
 // file again completes the rest.
 func Apply(ctx context.Context, f *File, t Target, o Options) (*Plan, error) {
+	if !o.DryRun {
+		// A dry run first finds what the org can tell before anything
+		// changes: names that refer to nothing, statuses no lifecycle
+		// reaches, values the options refuse.
+		dry := o
+		dry.DryRun = true
+		if plan, err := Apply(ctx, f, t, dry); err != nil {
+			return plan, err
+		}
+	}
 	a := &applier{ctx: ctx, f: f, t: t, o: o, plan: &Plan{}}
 	if err := a.precheck(); err != nil {
 		return nil, err
 	}
-	steps := []func() error{a.loadOrg, a.groups, a.people, a.apps, a.origins, a.servers, a.tokens}
+	steps := []func() error{a.loadOrg, a.applyGroups, a.applyPeople, a.applyApps, a.origins, a.servers, a.tokens}
 	if o.Prune {
 		steps = append(steps, a.pruneTokens, a.pruneServers, a.pruneOrigins, a.pruneApps, a.prunePeople, a.pruneGroups)
 	}

@@ -2,8 +2,6 @@ package orgfile
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 )
 
 // appSkip are members of an app handled apart from its body.
@@ -35,7 +33,7 @@ func (a *applier) findApp(it item) (map[string]any, error) {
 	return nil, a.f.errAt(joinKey(it.path, "label"), "%d apps in the org are labelled %s: fix credentials.oauthClient.client_id to say which", len(found), quote(label))
 }
 
-func (a *applier) apps() error {
+func (a *applier) applyApps() error {
 	for _, it := range a.f.list("apps") {
 		label := getStr(it.m, "label")
 		want := without(deepCopy(it.m).(map[string]any), "assignments", "grants", "status")
@@ -66,7 +64,7 @@ func (a *applier) apps() error {
 					cid = a.placeholder("app", label)
 				}
 				got = deepCopy(want).(map[string]any)
-				set(got, "id", cid)
+				set(got, "id", a.placeholder("app", label))
 				set(got, "credentials.oauthClient.client_id", cid)
 			}
 			if s := getStr(got, "credentials.oauthClient.client_secret"); s != "" && fixedSecret == "" {
@@ -149,94 +147,103 @@ func (a *applier) appExtras(c *Change, it item, app map[string]any) error {
 	return nil
 }
 
-func (a *applier) grants(c *Change, it item, appID string, want []string) error {
-	have := map[string]string{} // scope → grant id
-	var haveScopes []string
-	if !isPlaceholder(appID) {
-		grants, err := a.t.API.List(a.ctx, "/api/v1/apps/"+appID+"/grants")
-		if err != nil {
-			return err
-		}
-		for _, g := range grants {
-			have[getStr(g, "scopeId")] = getStr(g, "id")
-			haveScopes = append(haveScopes, getStr(g, "scopeId"))
-		}
-	}
-	add, remove := setDiff(want, haveScopes)
-	if len(add)+len(remove) == 0 {
+// exactSet makes a set on an object (memberships, grants, assignments)
+// exactly what the file lists: it records the change under field, shown
+// with names, and calls add and remove for each difference.
+func (a *applier) exactSet(c *Change, field string, want, have []string, names map[string]string, add, remove func(id string) error) error {
+	plus, minus := setDiff(want, have)
+	if len(plus)+len(minus) == 0 {
 		return nil
 	}
-	sort.Strings(want)
-	sort.Strings(haveScopes)
 	if c.Op == "update" {
-		c.Fields = append(c.Fields, Field{Path: "grants", Old: show("grants", haveScopes), New: show("grants", want)})
+		c.Fields = append(c.Fields, Field{Path: field, Old: show("", namesOf(have, names)), New: show("", namesOf(want, names))})
 	}
-	for _, sc := range add {
-		if isPlaceholder(appID) {
-			break
+	for _, id := range plus {
+		if isPlaceholder(id) {
+			continue
 		}
-		if err := a.call("POST", "/api/v1/apps/"+appID+"/grants", map[string]any{"scopeId": sc, "issuer": a.t.API.Base}, nil); err != nil {
-			return a.refused(it, "grant "+sc, err)
+		if err := add(id); err != nil {
+			return err
 		}
 	}
-	for _, sc := range remove {
-		if err := a.call("DELETE", "/api/v1/apps/"+appID+"/grants/"+have[sc], nil, nil); err != nil {
-			return a.refused(it, "revoke "+sc, err)
+	for _, id := range minus {
+		if err := remove(id); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// current lists ids from a sub-resource of an existing object, nothing for
+// one a dry run would create.
+func (a *applier) current(objectID, path string, id func(map[string]any) string) ([]string, error) {
+	if isPlaceholder(objectID) {
+		return nil, nil
+	}
+	list, err := a.t.API.List(a.ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, o := range list {
+		if v := id(o); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (a *applier) grants(c *Change, it item, appID string, want []string) error {
+	base := "/api/v1/apps/" + appID + "/grants"
+	grantIDs := map[string]string{}
+	have, err := a.current(appID, base, func(g map[string]any) string {
+		grantIDs[getStr(g, "scopeId")] = getStr(g, "id")
+		return getStr(g, "scopeId")
+	})
+	if err != nil {
+		return err
+	}
+	return a.exactSet(c, "grants", want, have, nil,
+		func(sc string) error {
+			if isPlaceholder(appID) {
+				return nil
+			}
+			return a.wrap(it, "grant "+sc, a.call("POST", base, map[string]any{"scopeId": sc, "issuer": a.t.API.Base}, nil))
+		},
+		func(sc string) error {
+			return a.wrap(it, "revoke "+sc, a.call("DELETE", base+"/"+grantIDs[sc], nil, nil))
+		})
+}
+
 func (a *applier) assignPeople(c *Change, it item, appID string, logins []string) error {
 	var want []string
-	names := map[string]string{}
 	for i, l := range logins {
 		id, err := a.userID(l, fmt.Sprintf("%s.assignments.people[%d]", it.path, i))
 		if err != nil {
 			return err
 		}
 		want = append(want, id)
-		names[id] = getStr(a.users[strings.ToLower(l)], "profile.login")
 	}
-	var have []string
-	if !isPlaceholder(appID) {
-		assigned, err := a.t.API.List(a.ctx, "/api/v1/apps/"+appID+"/users")
-		if err != nil {
-			return err
+	base := "/api/v1/apps/" + appID + "/users"
+	// People who have the app through a group are not direct assignments.
+	have, err := a.current(appID, base, func(u map[string]any) string {
+		if getStr(u, "scope") == "GROUP" {
+			return ""
 		}
-		for _, u := range assigned {
-			// People who have the app through a group are not direct
-			// assignments.
-			if getStr(u, "scope") == "GROUP" {
-				continue
+		return getStr(u, "id")
+	})
+	if err != nil {
+		return err
+	}
+	names := a.loginsByID()
+	return a.exactSet(c, "assignments.people", want, have, names,
+		func(u string) error {
+			if isPlaceholder(appID) {
+				return nil
 			}
-			have = append(have, getStr(u, "id"))
-		}
-	}
-	for _, u := range a.users {
-		names[getStr(u, "id")] = getStr(u, "profile.login")
-	}
-	add, remove := setDiff(want, have)
-	if len(add)+len(remove) == 0 {
-		return nil
-	}
-	if c.Op == "update" {
-		c.Fields = append(c.Fields, Field{Path: "assignments.people", Old: show("", namesOf(have, names)), New: show("", namesOf(want, names))})
-	}
-	for _, u := range add {
-		if isPlaceholder(appID) || isPlaceholder(u) {
-			continue
-		}
-		if err := a.call("POST", "/api/v1/apps/"+appID+"/users", map[string]any{"id": u, "scope": "USER"}, nil); err != nil {
-			return a.refused(it, "assign "+names[u], err)
-		}
-	}
-	for _, u := range remove {
-		if err := a.call("DELETE", "/api/v1/apps/"+appID+"/users/"+u, nil, nil); err != nil {
-			return a.refused(it, "unassign "+names[u], err)
-		}
-	}
-	return nil
+			return a.wrap(it, "assign "+names[u], a.call("POST", base, map[string]any{"id": u, "scope": "USER"}, nil))
+		},
+		func(u string) error { return a.wrap(it, "unassign "+names[u], a.call("DELETE", base+"/"+u, nil, nil)) })
 }
 
 func (a *applier) assignGroups(c *Change, it item, appID string, groups []string) error {
@@ -248,41 +255,44 @@ func (a *applier) assignGroups(c *Change, it item, appID string, groups []string
 		}
 		want = append(want, id)
 	}
-	names := map[string]string{}
-	for n, g := range a.groups {
-		names[getStr(g, "id")] = n
+	base := "/api/v1/apps/" + appID + "/groups"
+	have, err := a.current(appID, base, func(g map[string]any) string { return getStr(g, "id") })
+	if err != nil {
+		return err
 	}
-	var have []string
-	if !isPlaceholder(appID) {
-		assigned, err := a.t.API.List(a.ctx, "/api/v1/apps/"+appID+"/groups")
-		if err != nil {
-			return err
-		}
-		for _, g := range assigned {
-			have = append(have, getStr(g, "id"))
-		}
-	}
-	add, remove := setDiff(want, have)
-	if len(add)+len(remove) == 0 {
+	names := a.groupNamesByID()
+	return a.exactSet(c, "assignments.groups", want, have, names,
+		func(g string) error {
+			if isPlaceholder(appID) {
+				return nil
+			}
+			return a.wrap(it, "assign "+names[g], a.call("PUT", base+"/"+g, map[string]any{}, nil))
+		},
+		func(g string) error { return a.wrap(it, "unassign "+names[g], a.call("DELETE", base+"/"+g, nil, nil)) })
+}
+
+// wrap places a refusal of what on the object.
+func (a *applier) wrap(it item, what string, err error) error {
+	if err == nil {
 		return nil
 	}
-	if c.Op == "update" {
-		c.Fields = append(c.Fields, Field{Path: "assignments.groups", Old: show("", namesOf(have, names)), New: show("", namesOf(want, names))})
+	return a.refused(it, what, err)
+}
+
+func (a *applier) loginsByID() map[string]string {
+	out := map[string]string{}
+	for _, u := range a.users {
+		out[getStr(u, "id")] = getStr(u, "profile.login")
 	}
-	for _, g := range add {
-		if isPlaceholder(appID) || isPlaceholder(g) {
-			continue
-		}
-		if err := a.call("PUT", "/api/v1/apps/"+appID+"/groups/"+g, map[string]any{}, nil); err != nil {
-			return a.refused(it, "assign "+names[g], err)
-		}
+	return out
+}
+
+func (a *applier) groupNamesByID() map[string]string {
+	out := map[string]string{}
+	for n, g := range a.groups {
+		out[getStr(g, "id")] = n
 	}
-	for _, g := range remove {
-		if err := a.call("DELETE", "/api/v1/apps/"+appID+"/groups/"+g, nil, nil); err != nil {
-			return a.refused(it, "unassign "+names[g], err)
-		}
-	}
-	return nil
+	return out
 }
 
 func (a *applier) pruneApps() error {

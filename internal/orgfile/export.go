@@ -25,7 +25,7 @@ type ExportOptions struct {
 // another org and a round trip compares equal.
 var readOnly = []string{"id", "orn", "created", "lastUpdated", "createdBy", "lastUpdatedBy", "_links", "_embedded",
 	"activated", "statusChanged", "lastLogin", "passwordChanged", "lastMembershipUpdated", "type", "objectClass",
-	"credentials", "issuer", "default", "system", "apiResourceId"}
+	"credentials", "issuer", "system", "apiResourceId"}
 
 // Export reads the org and writes it as an org file.
 func Export(ctx context.Context, t Target, o ExportOptions) ([]byte, error) {
@@ -111,7 +111,7 @@ func (e *exporter) build() (map[string]any, error) {
 		}
 		outGroups = append(outGroups, og)
 	}
-	doc["groups"] = orEmpty(outGroups)
+	doc["groups"] = sortBy(outGroups, "name")
 
 	var people []any
 	for _, u := range users {
@@ -121,7 +121,7 @@ func (e *exporter) build() (map[string]any, error) {
 		}
 		people = append(people, p)
 	}
-	doc["people"] = orEmpty(people)
+	doc["people"] = sortBy(people, "profile.login")
 
 	var outApps []any
 	for _, a := range apps {
@@ -131,7 +131,7 @@ func (e *exporter) build() (map[string]any, error) {
 		}
 		outApps = append(outApps, oa)
 	}
-	doc["apps"] = orEmpty(outApps)
+	doc["apps"] = sortBy(outApps, "label", "credentials.oauthClient.client_id")
 
 	origins, err := api.List(e.ctx, "/api/v1/trustedOrigins?limit=200")
 	if err != nil {
@@ -141,7 +141,7 @@ func (e *exporter) build() (map[string]any, error) {
 	for _, o := range origins {
 		outOrigins = append(outOrigins, clean(o))
 	}
-	doc["trustedOrigins"] = orEmpty(outOrigins)
+	doc["trustedOrigins"] = sortBy(outOrigins, "origin")
 
 	servers, err := api.List(e.ctx, serversPath)
 	if err != nil {
@@ -155,7 +155,7 @@ func (e *exporter) build() (map[string]any, error) {
 		}
 		outServers = append(outServers, os)
 	}
-	doc["authorizationServers"] = orEmpty(outServers)
+	doc["authorizationServers"] = sortBy(outServers, "name")
 
 	tokens, err := api.List(e.ctx, "/api/v1/api-tokens")
 	if err != nil {
@@ -165,14 +165,26 @@ func (e *exporter) build() (map[string]any, error) {
 	for _, t := range tokens {
 		outTokens = append(outTokens, map[string]any{"name": getStr(t, "name"), "owner": e.userLogin[getStr(t, "userId")]})
 	}
-	doc["apiTokens"] = orEmpty(outTokens)
+	doc["apiTokens"] = sortBy(outTokens, "name")
 	return doc, nil
 }
 
-func orEmpty(a []any) []any {
+// sortBy orders a list by the members that identify its objects, so that
+// two exports of equal orgs are equal whatever their ids. Policies and
+// rules keep the server's order, their priority.
+func sortBy(a []any, keys ...string) []any {
 	if a == nil {
 		return []any{}
 	}
+	key := func(v any) string {
+		m, _ := v.(map[string]any)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = strings.ToLower(getStr(m, k))
+		}
+		return strings.Join(parts, "\x00")
+	}
+	sort.SliceStable(a, func(i, j int) bool { return key(a[i]) < key(a[j]) })
 	return a
 }
 
@@ -253,6 +265,7 @@ func (e *exporter) app(a map[string]any) (map[string]any, error) {
 		}
 	}
 	out["settings"] = settings
+	dropNulls(out)
 	grants, err := e.t.API.List(e.ctx, "/api/v1/apps/"+id+"/grants")
 	if err != nil {
 		return nil, err
@@ -300,7 +313,7 @@ func (e *exporter) app(a map[string]any) (map[string]any, error) {
 
 func (e *exporter) server(s map[string]any) (map[string]any, error) {
 	base := serversPath + "/" + getStr(s, "id")
-	out := clean(s)
+	out := without(clean(s), "default")
 	api := e.t.API
 	scopes, err := api.List(e.ctx, base+"/scopes")
 	if err != nil {
@@ -313,7 +326,7 @@ func (e *exporter) server(s map[string]any) (map[string]any, error) {
 		}
 	}
 	if len(os) > 0 {
-		out["scopes"] = os
+		out["scopes"] = sortBy(os, "name")
 	}
 	claims, err := api.List(e.ctx, base+"/claims")
 	if err != nil {
@@ -326,7 +339,7 @@ func (e *exporter) server(s map[string]any) (map[string]any, error) {
 		}
 	}
 	if len(oc) > 0 {
-		out["claims"] = oc
+		out["claims"] = sortBy(oc, "name", "claimType")
 	}
 	pols, err := api.List(e.ctx, base+"/policies")
 	if err != nil {
@@ -425,4 +438,16 @@ func toNode(v any, s *Schema) *yaml.Node {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 	}
 	return &n
+}
+
+// dropNulls removes null members: the file leaves out what is unset.
+func dropNulls(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropNulls(x)
+		}
+	}
 }

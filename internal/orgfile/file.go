@@ -12,6 +12,8 @@ package orgfile
 
 import (
 	"fmt"
+
+	"github.com/sesame-idp/sesame/internal/mgmtclient"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,10 +155,7 @@ func (f *File) checkNames(errs *[]error) {
 func quote(s string) string { return strconv.Quote(s) }
 
 // getStr reads a string by a dotted path.
-func getStr(m map[string]any, path string) string {
-	v, _ := get(m, path).(string)
-	return v
-}
+func getStr(m map[string]any, path string) string { return mgmtclient.Str(m, path) }
 
 func get(m map[string]any, path string) any {
 	var cur any = m
@@ -206,4 +205,15 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Password returns the password the file gives the person with this login,
+// or "".
+func (f *File) Password(login string) string {
+	for _, it := range f.list("people") {
+		if strings.EqualFold(getStr(it.m, "profile.login"), login) {
+			return getStr(it.m, "password")
+		}
+	}
+	return ""
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-func (a *applier) groups() error {
+func (a *applier) applyGroups() error {
 	for _, it := range a.f.list("groups") {
 		name := getStr(it.m, "name")
 		want := map[string]any{}
@@ -121,7 +121,7 @@ func statusOps(have, want string, hasPassword bool) (ops []string, ok bool) {
 	return nil, false
 }
 
-func (a *applier) people() error {
+func (a *applier) applyPeople() error {
 	warnedPasswords := false
 	for _, it := range a.f.list("people") {
 		login := getStr(it.m, "profile.login")
@@ -295,38 +295,23 @@ func (a *applier) personStatus(c *Change, it item, cur map[string]any, want stri
 
 // memberships makes a person a member of exactly the stated groups.
 func (a *applier) memberships(c *Change, it item, userID string, want []string) error {
-	var have []string
-	names := map[string]string{}
-	for n, g := range a.groups {
-		names[getStr(g, "id")] = n
-	}
-	if !isPlaceholder(userID) {
-		groups, err := a.t.API.List(a.ctx, "/api/v1/users/"+userID+"/groups")
-		if err != nil {
-			return err
+	have, err := a.current(userID, "/api/v1/users/"+userID+"/groups", func(g map[string]any) string {
+		if getStr(g, "type") == "BUILT_IN" {
+			return ""
 		}
-		for _, g := range groups {
-			if getStr(g, "type") != "BUILT_IN" {
-				have = append(have, getStr(g, "id"))
-			}
-		}
+		return getStr(g, "id")
+	})
+	if err != nil {
+		return err
 	}
-	add, remove := setDiff(want, have)
-	if len(add) == 0 && len(remove) == 0 {
-		return nil
-	}
-	c.Fields = append(c.Fields, Field{Path: "groups", Old: show("groups", namesOf(have, names)), New: show("groups", namesOf(want, names))})
-	for _, g := range add {
-		if err := a.call("PUT", "/api/v1/groups/"+g+"/users/"+userID, nil, nil); err != nil {
-			return a.refused(it, "add the person to "+names[g], err)
-		}
-	}
-	for _, g := range remove {
-		if err := a.call("DELETE", "/api/v1/groups/"+g+"/users/"+userID, nil, nil); err != nil {
-			return a.refused(it, "remove the person from "+names[g], err)
-		}
-	}
-	return nil
+	names := a.groupNamesByID()
+	return a.exactSet(c, "groups", want, have, names,
+		func(g string) error {
+			return a.wrap(it, "add the person to "+names[g], a.call("PUT", "/api/v1/groups/"+g+"/users/"+userID, nil, nil))
+		},
+		func(g string) error {
+			return a.wrap(it, "remove the person from "+names[g], a.call("DELETE", "/api/v1/groups/"+g+"/users/"+userID, nil, nil))
+		})
 }
 
 // namesOf maps ids to names, sorted, for a plan line.

@@ -36,19 +36,23 @@ type Prop struct {
 	*Schema
 }
 
-func obj(desc string, props ...Prop) *Schema { return &Schema{Type: "object", Description: desc, Props: props} }
+func obj(desc string, props ...Prop) *Schema {
+	return &Schema{Type: "object", Description: desc, Props: props}
+}
 func open(desc string, props ...Prop) *Schema {
 	return &Schema{Type: "object", Description: desc, Props: props, Open: true}
 }
-func arr(desc string, items *Schema) *Schema { return &Schema{Type: "array", Description: desc, Items: items} }
-func str(desc string) *Schema                { return &Schema{Type: "string", Description: desc} }
-func secretStr(desc string) *Schema          { return &Schema{Type: "string", Description: desc, Secret: true} }
-func boolean(desc string) *Schema            { return &Schema{Type: "boolean", Description: desc} }
-func integer(desc string) *Schema            { return &Schema{Type: "integer", Description: desc} }
+func arr(desc string, items *Schema) *Schema {
+	return &Schema{Type: "array", Description: desc, Items: items}
+}
+func str(desc string) *Schema       { return &Schema{Type: "string", Description: desc} }
+func secretStr(desc string) *Schema { return &Schema{Type: "string", Description: desc, Secret: true} }
+func boolean(desc string) *Schema   { return &Schema{Type: "boolean", Description: desc} }
+func integer(desc string) *Schema   { return &Schema{Type: "integer", Description: desc} }
 func enum(desc string, values ...string) *Schema {
 	return &Schema{Type: "string", Description: desc, Enum: values}
 }
-func strs(desc string) *Schema { return arr(desc, &Schema{Type: "string"}) }
+func strs(desc string) *Schema      { return arr(desc, &Schema{Type: "string"}) }
 func p(name string, s *Schema) Prop { return Prop{Name: name, Schema: s} }
 
 func (s *Schema) require(names ...string) *Schema { s.Required = names; return s }
@@ -185,7 +189,7 @@ var serverSchema = open("An authorization server in the shape POST /api/v1/autho
 var tokenSchema = obj("An API token (SSWS), matched by name. Applied only to a local database: the management API cannot create tokens.",
 	p("name", str("")),
 	p("owner", str("Login of the super administrator the token acts as.")),
-	p("value", secretStr("A fixed token value (refused without --allow-fixed-secrets); generated and printed once when absent.")),
+	p("value", secretStr("A fixed token value (refused without --allow-fixed-secrets); generated when absent (sesame apply --secrets-out keeps it).")),
 ).require("name", "owner")
 
 // fileSchema is the whole org file.
@@ -241,7 +245,7 @@ func (s *Schema) check(v any, path string, pos positions, file string, errs *[]e
 			case ok:
 				sub.check(m[k], joinKey(path, k), pos, file, errs)
 			case !s.Open:
-				*errs = append(*errs, &PathError{File: file, Pos: pos[joinKey(path, k)], Path: joinKey(path, k), Msg: "unknown key; expected one of " + strings.Join(s.propNames(), ", ")})
+				*errs = append(*errs, &PathError{File: file, Pos: pos[joinKey(path, k)+keySuffix], Path: joinKey(path, k), Msg: "unknown key; expected one of " + strings.Join(s.propNames(), ", ")})
 			}
 		}
 		for _, r := range s.Required {

@@ -234,10 +234,17 @@ func (a *applier) policies(srv item, base string) error {
 		if err := a.resolveList(want, it.path, "conditions.clients.include", a.clientID, "ALL_CLIENTS"); err != nil {
 			return err
 		}
+		n := len(a.plan.Changes)
 		pol, err := a.object(object{kind: "policy", name: getStr(srv.m, "name") + "/" + name, it: it, want: want, cur: byName(cur, name),
 			create: base + "/policies", one: func(id string) string { return base + "/policies/" + id }, lifecycle: true})
 		if err != nil {
 			return err
+		}
+		// A policy put at a priority moves the others: read them again.
+		if len(a.plan.Changes) > n {
+			if cur, err = a.list(base + "/policies"); err != nil {
+				return err
+			}
 		}
 		if err := a.rules(srv, it, base+"/policies/"+getStr(pol, "id")); err != nil {
 			return err
@@ -267,9 +274,15 @@ func (a *applier) rules(srv, pol item, base string) error {
 				return err
 			}
 		}
+		n := len(a.plan.Changes)
 		if _, err := a.object(object{kind: "rule", name: getStr(srv.m, "name") + "/" + getStr(pol.m, "name") + "/" + name, it: it, want: want,
 			cur: byName(cur, name), create: base + "/rules", one: func(id string) string { return base + "/rules/" + id }, lifecycle: true}); err != nil {
 			return err
+		}
+		if len(a.plan.Changes) > n {
+			if cur, err = a.list(base + "/rules"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

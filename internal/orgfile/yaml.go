@@ -13,6 +13,9 @@ import (
 // Pos is where a value starts in the file.
 type Pos struct{ Line, Col int }
 
+// keySuffix marks the position of a member's key rather than its value.
+const keySuffix = "#key"
+
 // positions maps a value's path (apps[0].settings.oauthClient.redirect_uris[1])
 // to where it is written.
 type positions map[string]Pos
@@ -139,6 +142,7 @@ func (c *converter) convert(n *yaml.Node, path string, depth int) (any, error) {
 				return nil, c.errAt(k, path, "a key must be a plain string")
 			}
 			key := k.Value
+			c.pos[joinKey(path, key)+keySuffix] = Pos{k.Line, k.Column}
 			if _, dup := m[key]; dup {
 				return nil, c.errAt(k, joinKey(path, key), "this key is given twice")
 			}

@@ -19,10 +19,14 @@ const SetupLinkLifetime = 24 * time.Hour
 
 // Admin describes the first super administrator.
 type Admin struct {
-	Email     string
-	Password  string // empty: generate one
-	FirstName string
-	LastName  string
+	Email    string
+	Password string // empty: generate one
+	// PasswordHash, when set, is stored as the password's argon2id hash
+	// instead of hashing Password (development servers that start many
+	// times a second).
+	PasswordHash string
+	FirstName    string
+	LastName     string
 }
 
 // InitResult is what initialization created that the caller must show once.
@@ -41,15 +45,18 @@ func (s *Service) Initialize(ctx context.Context, orgName string, admin Admin, w
 	if err := validateAdmin(&admin); err != nil {
 		return nil, err
 	}
-	if admin.Password == "" {
-		admin.Password = secret.GeneratePassword()
-		res.Password = admin.Password
+	hash := admin.PasswordHash
+	if hash == "" {
+		if admin.Password == "" {
+			admin.Password = secret.GeneratePassword()
+			res.Password = admin.Password
+		}
+		var err error
+		if hash, err = secret.HashPassword(admin.Password); err != nil {
+			return nil, err
+		}
 	}
-	hash, err := secret.HashPassword(admin.Password)
-	if err != nil {
-		return nil, err
-	}
-	err = s.configChange(ctx, func(tx store.Store) error {
+	err := s.configChange(ctx, func(tx store.Store) error {
 		org, err := s.provisionOrg(ctx, tx, orgName)
 		if err != nil {
 			return err
