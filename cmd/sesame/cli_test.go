@@ -98,6 +98,7 @@ func runServer(t *testing.T, orgURL string, args ...string) (out *syncBuffer, st
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-done:
+			done <- err // for stop
 			t.Fatalf("%s exited: %v\n%s", args[0], err, out)
 		default:
 		}

@@ -97,7 +97,7 @@ function installExitHandlers() {
         entry.child.kill('SIGKILL');
       } catch {}
       try {
-        fs.rmSync(entry.dataDir, { recursive: true, force: true });
+        if (entry.dataDir) fs.rmSync(entry.dataDir, { recursive: true, force: true });
       } catch {}
     }
     live.clear();
@@ -194,8 +194,41 @@ export async function startSesame(options = {}) {
   }
 
   // 2. serve.
+  const server = await serveUntilReady(bin, ['serve', '--addr', `${HOST}:${port}`, '--url', orgUrl, '--data', dataDir], env, orgUrl, dataDir, removeDataDir);
+  return { orgUrl, apiToken, dataDir, port, initOutput, ...server };
+}
+
+/**
+ * Starts `sesame dev` on a fresh loopback port: an org from the org file `org` (the default
+ * development org without one), on a temporary database that dev deletes when it stops.
+ * @param {{org?: string, env?: Record<string,string>, args?: string[]}} [options]
+ * @returns the same as startSesame() (without dataDir and initOutput), with apiToken and
+ *   adminPassword read from what dev printed.
+ */
+export async function startSesameDev(options = {}) {
+  const bin = sesameBinary();
+  await checkBinary(bin);
+  installExitHandlers();
+  const port = await freePort();
+  const orgUrl = `http://${HOST}:${port}`;
+  const args = ['dev', '--addr', `${HOST}:${port}`, ...(options.org ? ['--org', options.org] : []), ...(options.args ?? [])];
+  const server = await serveUntilReady(bin, args, childEnv(options.env), orgUrl, null, async () => {});
+  // dev prints its banner and credentials before it serves: they are in the log by now.
+  const printed = server.logs();
+  const apiToken = /API token:\s+SSWS (\S+)/.exec(printed)?.[1];
+  const adminPassword = /Administrator: \S+\s+password: (\S+)/.exec(printed)?.[1];
+  if (!apiToken) {
+    await server.stop();
+    throw new Error(`sesame dev printed no API token\n${printed}`);
+  }
+  return { orgUrl, apiToken, adminPassword, port, ...server };
+}
+
+// Runs a serving sesame command until stop() and resolves once discovery answers at orgUrl.
+// cleanup runs after the process has exited.
+async function serveUntilReady(bin, serveArgs, env, orgUrl, dataDir, removeDataDir) {
+  const what = `sesame ${serveArgs[0]}`;
   const log = new LogBuffer();
-  const serveArgs = ['serve', '--addr', `${HOST}:${port}`, '--url', orgUrl, '--data', dataDir];
   log.push('', `$ ${bin} ${serveArgs.join(' ')}\n`);
   let stopped = null; // stop()'s promise, once called
   const child = spawn(bin, serveArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -207,7 +240,7 @@ export async function startSesame(options = {}) {
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       exitInfo = { code, signal };
-      if (!stopped) log.push('[e2e] ', `sesame serve exited unexpectedly: ${JSON.stringify(exitInfo)}\n`);
+      if (!stopped) log.push('[e2e] ', `${what} exited unexpectedly: ${JSON.stringify(exitInfo)}\n`);
       resolve(exitInfo);
     });
   });
@@ -240,7 +273,7 @@ export async function startSesame(options = {}) {
     const what = mark ? 'sesame server log, new lines' : 'sesame server log';
     process.stderr.write(
       `===== ${what}${why ? ` (${why})` : ''}: ${orgUrl} =====\n${logs(mark)}` +
-        (exitInfo && !stopped ? `[e2e] sesame serve is not running: ${JSON.stringify(exitInfo)}\n` : '') +
+        (exitInfo && !stopped ? `[e2e] ${what} is not running: ${JSON.stringify(exitInfo)}\n` : '') +
         '===== end of sesame server log =====\n',
     );
   };
@@ -252,7 +285,7 @@ export async function startSesame(options = {}) {
   for (;;) {
     if (exitInfo) {
       await stop();
-      throw new Error(`sesame serve exited before it was ready (${JSON.stringify(exitInfo)})\n${logs()}`);
+      throw new Error(`${what} exited before it was ready (${JSON.stringify(exitInfo)})\n${logs()}`);
     }
     try {
       const res = await fetch(discovery, { signal: AbortSignal.timeout(2_000) });
@@ -264,18 +297,21 @@ export async function startSesame(options = {}) {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`sesame serve not ready after ${READY_TIMEOUT_MS} ms (${lastProblem})\n${logs()}`);
+      throw new Error(`${what} not ready after ${READY_TIMEOUT_MS} ms (${lastProblem})\n${logs()}`);
     }
     await delay(100);
   }
 
-  return { orgUrl, apiToken, dataDir, port, initOutput, logs, logMark, printLogs, stop };
+  return { logs, logMark, printLogs, stop };
+
 }
 
 /**
  * Registers node:test hooks for the current file: a Sesame server is started before the first
  * test and stopped after the last; what it logged during a failed test is printed after that test. Returns an object
  * that is filled with startSesame()'s result once started, and whose `ready` promise resolves then.
+ *
+ * With options.dev ({ org, env }), the server is `sesame dev` (startSesameDev) instead.
  *
  * On Node 20, before() hooks at the top level of a file all start at once (only the tests wait
  * for them), so a file's own before() hook must `await sesame.ready` before using the server.
@@ -292,7 +328,7 @@ export function useSesame(options = {}) {
   sesame.ready.catch(() => {}); // reported by the hook below; not an unhandled rejection
   before(async () => {
     try {
-      Object.assign(sesame, await startSesame(options));
+      Object.assign(sesame, await (options.dev ? startSesameDev(options.dev) : startSesame(options)));
       resolveReady(sesame);
     } catch (e) {
       rejectReady(e);

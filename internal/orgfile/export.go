@@ -433,6 +433,9 @@ func toNode(v any, s *Schema) *yaml.Node {
 		}
 		return n
 	}
+	if str, ok := v.(string); ok {
+		v = escapeEnv(str)
+	}
 	var n yaml.Node
 	if err := n.Encode(v); err != nil {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}

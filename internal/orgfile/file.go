@@ -12,6 +12,7 @@ package orgfile
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/sesame-idp/sesame/internal/mgmtclient"
 	"sort"
@@ -27,9 +28,15 @@ type File struct {
 }
 
 // Parse reads and checks an org file; name is used in messages. Every
-// problem is reported with the path and line of the value.
+// problem is reported with the path and line of the value. ${NAME} and
+// ${NAME:-default} in string values are replaced from the environment.
 func Parse(name string, data []byte) (*File, error) {
-	doc, pos, err := decodeYAML(name, data)
+	return ParseEnv(name, data, os.LookupEnv)
+}
+
+// ParseEnv is Parse with the environment given.
+func ParseEnv(name string, data []byte, env func(string) (string, bool)) (*File, error) {
+	doc, pos, err := decodeYAML(name, data, env)
 	if err != nil {
 		return nil, err
 	}

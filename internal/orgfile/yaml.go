@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,7 @@ const maxFileBytes = 16 << 20
 // decodeYAML reads one YAML (or JSON) document into plain values — maps
 // with string keys, slices, strings, bool, int64, float64 and nil, as JSON
 // would decode them — and records the position of each.
-func decodeYAML(name string, data []byte) (map[string]any, positions, error) {
+func decodeYAML(name string, data []byte, env func(string) (string, bool)) (map[string]any, positions, error) {
 	if len(data) > maxFileBytes {
 		return nil, nil, fmt.Errorf("%s: the file is larger than %d MiB", name, maxFileBytes>>20)
 	}
@@ -46,7 +47,7 @@ func decodeYAML(name string, data []byte) (map[string]any, positions, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, nil, fmt.Errorf("%s:%d: one document per file: a second one starts here", name, extra.Line)
 	}
-	c := &converter{name: name, pos: positions{}}
+	c := &converter{name: name, pos: positions{}, env: env}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
@@ -72,6 +73,7 @@ type converter struct {
 	name  string
 	pos   positions
 	nodes int
+	env   func(string) (string, bool)
 }
 
 // PathError is a bad value in a file: where it is and what is wrong.
@@ -192,10 +194,56 @@ func (c *converter) scalar(n *yaml.Node, path string) (any, error) {
 		}
 		return f, nil
 	case "!!str", "":
-		return n.Value, nil
+		v, err := expand(n.Value, c.env)
+		if err != nil {
+			return nil, c.errAt(n, path, err.Error())
+		}
+		return v, nil
 	}
 	return nil, c.errAt(n, path, "values tagged "+n.Tag+" are not supported; write a string, number, true/false or a list or mapping")
 }
 
 // errNoDocument is returned for an empty file where one is required.
 var errNoDocument = errors.New("the file is empty")
+
+// envRef is ${NAME} or ${NAME:-default} with NAME an environment variable
+// name; $${ writes a literal ${. Anything else — Okta's own ${source.login}
+// templates among them — is left as it is.
+var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expand replaces environment references in a string value, so that one
+// file serves several places (OM_URL in CI, localhost on a laptop).
+func expand(s string, env func(string) (string, bool)) (string, error) {
+	if !strings.Contains(s, "${") || env == nil {
+		return s, nil
+	}
+	var missing []string
+	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$${" {
+			return "${"
+		}
+		sub := envRef.FindStringSubmatch(m)
+		if v, ok := env(sub[1]); ok && v != "" {
+			return v
+		}
+		if sub[2] != "" {
+			return sub[3]
+		}
+		missing = append(missing, sub[1])
+		return m
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("the environment variable %s is not set (write ${%s:-default} for a default, $${ for a literal ${)", missing[0], missing[0])
+	}
+	return out, nil
+}
+
+// escapeEnv writes a value so that expand gives it back.
+func escapeEnv(s string) string {
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$${" {
+			return "$$${"
+		}
+		return "$" + m
+	})
+}
