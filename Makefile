@@ -26,10 +26,12 @@ test-go:
 	echo "SESAME_TEST_DATABASE_URL=$$url"; \
 	SESAME_TEST_DATABASE_URL="$$url" $(GO) test -count=1 -timeout 20m $(PKGS)
 
-# Node packages from the lock file, and Debian's chromium for the browser tests
-# (the tests run $CHROMIUM instead when it is set).
+# Node packages from the lock file, Debian's chromium for the browser tests
+# (the tests run $CHROMIUM instead when it is set), and Debian's docker-compose,
+# with which the Compose example is read as Docker would run it.
 e2e-deps:
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-docker-compose.sh
 	cd e2e && npm ci --no-audit --no-fund --loglevel=error
 
 test-e2e: build e2e-deps

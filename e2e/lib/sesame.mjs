@@ -201,7 +201,11 @@ export async function startSesame(options = {}) {
 /**
  * Starts `sesame dev` on a fresh loopback port: an org from the org file `org` (the default
  * development org without one), on a temporary database that dev deletes when it stops.
- * @param {{org?: string, env?: Record<string,string>, args?: string[]}} [options]
+ * With `entrypoint`, runs that script instead (the container image's deploy/docker-entrypoint.sh)
+ * with `env` — SESAME_DEV=1 and the rest of a Compose service's environment — and the address,
+ * URL and org file it would have in the container given as SESAME_ADDR, SESAME_URL and
+ * SESAME_DEV_ORG, with the sesame binary first on PATH.
+ * @param {{org?: string, env?: Record<string,string>, args?: string[], entrypoint?: string}} [options]
  * @returns the same as startSesame() (without dataDir and initOutput), with apiToken and
  *   adminPassword read from what dev printed.
  */
@@ -211,8 +215,21 @@ export async function startSesameDev(options = {}) {
   installExitHandlers();
   const port = await freePort();
   const orgUrl = `http://${HOST}:${port}`;
-  const args = ['dev', '--addr', `${HOST}:${port}`, ...(options.org ? ['--org', options.org] : []), ...(options.args ?? [])];
-  const server = await serveUntilReady(bin, args, childEnv(options.env), orgUrl, null, async () => {});
+  let command = bin;
+  let args = ['dev', '--addr', `${HOST}:${port}`, ...(options.org ? ['--org', options.org] : []), ...(options.args ?? [])];
+  let env = childEnv(options.env);
+  if (options.entrypoint) {
+    command = options.entrypoint;
+    args = options.args ?? [];
+    env = childEnv({
+      ...options.env,
+      SESAME_ADDR: `${HOST}:${port}`,
+      SESAME_URL: orgUrl,
+      ...(options.org ? { SESAME_DEV_ORG: options.org } : {}),
+      PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}`,
+    });
+  }
+  const server = await serveUntilReady(command, args, env, orgUrl, null, async () => {});
   // dev prints its banner and credentials before it serves: they are in the log by now.
   const printed = server.logs();
   const apiToken = /API token:\s+SSWS (\S+)/.exec(printed)?.[1];
@@ -227,7 +244,7 @@ export async function startSesameDev(options = {}) {
 // Runs a serving sesame command until stop() and resolves once discovery answers at orgUrl.
 // cleanup runs after the process has exited.
 async function serveUntilReady(bin, serveArgs, env, orgUrl, dataDir, removeDataDir) {
-  const what = `sesame ${serveArgs[0]}`;
+  const what = serveArgs.length ? `sesame ${serveArgs[0]}` : path.basename(bin);
   const log = new LogBuffer();
   log.push('', `$ ${bin} ${serveArgs.join(' ')}\n`);
   let stopped = null; // stop()'s promise, once called
