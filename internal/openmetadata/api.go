@@ -35,34 +35,47 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Summary)
 }
 
-func (a *api) do(ctx context.Context, method, path string, body, out any) error {
+// sendJSON sends a request with a JSON body (when body is not nil) and an
+// Authorization header (when auth is not empty), and returns the answer
+// with its body read.
+func sendJSON(ctx context.Context, hc *http.Client, method, u, auth string, body any) (*http.Response, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
-	u := path
-	if !strings.HasPrefix(u, "http") {
-		u = a.base + path
-	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	req.Header.Set("Authorization", "SSWS "+a.token)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := a.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	return resp, raw, nil
+}
+
+func (a *api) do(ctx context.Context, method, path string, body, out any) error {
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = a.base + path
+	}
+	resp, raw, err := sendJSON(ctx, a.hc, method, u, "SSWS "+a.token, body)
+	if err != nil {
+		return err
+	}
 	if resp.StatusCode >= 300 {
 		var e struct {
 			Summary string `json:"errorSummary"`

@@ -1,6 +1,7 @@
 package openmetadata
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -61,12 +62,13 @@ AUTHORIZER_CLASS_NAME=org.openmetadata.service.security.DefaultAuthorizer
 AUTHORIZER_REQUEST_FILTER=org.openmetadata.service.security.JwtFilter
 AUTHORIZER_ADMIN_PRINCIPALS=[%[7]s]
 AUTHORIZER_PRINCIPAL_DOMAIN=%[8]s
+AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN=%[13]t
 RSA_PUBLIC_KEY_FILE_PATH=%[2]s/%[9]s
 RSA_PRIVATE_KEY_FILE_PATH=%[2]s/%[10]s
 JWT_KEY_ID=%[11]s
 JWT_ISSUER=%[12]s
 `, abs, containerKeyDir, strings.Join(keysURLs, ","), r.Issuer, r.ClientID, r.OMURL, strings.Join(admins, ","), r.domain(),
-		JWTPublicFile, JWTPrivateFile, r.JWTKeyID, r.domain())
+		JWTPublicFile, JWTPrivateFile, r.JWTKeyID, r.domain(), r.EnforcePrincipalDomain)
 
 	f["openmetadata-security.yaml"] = fmt.Sprintf(`# Bare metal: merge into conf/openmetadata.yaml.
 authenticationConfiguration:
@@ -86,13 +88,14 @@ authorizerConfiguration:
   adminPrincipals:
 %[5]s
   principalDomain: "%[6]s"
+  enforcePrincipalDomain: %[10]t
 jwtTokenConfiguration:
   rsapublicKeyFilePath: "%[7]s"
   rsaprivateKeyFilePath: "%[8]s"
   jwtissuer: "%[6]s"
   keyId: "%[9]s"
 `, yamlList(keysURLs, "    "), r.Issuer, r.ClientID, r.OMURL, yamlList(admins, "    "), r.domain(),
-		filepath.Join(abs, JWTPublicFile), filepath.Join(abs, JWTPrivateFile), r.JWTKeyID)
+		filepath.Join(abs, JWTPublicFile), filepath.Join(abs, JWTPrivateFile), r.JWTKeyID, r.EnforcePrincipalDomain)
 
 	f["values-sesame.yaml"] = fmt.Sprintf(`# Kubernetes: helm upgrade --install openmetadata open-metadata/openmetadata --values values-sesame.yaml
 # Create the key secret first:
@@ -115,6 +118,7 @@ openmetadata:
       initialAdmins:
 %[5]s
       principalDomain: "%[6]s"
+      enforcePrincipalDomain: %[14]t
     jwtTokenConfiguration:
       enabled: true
       rsapublicKeyFilePath: "%[9]s/%[12]s"
@@ -122,7 +126,10 @@ openmetadata:
       jwtissuer: "%[6]s"
       keyId: "%[7]s"
 `, yamlList(keysURLs, "        "), r.Issuer, r.ClientID, r.OMURL, yamlList(admins, "        "), r.domain(), r.JWTKeyID, "",
-		containerKeyDir, JWTPrivateFile, filepath.Join(abs, JWTPrivateFile), JWTPublicFile, filepath.Join(abs, JWTPublicFile))
+		containerKeyDir, JWTPrivateFile, filepath.Join(abs, JWTPrivateFile), JWTPublicFile, filepath.Join(abs, JWTPublicFile), r.EnforcePrincipalDomain)
+
+	sec, _ := json.MarshalIndent(r.SecurityConfig(), "", "  ")
+	f[SecurityFile] = string(sec) + "\n"
 
 	f["ingestion-workflow.yaml"] = fmt.Sprintf(`# Ingestion (OpenMetadata 1.3 and later): the bot authenticates with its OpenMetadata JWT.
 # Copy the ingestion-bot's token from OpenMetadata (Settings → Bots → ingestion-bot) — only
@@ -166,7 +173,7 @@ func yamlList(items []string, indent string) string {
 // no secret; the keys are written by Setup with their own modes).
 func (f Files) Write(dir string) ([]string, error) {
 	var out []string
-	for _, name := range []string{"openmetadata.env", "openmetadata-security.yaml", "values-sesame.yaml", "ingestion-workflow.yaml", "ingestion-workflow-legacy-okta.yaml"} {
+	for _, name := range []string{"openmetadata.env", SecurityFile, "openmetadata-security.yaml", "values-sesame.yaml", "ingestion-workflow.yaml", "ingestion-workflow-legacy-okta.yaml"} {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(f[name]), 0o644); err != nil {
 			return out, err
