@@ -25,7 +25,7 @@ func newOpenMetadataCommand() *cobra.Command {
 
 func newOMSetupCommand() *cobra.Command {
 	var o openmetadata.Options
-	var tokenFile string
+	var tokenFile, keyOwner string
 	var enforce bool
 	cmd := &cobra.Command{
 		Use:   "setup",
@@ -52,6 +52,13 @@ fragment, Helm values, ingestion workflow configs) to --out-dir and prints them.
 				return errors.New("--org-url, --om-url and --api-token (or --api-token-file) are required")
 			}
 			o.NoEnforcePrincipalDomain = !enforce
+			if keyOwner != "" {
+				owner, err := openmetadata.ParseOwner(keyOwner)
+				if err != nil {
+					return fmt.Errorf("--key-owner %w", err)
+				}
+				o.KeyOwner = &owner
+			}
 			res, err := openmetadata.Setup(cmd.Context(), o)
 			out := cmd.OutOrStdout()
 			if res != nil {
@@ -86,6 +93,18 @@ fragment, Helm values, ingestion workflow configs) to --out-dir and prints them.
 				fmt.Fprintf(out, "Principal domain: %s, not enforced: anyone whose email's local part is an admin principal becomes\n"+
 					"  OpenMetadata's admin, whatever the domain; Sesame decides who can have which email.\n", res.SecurityConfig().Authorizer.PrincipalDomain)
 			}
+			owner := openmetadata.ImageUser
+			if o.KeyOwner != nil {
+				owner = *o.KeyOwner
+			}
+			fmt.Fprintf(out, "Key files:       %s and %s, for OpenMetadata's own tokens; Docker mounts the directory read-only:\n"+
+				"                   - %s:/opt/openmetadata/sesame:ro\n", openmetadata.JWTPrivateFile, openmetadata.JWTPublicFile, res.OutDir)
+			if err := res.KeyAccess(owner); err != nil {
+				fmt.Fprintf(out, "  OpenMetadata's server image runs as uid %d, which cannot read them: %v.\n  Run setup again with --key-owner %s as root, or: %s\n",
+					owner.UID, err, owner, res.ChownLine(owner))
+			} else {
+				fmt.Fprintf(out, "  readable by OpenMetadata's server (uid %d), and by no other user but their owner\n", owner.UID)
+			}
 			for _, p := range written {
 				fmt.Fprintf(out, "\n==> %s\n%s", p, files[pathBase(p)])
 			}
@@ -114,6 +133,7 @@ Then check it from outside: sesame openmetadata check --org-url `+res.OrgURL+` -
 	f.StringVar(&o.OutDir, "out-dir", "openmetadata-sso", "directory for the keys and configuration files")
 	f.BoolVar(&o.RotateBotKey, "rotate-bot-key", false, "replace every key registered for the ingestion bot with a new one (default: add this directory's key, keep the others)")
 	f.BoolVar(&o.RotateJWTKey, "rotate-jwt-key", false, "make a new key pair for OpenMetadata's own tokens even if it already uses one of its own (its bot tokens stop working)")
+	f.StringVar(&keyOwner, "key-owner", "", "UID:GID to own OpenMetadata's key pair, so its non-root server reads it from a bind mount ("+openmetadata.ImageUser.String()+" for its image; needs root)")
 	f.BoolVar(&enforce, "enforce-principal-domain", true, "set enforcePrincipalDomain when every --admin-email is in one domain")
 	return cmd
 }
@@ -127,6 +147,7 @@ func pathBase(p string) string {
 
 func newOMCheckCommand() *cobra.Command {
 	var o openmetadata.CheckOptions
+	var keyOwner string
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Check from outside what OpenMetadata's UI, server and ingestion will do against Sesame",
@@ -139,21 +160,35 @@ the legacy ingestion client gets it, verified against the key set OpenMetadata i
 			if o.OrgURL == "" || o.OMURL == "" {
 				return errors.New("--org-url and --om-url are required")
 			}
+			if keyOwner != "" {
+				owner, err := openmetadata.ParseOwner(keyOwner)
+				if err != nil {
+					return fmt.Errorf("--key-owner %w", err)
+				}
+				o.KeyOwner = &owner
+			}
 			items, err := openmetadata.Check(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			failed := 0
+			failed, warned := 0, 0
 			for _, it := range items {
 				fmt.Fprintln(cmd.OutOrStdout(), it)
-				if !it.OK {
+				switch it.Level {
+				case openmetadata.Fail:
 					failed++
+				case openmetadata.Warn:
+					warned++
 				}
 			}
 			if failed > 0 {
 				return fmt.Errorf("%d of %d checks failed", failed, len(items))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "all %d checks passed\n", len(items))
+			fmt.Fprintf(cmd.OutOrStdout(), "all %d checks passed", len(items))
+			if warned > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), ", %d with a warning", warned)
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
 			return nil
 		},
 	}
@@ -165,6 +200,7 @@ the legacy ingestion client gets it, verified against the key set OpenMetadata i
 	f.StringVar(&o.BotClientID, "bot-client-id", "", "the ingestion bot's client id (default: from --config-dir)")
 	f.StringVar(&o.BotKey, "bot-key", "", "the ingestion bot's private key file (default: from --config-dir)")
 	f.StringVar(&o.ConfigDir, "config-dir", "openmetadata-sso", "the directory setup wrote")
+	f.StringVar(&keyOwner, "key-owner", "", "UID:GID OpenMetadata's server runs as, who must read the key pair (default "+openmetadata.ImageUser.String()+", its image's user)")
 	return cmd
 }
 

@@ -96,8 +96,11 @@ func TestOpenMetadataSetupNeverBreaksAnEarlierRun(t *testing.T) {
 	org := newOMOrg(t, "127.0.0.1")
 	dirA, dirB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	const omA, omB = "http://127.0.0.1:8585", "http://127.0.0.1:8586"
-	org.setup(t, omA, dirA)
+	first := org.setup(t, omA, dirA)
 	kidA := botKID(t, dirA)
+	if os.Geteuid() != 1000 && !strings.Contains(first, "OpenMetadata's server image runs as uid 1000, which cannot read them") {
+		t.Errorf("setup does not say the server's user cannot read the keys:\n%s", first)
+	}
 
 	second := org.setup(t, omB, dirB)
 	kidB := botKID(t, dirB)
@@ -132,6 +135,16 @@ func TestOpenMetadataSetupNeverBreaksAnEarlierRun(t *testing.T) {
 	for _, c := range []struct{ om, dir string }{{omA, dirA}, {omB, dirB}} {
 		if out, err := check(c.om, c.dir); err != nil || !strings.Contains(out, "[ok  ] ingestion bot gets a token") {
 			t.Fatalf("check %s after the second run: %v\n%s", c.dir, err, out)
+		}
+	}
+	if out, _ := check(omA, dirA); os.Geteuid() != 1000 && !strings.Contains(out, "[warn] OpenMetadata's server (uid 1000) can read its key pair from a bind mount of "+dirA) {
+		t.Errorf("check does not warn that uid 1000 cannot read the keys:\n%s", out)
+	}
+	if os.Geteuid() == 0 {
+		owned := org.setup(t, omB, dirB, "--key-owner", "1000:1000")
+		out, _ := check(omB, dirB)
+		if !strings.Contains(owned, "readable by OpenMetadata's server (uid 1000)") || !strings.Contains(out, "[ok  ] OpenMetadata's server (uid 1000) can read its key pair") {
+			t.Errorf("--key-owner 1000:1000 as root:\n%s\n%s", owned, out)
 		}
 	}
 	if again := org.setup(t, omB, dirB); !strings.Contains(again, "nothing changed") {
@@ -218,7 +231,16 @@ func TestOpenMetadataApply(t *testing.T) {
 	org := newOMOrg(t, "localhost")
 	om := omtest.New(t, omtest.Options{AllowInternal: true, AdminPassword: "S3cret-om-admin"})
 	dir := filepath.Join(t.TempDir(), "om")
-	org.setup(t, om.URL, dir)
+	setupOut := org.setup(t, om.URL, dir)
+	for _, want := range []string{"! --org-url " + org.url + " resolves to ", "OPENMETADATA_ALLOW_INTERNAL_URL_TARGETS=true, which the files below set",
+		"! --om-url " + om.URL + " resolves to ", "! --org-url " + org.url + ": an OpenMetadata server in a container reaches its own localhost there"} {
+		if !strings.Contains(setupOut, want) {
+			t.Errorf("setup does not say %q up front:\n%s", want, setupOut)
+		}
+	}
+	if env := readEnvFile(t, filepath.Join(dir, "openmetadata.env")); env["OPENMETADATA_ALLOW_INTERNAL_URL_TARGETS"] != "true" {
+		t.Errorf("the .env lines lack OPENMETADATA_ALLOW_INTERNAL_URL_TARGETS=true")
+	}
 	var sec struct {
 		Auth map[string]any `json:"authenticationConfiguration"`
 	}
@@ -334,6 +356,8 @@ func TestOpenMetadataApplyRefusals(t *testing.T) {
 
 	byAddress := newOMOrg(t, "127.0.0.1")
 	dir = filepath.Join(t.TempDir(), "address")
-	byAddress.setup(t, lenient.URL, dir)
+	if out := byAddress.setup(t, lenient.URL, dir); !strings.Contains(out, "! --org-url "+byAddress.url+" is written as a loopback or private IP address") {
+		t.Errorf("setup does not say up front that OpenMetadata refuses an IP address:\n%s", out)
+	}
 	expectRefusal(lenient, dir, "Invalid or unsafe URL: "+byAddress.url+"/oauth2/", "written as a private or loopback IP address (127.0.0.1)")
 }

@@ -41,6 +41,10 @@ type Options struct {
 	// NoEnforcePrincipalDomain leaves enforcePrincipalDomain off even when
 	// every admin is in one domain.
 	NoEnforcePrincipalDomain bool
+	// KeyOwner, when set, gets OpenMetadata's key pair (chown) and the
+	// output directory's group, so that the server's non-root user reads
+	// them from a bind mount (ImageUser for OpenMetadata's image).
+	KeyOwner *Owner
 	// HTTPClient reaches OpenMetadata (to see which JWT key it uses); nil
 	// means a client with a short timeout.
 	HTTPClient *http.Client
@@ -63,6 +67,9 @@ type Result struct {
 	// EnforcePrincipalDomain: every admin email is in the principal domain,
 	// so OpenMetadata is told to refuse principals from other domains.
 	EnforcePrincipalDomain bool
+	// AllowInternal: a URL OpenMetadata validates has a host name resolving
+	// to an internal address, so the files set AllowInternalEnv.
+	AllowInternal bool
 	// Notes are what the person running setup must know, in order.
 	Notes    []string
 	spaAppID string
@@ -120,11 +127,17 @@ func Setup(ctx context.Context, o Options) (*Result, error) {
 		r.AdminEmails = []string{str(me, "profile.email")}
 	}
 	r.EnforcePrincipalDomain = !o.NoEnforcePrincipalDomain && oneDomain(r.AdminEmails)
+	r.checkAddresses(ctx)
 	// The JWT key pair first: it is the only step that can refuse, and it
 	// changes nothing in Sesame.
 	steps := []func(context.Context, *api, *Result) error{setupJWTKeys, setupSPA, setupGroup, setupOrigin, setupServer, setupBot, setupPolicy}
 	for _, step := range steps {
 		if err := step(ctx, a, r); err != nil {
+			return r, err
+		}
+	}
+	if o.KeyOwner != nil {
+		if err := r.ownKeyFiles(*o.KeyOwner); err != nil {
 			return r, err
 		}
 	}
