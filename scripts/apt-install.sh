@@ -13,8 +13,8 @@ apt_install() {
 	local out
 	out=$(mktemp)
 	printf '%s: installing Debian'"'"'s %s\n' "$who" "$*" >&2
-	if ! { "${sudo[@]}" apt-get update -qq &&
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >"$out" 2>&1; then
+	if ! { "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@"; } >"$out" 2>&1; then
 		cat "$out" >&2
 		rm -f "$out"
 		printf '%s: error: apt-get could not install %s\n' "$who" "$*" >&2
