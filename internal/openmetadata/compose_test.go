@@ -15,7 +15,7 @@ import (
 
 // composeTools finds Debian's docker-compose, and python3 with PyYAML to
 // turn what it prints into JSON. `make test` installs both
-// (scripts/ensure-compose.sh) and sets SESAME_REQUIRE_COMPOSE, so there a
+// (scripts/ensure-docker-compose.sh) and sets SESAME_REQUIRE_COMPOSE, so there a
 // missing tool fails the test instead of skipping it.
 func composeTools(t *testing.T) {
 	t.Helper()
@@ -24,7 +24,7 @@ func composeTools(t *testing.T) {
 	if err1 == nil && err2 == nil {
 		return
 	}
-	msg := fmt.Sprintf("docker-compose (%v) or python3 with yaml (%v) missing: run scripts/ensure-compose.sh", err1, err2)
+	msg := fmt.Sprintf("docker-compose (%v) or python3 with yaml (%v) missing: run scripts/ensure-docker-compose.sh", err1, err2)
 	if os.Getenv("SESAME_REQUIRE_COMPOSE") != "" {
 		t.Fatal(msg)
 	}
