@@ -7,7 +7,7 @@ PKGS     := ./...
 # Seconds of coverage-guided fuzzing per target in `make fuzz` (not in test).
 FUZZTIME ?= 20s
 
-.PHONY: all build test test-go test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean
+.PHONY: all build test test-go test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean terraform-check
 
 all: build
 
@@ -20,14 +20,14 @@ lint:
 
 # Go tests on both storage backends. ensure-postgres.sh starts (or installs)
 # PostgreSQL and prints the URL of a fresh throw-away database;
-# ensure-docker-compose.sh installs Debian's docker-compose for the Compose override
-# test, which then fails rather than skips without it. Fuzz targets run their
-# seed corpora as part of `go test`.
+# ensure-docker-compose.sh installs Debian's docker-compose for the Compose
+# override test, which then fails rather than skips without it. Fuzz targets
+# run their seed corpora as part of `go test`.
 test-go:
 	@bash scripts/ensure-docker-compose.sh
 	@set -e; url=$$(bash scripts/ensure-postgres.sh); \
 	echo "SESAME_TEST_DATABASE_URL=$$url"; \
-	SESAME_TEST_DATABASE_URL="$$url" SESAME_REQUIRE_COMPOSE=1 $(GO) test -count=1 $(PKGS)
+	SESAME_TEST_DATABASE_URL="$$url" SESAME_REQUIRE_COMPOSE=1 $(GO) test -count=1 -timeout 20m $(PKGS)
 
 # Node packages from the lock file, and Debian's chromium for the browser tests
 # (the tests run $CHROMIUM instead when it is set).
@@ -47,6 +47,12 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The real okta/okta Terraform provider (built from the source at
+# TF_PROVIDER_OKTA_SRC) and OpenTofu against a throw-away Sesame: apply, a
+# clean second plan, destroy. A local check: it skips without the source.
+terraform-check:
+	bash e2e/terraform/check.sh
 
 bench: build
 	$(GO) run ./bench -sesame $(CURDIR)/$(BIN)
