@@ -233,10 +233,13 @@ func TestOpenMetadataApply(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "om")
 	setupOut := org.setup(t, om.URL, dir)
 	for _, want := range []string{"! --org-url " + org.url + " resolves to ", "OPENMETADATA_ALLOW_INTERNAL_URL_TARGETS=true, which the files below set",
-		"! --om-url " + om.URL + " resolves to ", "! --org-url " + org.url + ": an OpenMetadata server in a container reaches its own localhost there"} {
+		"! --om-url " + om.URL + " resolves to ", "! " + org.url + "/oauth2/aus"} {
 		if !strings.Contains(setupOut, want) {
 			t.Errorf("setup does not say %q up front:\n%s", want, setupOut)
 		}
+	}
+	if !strings.Contains(setupOut, ": an OpenMetadata server in a container reaches its own localhost there, not Sesame") {
+		t.Errorf("setup does not say a container cannot reach a localhost issuer:\n%s", setupOut)
 	}
 	if env := readEnvFile(t, filepath.Join(dir, "openmetadata.env")); env["OPENMETADATA_ALLOW_INTERNAL_URL_TARGETS"] != "true" {
 		t.Errorf("the .env lines lack OPENMETADATA_ALLOW_INTERNAL_URL_TARGETS=true")

@@ -29,6 +29,13 @@ func classifyHost(ctx context.Context, host string) (hostClass, []string) {
 		}
 		return publicHost, nil
 	}
+	if h := strings.ToLower(strings.TrimSuffix(host, ".")); strings.HasSuffix(h, ".localhost") {
+		// RFC 6761: browsers answer loopback without asking DNS, and inside
+		// a container the override maps the name to the Docker host; an
+		// internal address either way, even where this machine's resolver
+		// does not know the name.
+		return resolvesInternal, []string{"a loopback or Docker host address (*.localhost)"}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
@@ -84,11 +91,45 @@ func (r *Result) checkAddresses(ctx context.Context) {
 				u.flag, u.raw, strings.Join(addrs, ", "), AllowInternalEnv)
 		}
 	}
-	if pu, err := url.Parse(r.OrgURL); err == nil && localHost(pu.Hostname()) {
-		r.note("--org-url %s: an OpenMetadata server in a container reaches its own localhost there, not Sesame. Give Sesame a name "+
+}
+
+// checkContainerReach: OpenMetadata's server fetches the authority's key
+// set; in a container, localhost is the container.
+func (r *Result) checkContainerReach() {
+	if pu, err := url.Parse(r.authorityOrOrg()); err == nil && localHost(pu.Hostname()) {
+		r.note("%s: an OpenMetadata server in a container reaches its own localhost there, not Sesame. Give Sesame a name "+
 			"both the browser and the container resolve, such as http://sesame.localhost:%s (browsers resolve *.localhost to this "+
-			"machine; %s maps it to the Docker host for the container) with sesame serve --addr 0.0.0.0:%[2]s --url http://sesame.localhost:%[2]s.",
-			r.OrgURL, portOr(pu, "8080"), ComposeFile)
+			"machine; %s maps it to the Docker host for the container; where this machine's resolver does not, add 127.0.0.1 sesame.localhost "+
+			"to /etc/hosts) with sesame serve --addr 0.0.0.0:%[2]s --url http://sesame.localhost:%[2]s.",
+			r.authorityOrOrg(), portOr(pu, "8080"), ComposeFile)
+	}
+}
+
+// authorityOrOrg is the URL OpenMetadata is given for Sesame: the issuer,
+// whose host the server configuration decides (sesame serve --url) and may
+// differ from the --org-url setup called.
+func (r *Result) authorityOrOrg() string {
+	if r.Issuer != "" {
+		return r.Issuer
+	}
+	return r.OrgURL
+}
+
+// checkIssuerAddress is checkAddresses for an issuer whose host is not the
+// org URL's: that host is the one OpenMetadata fetches.
+func (r *Result) checkIssuerAddress(ctx context.Context) {
+	r.checkContainerReach()
+	iu, err1 := url.Parse(r.Issuer)
+	ou, err2 := url.Parse(r.OrgURL)
+	if err1 != nil || err2 != nil || strings.EqualFold(iu.Hostname(), ou.Hostname()) {
+		return
+	}
+	switch class, addrs := classifyHost(ctx, iu.Hostname()); class {
+	case internalLiteral:
+		r.note("The issuer %s is written as a loopback or private IP address: OpenMetadata's settings validation refuses it whatever its settings.", r.Issuer)
+	case resolvesInternal:
+		r.AllowInternal = true
+		r.note("The issuer %s resolves to %s: the files below set %s=true for OpenMetadata's settings validation.", r.Issuer, strings.Join(addrs, ", "), AllowInternalEnv)
 	}
 }
 
@@ -103,7 +144,7 @@ func portOr(u *url.URL, def string) string {
 // the Docker host: a *.localhost org URL, which browsers resolve to their
 // machine and containers do not resolve at all.
 func (r *Result) containerHosts() []string {
-	pu, err := url.Parse(r.OrgURL)
+	pu, err := url.Parse(r.authorityOrOrg())
 	if err != nil {
 		return nil
 	}

@@ -88,7 +88,7 @@ func TestClassifyHost(t *testing.T) {
 	ctx := context.Background()
 	for host, want := range map[string]hostClass{
 		"127.0.0.1": internalLiteral, "10.0.0.8": internalLiteral, "::1": internalLiteral, "169.254.169.254": internalLiteral,
-		"localhost": resolvesInternal, "93.184.216.34": publicHost, "sso.example.invalid": publicHost,
+		"localhost": resolvesInternal, "sesame.localhost": resolvesInternal, "93.184.216.34": publicHost, "sso.example.invalid": publicHost,
 	} {
 		if got, _ := classifyHost(ctx, host); got != want {
 			t.Errorf("%s: %d, want %d", host, got, want)

@@ -136,6 +136,7 @@ func Setup(ctx context.Context, o Options) (*Result, error) {
 			return r, err
 		}
 	}
+	r.checkIssuerAddress(ctx)
 	if o.KeyOwner != nil {
 		if err := r.ownKeyFiles(*o.KeyOwner); err != nil {
 			return r, err
@@ -498,12 +499,22 @@ func setupBot(ctx context.Context, a *api, r *Result) error {
 		if slices.ContainsFunc(grants, func(g map[string]any) bool { return str(g, "scopeId") == sc }) {
 			continue
 		}
-		if err := a.do(ctx, "POST", "/api/v1/apps/"+str(app, "id")+"/grants", map[string]any{"scopeId": sc, "issuer": r.OrgURL}, nil); err != nil {
+		if err := a.do(ctx, "POST", "/api/v1/apps/"+str(app, "id")+"/grants", map[string]any{"scopeId": sc, "issuer": r.orgIssuer()}, nil); err != nil {
 			return fmt.Errorf("grant %s: %w", sc, err)
 		}
 		r.changed("granted the bot %s", sc)
 	}
 	return nil
+}
+
+// orgIssuer is the org authorization server's issuer: the org URL Sesame
+// serves under (serve --url), which the server's ORG_URL issuer starts with;
+// the --org-url setup calls may be another name for the same server.
+func (r *Result) orgIssuer() string {
+	if org, _, ok := strings.Cut(r.Issuer, "/oauth2/"); ok {
+		return org
+	}
+	return r.OrgURL
 }
 
 // botKey returns the bot's key: the one in the output directory, or a new
