@@ -148,8 +148,10 @@ class LogBuffer {
 
 /**
  * Starts a fresh Sesame: `sesame init` into a new temporary data directory, then `sesame serve`.
- * @param {{env?: Record<string,string>}} [options]
- * @returns {Promise<{orgUrl: string, apiToken: string, dataDir: string, port: number, initOutput: string,
+ * @param {{env?: Record<string,string>, publicHost?: string}} [options] publicHost: the org URL's host
+ *   (default 127.0.0.1), for a name only the browser resolves, such as sesame.localhost; the server
+ *   still listens on 127.0.0.1, which localUrl names.
+ * @returns {Promise<{orgUrl: string, localUrl: string, apiToken: string, dataDir: string, port: number, initOutput: string,
  *   logs: (mark?: number) => string, logMark: () => number, printLogs: (why?: string, mark?: number) => void,
  *   stop: () => Promise<void>}>}
  * logs() is the server's output so far; logs(mark) only what came after logMark() returned mark.
@@ -160,7 +162,8 @@ export async function startSesame(options = {}) {
   installExitHandlers();
 
   const port = await freePort();
-  const orgUrl = `http://${HOST}:${port}`;
+  const orgUrl = `http://${options.publicHost ?? HOST}:${port}`;
+  const localUrl = `http://${HOST}:${port}`;
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'sesame-e2e-'));
   const tokenFile = path.join(dataDir, 'api-token');
   const env = childEnv(options.env);
@@ -194,8 +197,8 @@ export async function startSesame(options = {}) {
   }
 
   // 2. serve.
-  const server = await serveUntilReady(bin, ['serve', '--addr', `${HOST}:${port}`, '--url', orgUrl, '--data', dataDir], env, orgUrl, dataDir, removeDataDir);
-  return { orgUrl, apiToken, dataDir, port, initOutput, ...server };
+  const server = await serveUntilReady(bin, ['serve', '--addr', `${HOST}:${port}`, '--url', orgUrl, '--data', dataDir], env, localUrl, dataDir, removeDataDir);
+  return { orgUrl, localUrl, apiToken, dataDir, port, initOutput, ...server };
 }
 
 /**
@@ -238,12 +241,12 @@ export async function startSesameDev(options = {}) {
     await server.stop();
     throw new Error(`sesame dev printed no API token\n${printed}`);
   }
-  return { orgUrl, apiToken, adminPassword, port, ...server };
+  return { orgUrl, localUrl: orgUrl, apiToken, adminPassword, port, ...server };
 }
 
-// Runs a serving sesame command until stop() and resolves once discovery answers at orgUrl.
-// cleanup runs after the process has exited.
-async function serveUntilReady(bin, serveArgs, env, orgUrl, dataDir, removeDataDir) {
+// Runs a serving sesame command until stop() and resolves once discovery answers at localUrl (the
+// loopback address it listens on). removeDataDir runs after the process has exited.
+async function serveUntilReady(bin, serveArgs, env, localUrl, dataDir, removeDataDir) {
   const what = serveArgs.length ? `sesame ${serveArgs[0]}` : path.basename(bin);
   const log = new LogBuffer();
   log.push('', `$ ${bin} ${serveArgs.join(' ')}\n`);
@@ -289,14 +292,14 @@ async function serveUntilReady(bin, serveArgs, env, orgUrl, dataDir, removeDataD
   const printLogs = (why = '', mark = 0) => {
     const what = mark ? 'sesame server log, new lines' : 'sesame server log';
     process.stderr.write(
-      `===== ${what}${why ? ` (${why})` : ''}: ${orgUrl} =====\n${logs(mark)}` +
+      `===== ${what}${why ? ` (${why})` : ''}: ${localUrl} =====\n${logs(mark)}` +
         (exitInfo && !stopped ? `[e2e] ${what} is not running: ${JSON.stringify(exitInfo)}\n` : '') +
         '===== end of sesame server log =====\n',
     );
   };
 
   // 3. wait until discovery answers 200.
-  const discovery = `${orgUrl}/.well-known/openid-configuration`;
+  const discovery = `${localUrl}/.well-known/openid-configuration`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastProblem = 'no answer yet';
   for (;;) {
@@ -320,7 +323,6 @@ async function serveUntilReady(bin, serveArgs, env, orgUrl, dataDir, removeDataD
   }
 
   return { logs, logMark, printLogs, stop };
-
 }
 
 /**
