@@ -233,7 +233,9 @@ export async function startSesameDev(options = {}) {
     });
   }
   const server = await serveUntilReady(command, args, env, orgUrl, null, async () => {});
-  // dev prints its banner and credentials before it serves: they are in the log by now.
+  // dev serves, then prints the credentials, ending with "Ctrl-C stops it.".
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!server.logs().includes('Ctrl-C stops it.') && Date.now() < deadline) await delay(20);
   const printed = server.logs();
   const apiToken = /API token:\s+SSWS (\S+)/.exec(printed)?.[1];
   const adminPassword = /Administrator: \S+\s+password: (\S+)/.exec(printed)?.[1];
