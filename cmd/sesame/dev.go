@@ -59,6 +59,11 @@ on a non-loopback address without --i-know. Never use it in production.`,
 				if org, err = readOrgFile(cmd.InOrStdin(), orgFile); err != nil {
 					return err
 				}
+			} else if text := os.Getenv("SESAME_DEV_ORG_YAML"); text != "" {
+				// For CI services that cannot mount a file.
+				if org, err = orgfile.Parse("SESAME_DEV_ORG_YAML", []byte(text)); err != nil {
+					return err
+				}
 			} else if _, statErr := os.Stat(filepath.Join(dataDir, "sesame.db")); dataDir == "" || statErr != nil {
 				// The default org is made once: its passwords are new
 				// each time, so a kept database keeps the first ones.
@@ -128,6 +133,31 @@ on a non-loopback address without --i-know. Never use it in production.`,
 	f.StringVar(&adminEmail, "admin-email", "admin@example.com", "login of the super administrator")
 	f.BoolVar(&iKnow, "i-know", false, "listen on a non-loopback address anyway")
 	return cmd
+}
+
+// containerOrgFile is where the container image looks for the org file.
+const containerOrgFile = "/org.yaml"
+
+// containerDevArgs is the container image's SESAME_DEV=1 switch (docs/dev.md).
+// The image runs `sesame serve`; with SESAME_DEV=1 that becomes `sesame dev`
+// on the org file mounted at /org.yaml (unless SESAME_DEV_ORG or
+// SESAME_DEV_ORG_YAML names another), with --i-know because the container
+// listens on every interface of its network for the other services of a CI
+// job. The image has no shell, so the switch lives in the binary.
+func containerDevArgs(args []string, getenv func(string) string, exists func(string) bool) []string {
+	if getenv("SESAME_DEV") != "1" || len(args) == 0 || args[0] != "serve" {
+		return args
+	}
+	out := append([]string{"dev", "--i-know"}, args[1:]...)
+	if getenv("SESAME_DEV_ORG") == "" && getenv("SESAME_DEV_ORG_YAML") == "" && exists(containerOrgFile) {
+		out = append(out, "--org", containerOrgFile)
+	}
+	return out
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // envDefault fills flags the command line did not set from SESAME_*.

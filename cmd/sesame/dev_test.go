@@ -152,3 +152,32 @@ func TestOpenMetadataExample(t *testing.T) {
 		t.Fatalf("remote apply of the same file: %v\n%s", err, again)
 	}
 }
+
+// TestContainerDevArgs: the image's default command becomes sesame dev only
+// with SESAME_DEV=1, on /org.yaml only when it is mounted and no other org
+// is named; any other command is left alone.
+func TestContainerDevArgs(t *testing.T) {
+	mounted := func(p string) bool { return p == "/org.yaml" }
+	none := func(string) bool { return false }
+	for _, c := range []struct {
+		env    map[string]string
+		exists func(string) bool
+		args   []string
+		want   string
+	}{
+		{nil, mounted, []string{"serve"}, "serve"},
+		{map[string]string{"SESAME_DEV": "0"}, mounted, []string{"serve"}, "serve"},
+		{map[string]string{"SESAME_DEV": "1"}, mounted, []string{"serve"}, "dev --i-know --org /org.yaml"},
+		{map[string]string{"SESAME_DEV": "1"}, none, []string{"serve"}, "dev --i-know"},
+		{map[string]string{"SESAME_DEV": "1"}, mounted, []string{"serve", "--keys", "/k.json"}, "dev --i-know --keys /k.json --org /org.yaml"},
+		{map[string]string{"SESAME_DEV": "1", "SESAME_DEV_ORG": "/other.yaml"}, mounted, []string{"serve"}, "dev --i-know"},
+		{map[string]string{"SESAME_DEV": "1", "SESAME_DEV_ORG_YAML": "groups: []"}, mounted, []string{"serve"}, "dev --i-know"},
+		{map[string]string{"SESAME_DEV": "1"}, mounted, []string{"export"}, "export"},
+		{map[string]string{"SESAME_DEV": "1"}, mounted, nil, ""},
+	} {
+		got := strings.Join(containerDevArgs(c.args, func(k string) string { return c.env[k] }, c.exists), " ")
+		if got != c.want {
+			t.Errorf("%v %v: got %q, want %q", c.env, c.args, got, c.want)
+		}
+	}
+}

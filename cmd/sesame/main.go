@@ -8,7 +8,9 @@ import (
 )
 
 func main() {
-	if err := newRootCommand().Execute(); err != nil {
+	root := newRootCommand()
+	root.SetArgs(containerDevArgs(os.Args[1:], os.Getenv, fileExists))
+	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "sesame:", err)
 		os.Exit(1)
 	}

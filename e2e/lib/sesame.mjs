@@ -204,11 +204,11 @@ export async function startSesame(options = {}) {
 /**
  * Starts `sesame dev` on a fresh loopback port: an org from the org file `org` (the default
  * development org without one), on a temporary database that dev deletes when it stops.
- * With `entrypoint`, runs that script instead (the container image's deploy/docker-entrypoint.sh)
- * with `env` — SESAME_DEV=1 and the rest of a Compose service's environment — and the address,
- * URL and org file it would have in the container given as SESAME_ADDR, SESAME_URL and
- * SESAME_DEV_ORG, with the sesame binary first on PATH.
- * @param {{org?: string, env?: Record<string,string>, args?: string[], entrypoint?: string}} [options]
+ * With `container`, runs what the container image runs instead — `sesame serve` — with `env`
+ * (SESAME_DEV=1 and the rest of a Compose service's environment, which turn it into dev) and the
+ * address, URL and org file it would have in the container given as SESAME_ADDR, SESAME_URL and
+ * SESAME_DEV_ORG.
+ * @param {{org?: string, env?: Record<string,string>, args?: string[], container?: boolean}} [options]
  * @returns the same as startSesame() (without dataDir and initOutput), with apiToken and
  *   adminPassword read from what dev printed.
  */
@@ -218,21 +218,18 @@ export async function startSesameDev(options = {}) {
   installExitHandlers();
   const port = await freePort();
   const orgUrl = `http://${HOST}:${port}`;
-  let command = bin;
   let args = ['dev', '--addr', `${HOST}:${port}`, ...(options.org ? ['--org', options.org] : []), ...(options.args ?? [])];
   let env = childEnv(options.env);
-  if (options.entrypoint) {
-    command = options.entrypoint;
-    args = options.args ?? [];
+  if (options.container) {
+    args = ['serve', ...(options.args ?? [])];
     env = childEnv({
       ...options.env,
       SESAME_ADDR: `${HOST}:${port}`,
       SESAME_URL: orgUrl,
       ...(options.org ? { SESAME_DEV_ORG: options.org } : {}),
-      PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}`,
     });
   }
-  const server = await serveUntilReady(command, args, env, orgUrl, null, async () => {});
+  const server = await serveUntilReady(bin, args, env, orgUrl, null, async () => {});
   // dev serves, then prints the credentials, ending with "Ctrl-C stops it.".
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!server.logs().includes('Ctrl-C stops it.') && Date.now() < deadline) await delay(20);

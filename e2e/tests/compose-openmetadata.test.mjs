@@ -1,9 +1,9 @@
 // Issue 16's end-to-end proof: the Compose example (docs/examples/compose.yaml) runs Sesame as the
-// container does — the image's entrypoint with SESAME_DEV=1 runs `sesame dev` on the mounted
-// docs/examples/openmetadata.yaml — and that is everything OpenMetadata's UI needs, with no other
-// step. Without a Docker engine here, `docker-compose config` reads the service as Docker would
-// (environment, the mounted org file) and the entrypoint runs on this machine with it, on a
-// loopback port instead of the container's 0.0.0.0:8080. okta-auth-js, configured as the example's
+// container does — the image's command, `sesame serve`, with SESAME_DEV=1 runs `sesame dev` on the
+// mounted docs/examples/openmetadata.yaml — and that is everything OpenMetadata's UI needs, with no
+// other step. Without a Docker engine here, `docker-compose config` reads the service as Docker
+// would (environment, the mounted org file) and `sesame serve` runs on this machine with it, on a
+// loopback port instead of the container's :8080. okta-auth-js, configured as the example's
 // comment tells OpenMetadata (issuer {org}/oauth2/default, client id openmetadata), signs the
 // example's person in through the hosted page at the OpenMetadata origin (OM_URL, here the SPA
 // stand-in's), and OpenMetadata's JwtFilter accepts the tokens.
@@ -27,7 +27,7 @@ const spa = await startSpa();
 after(() => spa.stop());
 const service = await composeService(COMPOSE, 'sesame', { OM_URL: spa.origin });
 const org = hostPathOf(service, '/org.yaml');
-const sesame = useSesame({ dev: { entrypoint: path.join(ROOT, 'deploy', 'docker-entrypoint.sh'), env: service.environment, org } });
+const sesame = useSesame({ dev: { container: true, env: service.environment, org } });
 
 test('the Compose service is the development server with the OpenMetadata example', () => {
   assert.equal(service.environment.SESAME_DEV, '1');
@@ -75,7 +75,7 @@ test('sesame dev with the OpenMetadata example: the UI signs in and the server a
 
 test('a CI service without a mounted file gives the org in SESAME_DEV_ORG_YAML', { timeout: 60_000 }, async () => {
   const other = await startSesameDev({
-    entrypoint: path.join(ROOT, 'deploy', 'docker-entrypoint.sh'),
+    container: true,
     env: { SESAME_DEV: '1', SESAME_DEV_ORG_YAML: 'groups:\n  - name: From the environment\n' },
   });
   try {
