@@ -131,19 +131,22 @@ func TestSystemLog(t *testing.T) {
 			t.Fatalf("a window with nothing in it: %v", got)
 		}
 
-		// Polling: always a next link; an empty poll repeats its cursor; a
-		// later change shows up exactly once.
+		// Polling: always a next link; a later change shows up exactly once.
+		// Polling follows commit order, not published order: the same
+		// events, each once.
 		a := ts.mgmt(t, http.MethodGet, logs, nil)
-		if got := uuids(a.list(t)); !slices.Equal(got, ids) {
-			t.Fatalf("first poll: %v", got)
+		if got := uuids(a.list(t)); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(ids))) {
+			t.Fatalf("first poll: %v, want the events of %v", got, ids)
 		}
 		poll := nextLink(t, ts, a)
 		if poll == "" {
 			t.Fatal("a polling query has no next link")
 		}
+		// An empty poll still has a next link (on PostgreSQL it can move on
+		// past transactions that wrote no event).
 		a = ts.mgmt(t, http.MethodGet, poll, nil)
-		if got := a.list(t); len(got) != 0 || nextLink(t, ts, a) != poll {
-			t.Fatalf("empty poll: %v, next %q, want %q", got, nextLink(t, ts, a), poll)
+		if got := a.list(t); len(got) != 0 || nextLink(t, ts, a) == "" {
+			t.Fatalf("empty poll: %v, next %q", got, nextLink(t, ts, a))
 		}
 		ts.mgmt(t, http.MethodDelete, "/api/v1/trustedOrigins/"+originIDs[0], nil)
 		a = ts.mgmt(t, http.MethodGet, poll, nil)

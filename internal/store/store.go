@@ -470,6 +470,21 @@ type AuditEvent struct {
 	Severity  string
 	ActorID   string
 	Data      []byte
+	// Position is where the event stands in commit order; set by the store.
+	Position AuditPosition
+}
+
+// AuditPosition orders events as they were committed: by Tx (the writing
+// transaction on PostgreSQL, 0 on SQLite), then Seq (a sequence taken at
+// insert). It is not a timestamp: two events published in one order can
+// commit in the other.
+type AuditPosition struct {
+	Tx, Seq int64
+}
+
+// Less orders positions.
+func (p AuditPosition) Less(q AuditPosition) bool {
+	return p.Tx < q.Tx || (p.Tx == q.Tx && p.Seq < q.Seq)
 }
 
 type Audit interface {
@@ -477,6 +492,21 @@ type Audit interface {
 	// List returns events published in [since, until) ordered by (published,
 	// uuid), ascending or descending, starting after the cursor.
 	List(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
+	// Poll returns up to q.Limit events after q.After in position order,
+	// only among positions no transaction still in flight can come before,
+	// so a later call can never find an event before one already returned.
+	// resume is where the next call starts when every returned event was
+	// consumed: the last event's position, or past every position this call
+	// ruled out when it found fewer than q.Limit.
+	Poll(ctx context.Context, q AuditPoll) (events []*AuditEvent, resume AuditPosition, err error)
+}
+
+// AuditPoll selects the System Log events a poller has not seen yet.
+type AuditPoll struct {
+	// Since keeps events published at or after it (zero: all).
+	Since time.Time
+	After AuditPosition
+	Limit int
 }
 
 // AuditQuery selects System Log events.
