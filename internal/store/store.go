@@ -44,6 +44,31 @@ type Store interface {
 	Close() error
 	// Backend names the storage ("sqlite" or "postgres") for logs.
 	Backend() string
+	// Exclusive runs fn unless another replica is running work under the
+	// same name, and reports whether it ran: scheduled work runs on one
+	// replica at a time. On SQLite, whose database one process owns, the
+	// lock is the process's.
+	Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+}
+
+// Notifier is implemented by stores that tell every replica about changes
+// as they commit (PostgreSQL's LISTEN/NOTIFY): new config versions and
+// revoked token ids.
+type Notifier interface {
+	// Listen delivers notices to on until ctx ends, reconnecting when its
+	// connection drops. connected is called with true each time it starts
+	// listening, after which nothing committed is missed — the caller
+	// catches up on what it may have missed before — and with false when
+	// it loses the connection.
+	Listen(ctx context.Context, on func(Notice), connected func(up bool))
+}
+
+// Notice is one committed change: a config version (Version > 0), or a
+// revoked token id (JTI with its expiry).
+type Notice struct {
+	Version   int64
+	JTI       string
+	ExpiresAt time.Time
 }
 
 // Page asks for a slice of a list ordered by id: at most Limit records with

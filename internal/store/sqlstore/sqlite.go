@@ -114,7 +114,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	s := &Store{d: sqliteDialect{}, write: write, read: write}
+	s := &Store{d: sqliteDialect{}, write: write, read: write, path: abs}
 	if err := retryBusy(ctx, func() error {
 		if err := write.PingContext(ctx); err != nil {
 			return fmt.Errorf("sqlstore: open %s: %w", abs, err)
