@@ -208,11 +208,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Stop accepting at once, let the requests in flight finish within the
+	// grace period, then cut what is left. Close writes the System Log
+	// queue afterwards.
+	grace := a.Config.ShutdownGrace
+	if grace <= 0 {
+		grace = config.DefaultShutdownGrace
+	}
+	a.Log.Info("shutting down", "grace", grace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+		a.Log.Warn("requests still in flight at the end of the grace period were cut", "err", err)
+		srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -277,5 +285,6 @@ func (a *App) RunScheduled(ctx context.Context, now time.Time) (ran bool, purged
 // Close writes the queued System Log events and releases the store.
 func (a *App) Close() error {
 	a.Audit.Close()
+	a.Log.Info("stopped")
 	return a.Store.Close()
 }
