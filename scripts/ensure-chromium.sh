@@ -23,8 +23,8 @@ fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 log "installing Debian's chromium"
-if ! { "${sudo[@]}" apt-get update -qq &&
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >"$out" 2>&1; then
+if ! { "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium; } >"$out" 2>&1; then
 	cat "$out" >&2
 	log "error: apt-get could not install chromium"
 	exit 1

@@ -33,8 +33,8 @@ port_open() { (exec 9<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
 apt_install() {
 	[[ $EUID -eq 0 ]] || die "PostgreSQL is missing and installing it needs root"
 	log "installing $*"
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+	apt-get -o DPkg::Lock::Timeout=600 update -q
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$@"
 }
 
 cluster_version() {

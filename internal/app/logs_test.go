@@ -262,3 +262,78 @@ func TestSystemLog(t *testing.T) {
 		}
 	})
 }
+
+// TestOnePersonOneName: every System Log event names a person the same way
+// — alternateId the login, displayName "First Last" — whether it comes from
+// the management API, the sign-in page, the Authentication API, /authorize,
+// logout or a failed password, and an app by its label in every event.
+func TestOnePersonOneName(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		grace := ts.newUser(t, "grace@example.com")
+		clientID, _, appID := ts.oidcApp(t, "Name Test App", "browser", "none", []string{"authorization_code"}, []string{"code"}, nil)
+		ts.assign(t, appID, grace.ID)
+		// An administrator's change, with Grace as its target.
+		if a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+grace.ID+"/lifecycle/expire_password", nil); a.status != 200 {
+			t.Fatalf("expire password: %d %s", a.status, a.body)
+		}
+		authn := ts.do(t, http.MethodPost, "/api/v1/authn", "", "application/json", []byte(`{"username":"grace@example.com","password":"Correct-Horse-42"}`))
+		if authn.status != 200 {
+			t.Fatalf("authn: %d %s", authn.status, authn.body)
+		}
+
+		b := newBrowser(t, ts)
+		verifier, challenge := pkce()
+		q := url.Values{"client_id": {clientID}, "redirect_uri": {"http://app.test/callback"}, "response_type": {"code"},
+			"scope": {"openid profile"}, "state": {"s"}, "nonce": {"n"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+		login := b.follow(t, b.get(t, ts.Addr+"/oauth2/default/v1/authorize?"+q.Encode()))
+		if bad := b.submitLogin(t, login, "grace@example.com", "wrong-password"); bad.status != 401 {
+			t.Fatalf("wrong password: %d %s", bad.status, bad.body)
+		}
+		back := b.follow(t, b.submitLogin(t, login, "grace@example.com", "Correct-Horse-42"))
+		if back.location == nil || back.location.Query().Get("code") == "" {
+			t.Fatalf("authorize: %d %v %s", back.status, back.location, back.body)
+		}
+		tok := ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"authorization_code"}, "client_id": {clientID},
+			"code": {back.location.Query().Get("code")}, "redirect_uri": {"http://app.test/callback"}, "code_verifier": {verifier}})
+		if tok.status != 200 {
+			t.Fatalf("token: %d %s", tok.status, tok.body)
+		}
+		out := b.get(t, ts.Addr+"/oauth2/default/v1/logout?"+url.Values{"id_token_hint": {tok.json(t)["id_token"].(string)}}.Encode())
+		if out.status != 302 {
+			t.Fatalf("logout: %d %s", out.status, out.body)
+		}
+
+		ts.App.Audit.Flush()
+		events := ts.mgmt(t, http.MethodGet, "/api/v1/logs?limit=1000&since="+longAgo+"&until="+farFuture, nil).list(t)
+		seen := map[string]bool{}
+		for _, e := range events {
+			actor := e["actor"].(map[string]any)
+			name := func(n map[string]any) string { return n["alternateId"].(string) + " / " + n["displayName"].(string) }
+			switch actor["id"] {
+			case grace.ID:
+				if got := name(actor); got != "grace@example.com / Grace Hopper" {
+					t.Errorf("%s names Grace %q", e["eventType"], got)
+				}
+				seen[e["eventType"].(string)] = true
+			case clientID:
+				if got := name(actor); got != "Name Test App / Name Test App" {
+					t.Errorf("%s names the app %q", e["eventType"], got)
+				}
+				seen[e["eventType"].(string)] = true
+			}
+			for _, tg := range e["target"].([]any) {
+				if tg := tg.(map[string]any); tg["id"] == grace.ID {
+					if got := name(tg); got != "grace@example.com / Grace Hopper" {
+						t.Errorf("%s target names Grace %q", e["eventType"], got)
+					}
+				}
+			}
+		}
+		for _, want := range []string{"user.session.start", "app.oauth2.as.authorize", "app.oauth2.as.token.grant.access_token", "user.session.end"} {
+			if !seen[want] {
+				t.Errorf("no %s event by Grace or her app; saw %v", want, seen)
+			}
+		}
+	})
+}

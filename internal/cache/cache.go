@@ -86,6 +86,12 @@ type Policy struct {
 // IsOrg reports whether s is the org authorization server.
 func (s *Server) IsOrg() bool { return s.ID == store.OrgServerID }
 
+// Serving reports whether s exists and answers requests: the org server
+// always does, a custom server while it is active. It may be called on nil.
+func (s *Server) Serving() bool {
+	return s != nil && (s.IsOrg() || s.Status == store.StatusActive)
+}
+
 // PublicKey finds a published key by kid.
 func (s *Server) PublicKey(kid string) *rsa.PublicKey { return s.Published[kid] }
 
@@ -270,7 +276,7 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		}
 		snap.apps[a.ClientID] = ca
 		byID[a.ID] = ca
-		if a.Status == "ACTIVE" {
+		if a.Status == store.StatusActive {
 			for _, ru := range a.Settings.OAuthClient.RedirectURIs {
 				if u, err := url.Parse(ru); err == nil && u.Host != "" {
 					snap.redirectOrigins[strings.ToLower(u.Scheme+"://"+u.Host)] = true
@@ -279,7 +285,7 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		}
 	}
 	for _, g := range grants {
-		if a := byID[g.AppID]; a != nil && g.Status == "ACTIVE" {
+		if a := byID[g.AppID]; a != nil && g.Status == store.StatusActive {
 			a.OrgScopes[g.ScopeID] = true
 		}
 	}
@@ -288,7 +294,7 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		return nil, fmt.Errorf("cache: trusted origins: %w", err)
 	}
 	for _, o := range snap.origins {
-		if o.Status != "ACTIVE" {
+		if o.Status != store.StatusActive {
 			continue
 		}
 		types := map[string]bool{}
@@ -338,7 +344,7 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		srv := snap.Servers[k.ServerID]
 		// A rotated-out key stays published until every token it signed
 		// has expired (RetireAt), then no verifier may meet it.
-		if srv == nil || (k.Status == "EXPIRED" && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)) {
+		if srv == nil || (k.Status == store.KeyExpired && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)) {
 			continue
 		}
 		if srv.Published == nil {
@@ -354,7 +360,7 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		}
 		srv.Published[k.KID] = rpub
 		jwks[k.ServerID] = append(jwks[k.ServerID], json.RawMessage(k.PublicJWK))
-		if k.Status == "ACTIVE" {
+		if k.Status == store.KeyActive {
 			signer, err := keys.OpenPrivateKey(c.sealer, k.PrivateSealed, k.KID)
 			if err != nil {
 				return nil, fmt.Errorf("cache: open key %s: %w", k.KID, err)
@@ -381,7 +387,7 @@ func clientKeys(a *store.App, log *slog.Logger) []ClientKey {
 	}
 	var out []ClientKey
 	for _, k := range jw.Keys {
-		if k.Status != "" && k.Status != "ACTIVE" {
+		if k.Status != "" && k.Status != store.StatusActive {
 			continue
 		}
 		pub, info, err := keys.ParseJWK(k.JWK)

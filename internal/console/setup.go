@@ -9,9 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 //go:embed templates/*.html
@@ -86,7 +86,7 @@ func (s *Setup) post(w http.ResponseWriter, r *http.Request) {
 	}
 	p := setupPage{Token: tok, CSRF: form, Email: r.PostForm.Get("email"), FirstName: r.PostForm.Get("firstName"), LastName: r.PostForm.Get("lastName")}
 	u, err := s.svc.CompleteSetup(r.Context(), tok, service.Admin{Email: p.Email, Password: r.PostForm.Get("password"), FirstName: p.FirstName, LastName: p.LastName})
-	var we *web.Error
+	var we *oktaerr.Error
 	switch {
 	case errors.Is(err, service.ErrSetupLinkInvalid):
 		s.render(w, http.StatusNotFound, setupPage{Invalid: true})

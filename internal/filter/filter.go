@@ -30,7 +30,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sesame-idp/sesame/internal/web"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 )
 
 // Getter returns an attribute's value for the record being matched, and
@@ -68,7 +68,7 @@ const (
 var allOperators = []string{"eq", "ne", "gt", "ge", "lt", "le", "sw", "co", "ew", "pr"}
 
 // Parse parses s allowing the given attributes and every operator.
-func Parse(s string, allowed []string) (Expr, *web.Error) {
+func Parse(s string, allowed []string) (Expr, *oktaerr.Error) {
 	return ParseWith(s, Options{Allowed: allowed})
 }
 
@@ -76,7 +76,7 @@ func Parse(s string, allowed []string) (Expr, *web.Error) {
 // with a cause naming the 1-based byte position; an attribute or operator
 // the resource does not support is E0000094 "The provided filter is
 // unsupported." with one cause per offending comparison.
-func ParseWith(s string, opt Options) (Expr, *web.Error) {
+func ParseWith(s string, opt Options) (Expr, *oktaerr.Error) {
 	if len(s) > MaxLength {
 		return nil, invalid(fmt.Sprintf("The expression is longer than %d characters.", MaxLength))
 	}
@@ -113,13 +113,13 @@ func ParseWith(s string, opt Options) (Expr, *web.Error) {
 		}
 	})
 	if len(bad) > 0 {
-		return nil, web.NewError(http.StatusBadRequest, web.CodeUnsupportedFilter, "The provided filter is unsupported.", bad...)
+		return nil, oktaerr.New(http.StatusBadRequest, oktaerr.CodeUnsupportedFilter, "The provided filter is unsupported.", bad...)
 	}
 	return q, nil
 }
 
-func invalid(cause string) *web.Error {
-	return web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.", "filter: "+cause)
+func invalid(cause string) *oktaerr.Error {
+	return oktaerr.New(http.StatusBadRequest, oktaerr.CodeInvalidSearch, "Invalid search criteria.", "filter: "+cause)
 }
 
 func attrAllowed(attr string, allowed []string) bool {
@@ -178,7 +178,7 @@ func clip(s string) string {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func lex(s string) ([]token, *web.Error) {
+func lex(s string) ([]token, *oktaerr.Error) {
 	var out []token
 	i := 0
 	for i < len(s) {
@@ -253,17 +253,17 @@ func (p *parser) next() token {
 
 func isWord(t token, w string) bool { return t.kind == tWord && strings.EqualFold(t.text, w) }
 
-func (p *parser) or(depth int) (node, *web.Error) {
+func (p *parser) or(depth int) (node, *oktaerr.Error) {
 	return p.chain(depth, "or", p.and)
 }
 
-func (p *parser) and(depth int) (node, *web.Error) {
+func (p *parser) and(depth int) (node, *oktaerr.Error) {
 	return p.chain(depth, "and", p.unary)
 }
 
 // chain parses operands joined by keyword into one flat node, so that a
 // long a and b and c… costs no recursion.
-func (p *parser) chain(depth int, keyword string, operand func(int) (node, *web.Error)) (node, *web.Error) {
+func (p *parser) chain(depth int, keyword string, operand func(int) (node, *oktaerr.Error)) (node, *oktaerr.Error) {
 	first, err := operand(depth)
 	if err != nil {
 		return nil, err
@@ -283,7 +283,7 @@ func (p *parser) chain(depth int, keyword string, operand func(int) (node, *web.
 	return l, nil
 }
 
-func (p *parser) unary(depth int) (node, *web.Error) {
+func (p *parser) unary(depth int) (node, *oktaerr.Error) {
 	negate := false
 	if isWord(p.peek(), "not") && p.toks[p.i+1].kind == tLParen {
 		p.next()
@@ -309,7 +309,7 @@ func (p *parser) unary(depth int) (node, *web.Error) {
 	return e, nil
 }
 
-func (p *parser) comparison() (node, *web.Error) {
+func (p *parser) comparison() (node, *oktaerr.Error) {
 	a := p.next()
 	if a.kind != tWord || !validAttr(a.text) {
 		return nil, invalid(fmt.Sprintf("Expected an attribute at position %d, found %s.", a.pos+1, show(a)))

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -95,7 +96,7 @@ func (h *Handler) revokeAPIToken(w http.ResponseWriter, r *http.Request, p *prin
 // OAuth access token is not an API token, so there is none to revoke.
 func (h *Handler) revokeCurrentAPIToken(w http.ResponseWriter, r *http.Request, p *principal) {
 	if p.tokenID == "" {
-		web.WriteError(w, web.NotFound("current", "ApiToken"))
+		web.WriteError(w, oktaerr.NotFound("current", "ApiToken"))
 		return
 	}
 	if err := h.svc.RevokeAPIToken(r.Context(), serviceContext(r, p), p.tokenID); err != nil {

@@ -14,17 +14,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // Fixed values of an OIDC application.
 const (
 	AppName        = "oidc_client"
 	SignOnModeOIDC = "OPENID_CONNECT"
-	StatusActive   = "ACTIVE"
-	StatusInactive = "INACTIVE"
 )
 
 // settings.oauthClient.application_type values.
@@ -67,7 +65,6 @@ const (
 	RotationRotate     = "ROTATE"
 	RotationStatic     = "STATIC"
 	DefaultLeeway      = 30
-	KeyStatusActive    = "ACTIVE"
 	DefaultUserNameTpl = "${source.login}"
 	UserNameBuiltIn    = "BUILT_IN"
 )
@@ -267,7 +264,7 @@ func appLinks(a *store.App, org string) map[string]any {
 	if len(creds) > 0 {
 		links["clientCredentials"] = creds
 	}
-	if a.Status == StatusActive {
+	if a.Status == store.StatusActive {
 		links["deactivate"] = Link{Href: base + "/lifecycle/deactivate", Hints: post}
 	} else {
 		links["activate"] = Link{Href: base + "/lifecycle/activate", Hints: post}
@@ -303,7 +300,7 @@ type oauthClientReq struct {
 
 // AppFromRequest turns the body of POST /api/v1/apps (existing == nil) or
 // PUT /api/v1/apps/{id} (existing = the stored app) into the record to
-// store, validated. The error is always a *web.Error:
+// store, validated. The error is always a *oktaerr.Error:
 //
 //   - body that is not JSON, or a member of the wrong JSON type: 400 E0000003
 //     "The request body was not well-formed." Okta rejects type mismatches
@@ -383,8 +380,8 @@ func SealRequired(a *store.App, clientSecret string) bool {
 
 // ClientIDConflict is the answer when the store refuses an app because its
 // client_id is taken (store.ErrConflict), in Okta's words for a duplicate.
-func ClientIDConflict() *web.Error {
-	return web.Validation("client_id", "client_id: An object with this field already exists in the current organization")
+func ClientIDConflict() *oktaerr.Error {
+	return oktaerr.Validation("client_id", "client_id: An object with this field already exists in the current organization")
 }
 
 // newApp starts the record: identity and lifecycle fields come from the
@@ -393,7 +390,7 @@ func newApp(existing *store.App, now time.Time) *store.App {
 	a := &store.App{LastUpdated: now}
 	if existing == nil {
 		a.ID = secret.NewID("0oa")
-		a.Status = StatusActive
+		a.Status = store.StatusActive
 		a.Created = now
 		return a
 	}
@@ -552,7 +549,7 @@ func assignKeyIDs(a *store.App, existing *store.App, now time.Time) {
 	stamp := FormatTime(now)
 	keys := make([]store.AppJWK, len(jw.Keys))
 	for i, k := range jw.Keys {
-		keys[i] = store.AppJWK{JWK: k.JWK, ID: secret.NewID("pks"), Status: KeyStatusActive, Created: stamp, LastUpdated: stamp}
+		keys[i] = store.AppJWK{JWK: k.JWK, ID: secret.NewID("pks"), Status: store.StatusActive, Created: stamp, LastUpdated: stamp}
 		for _, p := range prev {
 			if sameJWK(p.JWK, k.JWK) {
 				keys[i].ID, keys[i].Status, keys[i].Created, keys[i].LastUpdated = p.ID, p.Status, p.Created, p.LastUpdated
@@ -649,14 +646,14 @@ func leewayPresent(body []byte) bool {
 
 // decodeBody decodes a management-API request body (see AppFromRequest for
 // the errors).
-func decodeBody(body []byte, v any) *web.Error {
+func decodeBody(body []byte, v any) *oktaerr.Error {
 	field, want, err := decode(body, v)
 	if err == nil {
 		return nil
 	}
-	e := web.MalformedBody()
+	e := oktaerr.MalformedBody()
 	if field != "" {
-		e.Causes = append(e.Causes, web.Cause{Summary: field + ": The value must be " + want + "."})
+		e.Causes = append(e.Causes, oktaerr.Cause{Summary: field + ": The value must be " + want + "."})
 	}
 	return e
 }

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9]{20}$`)
@@ -66,7 +66,7 @@ func TestAppDefaultsPerType(t *testing.T) {
 			if a.ClientID != a.ID || a.Credentials.OAuthClient.ClientID != a.ID {
 				t.Errorf("client_id %q / %q, id %q", a.ClientID, a.Credentials.OAuthClient.ClientID, a.ID)
 			}
-			if a.Name != AppName || a.SignOnMode != SignOnModeOIDC || a.Status != StatusActive || a.CreatedByDCR {
+			if a.Name != AppName || a.SignOnMode != SignOnModeOIDC || a.Status != store.StatusActive || a.CreatedByDCR {
 				t.Errorf("name %q signOnMode %q status %q dcr %v", a.Name, a.SignOnMode, a.Status, a.CreatedByDCR)
 			}
 			if !a.Created.Equal(testNow) || !a.LastUpdated.Equal(testNow) {
@@ -181,7 +181,7 @@ func TestAppDefaultsFromRequestMembers(t *testing.T) {
 			"visibility":{"hide":{"iOS":false,"web":false}},"accessibility":{"selfService":true},
 			"label":"x","settings":{"oauthClient":{"application_type":"service","grant_types":["client_credentials"]}}}`,
 			func(t *testing.T, a *store.App) {
-				if a.ID == "0oaSOMETHINGELSE0000" || a.Status != StatusActive || !a.Created.Equal(testNow) {
+				if a.ID == "0oaSOMETHINGELSE0000" || a.Status != store.StatusActive || !a.Created.Equal(testNow) {
 					t.Errorf("%+v", a)
 				}
 			}},
@@ -207,35 +207,35 @@ func TestAppRequestErrors(t *testing.T) {
 		code   string
 		causes []string
 	}{
-		{"not json", `{"label":`, web.CodeMalformedBody, nil},
-		{"empty", ``, web.CodeMalformedBody, nil},
-		{"array", `[]`, web.CodeMalformedBody, nil},
-		{"trailing data", `{} {}`, web.CodeMalformedBody, nil},
-		{"wrong type", `{"label":"x","settings":{"oauthClient":{"grant_types":"authorization_code"}}}`, web.CodeMalformedBody,
+		{"not json", `{"label":`, oktaerr.CodeMalformedBody, nil},
+		{"empty", ``, oktaerr.CodeMalformedBody, nil},
+		{"array", `[]`, oktaerr.CodeMalformedBody, nil},
+		{"trailing data", `{} {}`, oktaerr.CodeMalformedBody, nil},
+		{"wrong type", `{"label":"x","settings":{"oauthClient":{"grant_types":"authorization_code"}}}`, oktaerr.CodeMalformedBody,
 			[]string{"settings.oauthClient.grant_types: The value must be an array."}},
-		{"wrong bool", `{"label":"x","credentials":{"oauthClient":{"pkce_required":"yes"}}}`, web.CodeMalformedBody,
+		{"wrong bool", `{"label":"x","credentials":{"oauthClient":{"pkce_required":"yes"}}}`, oktaerr.CodeMalformedBody,
 			[]string{"credentials.oauthClient.pkce_required: The value must be a boolean."}},
-		{"wrong int", `{"label":"x","settings":{"oauthClient":{"refresh_token":{"leeway":1.5}}}}`, web.CodeMalformedBody,
+		{"wrong int", `{"label":"x","settings":{"oauthClient":{"refresh_token":{"leeway":1.5}}}}`, oktaerr.CodeMalformedBody,
 			[]string{"settings.oauthClient.refresh_token.leeway: The value must be an integer."}},
-		{"label number", `{"label":5}`, web.CodeMalformedBody, []string{"label: The value must be a string."}},
-		{"null body", `null`, web.CodeValidation, []string{
+		{"label number", `{"label":5}`, oktaerr.CodeMalformedBody, []string{"label: The value must be a string."}},
+		{"null body", `null`, oktaerr.CodeValidation, []string{
 			"label: The field cannot be left blank",
 			"application_type: The field cannot be left blank",
 			"grant_types: The field cannot be left blank",
 		}},
-		{"empty object", `{}`, web.CodeValidation, []string{
+		{"empty object", `{}`, oktaerr.CodeValidation, []string{
 			"label: The field cannot be left blank",
 			"application_type: The field cannot be left blank",
 			"grant_types: The field cannot be left blank",
 		}},
 		{"other app kind", `{"name":"bookmark","signOnMode":"BOOKMARK","label":"x","settings":{"oauthClient":{"application_type":"service","grant_types":["client_credentials"]}}}`,
-			web.CodeValidation, []string{
+			oktaerr.CodeValidation, []string{
 				"name: Sesame supports only OpenID Connect applications: the value must be 'oidc_client'.",
 				"signOnMode: Sesame supports only OpenID Connect applications: the value must be 'OPENID_CONNECT'.",
 			}},
 		{"pkce false for none", `{"label":"x","credentials":{"oauthClient":{"token_endpoint_auth_method":"none","pkce_required":false}},
 			"settings":{"oauthClient":{"application_type":"native","grant_types":["authorization_code"],"redirect_uris":["com.x.y:/cb"]}}}`,
-			web.CodeValidation, []string{"pkce_required: The value must be true when token_endpoint_auth_method is 'none'."}},
+			oktaerr.CodeValidation, []string{"pkce_required: The value must be true when token_endpoint_auth_method is 'none'."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +243,7 @@ func TestAppRequestErrors(t *testing.T) {
 			if a != nil || sec != "" {
 				t.Fatalf("accepted: %+v", a)
 			}
-			e, ok := err.(*web.Error)
+			e, ok := err.(*oktaerr.Error)
 			if !ok || e.Code != tt.code || e.Status != 400 {
 				t.Fatalf("got %v", err)
 			}
@@ -381,7 +381,7 @@ func TestAppUpdateSecret(t *testing.T) {
 
 func TestAppUpdateImmutables(t *testing.T) {
 	orig, _ := mustApp(t, webBody)
-	orig.Status = StatusInactive
+	orig.Status = store.StatusInactive
 	orig.CreatedByDCR = true
 	orig.Credentials.Signing = &store.AppSigning{KID: "sig-kid"}
 
@@ -390,7 +390,7 @@ func TestAppUpdateImmutables(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v %q", err, causes(err))
 	}
-	if a.ID != orig.ID || a.ClientID != orig.ClientID || a.Status != StatusInactive || !a.Created.Equal(orig.Created) ||
+	if a.ID != orig.ID || a.ClientID != orig.ClientID || a.Status != store.StatusInactive || !a.Created.Equal(orig.Created) ||
 		!a.LastUpdated.Equal(testNow.Add(time.Second)) || !a.CreatedByDCR || a.Credentials.Signing.KID != "sig-kid" ||
 		a.Settings.OAuthClient.ApplicationType != TypeWeb || a.Label != "renamed" {
 		t.Fatalf("update lost identity: %+v", a)
@@ -408,7 +408,7 @@ func TestAppUpdateImmutables(t *testing.T) {
 	} {
 		wantCause(t, err, c)
 	}
-	if e := err.(*web.Error); e.Summary != "Api validation failed: id" {
+	if e := err.(*oktaerr.Error); e.Summary != "Api validation failed: id" {
 		t.Errorf("summary %q", e.Summary)
 	}
 }
@@ -427,7 +427,7 @@ func TestAppKeyIDs(t *testing.T) {
 		t.Error("private_key_jwt got a secret")
 	}
 	key := a.Settings.OAuthClient.JWKS.Keys[0]
-	if !strings.HasPrefix(key.ID, "pks") || !idPattern.MatchString(key.ID) || key.Status != KeyStatusActive ||
+	if !strings.HasPrefix(key.ID, "pks") || !idPattern.MatchString(key.ID) || key.Status != store.StatusActive ||
 		key.Created != "2025-03-13T23:22:54.000Z" || key.LastUpdated != key.Created {
 		t.Fatalf("bookkeeping %+v", key)
 	}
@@ -496,7 +496,7 @@ func TestAppJSONShape(t *testing.T) {
 	// A service app: redirect_uris is [] not null, the secret is shown when given,
 	// an inactive app links to activate, and credentials link to its secrets.
 	svc, svcSecret := mustApp(t, serviceBody)
-	svc.Status = StatusInactive
+	svc.Status = store.StatusInactive
 	svc.Credentials.Signing = &store.AppSigning{KID: "kid1"}
 	m = decodeMap(t, AppToJSON(svc, "https://idp.example.com", svcSecret))
 	if r, ok := path(m, "settings", "oauthClient", "redirect_uris").([]any); !ok || len(r) != 0 {
@@ -602,7 +602,7 @@ func TestAppCaseVariantMembers(t *testing.T) {
 
 func TestClientIDConflict(t *testing.T) {
 	e := ClientIDConflict()
-	if e.Code != web.CodeValidation || e.Summary != "Api validation failed: client_id" ||
+	if e.Code != oktaerr.CodeValidation || e.Summary != "Api validation failed: client_id" ||
 		causes(e)[0] != "client_id: An object with this field already exists in the current organization" {
 		t.Fatalf("%+v", e)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -49,7 +50,7 @@ func (h *Handler) createApp(w http.ResponseWriter, r *http.Request, p *principal
 	// ?activate=false creates the app INACTIVE; the default is active.
 	if act := r.URL.Query().Get("activate"); act != "" {
 		if on, perr := strconv.ParseBool(act); perr == nil && !on {
-			a.Status = "INACTIVE"
+			a.Status = store.StatusInactive
 		}
 	}
 	if err := h.svc.CreateApp(r.Context(), serviceContext(r, p), a, secret); err != nil {
@@ -141,7 +142,7 @@ func (h *Handler) createGrant(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	if issuer != h.orgURL {
-		web.WriteError(w, web.Validation("issuer", "issuer: The issuer must be the org authorization server, "+h.orgURL+"."))
+		web.WriteError(w, oktaerr.Validation("issuer", "issuer: The issuer must be the org authorization server, "+h.orgURL+"."))
 		return
 	}
 	g, err := h.svc.CreateGrant(r.Context(), serviceContext(r, p), r.PathValue("id"), scopeID, issuer)

@@ -18,8 +18,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // Limits Okta does not document; chosen to bound what one app may hold.
@@ -54,8 +54,8 @@ func (c causeList) texts() []string {
 }
 
 // webError is E0000001 named after the first field, with every cause.
-func (c causeList) webError() *web.Error {
-	return web.Validation(c[0].field, c.texts()...)
+func (c causeList) webError() *oktaerr.Error {
+	return oktaerr.Validation(c[0].field, c.texts()...)
 }
 
 // ValidateApp checks an app record against Okta's rules for OIDC apps
@@ -63,7 +63,7 @@ func (c causeList) webError() *web.Error {
 // problem found, each cause "field: text", the summary naming the first
 // field. Fields are named as Okta names them: the member name within
 // settings.oauthClient or credentials.oauthClient, dotted below that.
-func ValidateApp(a *store.App) *web.Error {
+func ValidateApp(a *store.App) *oktaerr.Error {
 	if c := validateApp(a); len(c) > 0 {
 		return c.webError()
 	}
@@ -87,7 +87,7 @@ func validateApp(a *store.App) causeList {
 	case utf8.RuneCountInString(a.Label) > maxLabelLen:
 		c.add("label", "The value must be at most %d characters long.", maxLabelLen)
 	}
-	checkEnum(&c, "status", a.Status, StatusActive, StatusInactive)
+	checkEnum(&c, "status", a.Status, store.StatusActive, store.StatusInactive)
 	checkClientID(&c, a.ClientID)
 
 	appType := oc.ApplicationType

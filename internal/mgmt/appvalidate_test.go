@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 func TestValidAppsPass(t *testing.T) {
@@ -473,7 +473,7 @@ func TestValidateAppCollectsEveryCause(t *testing.T) {
 	if got := causes(err); !slices.Equal(got, want) {
 		t.Fatalf("causes\n%q\nwant\n%q", got, want)
 	}
-	if err.Summary != "Api validation failed: label" || err.Link != web.CodeValidation || !strings.HasPrefix(err.ID, "oae") {
+	if err.Summary != "Api validation failed: label" || err.Link != oktaerr.CodeValidation || !strings.HasPrefix(err.ID, "oae") {
 		t.Fatalf("error object %+v", err)
 	}
 }

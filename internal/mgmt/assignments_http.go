@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -58,7 +59,7 @@ func (h *Handler) appUserToJSON(au *store.AppUser) AppUserJSON {
 	}
 	app := h.orgURL + "/api/v1/apps/" + url.PathEscape(au.AppID)
 	return AppUserJSON{ID: au.UserID, Created: Time{au.Created}, LastUpdated: Time{au.LastUpdated}, Scope: au.Scope,
-		Status: "ACTIVE", StatusChanged: Time{au.Created}, SyncState: "DISABLED",
+		Status: store.StatusActive, StatusChanged: Time{au.Created}, SyncState: "DISABLED",
 		Credentials: AppUserCredentials{UserName: au.UserName}, Profile: profile,
 		Links: map[string]any{
 			"app":  Link{Href: app},
@@ -99,7 +100,7 @@ type appUserRequest struct {
 	Profile map[string]any `json:"profile"`
 }
 
-func decodeAppUser(w http.ResponseWriter, r *http.Request) (*appUserRequest, *web.Error) {
+func decodeAppUser(w http.ResponseWriter, r *http.Request) (*appUserRequest, *oktaerr.Error) {
 	body, werr := readBody(w, r)
 	if werr != nil {
 		return nil, werr
@@ -107,7 +108,7 @@ func decodeAppUser(w http.ResponseWriter, r *http.Request) (*appUserRequest, *we
 	var in appUserRequest
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &in); err != nil {
-			return nil, web.MalformedBody()
+			return nil, oktaerr.MalformedBody()
 		}
 	}
 	if in.Credentials == nil {
@@ -146,7 +147,7 @@ func (h *Handler) assignUserToApp(w http.ResponseWriter, r *http.Request, p *pri
 		return
 	}
 	if in.ID == "" {
-		web.WriteError(w, web.Validation("id", "id: The field cannot be left blank"))
+		web.WriteError(w, oktaerr.Validation("id", "id: The field cannot be left blank"))
 		return
 	}
 	au := &store.AppUser{AppID: r.PathValue("id"), UserID: in.ID, Scope: in.Scope, UserName: in.Credentials.UserName, Profile: in.Profile}
@@ -232,7 +233,7 @@ func (h *Handler) assignGroupToApp(w http.ResponseWriter, r *http.Request, p *pr
 	}
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &in); err != nil {
-			web.WriteError(w, web.MalformedBody())
+			web.WriteError(w, oktaerr.MalformedBody())
 			return
 		}
 	}

@@ -2,10 +2,12 @@ package mgmt
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -30,19 +32,19 @@ func (h *Handler) auth(scope string, next authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := h.authenticate(r)
 		if err != nil {
-			web.WriteError(w, err)
+			h.writeErr(w, r, err)
 			return
 		}
 		if p.scopes != nil && !scopeAllows(p.scopes, scope) {
 			w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+h.orgURL+`/oauth2/v1/authorize", realm="`+h.orgURL+`", scope="`+scope+`", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="`+r.URL.Path+`"`)
-			web.WriteError(w, web.Forbidden())
+			web.WriteError(w, oktaerr.Forbidden())
 			return
 		}
 		next(w, r, p)
 	})
 }
 
-func (h *Handler) authenticate(r *http.Request) (*principal, *web.Error) {
+func (h *Handler) authenticate(r *http.Request) (*principal, *oktaerr.Error) {
 	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	cred = strings.TrimSpace(cred)
 	switch {
@@ -50,23 +52,22 @@ func (h *Handler) authenticate(r *http.Request) (*principal, *web.Error) {
 		t, u, err := h.svc.AuthenticateAPIToken(r.Context(), cred)
 		if err != nil {
 			if !errors.Is(err, service.ErrInvalidAPIToken) {
-				h.log.Error("API token lookup failed", "err", err)
-				return nil, web.Internal()
+				return nil, oktaerr.Internal(fmt.Errorf("API token lookup: %w", err))
 			}
-			return nil, web.InvalidToken()
+			return nil, oktaerr.InvalidToken()
 		}
 		if !u.SuperAdmin {
-			return nil, web.Forbidden()
+			return nil, oktaerr.Forbidden()
 		}
-		return &principal{actor: service.UserActor(u), user: u, tokenID: t.ID}, nil
+		return &principal{actor: audit.UserActor(u), user: u, tokenID: t.ID}, nil
 	case strings.EqualFold(scheme, "Bearer") && cred != "":
 		c := h.oauth.VerifyAccessToken(store.OrgServerID, cred)
 		if c == nil {
-			return nil, web.InvalidToken()
+			return nil, oktaerr.InvalidToken()
 		}
-		return &principal{actor: audit.Actor{ID: c.Cid, Type: "PublicClientApp", AlternateID: c.Cid, DisplayName: c.Cid}, scopes: c.Scp}, nil
+		return &principal{actor: h.clientActor(c.Cid), scopes: c.Scp}, nil
 	}
-	return nil, web.InvalidToken()
+	return nil, oktaerr.InvalidToken()
 }
 
 // scopeAllows implements Okta's implication: okta.x.manage covers okta.x.read,
@@ -83,4 +84,13 @@ func scopeAllows(granted []string, need string) bool {
 		}
 	}
 	return false
+}
+
+// clientActor names the client of a bearer token by its app's label.
+func (h *Handler) clientActor(clientID string) audit.Actor {
+	label := ""
+	if app := h.svc.Cache.Current().AppByClientID(clientID); app != nil {
+		label = app.Label
+	}
+	return audit.ClientActor(clientID, label)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -51,7 +52,7 @@ func (h *Handler) claimToJSON(serverID string, c *store.Claim) ClaimJSON {
 }
 
 // claimFromRequest decodes a claim; unknown members are ignored as Okta does.
-func claimFromRequest(body []byte) (*store.Claim, *web.Error) {
+func claimFromRequest(body []byte) (*store.Claim, *oktaerr.Error) {
 	var in struct {
 		Name                 string           `json:"name"`
 		Status               string           `json:"status"`
@@ -63,7 +64,7 @@ func claimFromRequest(body []byte) (*store.Claim, *web.Error) {
 		Conditions           *ClaimConditions `json:"conditions"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	c := &store.Claim{Name: in.Name, Status: in.Status, ClaimType: in.ClaimType, ValueType: in.ValueType, Value: in.Value,
 		GroupFilterType: in.GroupFilterType, AlwaysIncludeInToken: in.AlwaysIncludeInToken, ConditionScopes: []string{}}

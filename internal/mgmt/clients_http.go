@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -25,7 +26,7 @@ func (h *Handler) clientApp(w http.ResponseWriter, r *http.Request) *store.App {
 	if errors.Is(err, store.ErrNotFound) {
 		// The management spec answers 404 E0000007 (retired docs showed a
 		// 401 invalid_client); a 404 is what Terraform reads as "gone".
-		web.WriteError(w, web.NotFound(r.PathValue("clientId"), "OAuth2Client"))
+		web.WriteError(w, oktaerr.NotFound(r.PathValue("clientId"), "OAuth2Client"))
 		return nil
 	}
 	if err != nil {
@@ -125,7 +126,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	c := serviceContext(r, p)
-	if err := h.svc.SetAppStatus(r.Context(), c, a.ID, "INACTIVE"); err != nil {
+	if err := h.svc.SetAppStatus(r.Context(), c, a.ID, store.StatusInactive); err != nil {
 		h.writeErr(w, r, err)
 		return
 	}

@@ -24,7 +24,7 @@ func TestClientDefaults(t *testing.T) {
 	a, sec := mustClient(t, `{"client_name":"Reg","redirect_uris":["https://rp.example.com/cb"]}`, nil)
 	oc := a.Settings.OAuthClient
 	cr := a.Credentials.OAuthClient
-	if a.Label != "Reg" || a.Name != AppName || a.SignOnMode != SignOnModeOIDC || !a.CreatedByDCR || a.Status != StatusActive || a.ClientID != a.ID {
+	if a.Label != "Reg" || a.Name != AppName || a.SignOnMode != SignOnModeOIDC || !a.CreatedByDCR || a.Status != store.StatusActive || a.ClientID != a.ID {
 		t.Errorf("app %+v", a)
 	}
 	if oc.ApplicationType != TypeWeb || !slices.Equal(oc.GrantTypes, []string{GrantAuthorizationCode}) ||
@@ -113,7 +113,7 @@ func TestClientUpdate(t *testing.T) {
 		"settings":{"notes":{"admin":"keep me"},"oauthClient":{"application_type":"web",
 		"grant_types":["authorization_code","refresh_token"],"redirect_uris":["https://a.example.com/cb"],
 		"refresh_token":{"rotation_type":"ROTATE","leeway":5},"issuer_mode":"DYNAMIC","consent_method":"TRUSTED","x_future":1}}}`)
-	orig.Status = StatusInactive
+	orig.Status = store.StatusInactive
 
 	later := testNow.Add(time.Hour)
 	a, sec, err := ClientFromRequest([]byte(`{"client_id":"`+orig.ClientID+`","client_name":"Renamed",
@@ -125,7 +125,7 @@ func TestClientUpdate(t *testing.T) {
 	if sec != "" || !secret.Matches(origSecret, a.ClientSecretHash) {
 		t.Error("secret not kept")
 	}
-	if a.ID != orig.ID || a.ClientID != orig.ClientID || a.Status != StatusInactive || a.Label != "Renamed" || a.CreatedByDCR ||
+	if a.ID != orig.ID || a.ClientID != orig.ClientID || a.Status != store.StatusInactive || a.Label != "Renamed" || a.CreatedByDCR ||
 		!a.Created.Equal(testNow) || !a.LastUpdated.Equal(later) || a.Profile["p"] == nil {
 		t.Errorf("identity %+v", a)
 	}

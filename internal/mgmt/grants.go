@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // GrantJSON is an Okta API scope consent grant of
@@ -76,7 +76,7 @@ func GrantToJSON(g *store.AppGrant, app *store.App, orgURL string) GrantJSON {
 // absolute http(s) URL and is returned without trailing slashes. Whether it
 // is this org's URL is for the caller, which knows it. Errors: E0000003 for
 // a body that is not JSON, else E0000001 with every cause.
-func GrantFromRequest(body []byte) (scopeID, issuer string, err *web.Error) {
+func GrantFromRequest(body []byte) (scopeID, issuer string, err *oktaerr.Error) {
 	var req struct {
 		ScopeID string `json:"scopeId"`
 		Issuer  string `json:"issuer"`

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 func TestGrantFromRequest(t *testing.T) {
@@ -23,18 +23,18 @@ func TestGrantFromRequest(t *testing.T) {
 		code       string
 		causes     []string
 	}{
-		{"malformed", `{"scopeId":`, web.CodeMalformedBody, nil},
-		{"wrong type", `{"scopeId":["okta.users.read"]}`, web.CodeMalformedBody, []string{"scopeId: The value must be a string."}},
-		{"blank", `{}`, web.CodeValidation, []string{"scopeId: The field cannot be left blank", "issuer: The field cannot be left blank"}},
-		{"unknown scope", `{"scopeId":"okta.everything.manage","issuer":"https://idp.example.com"}`, web.CodeValidation,
+		{"malformed", `{"scopeId":`, oktaerr.CodeMalformedBody, nil},
+		{"wrong type", `{"scopeId":["okta.users.read"]}`, oktaerr.CodeMalformedBody, []string{"scopeId: The value must be a string."}},
+		{"blank", `{}`, oktaerr.CodeValidation, []string{"scopeId: The field cannot be left blank", "issuer: The field cannot be left blank"}},
+		{"unknown scope", `{"scopeId":"okta.everything.manage","issuer":"https://idp.example.com"}`, oktaerr.CodeValidation,
 			[]string{"scopeId: 'okta.everything.manage' is not an Okta API scope."}},
-		{"oidc scope", `{"scopeId":"openid","issuer":"https://idp.example.com"}`, web.CodeValidation,
+		{"oidc scope", `{"scopeId":"openid","issuer":"https://idp.example.com"}`, oktaerr.CodeValidation,
 			[]string{"scopeId: 'openid' is not an Okta API scope."}},
-		{"case matters", `{"scopeId":"okta.Users.read","issuer":"https://idp.example.com"}`, web.CodeValidation,
+		{"case matters", `{"scopeId":"okta.Users.read","issuer":"https://idp.example.com"}`, oktaerr.CodeValidation,
 			[]string{"scopeId: 'okta.Users.read' is not an Okta API scope."}},
-		{"relative issuer", `{"scopeId":"okta.users.read","issuer":"idp.example.com"}`, web.CodeValidation,
+		{"relative issuer", `{"scopeId":"okta.users.read","issuer":"idp.example.com"}`, oktaerr.CodeValidation,
 			[]string{"issuer: 'idp.example.com' is not a valid issuer: it must be the org's absolute URL."}},
-		{"issuer with query", `{"scopeId":"okta.users.read","issuer":"https://idp.example.com?x=1"}`, web.CodeValidation,
+		{"issuer with query", `{"scopeId":"okta.users.read","issuer":"https://idp.example.com?x=1"}`, oktaerr.CodeValidation,
 			[]string{"issuer: 'https://idp.example.com?x=1' is not a valid issuer: it must be the org's absolute URL."}},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/filter"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -71,7 +72,7 @@ func (h *Handler) groupToJSON(g *store.Group) GroupJSON {
 
 // groupFromRequest decodes {"profile":{"name","description"}}; unknown
 // members (id, type, _links…) are ignored as Okta does.
-func groupFromRequest(body []byte) (*store.Group, *web.Error) {
+func groupFromRequest(body []byte) (*store.Group, *oktaerr.Error) {
 	var in struct {
 		Profile *struct {
 			Name        string `json:"name"`
@@ -79,10 +80,10 @@ func groupFromRequest(body []byte) (*store.Group, *web.Error) {
 		} `json:"profile"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	if in.Profile == nil {
-		return nil, web.Validation("profile", "profile: The field cannot be left blank")
+		return nil, oktaerr.Validation("profile", "profile: The field cannot be left blank")
 	}
 	return &store.Group{Name: in.Profile.Name, Description: in.Profile.Description}, nil
 }
@@ -136,7 +137,7 @@ var (
 // groupMatcher builds the test of the list's q (a case-insensitive prefix
 // of the name), filter and search; a group is listed when it passes all
 // that are given.
-func groupMatcher(query url.Values) (func(*store.Group) bool, *web.Error) {
+func groupMatcher(query url.Values) (func(*store.Group) bool, *oktaerr.Error) {
 	q := strings.ToLower(query.Get("q"))
 	var exprs []filter.Expr
 	for _, p := range []struct {

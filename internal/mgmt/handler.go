@@ -4,14 +4,15 @@
 package mgmt
 
 import (
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/oauth"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
@@ -40,8 +41,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/apps/{id}", h.auth("okta.apps.read", h.getApp))
 	mux.Handle("PUT /api/v1/apps/{id}", h.auth("okta.apps.manage", h.replaceApp))
 	mux.Handle("DELETE /api/v1/apps/{id}", h.auth("okta.apps.manage", h.deleteApp))
-	mux.Handle("POST /api/v1/apps/{id}/lifecycle/activate", h.auth("okta.apps.manage", h.appLifecycle("ACTIVE")))
-	mux.Handle("POST /api/v1/apps/{id}/lifecycle/deactivate", h.auth("okta.apps.manage", h.appLifecycle("INACTIVE")))
+	mux.Handle("POST /api/v1/apps/{id}/lifecycle/activate", h.auth("okta.apps.manage", h.appLifecycle(store.StatusActive)))
+	mux.Handle("POST /api/v1/apps/{id}/lifecycle/deactivate", h.auth("okta.apps.manage", h.appLifecycle(store.StatusInactive)))
 	mux.Handle("GET /api/v1/apps/{id}/grants", h.auth("okta.appGrants.read", h.listGrants))
 	mux.Handle("POST /api/v1/apps/{id}/grants", h.auth("okta.appGrants.manage", h.createGrant))
 	mux.Handle("GET /api/v1/apps/{id}/grants/{grantId}", h.auth("okta.appGrants.read", h.getGrant))
@@ -74,35 +75,28 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 // readBody reads a JSON request body within the size limit.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *web.Error) {
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *oktaerr.Error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	return b, nil
 }
 
-// writeErr writes err as an Okta error object; anything that is not one is
-// logged and answered E0000009 without detail.
+// writeErr writes err as an Okta error object (web.Fail logs what is not one).
 func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	var we *web.Error
-	if errors.As(err, &we) {
-		web.WriteError(w, we)
-		return
-	}
-	h.log.Error("management request failed", "request_id", web.RequestID(r.Context()), "path", r.URL.Path, "err", err)
-	web.WriteError(w, web.Internal())
+	web.Fail(w, r, h.log, err)
 }
 
 // serviceContext builds the System Log context of a request.
 func serviceContext(r *http.Request, p *principal) service.Context {
-	return service.Context{Actor: p.actor, Request: audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}}
+	return service.Context{Actor: p.actor, Request: audit.RequestFrom(r)}
 }
 
 func (h *Handler) organization(w http.ResponseWriter, r *http.Request) {
 	org := h.svc.Cache.Current().Org
 	if org == nil {
-		web.WriteError(w, web.PathNotFound())
+		web.WriteError(w, oktaerr.PathNotFound())
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{

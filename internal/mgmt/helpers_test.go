@@ -14,8 +14,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 var testNow = time.Date(2025, 3, 13, 23, 22, 54, 0, time.UTC)
@@ -92,7 +92,7 @@ func mustApp(t testing.TB, body string) (*store.App, string) {
 }
 
 func causes(err error) []string {
-	e, ok := err.(*web.Error)
+	e, ok := err.(*oktaerr.Error)
 	if !ok || e == nil {
 		return nil
 	}
@@ -106,11 +106,11 @@ func causes(err error) []string {
 // wantCause fails unless err is E0000001 with the given cause.
 func wantCause(t testing.TB, err error, want string) {
 	t.Helper()
-	e, ok := err.(*web.Error)
+	e, ok := err.(*oktaerr.Error)
 	if !ok || e == nil {
 		t.Fatalf("got %v, want a validation error with %q", err, want)
 	}
-	if e.Code != web.CodeValidation || e.Status != 400 {
+	if e.Code != oktaerr.CodeValidation || e.Status != 400 {
 		t.Fatalf("got %s/%d, want E0000001/400", e.Code, e.Status)
 	}
 	if !slices.Contains(causes(e), want) {

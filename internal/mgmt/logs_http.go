@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/filter"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -42,7 +43,7 @@ type logQuery struct {
 	expr     filter.Expr
 }
 
-func parseLogQuery(r *http.Request, now time.Time) (*logQuery, *web.Error) {
+func parseLogQuery(r *http.Request, now time.Time) (*logQuery, *oktaerr.Error) {
 	v := r.URL.Query()
 	limit, after, werr := web.PageParams(r, logsDefaultLimit, logsMaxLimit)
 	if werr != nil {
@@ -52,7 +53,7 @@ func parseLogQuery(r *http.Request, now time.Time) (*logQuery, *web.Error) {
 	if s := v.Get("until"); s != "" {
 		t, ok := parseLogTime(s)
 		if !ok {
-			return nil, web.Validation("until", "until: The value must be an ISO 8601 timestamp such as 2025-03-13T23:22:54.000Z.")
+			return nil, oktaerr.Validation("until", "until: The value must be an ISO 8601 timestamp such as 2025-03-13T23:22:54.000Z.")
 		}
 		lq.Until = t
 	}
@@ -64,23 +65,23 @@ func parseLogQuery(r *http.Request, now time.Time) (*logQuery, *web.Error) {
 	if s := v.Get("since"); s != "" {
 		t, ok := parseLogTime(s)
 		if !ok {
-			return nil, web.Validation("since", "since: The value must be an ISO 8601 timestamp such as 2025-03-13T23:22:54.000Z.")
+			return nil, oktaerr.Validation("since", "since: The value must be an ISO 8601 timestamp such as 2025-03-13T23:22:54.000Z.")
 		}
 		lq.Since = t
 	}
 	if !lq.Until.IsZero() && !lq.Until.After(lq.Since) {
-		return nil, web.Validation("until", "until: The value must be later than since.")
+		return nil, oktaerr.Validation("until", "until: The value must be later than since.")
 	}
 	switch v.Get("sortOrder") {
 	case "", "ASCENDING":
 	case "DESCENDING":
 		lq.Descending = true
 	default:
-		return nil, web.Validation("sortOrder", "sortOrder: The value must be ASCENDING or DESCENDING.")
+		return nil, oktaerr.Validation("sortOrder", "sortOrder: The value must be ASCENDING or DESCENDING.")
 	}
 	lq.polling = !lq.Descending && lq.Until.IsZero()
 	if after != "" {
-		invalid := web.Validation("after", "after: The cursor is not valid.")
+		invalid := oktaerr.Validation("after", "after: The cursor is not valid.")
 		if pos, ok := decodeLogPosition(after); ok {
 			if !lq.polling {
 				return nil, invalid
@@ -100,11 +101,11 @@ func parseLogQuery(r *http.Request, now time.Time) (*logQuery, *web.Error) {
 	}
 	lq.keywords = strings.Fields(strings.ToLower(v.Get("q")))
 	if len(lq.keywords) > logsMaxKeywords {
-		return nil, web.Validation("q", "q: At most 10 keywords are allowed.")
+		return nil, oktaerr.Validation("q", "q: At most 10 keywords are allowed.")
 	}
 	for _, k := range lq.keywords {
 		if len(k) > logsMaxKeyword {
-			return nil, web.Validation("q", "q: A keyword may be at most 40 characters long.")
+			return nil, oktaerr.Validation("q", "q: A keyword may be at most 40 characters long.")
 		}
 	}
 	if f := v.Get("filter"); f != "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/filter"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -25,8 +26,8 @@ func (h *Handler) registerOrigins(mux *http.ServeMux) {
 	mux.Handle("GET "+base+"/{id}", h.auth("okta.trustedOrigins.read", h.getOrigin))
 	mux.Handle("PUT "+base+"/{id}", h.auth("okta.trustedOrigins.manage", h.replaceOrigin))
 	mux.Handle("DELETE "+base+"/{id}", h.auth("okta.trustedOrigins.manage", h.deleteOrigin))
-	mux.Handle("POST "+base+"/{id}/lifecycle/activate", h.auth("okta.trustedOrigins.manage", h.originLifecycle("ACTIVE")))
-	mux.Handle("POST "+base+"/{id}/lifecycle/deactivate", h.auth("okta.trustedOrigins.manage", h.originLifecycle("INACTIVE")))
+	mux.Handle("POST "+base+"/{id}/lifecycle/activate", h.auth("okta.trustedOrigins.manage", h.originLifecycle(store.StatusActive)))
+	mux.Handle("POST "+base+"/{id}/lifecycle/deactivate", h.auth("okta.trustedOrigins.manage", h.originLifecycle(store.StatusInactive)))
 }
 
 // TrustedOriginJSON is a trusted origin (§4.9).
@@ -46,7 +47,7 @@ type TrustedOriginJSON struct {
 func (h *Handler) originToJSON(o *store.TrustedOrigin) TrustedOriginJSON {
 	self := h.orgURL + "/api/v1/trustedOrigins/" + o.ID
 	links := map[string]any{"self": map[string]any{"href": self, "hints": map[string]any{"allow": []string{"GET", "PUT", "DELETE"}}}}
-	if o.Status == "ACTIVE" {
+	if o.Status == store.StatusActive {
 		links["deactivate"] = map[string]any{"href": self + "/lifecycle/deactivate", "hints": map[string]any{"allow": []string{"POST"}}}
 	} else {
 		links["activate"] = map[string]any{"href": self + "/lifecycle/activate", "hints": map[string]any{"allow": []string{"POST"}}}
@@ -83,11 +84,11 @@ func readOrigin(w http.ResponseWriter, r *http.Request) (*store.TrustedOrigin, b
 
 // originMatcher builds the q and filter selection of a list request; nil
 // selects everything.
-func originMatcher(r *http.Request) (func(*store.TrustedOrigin) bool, *web.Error) {
+func originMatcher(r *http.Request) (func(*store.TrustedOrigin) bool, *oktaerr.Error) {
 	q := strings.ToLower(r.URL.Query().Get("q"))
 	var expr filter.Expr
 	if f := r.URL.Query().Get("filter"); f != "" {
-		var werr *web.Error
+		var werr *oktaerr.Error
 		if expr, werr = filter.Parse(f, originFilterAttrs); werr != nil {
 			return nil, werr
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -17,15 +18,15 @@ func (h *Handler) registerPolicies(mux *http.ServeMux) {
 	mux.Handle("GET "+pols+"/{policyId}", h.auth(read, h.getPolicy))
 	mux.Handle("PUT "+pols+"/{policyId}", h.auth(manage, h.replacePolicy))
 	mux.Handle("DELETE "+pols+"/{policyId}", h.auth(manage, h.deletePolicy))
-	mux.Handle("POST "+pols+"/{policyId}/lifecycle/activate", h.auth(manage, h.policyLifecycle("ACTIVE")))
-	mux.Handle("POST "+pols+"/{policyId}/lifecycle/deactivate", h.auth(manage, h.policyLifecycle("INACTIVE")))
+	mux.Handle("POST "+pols+"/{policyId}/lifecycle/activate", h.auth(manage, h.policyLifecycle(store.StatusActive)))
+	mux.Handle("POST "+pols+"/{policyId}/lifecycle/deactivate", h.auth(manage, h.policyLifecycle(store.StatusInactive)))
 	mux.Handle("GET "+rules, h.auth(read, h.listRules))
 	mux.Handle("POST "+rules, h.auth(manage, h.createRule))
 	mux.Handle("GET "+rules+"/{ruleId}", h.auth(read, h.getRule))
 	mux.Handle("PUT "+rules+"/{ruleId}", h.auth(manage, h.replaceRule))
 	mux.Handle("DELETE "+rules+"/{ruleId}", h.auth(manage, h.deleteRule))
-	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/activate", h.auth(manage, h.ruleLifecycle("ACTIVE")))
-	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/deactivate", h.auth(manage, h.ruleLifecycle("INACTIVE")))
+	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/activate", h.auth(manage, h.ruleLifecycle(store.StatusActive)))
+	mux.Handle("POST "+rules+"/{ruleId}/lifecycle/deactivate", h.auth(manage, h.ruleLifecycle(store.StatusInactive)))
 }
 
 // IncludeJSON is a condition that only includes ({"include":[…]}).
@@ -86,7 +87,7 @@ type RuleJSON struct {
 
 func lifecycleLinks(self, status string) map[string]any {
 	links := map[string]any{"self": map[string]any{"href": self, "hints": map[string]any{"allow": []string{"GET", "PUT", "DELETE"}}}}
-	if status == "ACTIVE" {
+	if status == store.StatusActive {
 		links["deactivate"] = map[string]any{"href": self + "/lifecycle/deactivate", "hints": map[string]any{"allow": []string{"POST"}}}
 	} else {
 		links["activate"] = map[string]any{"href": self + "/lifecycle/activate", "hints": map[string]any{"allow": []string{"POST"}}}
@@ -119,7 +120,7 @@ func (h *Handler) ruleToJSON(r *store.PolicyRule) RuleJSON {
 }
 
 // policyFromRequest decodes a policy; unknown members are ignored as Okta does.
-func policyFromRequest(body []byte) (*store.Policy, *web.Error) {
+func policyFromRequest(body []byte) (*store.Policy, *oktaerr.Error) {
 	var in struct {
 		Type        string `json:"type"`
 		Name        string `json:"name"`
@@ -131,10 +132,10 @@ func policyFromRequest(body []byte) (*store.Policy, *web.Error) {
 		} `json:"conditions"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	if in.Type != "" && in.Type != "OAUTH_AUTHORIZATION_POLICY" {
-		return nil, web.Validation("type", "type: Must be OAUTH_AUTHORIZATION_POLICY")
+		return nil, oktaerr.Validation("type", "type: Must be OAUTH_AUTHORIZATION_POLICY")
 	}
 	return &store.Policy{Name: in.Name, Description: in.Description, Status: in.Status, Priority: in.Priority,
 		ClientsInclude: in.Conditions.Clients.Include}, nil
@@ -142,7 +143,7 @@ func policyFromRequest(body []byte) (*store.Policy, *web.Error) {
 
 // ruleFromRequest decodes a rule. Empty or missing condition objects become
 // empty lists, which is how Okta normalizes Terraform's {} members.
-func ruleFromRequest(body []byte) (*store.PolicyRule, *web.Error) {
+func ruleFromRequest(body []byte) (*store.PolicyRule, *oktaerr.Error) {
 	var in struct {
 		Type       string `json:"type"`
 		Name       string `json:"name"`
@@ -165,7 +166,7 @@ func ruleFromRequest(body []byte) (*store.PolicyRule, *web.Error) {
 		} `json:"actions"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	c, t := in.Conditions, in.Actions.Token
 	return &store.PolicyRule{Type: in.Type, Name: in.Name, Status: in.Status, Priority: in.Priority,
@@ -178,7 +179,7 @@ func ruleFromRequest(body []byte) (*store.PolicyRule, *web.Error) {
 
 // readJSON reads the body and decodes it with parse, answering the error
 // itself when it cannot.
-func readJSON[T any](w http.ResponseWriter, r *http.Request, parse func([]byte) (T, *web.Error)) (T, bool) {
+func readJSON[T any](w http.ResponseWriter, r *http.Request, parse func([]byte) (T, *oktaerr.Error)) (T, bool) {
 	body, werr := readBody(w, r)
 	if werr == nil {
 		var v T

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -31,7 +32,7 @@ func (h *Handler) scopeToJSON(serverID string, sc *store.Scope) ScopeJSON {
 }
 
 // scopeFromRequest decodes a scope; unknown members are ignored as Okta does.
-func scopeFromRequest(body []byte) (*store.Scope, *web.Error) {
+func scopeFromRequest(body []byte) (*store.Scope, *oktaerr.Error) {
 	var in struct {
 		Name            string `json:"name"`
 		DisplayName     string `json:"displayName"`
@@ -42,7 +43,7 @@ func scopeFromRequest(body []byte) (*store.Scope, *web.Error) {
 		MetadataPublish string `json:"metadataPublish"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, web.MalformedBody()
+		return nil, oktaerr.MalformedBody()
 	}
 	return &store.Scope{Name: in.Name, DisplayName: in.DisplayName, Description: in.Description, Default: in.Default,
 		Consent: in.Consent, Optional: in.Optional, MetadataPublish: in.MetadataPublish}, nil

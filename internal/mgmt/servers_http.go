@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -16,8 +17,8 @@ func (h *Handler) registerServers(mux *http.ServeMux) {
 	mux.Handle("GET "+base+"/{as}", h.auth("okta.authorizationServers.read", h.getServer))
 	mux.Handle("PUT "+base+"/{as}", h.auth("okta.authorizationServers.manage", h.replaceServer))
 	mux.Handle("DELETE "+base+"/{as}", h.auth("okta.authorizationServers.manage", h.deleteServer))
-	mux.Handle("POST "+base+"/{as}/lifecycle/activate", h.auth("okta.authorizationServers.manage", h.serverLifecycle("ACTIVE")))
-	mux.Handle("POST "+base+"/{as}/lifecycle/deactivate", h.auth("okta.authorizationServers.manage", h.serverLifecycle("INACTIVE")))
+	mux.Handle("POST "+base+"/{as}/lifecycle/activate", h.auth("okta.authorizationServers.manage", h.serverLifecycle(store.StatusActive)))
+	mux.Handle("POST "+base+"/{as}/lifecycle/deactivate", h.auth("okta.authorizationServers.manage", h.serverLifecycle(store.StatusInactive)))
 	mux.Handle("GET "+base+"/{as}/credentials/keys", h.auth("okta.authorizationServers.read", h.listServerKeys))
 	mux.Handle("GET "+base+"/{as}/credentials/keys/{kid}", h.auth("okta.authorizationServers.read", h.getServerKey))
 	mux.Handle("POST "+base+"/{as}/credentials/lifecycle/keyRotate", h.auth("okta.authorizationServers.manage", h.rotateServerKeys))
@@ -54,7 +55,7 @@ func (h *Handler) associateServers(w http.ResponseWriter, r *http.Request, p *pr
 		Trusted []string `json:"trusted"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return
 	}
 	added, err := h.svc.AssociateServers(r.Context(), serviceContext(r, p), r.PathValue("as"), in.Trusted)
@@ -115,7 +116,7 @@ func (h *Handler) serverToJSON(s *store.AuthServer, activeKID string) ServerJSON
 			map[string]any{"name": "openid-configuration", "href": issuer + "/.well-known/openid-configuration", "hints": map[string]any{"allow": []string{"GET"}}},
 		},
 	}
-	if s.Status == "ACTIVE" {
+	if s.Status == store.StatusActive {
 		links["deactivate"] = link(self+"/lifecycle/deactivate", "POST")
 	} else {
 		links["activate"] = link(self+"/lifecycle/activate", "POST")
@@ -153,11 +154,11 @@ func serverFromRequest(w http.ResponseWriter, r *http.Request) (*store.AuthServe
 		} `json:"credentials"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return nil, false
 	}
-	if in.Status != "" && in.Status != "ACTIVE" && in.Status != "INACTIVE" {
-		web.WriteError(w, web.Validation("status", "status: Must be one of ACTIVE, INACTIVE"))
+	if in.Status != "" && in.Status != store.StatusActive && in.Status != store.StatusInactive {
+		web.WriteError(w, oktaerr.Validation("status", "status: Must be one of ACTIVE, INACTIVE"))
 		return nil, false
 	}
 	return &store.AuthServer{Name: in.Name, Description: in.Description, Audiences: in.Audiences, IssuerMode: in.IssuerMode,
@@ -282,7 +283,7 @@ func (h *Handler) getServerKey(w http.ResponseWriter, r *http.Request, p *princi
 			return
 		}
 	}
-	web.WriteError(w, web.NotFound(r.PathValue("kid"), "JsonWebKey"))
+	web.WriteError(w, oktaerr.NotFound(r.PathValue("kid"), "JsonWebKey"))
 }
 
 func (h *Handler) rotateServerKeys(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -295,11 +296,11 @@ func (h *Handler) rotateServerKeys(w http.ResponseWriter, r *http.Request, p *pr
 		Use string `json:"use"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return
 	}
 	if in.Use != "sig" {
-		web.WriteError(w, web.Validation("rotateKeys", "use: The only supported key use is 'sig'."))
+		web.WriteError(w, oktaerr.Validation("rotateKeys", "use: The only supported key use is 'sig'."))
 		return
 	}
 	ks, err := h.svc.RotateKeys(r.Context(), serviceContext(r, p), r.PathValue("as"))

@@ -5,9 +5,9 @@ import (
 	"slices"
 
 	"github.com/sesame-idp/sesame/internal/filter"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // userFilterAttrs are the attributes Okta's users `filter` supports (§4.0).
@@ -26,7 +26,7 @@ func (h *Handler) userMatch(e filter.Expr) (match service.UserFilter, withStatus
 	return func(u *store.User) bool { return e.Match(h.userAttr(u)) }, slices.Contains(e.Attrs(), "status")
 }
 
-func (h *Handler) userFilter(expr string) (service.UserFilter, bool, *web.Error) {
+func (h *Handler) userFilter(expr string) (service.UserFilter, bool, *oktaerr.Error) {
 	e, err := filter.ParseWith(expr, filter.Options{Allowed: userFilterAttrs, Operators: []string{"eq", "gt", "ge", "lt", "le"}})
 	if err != nil {
 		return nil, false, err
@@ -35,7 +35,7 @@ func (h *Handler) userFilter(expr string) (service.UserFilter, bool, *web.Error)
 	return m, s, nil
 }
 
-func (h *Handler) userSearch(expr string) (service.UserFilter, bool, *web.Error) {
+func (h *Handler) userSearch(expr string) (service.UserFilter, bool, *oktaerr.Error) {
 	e, err := filter.Parse(expr, userSearchAttrs)
 	if err != nil {
 		return nil, false, err
@@ -45,9 +45,9 @@ func (h *Handler) userSearch(expr string) (service.UserFilter, bool, *web.Error)
 }
 
 // checkSortBy refuses a sort attribute search could not name.
-func checkSortBy(attr string) *web.Error {
+func checkSortBy(attr string) *oktaerr.Error {
 	if _, err := filter.Parse(attr+" pr", userSearchAttrs); err != nil {
-		return web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.", "sortBy: The attribute '"+attr+"' cannot be sorted on.")
+		return oktaerr.New(http.StatusBadRequest, oktaerr.CodeInvalidSearch, "Invalid search criteria.", "sortBy: The attribute '"+attr+"' cannot be sorted on.")
 	}
 	return nil
 }

@@ -2,11 +2,13 @@ package mgmt
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -88,11 +90,11 @@ func (h *Handler) userToJSON(u *store.User) UserJSON {
 	// The lifecycle links come from the status machine itself, so a link
 	// is offered exactly when following it is allowed.
 	for op, name := range userOpLinks {
-		if service.UserOpAllowed(op, u.Status) && !(op == service.OpUnlock && u.Status == service.UserActive) {
+		if service.UserOpAllowed(op, u.Status) && !(op == service.OpUnlock && u.Status == store.UserActive) {
 			links[name] = Link{Href: self + "/lifecycle/" + op, Hints: &Hints{Allow: []string{"POST"}}}
 		}
 	}
-	if u.PasswordHash != "" && (u.Status == service.UserActive || u.Status == service.UserPasswordExpired) {
+	if u.PasswordHash != "" && (u.Status == store.UserActive || u.Status == store.UserPasswordExpired) {
 		links["changePassword"] = Link{Href: self + "/credentials/change_password", Hints: &Hints{Allow: []string{"POST"}}}
 	}
 	profile := u.Profile
@@ -140,7 +142,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 	if s := r.URL.Query().Get("activate"); s != "" {
 		v, err := strconv.ParseBool(s)
 		if err != nil {
-			web.WriteError(w, web.Validation("activate", "activate: The value must be true or false."))
+			web.WriteError(w, oktaerr.Validation("activate", "activate: The value must be true or false."))
 			return
 		}
 		activate = v
@@ -155,11 +157,11 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 
 // userID resolves the {id} path segment; "me" is the calling user, which
 // only an API token (not a client's access token) has.
-func userID(r *http.Request, p *principal) (string, *web.Error) {
+func userID(r *http.Request, p *principal) (string, *oktaerr.Error) {
 	id := r.PathValue("id")
 	if id == "me" {
 		if p.user == nil {
-			return "", web.NotFound("me", "User")
+			return "", oktaerr.NotFound("me", "User")
 		}
 		return p.user.ID, nil
 	}
@@ -198,7 +200,7 @@ func (h *Handler) updateUser(replace bool) authedHandler {
 			return
 		}
 		if replace && in.Profile == nil {
-			web.WriteError(w, web.Validation("profile", "profile: The field cannot be left blank"))
+			web.WriteError(w, oktaerr.Validation("profile", "profile: The field cannot be left blank"))
 			return
 		}
 		u, err := h.svc.UpdateUser(r.Context(), serviceContext(r, p), id, service.UserUpdate{Profile: in.Profile, Replace: replace, Password: in.password()})
@@ -229,7 +231,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, p *principa
 func (h *Handler) userLifecycle(w http.ResponseWriter, r *http.Request, p *principal) {
 	op := r.PathValue("op")
 	if !service.IsUserOp(op) {
-		web.WriteError(w, web.PathNotFound())
+		web.WriteError(w, oktaerr.PathNotFound())
 		return
 	}
 	id, werr := userID(r, p)
@@ -400,7 +402,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 	if !withDeprovisioned {
 		inner := match
 		match = func(u *store.User) bool {
-			return u.Status != service.UserDeprovisioned && (inner == nil || inner(u))
+			return u.Status != store.UserDeprovisioned && (inner == nil || inner(u))
 		}
 	}
 	var users []*store.User
@@ -408,7 +410,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 	if sortBy := query.Get("sortBy"); search != "" && sortBy != "" {
 		users, werr = h.sortedPage(r, match, sortBy, query.Get("sortOrder"), after, limit)
 		if werr != nil {
-			web.WriteError(w, werr)
+			h.writeErr(w, r, werr)
 			return
 		}
 	} else if users, err = h.svc.ListUsers(r.Context(), after, limit, match); err != nil {
@@ -429,7 +431,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 // memory (at most service.MaxSortedUsers); the cursor is still the id of
 // the last user of the previous page, found again in the sorted list, so a
 // user whose sort key changes between pages may be seen twice or missed.
-func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, order, after string, limit int) ([]*store.User, *web.Error) {
+func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, order, after string, limit int) ([]*store.User, *oktaerr.Error) {
 	if werr := checkSortBy(sortBy); werr != nil {
 		return nil, werr
 	}
@@ -439,7 +441,7 @@ func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, 
 	case "desc", "descending":
 		desc = true
 	default:
-		return nil, web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.", "sortOrder: The value must be asc or desc.")
+		return nil, oktaerr.New(http.StatusBadRequest, oktaerr.CodeInvalidSearch, "Invalid search criteria.", "sortOrder: The value must be asc or desc.")
 	}
 	less := func(a, b *store.User) bool {
 		va, oka := h.userAttr(a)(sortBy)
@@ -451,11 +453,10 @@ func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, 
 	}
 	all, err := h.svc.SortedUsers(r.Context(), match, less)
 	if err != nil {
-		if we, ok := err.(*web.Error); ok {
+		if we, ok := err.(*oktaerr.Error); ok {
 			return nil, we
 		}
-		h.log.Error("sorted user search failed", "err", err)
-		return nil, web.Internal()
+		return nil, oktaerr.Internal(fmt.Errorf("sorted user search: %w", err))
 	}
 	start := 0
 	if after != "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
 )
 
 const (
@@ -129,7 +130,7 @@ func (s *Server) verifyAssertion(ctx context.Context, snap *cache.Snapshot, clie
 		if uri := app.Settings.OAuthClient.JWKSURI; uri != "" {
 			fetched, ferr := s.jwks.get(ctx, uri, h.KID)
 			if ferr != nil {
-				s.log.Warn("client jwks_uri fetch failed", "client_id", app.ClientID, "err", ferr)
+				s.log.Warn("client jwks_uri fetch failed", "request_id", web.RequestID(ctx), "client_id", app.ClientID, "err", ferr)
 				return nil, "", errJWKSURI
 			}
 			keys = fetched
@@ -209,8 +210,7 @@ func (s *Server) verifyAssertion(ctx context.Context, snap *cache.Snapshot, clie
 			return nil, "", errAssertionReplayed
 		}
 		if err != nil {
-			s.log.Error("recording client assertion jti failed", "err", err)
-			return nil, "", errServerError
+			return nil, "", serverError("recording client assertion jti", err)
 		}
 	}
 	return app, method, nil

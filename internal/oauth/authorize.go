@@ -110,7 +110,7 @@ func (s *Server) resumePending(w http.ResponseWriter, r *http.Request, key, what
 	}
 	snap := s.cache.Current()
 	srv := snap.Servers[pa.ServerID]
-	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
+	if !srv.Serving() {
 		s.errorPage(w, http.StatusNotFound, "The authorization server of this request no longer exists.")
 		return nil, nil, nil, false
 	}
@@ -121,7 +121,7 @@ func (s *Server) loadPending(ctx context.Context, key string) (*pendingAuthz, bo
 	if key == "" || len(key) > 100 {
 		return nil, false
 	}
-	c, err := s.store.Codes().Get(ctx, "authorize", secret.Hash(key))
+	c, err := s.store.Codes().Get(ctx, store.CodePending, secret.Hash(key))
 	if err != nil || !s.now().Before(c.ExpiresAt) || !c.UsedAt.IsZero() {
 		return nil, false
 	}
@@ -141,7 +141,7 @@ func (s *Server) savePending(ctx context.Context, a *authzRequest) (string, erro
 	key := secret.RandomString(32)
 	data, _ := json.Marshal(pendingAuthz{ServerID: a.srv.ID, Params: a.params, Started: a.started})
 	now := s.now()
-	err := s.store.Codes().Create(ctx, &store.Code{Kind: "authorize", Hash: secret.Hash(key), Data: data, Created: now, ExpiresAt: now.Add(pendingLifetime)})
+	err := s.store.Codes().Create(ctx, &store.Code{Kind: store.CodePending, Hash: secret.Hash(key), Data: data, Created: now, ExpiresAt: now.Add(pendingLifetime)})
 	a.key = key
 	return key, err
 }
@@ -169,8 +169,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		case err == nil:
 			sess = ns
 		case !errors.Is(err, signin.ErrInvalidSessionToken):
-			s.log.Error("redeeming session token failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+			s.failAuthorize(w, r, a, &authzError{err: serverError("redeeming session token", err)})
 			return
 		}
 	}
@@ -185,8 +184,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		}
 		k, err := s.savePending(ctx, a)
 		if err != nil {
-			s.log.Error("saving authorize request failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+			s.failAuthorize(w, r, a, &authzError{err: serverError("saving authorize request", err)})
 			return
 		}
 		from := continueURI(k)
@@ -199,13 +197,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 	}
 
 	sub, err := s.loadSubject(ctx, sess.UserID)
-	if err != nil || (sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED") {
+	if err != nil || !sub.user.CanSignIn() {
 		s.failAuthorize(w, r, a, redirectError("access_denied", "User is not assigned to the client application."))
 		return
 	}
 	if assigned, err := s.store.Apps().AssignedTo(ctx, a.app.ID, sub.user.ID, sub.groupIDs); err != nil {
-		s.log.Error("checking assignment failed", "err", err)
-		s.failAuthorize(w, r, a, &authzError{err: errServerError})
+		s.failAuthorize(w, r, a, &authzError{err: serverError("checking assignment", err)})
 		return
 	} else if !assigned {
 		s.auditAuthorize(r, a, sub, "FAILURE", "User is not assigned to the client application.")
@@ -235,8 +232,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 			return
 		}
 		if err := s.recordConsent(ctx, r, a, sub, g, need, decision.scopes); err != nil {
-			s.log.Error("recording consent failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+			s.failAuthorize(w, r, a, &authzError{err: serverError("recording consent", err)})
 			return
 		}
 	}
@@ -276,7 +272,7 @@ func (s *Server) grantFor(a *authzRequest, sub *subject) (*userGrant, *authzErro
 		if !a.has("code") {
 			g.scopes = slices.DeleteFunc(g.scopes, func(sc string) bool { return sc == "offline_access" })
 		}
-		g.setRule(res)
+		g.rule = lifetimesOf(res)
 	}
 	if (a.has("id_token") || a.has("token") && !a.has("code")) && !slices.Contains(g.scopes, "openid") && a.has("id_token") {
 		return nil, redirectError("invalid_scope", "Requests for ID tokens or access tokens with OpenID scopes require the 'openid' scope.")
@@ -298,9 +294,8 @@ func (s *Server) issueAuthorize(w http.ResponseWriter, r *http.Request, a *authz
 			Nonce: a.nonce, Challenge: a.challenge, AuthTime: g.authTime, AMR: g.amr, SessionID: g.sessionID,
 			FamilyID: g.familyID, Rule: g.rule,
 		})
-		if err := s.store.Codes().Create(ctx, &store.Code{Kind: "code", Hash: secret.Hash(code), Data: data, Created: now, ExpiresAt: now.Add(codeLifetime)}); err != nil {
-			s.log.Error("storing authorization code failed", "err", err)
-			s.failAuthorize(w, r, a, &authzError{err: errServerError})
+		if err := s.store.Codes().Create(ctx, &store.Code{Kind: store.CodeAuthorization, Hash: secret.Hash(code), Data: data, Created: now, ExpiresAt: now.Add(codeLifetime)}); err != nil {
+			s.failAuthorize(w, r, a, &authzError{err: serverError("storing authorization code", err)})
 			return
 		}
 		out.Set("code", code)
@@ -323,7 +318,7 @@ func (s *Server) issueAuthorize(w http.ResponseWriter, r *http.Request, a *authz
 	}
 	if a.key != "" {
 		// The pending request is done; its key must not replay it.
-		s.store.Codes().Use(ctx, "authorize", secret.Hash(a.key), now)
+		s.store.Codes().Use(ctx, store.CodePending, secret.Hash(a.key), now)
 	}
 	s.auditAuthorize(r, a, sub, "SUCCESS", "")
 	if a.state != "" {
@@ -336,8 +331,7 @@ func (s *Server) auditAuthorize(r *http.Request, a *authzRequest, sub *subject, 
 	if s.audit == nil {
 		return
 	}
-	actor := audit.Actor{ID: sub.user.ID, Type: "User", AlternateID: sub.user.Login, DisplayName: sub.user.Login}
-	s.audit.Event(requestContext(r), eventPrefix(a.srv)+".authorize", "OAuth2 authorization request", actor, result, reason,
+	s.audit.Event(audit.RequestFrom(r), eventPrefix(a.srv)+".authorize", "OAuth2 authorization request", audit.UserActor(sub.user), result, reason,
 		audit.Target{ID: a.app.ClientID, Type: "PublicClientApp", AlternateID: a.app.Label, DisplayName: a.app.Label},
 		audit.Target{ID: a.srv.ID, Type: "AuthorizationServer"})
 }
@@ -345,6 +339,7 @@ func (s *Server) auditAuthorize(r *http.Request, a *authzRequest, sub *subject, 
 // failAuthorize delivers an error to the client when the request got far
 // enough to trust its redirect URI, and shows it on a page otherwise.
 func (s *Server) failAuthorize(w http.ResponseWriter, r *http.Request, a *authzRequest, e *authzError) {
+	s.logCause(r.Context(), e.err)
 	if e.page || a == nil || a.redirectURI == "" {
 		s.errorPage(w, http.StatusBadRequest, e.err.Description)
 		return
@@ -382,7 +377,7 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, a *authzRequest
 		target := originOf(a.redirectURI)
 		var frames []string
 		for _, o := range a.snap.TrustedOrigins() {
-			if o.Status == "ACTIVE" && slices.ContainsFunc(o.Scopes, func(sc store.OriginScope) bool { return sc.Type == "IFRAME_EMBED" }) {
+			if o.Status == store.StatusActive && slices.ContainsFunc(o.Scopes, func(sc store.OriginScope) bool { return sc.Type == "IFRAME_EMBED" }) {
 				frames = append(frames, o.Origin)
 			}
 		}

@@ -85,15 +85,13 @@ func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *aut
 
 func (s *Server) mintClientToken(k *token.Key, iss, aud, clientID string, scopes []string, life time.Duration, extra map[string]any, now time.Time) (*TokenResponse, *Error) {
 	if k == nil {
-		s.log.Error("authorization server has no active signing key", "issuer", iss)
-		return nil, errServerError
+		return nil, serverError("no active signing key for issuer "+iss, nil)
 	}
 	at, claims, err := token.MintAccess(k, token.Access{
 		Issuer: iss, Audience: aud, ClientID: clientID, Subject: clientID, Scopes: scopes, Lifetime: life, Extra: extra,
 	}, now)
 	if err != nil {
-		s.log.Error("minting access token failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("minting access token", err)
 	}
 	return &TokenResponse{TokenType: "Bearer", ExpiresIn: expiresIn(life), AccessToken: at, Scope: scopeString(scopes), jti: claims.JTI}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/store"
 )
 
 const assertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -136,7 +137,7 @@ func secretClient(snap *cache.Snapshot, clientID, sec, method string) (*authenti
 // client can no longer authenticate.
 func activeApp(snap *cache.Snapshot, clientID string) *cache.App {
 	app := snap.AppByClientID(clientID)
-	if app == nil || app.Status != "ACTIVE" {
+	if app == nil || app.Status != store.StatusActive {
 		return nil
 	}
 	return app

@@ -40,7 +40,7 @@ func (s *Server) consentDue(ctx context.Context, srv *cache.Server, app *cache.A
 	if required && !promptConsent {
 		var err error
 		if have, err = s.store.UserGrants().List(ctx, sub.user.ID, app.ClientID); err != nil {
-			s.log.Error("reading user grants failed", "err", err)
+			s.logError(ctx, "reading user grants failed", err)
 		}
 	}
 	var need []string
@@ -49,7 +49,9 @@ func (s *Server) consentDue(ctx context.Context, srv *cache.Server, app *cache.A
 		if scope == nil || (scope.Consent != "REQUIRED" && scope.Consent != "FLEXIBLE") {
 			continue
 		}
-		if slices.ContainsFunc(have, func(g *store.UserGrant) bool { return g.ServerID == srv.ID && g.Scope == sc && g.Status == "ACTIVE" }) {
+		if slices.ContainsFunc(have, func(g *store.UserGrant) bool {
+			return g.ServerID == srv.ID && g.Scope == sc && g.Status == store.StatusActive
+		}) {
 			continue
 		}
 		need = append(need, sc)
@@ -60,8 +62,7 @@ func (s *Server) consentDue(ctx context.Context, srv *cache.Server, app *cache.A
 func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, a *authzRequest, sub *subject, need []string) {
 	key, err := s.savePending(r.Context(), a)
 	if err != nil {
-		s.log.Error("saving authorize request failed", "err", err)
-		s.failAuthorize(w, r, a, &authzError{err: errServerError})
+		s.failAuthorize(w, r, a, &authzError{err: serverError("saving authorize request", err)})
 		return
 	}
 	org := "Sesame"
@@ -107,13 +108,13 @@ func (s *Server) recordConsent(ctx context.Context, r *http.Request, a *authzReq
 			continue
 		}
 		err := s.store.UserGrants().Create(ctx, &store.UserGrant{ID: secret.NewID("oag"), UserID: sub.user.ID, ClientID: a.app.ClientID,
-			ServerID: a.srv.ID, Scope: sc, Status: "ACTIVE", Source: "END_USER", Created: now, LastUpdated: now})
+			ServerID: a.srv.ID, Scope: sc, Status: store.StatusActive, Source: "END_USER", Created: now, LastUpdated: now})
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}
 	}
 	if s.audit != nil {
-		s.audit.Event(requestContext(r), "app.oauth2.as.consent.grant", "User granted consent to app", audit.Actor{ID: sub.user.ID, Type: "User", AlternateID: sub.user.Login},
+		s.audit.Event(audit.RequestFrom(r), "app.oauth2.as.consent.grant", "User granted consent to app", audit.UserActor(sub.user),
 			"SUCCESS", "", audit.Target{ID: a.app.ClientID, Type: "PublicClientApp", DisplayName: a.app.Label})
 	}
 	return nil

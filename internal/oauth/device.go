@@ -98,7 +98,7 @@ func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.DeviceAuthorize(r.Context(), req)
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -136,17 +136,16 @@ func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenOpRequest) (*Dev
 	ud, _ := json.Marshal(userCodeData{DeviceKey: hex.EncodeToString(dh)})
 	exp := now.Add(deviceCodeLifetime)
 	serr := s.store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.Codes().Create(ctx, &store.Code{Kind: "device_code", Hash: dh, Data: dd, Created: now, ExpiresAt: exp}); err != nil {
+		if err := tx.Codes().Create(ctx, &store.Code{Kind: store.CodeDevice, Hash: dh, Data: dd, Created: now, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		return tx.Codes().Create(ctx, &store.Code{Kind: "user_code", Hash: uh, Data: ud, Created: now, ExpiresAt: exp})
+		return tx.Codes().Create(ctx, &store.Code{Kind: store.CodeUser, Hash: uh, Data: ud, Created: now, ExpiresAt: exp})
 	})
 	if errors.Is(serr, store.ErrConflict) {
 		return nil, oerr(429, "too_many_user_codes", "Too many user codes were issued; try again.")
 	}
 	if serr != nil {
-		s.log.Error("storing device code failed", "err", serr)
-		return nil, errServerError
+		return nil, serverError("storing device code", serr)
 	}
 	verify := req.origin + activatePath
 	return &DeviceResponse{DeviceCode: device, UserCode: user, VerificationURI: verify,
@@ -173,7 +172,7 @@ func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *user
 		return nil, nil, nil, false
 	}
 	uh := secret.Hash(code)
-	uc, err := s.store.Codes().Get(ctx, "user_code", uh)
+	uc, err := s.store.Codes().Get(ctx, store.CodeUser, uh)
 	if err != nil || !uc.UsedAt.IsZero() || !s.now().Before(uc.ExpiresAt) {
 		return nil, nil, nil, false
 	}
@@ -185,7 +184,7 @@ func (s *Server) lookupUserCode(ctx context.Context, code string) ([]byte, *user
 	if err != nil {
 		return nil, nil, nil, false
 	}
-	dc, err := s.store.Codes().Get(ctx, "device_code", dh)
+	dc, err := s.store.Codes().Get(ctx, store.CodeDevice, dh)
 	if err != nil || !dc.UsedAt.IsZero() || !s.now().Before(dc.ExpiresAt) {
 		return nil, nil, nil, false
 	}
@@ -238,7 +237,7 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 	}
 	snap := s.cache.Current()
 	srv, app := snap.Servers[d.ServerID], activeApp(snap, d.ClientID)
-	if srv == nil || app == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
+	if !srv.Serving() || app == nil {
 		p.Error = "The application or authorization server of this code no longer exists."
 		s.devicePage(w, r, http.StatusBadRequest, p)
 		return
@@ -285,16 +284,15 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.Granted = res.Scopes
-		u.Rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
-			RefreshMinutes: res.RefreshTokenLifetimeMinutes, WindowMinutes: res.RefreshTokenWindowMinutes}
+		u.Rule = lifetimesOf(res)
 	}
 	u.Approved, u.UserID, u.AuthTime, u.AMR = true, sub.user.ID, sess.Created, sess.AMR
 	if !s.decide(ctx, w, r, uh, u, p) {
 		return
 	}
 	if s.audit != nil {
-		s.audit.Event(requestContext(r), eventPrefix(srv)+".device.authorize", "Device authorization approved",
-			audit.Actor{ID: sub.user.ID, Type: "User", AlternateID: sub.user.Login}, "SUCCESS", "", audit.Target{ID: app.ClientID, Type: "PublicClientApp", DisplayName: app.Label})
+		s.audit.Event(audit.RequestFrom(r), eventPrefix(srv)+".device.authorize", "Device authorization approved",
+			audit.UserActor(sub.user), "SUCCESS", "", audit.Target{ID: app.ClientID, Type: "PublicClientApp", DisplayName: app.Label})
 	}
 	s.devicePage(w, r, http.StatusOK, &pages.Device{Done: "Your device is signed in to " + app.Label + ". You can close this page."})
 }
@@ -305,10 +303,10 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) decide(ctx context.Context, w http.ResponseWriter, r *http.Request, uh []byte, u *userCodeData, p *pages.Device) bool {
 	b, _ := json.Marshal(u)
 	err := s.store.InTx(ctx, func(tx store.Store) error {
-		if err := tx.Codes().SetData(ctx, "user_code", uh, b); err != nil {
+		if err := tx.Codes().SetData(ctx, store.CodeUser, uh, b); err != nil {
 			return err
 		}
-		_, err := tx.Codes().Use(ctx, "user_code", uh, s.now())
+		_, err := tx.Codes().Use(ctx, store.CodeUser, uh, s.now())
 		return err
 	})
 	switch {
@@ -318,7 +316,7 @@ func (s *Server) decide(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		p.Error, p.ClientName = codeNotValidText, ""
 		s.devicePage(w, r, http.StatusBadRequest, p)
 	default:
-		s.log.Error("saving device decision failed", "err", err)
+		s.logError(ctx, "saving device decision failed", err)
 		p.Error, p.ClientName = "Something went wrong on the server. Try again.", ""
 		s.devicePage(w, r, http.StatusInternalServerError, p)
 	}
@@ -349,7 +347,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, errDeviceInvalid
 	}
 	dh := secret.Hash(raw)
-	dc, err := s.store.Codes().Get(ctx, "device_code", dh)
+	dc, err := s.store.Codes().Get(ctx, store.CodeDevice, dh)
 	if err != nil || !dc.UsedAt.IsZero() {
 		return nil, errDeviceInvalid
 	}
@@ -364,7 +362,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 	if err != nil {
 		return nil, errDeviceInvalid
 	}
-	uc, err := s.store.Codes().Get(ctx, "user_code", uh)
+	uc, err := s.store.Codes().Get(ctx, store.CodeUser, uh)
 	if err != nil {
 		return nil, errDeviceInvalid
 	}
@@ -381,8 +379,8 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		}
 		d.LastPoll = now
 		b, _ := json.Marshal(d)
-		if err := s.store.Codes().SetData(ctx, "device_code", dh, b); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("recording device poll failed", "err", err)
+		if err := s.store.Codes().SetData(ctx, store.CodeDevice, dh, b); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.logError(ctx, "recording device poll failed", err)
 		}
 		if fast {
 			return nil, errDeviceSlow
@@ -390,7 +388,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, errDevicePending
 	}
 	if !u.Approved {
-		s.store.Codes().Use(ctx, "device_code", dh, now)
+		s.store.Codes().Use(ctx, store.CodeDevice, dh, now)
 		return nil, errDeviceDenied
 	}
 	sub, aerr := s.userAllowed(ctx, u.UserID, c.app)
@@ -407,7 +405,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, terr
 	}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
-		if _, err := tx.Codes().Use(ctx, "device_code", dh, now); err != nil {
+		if _, err := tx.Codes().Use(ctx, store.CodeDevice, dh, now); err != nil {
 			return err
 		}
 		return m.save(ctx, tx)
@@ -416,8 +414,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, errDeviceInvalid
 	}
 	if err != nil {
-		s.log.Error("redeeming device code failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("redeeming device code", err)
 	}
 	return m.resp, nil
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -118,12 +119,12 @@ func publishedScopes(srv *cache.Server) []string {
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, serverID, kind string) {
 	snap := s.cache.Current()
 	srv := snap.Servers[serverID]
-	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
-		web.WriteError(w, web.NotFound(serverID, "AuthorizationServer"))
+	if !srv.Serving() {
+		web.WriteError(w, oktaerr.NotFound(serverID, "AuthorizationServer"))
 		return
 	}
 	if cid := r.URL.Query().Get("client_id"); r.URL.Query().Has("client_id") && snap.AppByClientID(cid) == nil {
-		e := web.NewError(http.StatusBadRequest, "invalid_client", "Invalid value for 'client_id' parameter")
+		e := oktaerr.New(http.StatusBadRequest, "invalid_client", "Invalid value for 'client_id' parameter")
 		e.Link = "invalid_client"
 		web.WriteError(w, e)
 		return

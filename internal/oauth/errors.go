@@ -5,6 +5,9 @@
 package oauth
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/sesame-idp/sesame/internal/web"
@@ -12,13 +15,38 @@ import (
 
 // Error is an OAuth error answer: {"error","error_description"} with its
 // HTTP status (§2.12).
+//
+// cause is what went wrong underneath a server_error; the writer logs it
+// with the request id, the answer never shows it.
 type Error struct {
 	Status      int    `json:"-"`
 	Code        string `json:"error"`
 	Description string `json:"error_description"`
+
+	cause error
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Description }
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return e.Code + ": " + e.Description + ": " + e.cause.Error()
+	}
+	return e.Code + ": " + e.Description
+}
+
+// Unwrap returns the cause of a server_error.
+func (e *Error) Unwrap() error { return e.cause }
+
+// serverError is a server_error whose cause is err (what failed; err may be
+// nil when what says it all).
+func serverError(what string, err error) *Error {
+	e := *errServerError
+	if err == nil {
+		e.cause = errors.New(what)
+	} else {
+		e.cause = fmt.Errorf("%s: %w", what, err)
+	}
+	return &e
+}
 
 func oerr(status int, code, desc string) *Error {
 	return &Error{Status: status, Code: code, Description: desc}
@@ -91,10 +119,24 @@ func list(v []string) string {
 	return s + "]"
 }
 
-// writeError writes an OAuth error. A 401 invalid_client also carries a
-// WWW-Authenticate challenge for clients that tried Basic authentication.
-func writeError(w http.ResponseWriter, e *Error) {
+// writeError writes an OAuth error, logging its cause (once, here, with the
+// request id) when it has one.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	s.logCause(r.Context(), e)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	web.WriteJSON(w, e.Status, e)
+}
+
+// logCause logs what went wrong underneath a server error.
+func (s *Server) logCause(ctx context.Context, e *Error) {
+	if e != nil && e.cause != nil {
+		s.logError(ctx, "OAuth request failed", e.cause)
+	}
+}
+
+// logError logs a failure that does not end the request (or that a writer
+// reports), with the request id.
+func (s *Server) logError(ctx context.Context, msg string, err error) {
+	s.log.Error(msg, "request_id", web.RequestID(ctx), "err", err)
 }

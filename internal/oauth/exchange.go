@@ -49,7 +49,7 @@ func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authent
 	// The user acts through the service app, which people are not assigned
 	// to: the user must still be active, and the policy decides the rest.
 	sub, err := s.loadSubject(ctx, claims.Uid)
-	if err != nil || (sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED") {
+	if err != nil || !sub.user.CanSignIn() {
 		return nil, oerr(400, "invalid_grant", "The 'subject_token' is invalid or expired.")
 	}
 	res, denial := policy.Evaluate(req.server, policy.Request{ClientID: c.app.ClientID, GrantType: grantTokenExchange,
@@ -62,7 +62,7 @@ func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authent
 		authTime = time.Time{}
 	}
 	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: res.Scopes, authTime: authTime}
-	g.setRule(res)
+	g.rule = lifetimesOf(res)
 	m, terr := s.mintUserTokens(g, true, false, false, "", now)
 	if terr != nil {
 		return nil, terr
@@ -76,7 +76,7 @@ func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authent
 func (s *Server) subjectAccessToken(snap *cache.Snapshot, self *cache.Server, tok string, now time.Time) *token.AccessClaims {
 	for _, id := range append([]string{self.ID}, self.TrustedServers...) {
 		srv := snap.Servers[id]
-		if srv == nil || srv.IsOrg() || srv.Status != "ACTIVE" {
+		if !srv.Serving() || srv.IsOrg() {
 			continue
 		}
 		if c := s.activeAccessToken(snap, srv, tok, now); c != nil {

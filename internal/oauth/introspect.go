@@ -47,11 +47,11 @@ func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name strin
 	}
 	p, perr := readParams(w, r)
 	if perr != nil {
-		writeError(w, perr)
+		s.writeError(w, r, perr)
 		return nil, false
 	}
 	return &tokenOpRequest{server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/" + name, params: p,
-		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r)}, true
+		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: audit.RequestFrom(r)}, true
 }
 
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +61,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.Introspect(r.Context(), req)
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -124,7 +124,7 @@ func (s *Server) introspectRefresh(ctx context.Context, req *tokenOpRequest, tok
 		return inactive
 	}
 	u, err := s.store.Users().Get(ctx, rt.UserID)
-	if err != nil || u.Status != "ACTIVE" && u.Status != "PASSWORD_EXPIRED" {
+	if err != nil || !u.CanSignIn() {
 		return inactive
 	}
 	aud := s.orgURL

@@ -16,7 +16,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Revoke(r.Context(), req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	// 200 with an empty body, whatever the token was (RFC 7009 §2.2).
@@ -46,12 +46,11 @@ func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
 	}
 	exp := time.Unix(c.Exp, 0)
 	if err := s.store.Revocations().Revoke(ctx, c.JTI, exp); err != nil {
-		s.log.Error("recording revocation failed", "err", err)
-		return errServerError
+		return serverError("recording revocation", err)
 	}
 	s.cache.Revoke(c.JTI, exp)
 	if s.audit != nil {
-		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", clientActor(client.app.ClientID, client.app), "SUCCESS", "",
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", audit.ClientActor(client.app.ClientID, client.app.Label), "SUCCESS", "",
 			audit.Target{ID: c.JTI, Type: "access_token", DisplayName: "Access Token"})
 	}
 	return nil
@@ -68,11 +67,10 @@ func (s *Server) revokeRefresh(ctx context.Context, req *tokenOpRequest, client 
 		return nil
 	}
 	if err := s.revokeFamily(ctx, rt.FamilyID, now); err != nil {
-		s.log.Error("revoking refresh token failed", "err", err)
-		return errServerError
+		return serverError("revoking refresh token", err)
 	}
 	if s.audit != nil {
-		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", clientActor(client.app.ClientID, client.app), "SUCCESS", "",
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", audit.ClientActor(client.app.ClientID, client.app.Label), "SUCCESS", "",
 			audit.Target{ID: rt.ID, Type: "refresh_token", DisplayName: "Refresh Token"})
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/signin"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -102,16 +103,11 @@ func (s *Server) serverFor(w http.ResponseWriter, r *http.Request) (*cache.Snaps
 	}
 	snap := s.cache.Current()
 	srv := snap.Servers[id]
-	if srv == nil || (!srv.IsOrg() && srv.Status != "ACTIVE") {
-		web.WriteError(w, web.NotFound(id, "AuthorizationServer"))
+	if !srv.Serving() {
+		web.WriteError(w, oktaerr.NotFound(id, "AuthorizationServer"))
 		return nil, nil, false
 	}
 	return snap, srv, true
-}
-
-// requestContext is what the System Log records of a request.
-func requestContext(r *http.Request) audit.Request {
-	return audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}
 }
 
 // eventPrefix is "app.oauth2.as" for custom servers and "app.oauth2" for the
@@ -121,12 +117,4 @@ func eventPrefix(srv *cache.Server) string {
 		return "app.oauth2"
 	}
 	return "app.oauth2.as"
-}
-
-func clientActor(clientID string, app *cache.App) audit.Actor {
-	a := audit.Actor{ID: clientID, Type: "PublicClientApp", AlternateID: clientID, DisplayName: clientID}
-	if app != nil {
-		a.AlternateID, a.DisplayName = app.Label, app.Label
-	}
-	return a
 }

@@ -58,15 +58,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	p, perr := readParams(w, r)
 	if perr != nil {
-		writeError(w, perr)
+		s.writeError(w, r, perr)
 		return
 	}
 	resp, err := s.Token(r.Context(), tokenRequest{
 		server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/token", params: p,
-		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: requestContext(r),
+		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: audit.RequestFrom(r),
 	})
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -80,21 +80,20 @@ func (s *Server) Token(ctx context.Context, req tokenRequest) (*TokenResponse, *
 	if s.audit == nil {
 		return resp, err
 	}
-	clientID := claimedClientID(req.creds)
-	var app *cache.App
+	actor := audit.ClientActor(claimedClientID(req.creds), "")
 	if client != nil {
-		clientID, app = client.app.ClientID, client.app
+		actor = audit.ClientActor(client.app.ClientID, client.app.Label)
 	}
 	prefix := eventPrefix(req.server)
 	serverTarget := audit.Target{ID: req.server.ID, Type: "AuthorizationServer"}
 	switch {
 	case err == nil:
-		s.audit.Event(req.req, prefix+".token.grant.access_token", "OAuth2 access token is granted", clientActor(clientID, app), "SUCCESS", "",
+		s.audit.Event(req.req, prefix+".token.grant.access_token", "OAuth2 access token is granted", actor, "SUCCESS", "",
 			audit.Target{ID: resp.jti, Type: "access_token", DisplayName: "Access Token"}, serverTarget)
 	case err.Code == "invalid_client":
-		s.audit.Event(req.req, "app.oauth2.invalid_client_credentials", "OAuth2 client authentication failed", clientActor(clientID, app), "FAILURE", err.Description, serverTarget)
+		s.audit.Event(req.req, "app.oauth2.invalid_client_credentials", "OAuth2 client authentication failed", actor, "FAILURE", err.Description, serverTarget)
 	default:
-		s.audit.Event(req.req, prefix+".token.grant", "OAuth2 token request refused", clientActor(clientID, app), "FAILURE", err.Description, serverTarget)
+		s.audit.Event(req.req, prefix+".token.grant", "OAuth2 token request refused", actor, "FAILURE", err.Description, serverTarget)
 	}
 	return resp, err
 }

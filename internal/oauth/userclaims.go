@@ -76,7 +76,7 @@ func scopeClaims(u *store.User, scopes []string, full bool) map[string]any {
 			out["email"] = e
 			// Okta verifies an address by activation: an active user's
 			// primary email counts as verified.
-			out["email_verified"] = u.Status == "ACTIVE" || u.Status == "PASSWORD_EXPIRED"
+			out["email_verified"] = u.CanSignIn()
 		}
 	}
 	if full && slices.Contains(scopes, "phone") {
@@ -127,7 +127,7 @@ func (s *Server) customClaims(snap *cache.Snapshot, srv *cache.Server, app *cach
 	for _, c := range srv.Claims {
 		// System claims (sub and the standard identity claims) are computed
 		// by the token code itself.
-		if c.System || c.Status != "ACTIVE" || c.ClaimType != claimType {
+		if c.System || c.Status != store.StatusActive || c.ClaimType != claimType {
 			continue
 		}
 		if forIDWithAccess && !c.AlwaysIncludeInToken {

@@ -53,8 +53,9 @@ type userGrant struct {
 	accessLife time.Duration
 }
 
-func (g *userGrant) setRule(res *policy.Result) {
-	g.rule = ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
+// lifetimesOf is the lifetimes of the rule that allowed a grant.
+func lifetimesOf(res *policy.Result) ruleLifetimes {
+	return ruleLifetimes{PolicyID: res.PolicyID, RuleID: res.RuleID, AccessMinutes: res.AccessTokenLifetimeMinutes,
 		RefreshMinutes: res.RefreshTokenLifetimeMinutes, WindowMinutes: res.RefreshTokenWindowMinutes}
 }
 
@@ -99,8 +100,7 @@ func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, 
 		return nil, err
 	}
 	if serr := s.store.InTx(ctx, func(tx store.Store) error { return m.save(ctx, tx) }); serr != nil {
-		s.log.Error("storing issued tokens failed", "err", serr)
-		return nil, errServerError
+		return nil, serverError("storing issued tokens", serr)
 	}
 	return m.resp, nil
 }
@@ -131,8 +131,7 @@ func (m *minted) save(ctx context.Context, st store.Store) error {
 func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code string, now time.Time) (*minted, *Error) {
 	k := g.srv.Active
 	if k == nil {
-		s.log.Error("authorization server has no active signing key", "server", g.srv.ID)
-		return nil, errServerError
+		return nil, serverError("authorization server "+g.srv.ID+" has no active signing key", nil)
 	}
 	rule := g.lifetimes()
 	resp := &TokenResponse{TokenType: "Bearer", Scope: scopeString(g.scopes)}
@@ -155,8 +154,7 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 		at, claims, err := token.MintAccess(k, token.Access{Issuer: iss, Audience: aud, ClientID: g.app.ClientID, UserID: g.sub.user.ID,
 			Subject: g.sub.user.Login, Scopes: g.scopes, AuthTime: g.authTime, Lifetime: life, Extra: extra}, now)
 		if err != nil {
-			s.log.Error("minting access token failed", "err", err)
-			return nil, errServerError
+			return nil, serverError("minting access token", err)
 		}
 		if g.familyID != "" {
 			m.access = &store.FamilyAccessToken{FamilyID: g.familyID, JTI: claims.JTI, UserID: g.sub.user.ID, ClientID: g.app.ClientID,
@@ -181,8 +179,7 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 			AMR: g.amr, AuthTime: g.authTime, Nonce: g.nonce, AccessToken: resp.AccessToken, Code: code,
 			Lifetime: idTokenLifetime, Extra: extra}, now)
 		if err != nil {
-			s.log.Error("minting ID token failed", "err", err)
-			return nil, errServerError
+			return nil, serverError("minting ID token", err)
 		}
 		resp.IDToken = idt
 	}
@@ -246,16 +243,14 @@ func (s *Server) userAllowed(ctx context.Context, userID string, app *cache.App)
 		return nil, nil
 	}
 	if err != nil {
-		s.log.Error("loading user failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("loading user", err)
 	}
-	if sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED" {
+	if !sub.user.CanSignIn() {
 		return nil, nil
 	}
 	ok, err := s.store.Apps().AssignedTo(ctx, app.ID, userID, sub.groupIDs)
 	if err != nil {
-		s.log.Error("checking assignment failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("checking assignment", err)
 	}
 	if !ok {
 		return nil, errNotAssigned
@@ -273,13 +268,12 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 		return nil, oerr(400, "invalid_request", "The 'code' parameter is required.")
 	}
 	hash := secret.Hash(code)
-	rec, err := s.store.Codes().Get(ctx, "code", hash)
+	rec, err := s.store.Codes().Get(ctx, store.CodeAuthorization, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errCodeInvalid
 	}
 	if err != nil {
-		s.log.Error("reading code failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("reading code", err)
 	}
 	var d codeData
 	if json.Unmarshal(rec.Data, &d) != nil {
@@ -294,7 +288,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 	}
 	// Any refused redemption uses the code up, as a successful one would.
 	refuse := func(e *Error) (*TokenResponse, *Error) {
-		s.store.Codes().Use(ctx, "code", hash, now)
+		s.store.Codes().Use(ctx, store.CodeAuthorization, hash, now)
 		return nil, e
 	}
 	if d.ServerID != req.server.ID {
@@ -332,7 +326,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 		return refuse(terr)
 	}
 	err = s.store.InTx(ctx, func(tx store.Store) error {
-		if _, err := tx.Codes().Use(ctx, "code", hash, now); err != nil {
+		if _, err := tx.Codes().Use(ctx, store.CodeAuthorization, hash, now); err != nil {
 			return err
 		}
 		return m.save(ctx, tx)
@@ -344,8 +338,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 	case errors.Is(err, store.ErrNotFound):
 		return nil, errCodeInvalid
 	case err != nil:
-		s.log.Error("redeeming code failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("redeeming code", err)
 	}
 	return m.resp, nil
 }
@@ -354,7 +347,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 func (s *Server) codeReused(ctx context.Context, req tokenRequest, c *authenticatedClient, d codeData, now time.Time) {
 	if d.FamilyID != "" {
 		if err := s.revokeFamily(ctx, d.FamilyID, now); err != nil {
-			s.log.Error("revoking tokens of a reused code failed", "err", err)
+			s.logError(ctx, "revoking tokens of a reused code failed", err)
 		}
 	}
 	s.auditReuse(req, c, "authorization code reused; its tokens are revoked")
@@ -383,8 +376,7 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 		return nil, errRefreshInvalid
 	}
 	if err != nil {
-		s.log.Error("reading refresh token failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("reading refresh token", err)
 	}
 	if rt.ServerID != req.server.ID || rt.ClientID != c.app.ClientID || !rt.RevokedAt.IsZero() ||
 		(!rt.ExpiresAt.IsZero() && !now.Before(rt.ExpiresAt)) || !now.Before(rt.IdleExpiresAt) {
@@ -418,7 +410,7 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 	}
 	reused := func() (*TokenResponse, *Error) {
 		if err := s.revokeFamily(ctx, rt.FamilyID, now); err != nil {
-			s.log.Error("revoking a reused refresh token's family failed", "err", err)
+			s.logError(ctx, "revoking a reused refresh token's family failed", err)
 		}
 		s.auditReuse(req, c, "refresh token reused after its leeway; its family is revoked")
 		return nil, errRefreshInvalid
@@ -479,15 +471,14 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 		return reused()
 	}
 	if err != nil {
-		s.log.Error("refreshing failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("refreshing", err)
 	}
 	return m.resp, nil
 }
 
 func (s *Server) auditReuse(req tokenRequest, c *authenticatedClient, reason string) {
 	if s.audit != nil {
-		s.audit.Event(req.req, eventPrefix(req.server)+".token.detect_reuse", "OAuth2 token reuse detected", clientActor(c.app.ClientID, c.app),
+		s.audit.Event(req.req, eventPrefix(req.server)+".token.detect_reuse", "OAuth2 token reuse detected", audit.ClientActor(c.app.ClientID, c.app.Label),
 			"FAILURE", reason, audit.Target{ID: req.server.ID, Type: "AuthorizationServer"})
 	}
 }
@@ -499,15 +490,14 @@ func (s *Server) password(ctx context.Context, req tokenRequest, c *authenticate
 		return nil, oerr(400, "invalid_request", "The 'username' and 'password' parameters are required.")
 	}
 	if s.passwords == nil {
-		return nil, errServerError
+		return nil, serverError("password grant without a password checker", nil)
 	}
 	u, err := s.passwords.Check(ctx, req.req, username, pw)
 	switch {
 	case errors.Is(err, signin.ErrInvalidCredentials), errors.Is(err, signin.ErrLockedOut), errors.Is(err, signin.ErrThrottled):
 		return nil, errBadCredentials
 	case err != nil:
-		s.log.Error("password check failed", "err", err)
-		return nil, errServerError
+		return nil, serverError("password check", err)
 	}
 	sub, aerr := s.userAllowed(ctx, u.ID, c.app)
 	if aerr != nil {
@@ -535,7 +525,7 @@ func (s *Server) password(ctx context.Context, req tokenRequest, c *authenticate
 			return nil, oerr(denial.Status, denial.Code, denial.Description)
 		}
 		g.scopes = res.Scopes
-		g.setRule(res)
+		g.rule = lifetimesOf(res)
 		if need := s.consentDue(ctx, req.server, c.app, sub, g.scopes, false); len(need) > 0 {
 			return nil, oerr(400, "consent_required", "The following scopes require user consent: "+list(need)+". Set the app's consent method to TRUSTED to use the password grant.")
 		}

@@ -44,7 +44,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub, err := s.loadSubject(r.Context(), c.Uid)
-	if err != nil || (sub.user.Status != "ACTIVE" && sub.user.Status != "PASSWORD_EXPIRED") {
+	if err != nil || !sub.user.CanSignIn() {
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid.")
 		return
 	}
@@ -52,7 +52,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if app := snap.AppByClientID(c.Cid); app != nil {
 		custom, cerr := s.customClaims(snap, srv, app, c.Scp, sub, "IDENTITY", false)
 		if cerr != nil {
-			writeError(w, cerr)
+			s.writeError(w, r, cerr)
 			return
 		}
 		for k, v := range custom {
@@ -99,7 +99,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if sess := s.sessions.Current(r); sess != nil && sess.UserID == c.Sub {
 		s.sessions.End(r.Context(), w, r)
 		if s.audit != nil {
-			s.audit.Event(requestContext(r), "user.session.end", "User logout from Okta", audit.Actor{ID: c.Sub, Type: "User"}, "SUCCESS", "",
+			s.audit.Event(audit.RequestFrom(r), "user.session.end", "User logout from Okta", audit.UserActorByID(r.Context(), s.store, c.Sub), "SUCCESS", "",
 				audit.Target{ID: sess.ID, Type: "Session"})
 		}
 	}

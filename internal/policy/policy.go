@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/store"
 )
 
 // Request is what evaluation looks at.
@@ -65,11 +66,11 @@ func Evaluate(srv *cache.Server, req Request) (*Result, *Denial) {
 		}
 	}
 	for _, p := range srv.Policies {
-		if p.Status != "ACTIVE" || !includesClient(p.ClientsInclude, req.ClientID) {
+		if p.Status != store.StatusActive || !includesClient(p.ClientsInclude, req.ClientID) {
 			continue
 		}
 		for _, r := range p.Rules {
-			if r.Status != "ACTIVE" || !slices.Contains(r.GrantTypes, req.GrantType) ||
+			if r.Status != store.StatusActive || !slices.Contains(r.GrantTypes, req.GrantType) ||
 				!coversScopes(r.Scopes, scopes) || !peopleMatch(r.UsersInclude, r.UsersExclude, r.GroupsInclude, r.GroupsExclude, req) {
 				continue
 			}

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // APITokenWindow is how long an API token lives after its last use.
@@ -27,7 +27,7 @@ func (s *Service) createAPIToken(ctx context.Context, tx store.Store, u *store.U
 	if err := tx.APITokens().Create(ctx, t); err != nil {
 		return "", nil, err
 	}
-	err := s.record(ctx, tx, Context{Actor: UserActor(u)}, "system.api_token.create", "Create API token",
+	err := s.record(ctx, tx, Context{Actor: audit.UserActor(u)}, "system.api_token.create", "Create API token",
 		audit.Target{ID: t.ID, Type: "Token", DisplayName: name})
 	return tok, t, err
 }
@@ -71,7 +71,7 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, tok string) (*store.
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.Status != "ACTIVE" {
+	if u.Status != store.UserActive {
 		return nil, nil, ErrInvalidAPIToken
 	}
 	if now.Sub(t.LastUsed) > apiTokenTouchEvery {
@@ -86,7 +86,7 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, tok string) (*store.
 func (s *Service) GetAPIToken(ctx context.Context, id string) (*store.APIToken, error) {
 	t, err := s.Store.APITokens().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "ApiToken")
+		return nil, oktaerr.NotFound(id, "ApiToken")
 	}
 	return t, err
 }
@@ -102,7 +102,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, c Context, id string) erro
 	return s.Store.InTx(ctx, func(tx store.Store) error {
 		t, err := tx.APITokens().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "ApiToken")
+			return oktaerr.NotFound(id, "ApiToken")
 		}
 		if err != nil {
 			return err

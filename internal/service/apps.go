@@ -7,9 +7,9 @@ import (
 	"net/http"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 func appTarget(a *store.App) audit.Target {
@@ -40,7 +40,7 @@ func (s *Service) CreateApp(ctx context.Context, c Context, a *store.App, client
 	err := s.configChange(ctx, func(tx store.Store) error {
 		if err := tx.Apps().Create(ctx, a); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return web.Validation("client_id", "client_id: An object with this field already exists in the current organization")
+				return oktaerr.Validation("client_id", "client_id: An object with this field already exists in the current organization")
 			}
 			return err
 		}
@@ -55,7 +55,7 @@ func (s *Service) UpdateApp(ctx context.Context, c Context, a *store.App, client
 	return s.configChange(ctx, func(tx store.Store) error {
 		if err := tx.Apps().Update(ctx, a); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return web.NotFound(a.ID, "App")
+				return oktaerr.NotFound(a.ID, "App")
 			}
 			return err
 		}
@@ -68,7 +68,7 @@ func (s *Service) UpdateApp(ctx context.Context, c Context, a *store.App, client
 func loadApp(ctx context.Context, st store.Store, id string) (*store.App, error) {
 	a, err := st.Apps().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "App")
+		return nil, oktaerr.NotFound(id, "App")
 	}
 	return a, err
 }
@@ -105,7 +105,7 @@ func (s *Service) SetAppStatus(ctx context.Context, c Context, id, status string
 			return err
 		}
 		ev, msg := "application.lifecycle.activate", "Activate application"
-		if status == "INACTIVE" {
+		if status == store.StatusInactive {
 			ev, msg = "application.lifecycle.deactivate", "Deactivate application"
 		}
 		return s.record(ctx, tx, c, ev, msg, appTarget(a))
@@ -120,8 +120,8 @@ func (s *Service) DeleteApp(ctx context.Context, c Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if a.Status == "ACTIVE" {
-			return web.NewError(http.StatusForbidden, web.CodeDeleteAppActive, "Delete application forbidden.")
+		if a.Status == store.StatusActive {
+			return oktaerr.New(http.StatusForbidden, oktaerr.CodeDeleteAppActive, "Delete application forbidden.")
 		}
 		if err := tx.Apps().Delete(ctx, id); err != nil {
 			return err
@@ -142,7 +142,7 @@ func (s *Service) NewClientSecret(ctx context.Context, c Context, id string) (*s
 		switch a.Credentials.OAuthClient.TokenEndpointAuthMethod {
 		case "client_secret_basic", "client_secret_post", "client_secret_jwt":
 		default:
-			return web.Validation("client_secret", "client_secret: This client does not use a client secret.")
+			return oktaerr.Validation("client_secret", "client_secret: This client does not use a client secret.")
 		}
 		s.sealSecret(a, sec)
 		a.LastUpdated = s.now()
@@ -164,11 +164,11 @@ func (s *Service) CreateGrant(ctx context.Context, c Context, appID, scopeID, is
 			return err
 		}
 		now := s.now()
-		g = &store.AppGrant{ID: secret.NewID("oag"), AppID: a.ID, Issuer: issuer, ScopeID: scopeID, Status: "ACTIVE",
+		g = &store.AppGrant{ID: secret.NewID("oag"), AppID: a.ID, Issuer: issuer, ScopeID: scopeID, Status: store.StatusActive,
 			Source: "ADMIN", CreatedBy: c.Actor.ID, Created: now, LastUpdated: now}
 		if err := tx.Apps().CreateGrant(ctx, g); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				return web.Validation("scopeId", "scopeId: This scope has already been granted to the client.")
+				return oktaerr.Validation("scopeId", "scopeId: This scope has already been granted to the client.")
 			}
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Service) GetGrant(ctx context.Context, appID, grantID string) (*store.A
 	}
 	g, err := s.Store.Apps().GetGrant(ctx, appID, grantID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(grantID, "OAuth2ScopeConsentGrant")
+		return nil, oktaerr.NotFound(grantID, "OAuth2ScopeConsentGrant")
 	}
 	return g, err
 }
@@ -207,7 +207,7 @@ func (s *Service) DeleteGrant(ctx context.Context, c Context, appID, grantID str
 		}
 		g, err := tx.Apps().GetGrant(ctx, appID, grantID)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(grantID, "OAuth2ScopeConsentGrant")
+			return oktaerr.NotFound(grantID, "OAuth2ScopeConsentGrant")
 		}
 		if err != nil {
 			return err

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // App assignment scopes (§4.1.2): a user assigned directly, or through one
@@ -19,8 +19,8 @@ const (
 // codeAlreadyAssigned is Okta's E0000062 (409).
 const codeAlreadyAssigned = "E0000062"
 
-func errAlreadyAssigned() *web.Error {
-	return web.NewError(http.StatusConflict, codeAlreadyAssigned, "The specified user is already assigned to the application.")
+func errAlreadyAssigned() *oktaerr.Error {
+	return oktaerr.New(http.StatusConflict, codeAlreadyAssigned, "The specified user is already assigned to the application.")
 }
 
 // AssignUserToApp assigns a user to an app directly. au.AppID and au.UserID
@@ -32,7 +32,7 @@ func (s *Service) AssignUserToApp(ctx context.Context, c Context, au *store.AppU
 		au.Scope = AssignmentScopeUser
 	case AssignmentScopeUser:
 	default:
-		return web.Validation("scope", "scope: A direct assignment has the scope USER")
+		return oktaerr.Validation("scope", "scope: A direct assignment has the scope USER")
 	}
 	if au.Profile == nil {
 		au.Profile = map[string]any{}
@@ -75,7 +75,7 @@ func (s *Service) UpdateAppUser(ctx context.Context, c Context, appID, userID, u
 		}
 		au, err := tx.Apps().GetUserAssignment(ctx, appID, userID)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(userID, "AppUser")
+			return oktaerr.NotFound(userID, "AppUser")
 		}
 		if err != nil {
 			return err
@@ -113,7 +113,7 @@ func (s *Service) UnassignUserFromApp(ctx context.Context, c Context, appID, use
 			return err
 		}
 		if err := tx.Apps().UnassignUser(ctx, appID, userID); errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(userID, "AppUser")
+			return oktaerr.NotFound(userID, "AppUser")
 		} else if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (s *Service) GetAppUser(ctx context.Context, appID, userID string) (*store.
 		return nil, err
 	}
 	if ag == nil {
-		return nil, web.NotFound(userID, "AppUser")
+		return nil, oktaerr.NotFound(userID, "AppUser")
 	}
 	return &store.AppUser{AppID: appID, UserID: u.ID, Scope: AssignmentScopeGroup, UserName: u.Login, Profile: map[string]any{},
 		Created: ag.LastUpdated, LastUpdated: ag.LastUpdated}, nil
@@ -159,7 +159,7 @@ func (s *Service) ListAppUsers(ctx context.Context, appID string, p store.Page) 
 // profile keeps the existing one ({} for a new assignment).
 func (s *Service) AssignGroupToApp(ctx context.Context, c Context, appID, groupID string, priority *int, profile map[string]any) (*store.AppGroup, error) {
 	if priority != nil && *priority < 0 {
-		return nil, web.Validation("priority", "priority: The priority must be zero or more")
+		return nil, oktaerr.Validation("priority", "priority: The priority must be zero or more")
 	}
 	var out *store.AppGroup
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
@@ -202,7 +202,7 @@ func (s *Service) GetAppGroup(ctx context.Context, appID, groupID string) (*stor
 	}
 	ag, err := s.Store.Apps().GetGroupAssignment(ctx, appID, groupID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(groupID, "ApplicationGroupAssignment")
+		return nil, oktaerr.NotFound(groupID, "ApplicationGroupAssignment")
 	}
 	return ag, err
 }
@@ -227,7 +227,7 @@ func (s *Service) UnassignGroupFromApp(ctx context.Context, c Context, appID, gr
 			return err
 		}
 		if err := tx.Apps().UnassignGroup(ctx, appID, groupID); errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(groupID, "ApplicationGroupAssignment")
+			return oktaerr.NotFound(groupID, "ApplicationGroupAssignment")
 		} else if err != nil {
 			return err
 		}

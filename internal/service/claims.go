@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/expr"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // ReservedClaimNames are the claims Sesame itself sets in access and ID
@@ -42,14 +41,14 @@ func (s *Service) GetClaim(ctx context.Context, serverID, id string) (*store.Cla
 	}
 	c, err := s.Store.AuthServers().GetClaim(ctx, serverID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "OAuth2Claim")
+		return nil, oktaerr.NotFound(id, "OAuth2Claim")
 	}
 	return c, err
 }
 
 // ValidateClaim normalizes and checks a claim on its own (§4.4); that its
 // name is free and its scopes exist is checked against the server.
-func ValidateClaim(c *store.Claim) *web.Error {
+func ValidateClaim(c *store.Claim) *oktaerr.Error {
 	var causes []string
 	switch {
 	case c.Name == "":
@@ -62,9 +61,9 @@ func ValidateClaim(c *store.Claim) *web.Error {
 		causes = append(causes, "name: Claim names may not contain spaces or control characters")
 	}
 	if c.Status == "" {
-		c.Status = "ACTIVE"
+		c.Status = store.StatusActive
 	}
-	if c.Status != "ACTIVE" && c.Status != "INACTIVE" {
+	if c.Status != store.StatusActive && c.Status != store.StatusInactive {
 		causes = append(causes, "status: Must be one of ACTIVE, INACTIVE")
 	}
 	switch c.ClaimType {
@@ -118,7 +117,7 @@ func ValidateClaim(c *store.Claim) *web.Error {
 		c.ConditionScopes = []string{}
 	}
 	if len(causes) > 0 {
-		return web.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
+		return oktaerr.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
 	}
 	return nil
 }
@@ -132,7 +131,7 @@ func checkClaimOnServer(ctx context.Context, tx store.Store, c *store.Claim) err
 	}
 	for _, o := range claims {
 		if o.ID != c.ID && o.Name == c.Name && o.ClaimType == c.ClaimType {
-			return web.Validation("name", "name: A claim with the same name and claim type already exists for this authorization server.")
+			return oktaerr.Validation("name", "name: A claim with the same name and claim type already exists for this authorization server.")
 		}
 	}
 	if len(c.ConditionScopes) == 0 {
@@ -149,7 +148,7 @@ func checkClaimOnServer(ctx context.Context, tx store.Store, c *store.Claim) err
 		}
 	}
 	if len(causes) > 0 {
-		return web.Validation("conditions.scopes", causes...)
+		return oktaerr.Validation("conditions.scopes", causes...)
 	}
 	return nil
 }
@@ -168,7 +167,7 @@ func (s *Service) CreateClaim(ctx context.Context, sc Context, serverID string, 
 	c.ID, c.ServerID, c.Created, c.LastUpdated = secret.NewID("ocl"), serverID, now, now
 	return s.configChange(ctx, func(tx store.Store) error {
 		if _, err := tx.AuthServers().Get(ctx, serverID); errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(serverID, "AuthorizationServer")
+			return oktaerr.NotFound(serverID, "AuthorizationServer")
 		} else if err != nil {
 			return err
 		}
@@ -186,19 +185,19 @@ func (s *Service) CreateClaim(ctx context.Context, sc Context, serverID string, 
 func (s *Service) UpdateClaim(ctx context.Context, sc Context, serverID string, c *store.Claim) error {
 	return s.configChange(ctx, func(tx store.Store) error {
 		if _, err := tx.AuthServers().Get(ctx, serverID); errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(serverID, "AuthorizationServer")
+			return oktaerr.NotFound(serverID, "AuthorizationServer")
 		} else if err != nil {
 			return err
 		}
 		old, err := tx.AuthServers().GetClaim(ctx, serverID, c.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(c.ID, "OAuth2Claim")
+			return oktaerr.NotFound(c.ID, "OAuth2Claim")
 		}
 		if err != nil {
 			return err
 		}
 		if old.System && (c.Name != old.Name || c.ClaimType != old.ClaimType || c.ValueType != old.ValueType || c.Value != old.Value) {
-			return web.Validation("name", "name: The name, claim type and value of a system claim cannot be changed.")
+			return oktaerr.Validation("name", "name: The name, claim type and value of a system claim cannot be changed.")
 		}
 		c.System, c.ServerID, c.Created, c.LastUpdated = old.System, serverID, old.Created, s.now()
 		if err := ValidateClaim(c); err != nil {
@@ -218,19 +217,19 @@ func (s *Service) UpdateClaim(ctx context.Context, sc Context, serverID string, 
 func (s *Service) DeleteClaim(ctx context.Context, sc Context, serverID, id string) error {
 	return s.configChange(ctx, func(tx store.Store) error {
 		if _, err := tx.AuthServers().Get(ctx, serverID); errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(serverID, "AuthorizationServer")
+			return oktaerr.NotFound(serverID, "AuthorizationServer")
 		} else if err != nil {
 			return err
 		}
 		c, err := tx.AuthServers().GetClaim(ctx, serverID, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "OAuth2Claim")
+			return oktaerr.NotFound(id, "OAuth2Claim")
 		}
 		if err != nil {
 			return err
 		}
 		if c.System {
-			return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action", "name: System claims cannot be deleted.")
+			return oktaerr.Forbidden("name: System claims cannot be deleted.")
 		}
 		if err := tx.AuthServers().DeleteClaim(ctx, serverID, id); err != nil {
 			return err

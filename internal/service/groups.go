@@ -3,15 +3,14 @@ package service
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // Group types (§4.8). Sesame creates OKTA_GROUP groups; the one BUILT_IN
@@ -28,13 +27,12 @@ const (
 	maxGroupDescription = 1024
 )
 
-var errGroupNameTaken = web.Validation("name", "name: An object with this field already exists")
+var errGroupNameTaken = oktaerr.Validation("name", "name: An object with this field already exists")
 
 // errBuiltIn refuses changes to Everyone: it is defined by the org, not by
 // an administrator, and holds every user without storing them.
-func errBuiltIn(what string) *web.Error {
-	return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action",
-		"type: "+what+" is not allowed on a group of type BUILT_IN")
+func errBuiltIn(what string) *oktaerr.Error {
+	return oktaerr.Forbidden("type: " + what + " is not allowed on a group of type BUILT_IN")
 }
 
 func groupTarget(g *store.Group) audit.Target {
@@ -42,7 +40,7 @@ func groupTarget(g *store.Group) audit.Target {
 }
 
 // ValidateGroup checks the administrator-supplied part of a group.
-func ValidateGroup(g *store.Group) *web.Error {
+func ValidateGroup(g *store.Group) *oktaerr.Error {
 	var causes []string
 	switch {
 	case strings.TrimSpace(g.Name) == "":
@@ -54,7 +52,7 @@ func ValidateGroup(g *store.Group) *web.Error {
 		causes = append(causes, "description: The field is too long (at most 1024 characters)")
 	}
 	if len(causes) > 0 {
-		return web.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
+		return oktaerr.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
 	}
 	return nil
 }
@@ -64,7 +62,7 @@ func ValidateGroup(g *store.Group) *web.Error {
 func loadGroup(ctx context.Context, st store.Store, id string) (*store.Group, error) {
 	g, err := st.Groups().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "UserGroup")
+		return nil, oktaerr.NotFound(id, "UserGroup")
 	}
 	return g, err
 }

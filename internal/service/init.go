@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // SetupLinkLifetime bounds how long the first-start setup link works.
@@ -184,7 +184,7 @@ func validateAdmin(a *Admin) error {
 	a.Email = strings.TrimSpace(a.Email)
 	addr, err := mail.ParseAddress(a.Email)
 	if err != nil || addr.Address != a.Email {
-		return web.Validation("login", "login: Username must be in the form of an email address")
+		return oktaerr.Validation("login", "login: Username must be in the form of an email address")
 	}
 	if a.FirstName == "" {
 		a.FirstName, _, _ = strings.Cut(a.Email, "@")
@@ -225,7 +225,7 @@ func checkPasswordStrength(pw, login string) error {
 		causes = append(causes, "password: Password requirements were not met. Password requirements: no parts of your username.")
 	}
 	if len(causes) > 0 {
-		e := web.NewError(403, "E0000080", "The password does not meet the complexity requirements of the current password policy.", causes...)
+		e := oktaerr.New(403, "E0000080", "The password does not meet the complexity requirements of the current password policy.", causes...)
 		return e
 	}
 	return nil
@@ -234,14 +234,14 @@ func checkPasswordStrength(pw, login string) error {
 func (s *Service) createAdmin(ctx context.Context, tx store.Store, a Admin, hash string) (*store.User, error) {
 	now := s.now()
 	u := &store.User{
-		ID: secret.NewID("00u"), Status: "ACTIVE", Login: a.Email, SuperAdmin: true,
+		ID: secret.NewID("00u"), Status: store.UserActive, Login: a.Email, SuperAdmin: true,
 		Profile:      map[string]any{"login": a.Email, "email": a.Email, "firstName": a.FirstName, "lastName": a.LastName},
 		PasswordHash: hash, Created: now, Activated: now, StatusChanged: now, LastUpdated: now, PasswordChanged: now,
 	}
 	if err := tx.Users().Create(ctx, u); err != nil {
 		return nil, fmt.Errorf("create administrator: %w", err)
 	}
-	return u, s.record(ctx, tx, SystemContext, "user.lifecycle.create", "Create okta user", audit.Target{ID: u.ID, Type: "User", AlternateID: u.Login})
+	return u, s.record(ctx, tx, SystemContext, "user.lifecycle.create", "Create okta user", userTarget(u))
 }
 
 // provisionOrg creates everything an org has before anyone signs in.
@@ -271,19 +271,19 @@ func (s *Service) provisionOrg(ctx context.Context, tx store.Store, name string)
 		return nil, err
 	}
 	def := &store.AuthServer{ID: "default", Name: "default", Description: "Default Authorization Server for your Applications",
-		Audiences: []string{"api://default"}, IssuerMode: "ORG_URL", Status: "ACTIVE", Default: true, RotationMode: "AUTO",
+		Audiences: []string{"api://default"}, IssuerMode: "ORG_URL", Status: store.StatusActive, Default: true, RotationMode: "AUTO",
 		LastRotated: now, NextRotation: now.Add(90 * 24 * time.Hour), Created: now, LastUpdated: now}
 	if err := s.createServer(ctx, tx, def); err != nil {
 		return nil, err
 	}
 	pol := &store.Policy{ID: secret.NewID("00p"), ServerID: def.ID, Name: "Default Policy",
-		Description: "Default policy keeps everything working until you write your own", Status: "ACTIVE", Priority: 1, System: false,
+		Description: "Default policy keeps everything working until you write your own", Status: store.StatusActive, Priority: 1, System: false,
 		ClientsInclude: []string{"ALL_CLIENTS"}, Created: now, LastUpdated: now}
 	if err := tx.AuthServers().CreatePolicy(ctx, pol); err != nil {
 		return nil, fmt.Errorf("create default policy: %w", err)
 	}
 	rule := &store.PolicyRule{ID: secret.NewID("0pr"), PolicyID: pol.ID, ServerID: def.ID, Name: "Default Policy Rule",
-		Type: "RESOURCE_ACCESS", Status: "ACTIVE", Priority: 1, System: false,
+		Type: "RESOURCE_ACCESS", Status: store.StatusActive, Priority: 1, System: false,
 		UsersInclude: []string{}, UsersExclude: []string{}, GroupsInclude: []string{"EVERYONE"}, GroupsExclude: []string{},
 		GrantTypes: []string{"authorization_code", "implicit", "password", "client_credentials",
 			"urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"},
@@ -358,7 +358,7 @@ func (s *Service) createServer(ctx context.Context, tx store.Store, srv *store.A
 		if c.scope != "" {
 			scopes = []string{c.scope}
 		}
-		if err := tx.AuthServers().CreateClaim(ctx, &store.Claim{ID: secret.NewID("ocl"), ServerID: srv.ID, Name: c.name, Status: "ACTIVE",
+		if err := tx.AuthServers().CreateClaim(ctx, &store.Claim{ID: secret.NewID("ocl"), ServerID: srv.ID, Name: c.name, Status: store.StatusActive,
 			ClaimType: c.claimType, ValueType: c.valueType, Value: c.value, AlwaysIncludeInToken: c.always, ConditionScopes: scopes,
 			System: true, Created: srv.Created, LastUpdated: srv.Created}); err != nil {
 			return fmt.Errorf("create claim %s: %w", c.name, err)

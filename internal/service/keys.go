@@ -28,7 +28,7 @@ func (s *Service) newSigningKey(serverID, status string) (*store.SigningKey, err
 	now := s.now()
 	k := &store.SigningKey{KID: kid, ServerID: serverID, Alg: token.Alg, Use: "sig", Status: status,
 		PublicJWK: pub, PrivateSealed: sealed, Created: now}
-	if status == "ACTIVE" {
+	if status == store.KeyActive {
 		k.Activated = now
 	}
 	return k, nil
@@ -36,7 +36,7 @@ func (s *Service) newSigningKey(serverID, status string) (*store.SigningKey, err
 
 // provisionKeys gives a server its first active key.
 func (s *Service) provisionKeys(ctx context.Context, tx store.Store, serverID string) error {
-	k, err := s.newSigningKey(serverID, "ACTIVE")
+	k, err := s.newSigningKey(serverID, store.KeyActive)
 	if err != nil {
 		return fmt.Errorf("generate signing key: %w", err)
 	}

@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // Trusted-origin scope types (§4.9).
@@ -23,9 +23,9 @@ const (
 
 // errOriginInvalid is Okta's answer to an origin that is more or less than
 // scheme://host[:port].
-var errOriginInvalid = web.Validation("origin", "origin: Origin value is not valid")
+var errOriginInvalid = oktaerr.Validation("origin", "origin: Origin value is not valid")
 
-var errOriginExists = web.Validation("origin", "origin: An object with this field already exists in the current organization")
+var errOriginExists = oktaerr.Validation("origin", "origin: An object with this field already exists in the current organization")
 
 // NormalizeOrigin checks that s is an absolute http(s) origin with no
 // path, query, fragment or user info, and returns it with scheme and host
@@ -55,13 +55,13 @@ func NormalizeOrigin(s string) (string, bool) {
 // valid origin, at least one known scope type (each once), and a status.
 // IFRAME_EMBED is for Okta's end-user dashboard only, the one app Sesame
 // could be asked to frame.
-func ValidateTrustedOrigin(o *store.TrustedOrigin) *web.Error {
+func ValidateTrustedOrigin(o *store.TrustedOrigin) *oktaerr.Error {
 	o.Name = strings.TrimSpace(o.Name)
 	if o.Name == "" {
-		return web.Validation("name", "name: The field cannot be left blank")
+		return oktaerr.Validation("name", "name: The field cannot be left blank")
 	}
 	if len(o.Name) > 255 {
-		return web.Validation("name", "name: The field must be at most 255 characters")
+		return oktaerr.Validation("name", "name: The field must be at most 255 characters")
 	}
 	norm, ok := NormalizeOrigin(o.Origin)
 	if !ok {
@@ -69,7 +69,7 @@ func ValidateTrustedOrigin(o *store.TrustedOrigin) *web.Error {
 	}
 	o.Origin = norm
 	if len(o.Scopes) == 0 {
-		return web.Validation("scopes", "scopes: The field cannot be left blank")
+		return oktaerr.Validation("scopes", "scopes: The field cannot be left blank")
 	}
 	seen := map[string]bool{}
 	for i := range o.Scopes {
@@ -77,26 +77,26 @@ func ValidateTrustedOrigin(o *store.TrustedOrigin) *web.Error {
 		switch sc.Type {
 		case OriginScopeCORS, OriginScopeRedirect:
 			if len(sc.AllowedOktaApps) > 0 {
-				return web.Validation("scopes", "scopes: allowedOktaApps is only valid for the IFRAME_EMBED scope type")
+				return oktaerr.Validation("scopes", "scopes: allowedOktaApps is only valid for the IFRAME_EMBED scope type")
 			}
 		case OriginScopeIframe:
 			if len(sc.AllowedOktaApps) == 0 {
 				sc.AllowedOktaApps = []string{"OKTA_ENDUSER"}
 			}
 			if slices.ContainsFunc(sc.AllowedOktaApps, func(a string) bool { return a != "OKTA_ENDUSER" }) {
-				return web.Validation("scopes", "scopes: allowedOktaApps must be [\"OKTA_ENDUSER\"]")
+				return oktaerr.Validation("scopes", "scopes: allowedOktaApps must be [\"OKTA_ENDUSER\"]")
 			}
 			sc.AllowedOktaApps = []string{"OKTA_ENDUSER"}
 		default:
-			return web.Validation("scopes", "scopes: The scope type must be one of CORS, REDIRECT, IFRAME_EMBED")
+			return oktaerr.Validation("scopes", "scopes: The scope type must be one of CORS, REDIRECT, IFRAME_EMBED")
 		}
 		if seen[sc.Type] {
-			return web.Validation("scopes", "scopes: The scope type "+sc.Type+" is listed more than once")
+			return oktaerr.Validation("scopes", "scopes: The scope type "+sc.Type+" is listed more than once")
 		}
 		seen[sc.Type] = true
 	}
-	if o.Status != "ACTIVE" && o.Status != "INACTIVE" {
-		return web.Validation("status", "status: Must be one of ACTIVE, INACTIVE")
+	if o.Status != store.StatusActive && o.Status != store.StatusInactive {
+		return oktaerr.Validation("status", "status: Must be one of ACTIVE, INACTIVE")
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func originTarget(o *store.TrustedOrigin) audit.Target {
 func loadOrigin(ctx context.Context, st store.Store, id string) (*store.TrustedOrigin, error) {
 	o, err := st.TrustedOrigins().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "TrustedOrigin")
+		return nil, oktaerr.NotFound(id, "TrustedOrigin")
 	}
 	return o, err
 }
@@ -148,7 +148,7 @@ func (s *Service) ListTrustedOrigins(ctx context.Context, p store.Page, match fu
 // ACTIVE.
 func (s *Service) CreateTrustedOrigin(ctx context.Context, c Context, o *store.TrustedOrigin) error {
 	if o.Status == "" {
-		o.Status = "ACTIVE"
+		o.Status = store.StatusActive
 	}
 	if err := ValidateTrustedOrigin(o); err != nil {
 		return err
@@ -209,7 +209,7 @@ func (s *Service) SetTrustedOriginStatus(ctx context.Context, c Context, id, sta
 			return err
 		}
 		ev, msg := "security.trusted_origin.activate", "Activate trusted origin"
-		if status == "INACTIVE" {
+		if status == store.StatusInactive {
 			ev, msg = "security.trusted_origin.deactivate", "Deactivate trusted origin"
 		}
 		return s.record(ctx, tx, c, ev, msg, originTarget(o))

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // GrantTypes a policy rule may name (§4.6).
@@ -86,16 +85,16 @@ func policyPriority(p *store.Policy) *int   { return &p.Priority }
 func ruleKey(r *store.PolicyRule) string    { return r.ID }
 func rulePriority(r *store.PolicyRule) *int { return &r.Priority }
 
-func checkPriority(prio int) *web.Error {
+func checkPriority(prio int) *oktaerr.Error {
 	if prio < 0 {
-		return web.Validation("priority", "priority: Priority must be a positive integer.")
+		return oktaerr.Validation("priority", "priority: Priority must be a positive integer.")
 	}
 	return nil
 }
 
 func (s *Service) serverIn(ctx context.Context, tx store.Store, serverID string) error {
 	if _, err := tx.AuthServers().Get(ctx, serverID); errors.Is(err, store.ErrNotFound) {
-		return web.NotFound(serverID, "AuthorizationServer")
+		return oktaerr.NotFound(serverID, "AuthorizationServer")
 	} else if err != nil {
 		return err
 	}
@@ -105,7 +104,7 @@ func (s *Service) serverIn(ctx context.Context, tx store.Store, serverID string)
 func policyIn(ctx context.Context, tx store.Store, serverID, id string) (*store.Policy, error) {
 	p, err := tx.AuthServers().GetPolicy(ctx, serverID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "Policy")
+		return nil, oktaerr.NotFound(id, "Policy")
 	}
 	return p, err
 }
@@ -116,7 +115,7 @@ func ruleIn(ctx context.Context, tx store.Store, serverID, policyID, id string) 
 	}
 	r, err := tx.AuthServers().GetRule(ctx, policyID, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && r.ServerID != serverID) {
-		return nil, web.NotFound(id, "PolicyRule")
+		return nil, oktaerr.NotFound(id, "PolicyRule")
 	}
 	return r, err
 }
@@ -147,9 +146,9 @@ func validatePolicy(ctx context.Context, tx store.Store, p *store.Policy) error 
 		causes = append(causes, "name: The field must be at most 255 characters")
 	}
 	if p.Status == "" {
-		p.Status = "ACTIVE"
+		p.Status = store.StatusActive
 	}
-	if p.Status != "ACTIVE" && p.Status != "INACTIVE" {
+	if p.Status != store.StatusActive && p.Status != store.StatusInactive {
 		causes = append(causes, "status: Must be one of ACTIVE, INACTIVE")
 	}
 	if len(p.ClientsInclude) == 0 {
@@ -166,7 +165,7 @@ func validatePolicy(ctx context.Context, tx store.Store, p *store.Policy) error 
 		}
 	}
 	if len(causes) > 0 {
-		return web.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
+		return oktaerr.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
 	}
 	return nil
 }
@@ -252,7 +251,7 @@ func (s *Service) DeletePolicy(ctx context.Context, c Context, serverID, id stri
 			return err
 		}
 		if p.System {
-			return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action", "System policies cannot be deleted.")
+			return oktaerr.Forbidden("System policies cannot be deleted.")
 		}
 		if err := tx.AuthServers().DeletePolicy(ctx, serverID, id); err != nil {
 			return err
@@ -271,7 +270,7 @@ func (s *Service) DeletePolicy(ctx context.Context, c Context, serverID, id stri
 // SetPolicyStatus activates (ACTIVE) or deactivates (INACTIVE) a policy.
 func (s *Service) SetPolicyStatus(ctx context.Context, c Context, serverID, id, status string) error {
 	event, msg := "oauth2.as.policy.activated", "Activate OAuth 2.0 authorization server policy"
-	if status != "ACTIVE" {
+	if status != store.StatusActive {
 		event, msg = "oauth2.as.policy.deactivated", "Deactivate OAuth 2.0 authorization server policy"
 	}
 	return s.configChange(ctx, func(tx store.Store) error {
@@ -320,9 +319,9 @@ func validateRule(ctx context.Context, tx store.Store, r *store.PolicyRule) erro
 		add("type: Must be RESOURCE_ACCESS")
 	}
 	if r.Status == "" {
-		r.Status = "ACTIVE"
+		r.Status = store.StatusActive
 	}
-	if r.Status != "ACTIVE" && r.Status != "INACTIVE" {
+	if r.Status != store.StatusActive && r.Status != store.StatusInactive {
 		add("status: Must be one of ACTIVE, INACTIVE")
 	}
 	if len(r.GrantTypes) == 0 {
@@ -384,7 +383,7 @@ func validateRule(ctx context.Context, tx store.Store, r *store.PolicyRule) erro
 		add("actions.token.refreshTokenWindowMinutes: Must be between the access token lifetime and the refresh token lifetime")
 	}
 	if len(causes) > 0 {
-		return web.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
+		return oktaerr.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
 	}
 	return nil
 }
@@ -472,7 +471,7 @@ func (s *Service) DeleteRule(ctx context.Context, c Context, serverID, policyID,
 			return err
 		}
 		if r.System {
-			return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action", "System rules cannot be deleted.")
+			return oktaerr.Forbidden("System rules cannot be deleted.")
 		}
 		if err := tx.AuthServers().DeleteRule(ctx, policyID, id); err != nil {
 			return err
@@ -491,7 +490,7 @@ func (s *Service) DeleteRule(ctx context.Context, c Context, serverID, policyID,
 // SetRuleStatus activates (ACTIVE) or deactivates (INACTIVE) a rule.
 func (s *Service) SetRuleStatus(ctx context.Context, c Context, serverID, policyID, id, status string) error {
 	event, msg := "oauth2.as.policy.rule.activated", "Activate OAuth 2.0 authorization server policy rule"
-	if status != "ACTIVE" {
+	if status != store.StatusActive {
 		event, msg = "oauth2.as.policy.rule.deactivated", "Deactivate OAuth 2.0 authorization server policy rule"
 	}
 	return s.configChange(ctx, func(tx store.Store) error {

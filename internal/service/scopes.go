@@ -3,21 +3,20 @@ package service
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // GetAuthServer returns a custom authorization server ("default" or aus…).
 func (s *Service) GetAuthServer(ctx context.Context, id string) (*store.AuthServer, error) {
 	srv, err := s.Store.AuthServers().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "AuthorizationServer")
+		return nil, oktaerr.NotFound(id, "AuthorizationServer")
 	}
 	return srv, err
 }
@@ -62,14 +61,14 @@ func (s *Service) GetScope(ctx context.Context, serverID, id string) (*store.Sco
 	}
 	sc, err := s.Store.AuthServers().GetScope(ctx, serverID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "OAuth2Scope")
+		return nil, oktaerr.NotFound(id, "OAuth2Scope")
 	}
 	return sc, err
 }
 
 // ValidateScope normalizes and checks a scope (§4.3): the name is a single
 // RFC 6749 scope token and not one of Okta's reserved names.
-func ValidateScope(sc *store.Scope) *web.Error {
+func ValidateScope(sc *store.Scope) *oktaerr.Error {
 	var causes []string
 	if sc.Name == "" {
 		causes = append(causes, "name: The field cannot be left blank")
@@ -105,7 +104,7 @@ func ValidateScope(sc *store.Scope) *web.Error {
 	}
 	if len(causes) > 0 {
 		field := strings.SplitN(causes[0], ":", 2)[0]
-		return web.Validation(field, causes...)
+		return oktaerr.Validation(field, causes...)
 	}
 	return nil
 }
@@ -114,7 +113,7 @@ func scopeTarget(sc *store.Scope) audit.Target {
 	return audit.Target{ID: sc.ID, Type: "OAuth2Scope", AlternateID: sc.Name, DisplayName: sc.Name}
 }
 
-var errScopeExists = web.Validation("name", "name: A scope with the same name already exists for this authorization server.")
+var errScopeExists = oktaerr.Validation("name", "name: A scope with the same name already exists for this authorization server.")
 
 // CreateScope adds a custom scope.
 func (s *Service) CreateScope(ctx context.Context, c Context, serverID string, sc *store.Scope) error {
@@ -126,7 +125,7 @@ func (s *Service) CreateScope(ctx context.Context, c Context, serverID string, s
 	sc.ID, sc.ServerID, sc.Created, sc.LastUpdated = secret.NewID("scp"), serverID, now, now
 	return s.configChange(ctx, func(tx store.Store) error {
 		if _, err := tx.AuthServers().Get(ctx, serverID); errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(serverID, "AuthorizationServer")
+			return oktaerr.NotFound(serverID, "AuthorizationServer")
 		} else if err != nil {
 			return err
 		}
@@ -145,13 +144,13 @@ func (s *Service) UpdateScope(ctx context.Context, c Context, serverID string, s
 	return s.configChange(ctx, func(tx store.Store) error {
 		old, err := tx.AuthServers().GetScope(ctx, serverID, sc.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(sc.ID, "OAuth2Scope")
+			return oktaerr.NotFound(sc.ID, "OAuth2Scope")
 		}
 		if err != nil {
 			return err
 		}
 		if old.System && sc.Name != old.Name {
-			return web.Validation("name", "name: A system scope cannot be renamed.")
+			return oktaerr.Validation("name", "name: A system scope cannot be renamed.")
 		}
 		sc.System, sc.ServerID, sc.Created, sc.LastUpdated = old.System, serverID, old.Created, s.now()
 		if err := ValidateScope(sc); err != nil {
@@ -172,13 +171,13 @@ func (s *Service) DeleteScope(ctx context.Context, c Context, serverID, id strin
 	return s.configChange(ctx, func(tx store.Store) error {
 		sc, err := tx.AuthServers().GetScope(ctx, serverID, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "OAuth2Scope")
+			return oktaerr.NotFound(id, "OAuth2Scope")
 		}
 		if err != nil {
 			return err
 		}
 		if sc.System {
-			return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action", "name: System scopes cannot be deleted.")
+			return oktaerr.Forbidden("name: System scopes cannot be deleted.")
 		}
 		if err := tx.AuthServers().DeleteScope(ctx, serverID, id); err != nil {
 			return err

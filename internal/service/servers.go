@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // KeyRetireAfter is how long a rotated-out signing key stays published: the
@@ -30,7 +29,7 @@ func serverTarget(s *store.AuthServer) audit.Target {
 }
 
 // ValidateAuthServer normalizes and checks a server (§4.2).
-func ValidateAuthServer(s *store.AuthServer) *web.Error {
+func ValidateAuthServer(s *store.AuthServer) *oktaerr.Error {
 	var causes []string
 	s.Name = strings.TrimSpace(s.Name)
 	if s.Name == "" {
@@ -70,7 +69,7 @@ func ValidateAuthServer(s *store.AuthServer) *web.Error {
 		causes = append(causes, "description: The field must be at most 1000 characters")
 	}
 	if len(causes) > 0 {
-		return web.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
+		return oktaerr.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
 	}
 	return nil
 }
@@ -84,7 +83,7 @@ func (s *Service) CreateAuthServer(ctx context.Context, c Context, srv *store.Au
 	now := s.now()
 	srv.ID, srv.Default, srv.Created, srv.LastUpdated, srv.LastRotated = secret.NewID("aus"), false, now, now, now
 	if srv.Status == "" {
-		srv.Status = "ACTIVE"
+		srv.Status = store.StatusActive
 	}
 	if srv.RotationMode == "AUTO" {
 		srv.NextRotation = now.Add(AutoRotationPeriod)
@@ -106,7 +105,7 @@ func (s *Service) UpdateAuthServer(ctx context.Context, c Context, in *store.Aut
 	return s.configChange(ctx, func(tx store.Store) error {
 		old, err := tx.AuthServers().Get(ctx, in.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(in.ID, "AuthorizationServer")
+			return oktaerr.NotFound(in.ID, "AuthorizationServer")
 		}
 		if err != nil {
 			return err
@@ -134,7 +133,7 @@ func (s *Service) SetAuthServerStatus(ctx context.Context, c Context, id, status
 	return s.configChange(ctx, func(tx store.Store) error {
 		srv, err := tx.AuthServers().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "AuthorizationServer")
+			return oktaerr.NotFound(id, "AuthorizationServer")
 		}
 		if err != nil {
 			return err
@@ -147,7 +146,7 @@ func (s *Service) SetAuthServerStatus(ctx context.Context, c Context, id, status
 			return err
 		}
 		ev := "oauth2.as.activated"
-		if status == "INACTIVE" {
+		if status == store.StatusInactive {
 			ev = "oauth2.as.deactivated"
 		}
 		return s.record(ctx, tx, c, ev, "Change authorization server status", serverTarget(srv))
@@ -160,13 +159,13 @@ func (s *Service) DeleteAuthServer(ctx context.Context, c Context, id string) er
 	return s.configChange(ctx, func(tx store.Store) error {
 		srv, err := tx.AuthServers().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "AuthorizationServer")
+			return oktaerr.NotFound(id, "AuthorizationServer")
 		}
 		if err != nil {
 			return err
 		}
 		if srv.Default {
-			return web.NewError(http.StatusForbidden, web.CodeForbidden, "You do not have permission to perform the requested action", "The default authorization server cannot be deleted.")
+			return oktaerr.Forbidden("The default authorization server cannot be deleted.")
 		}
 		if err := tx.AuthServers().Delete(ctx, id); err != nil {
 			return err
@@ -197,7 +196,7 @@ func (s *Service) ListServerKeys(ctx context.Context, serverID string) ([]*store
 
 // Retired reports whether an expired key may no longer be met by verifiers.
 func Retired(k *store.SigningKey, now time.Time) bool {
-	return k.Status == "EXPIRED" && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)
+	return k.Status == store.KeyExpired && !k.RetireAt.IsZero() && !now.Before(k.RetireAt)
 }
 
 // RotateKeys makes the server's NEXT key (or a fresh one) ACTIVE and the
@@ -213,7 +212,7 @@ func (s *Service) RotateKeys(ctx context.Context, c Context, serverID string) ([
 		}
 		srv, err := tx.AuthServers().Get(ctx, serverID)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(serverID, "AuthorizationServer")
+			return oktaerr.NotFound(serverID, "AuthorizationServer")
 		}
 		if err != nil {
 			return err
@@ -226,12 +225,12 @@ func (s *Service) RotateKeys(ctx context.Context, c Context, serverID string) ([
 		var next *store.SigningKey
 		for _, k := range ks {
 			switch {
-			case k.Status == "ACTIVE":
-				k.Status, k.RetireAt = "EXPIRED", now.Add(KeyRetireAfter)
+			case k.Status == store.KeyActive:
+				k.Status, k.RetireAt = store.KeyExpired, now.Add(KeyRetireAfter)
 				if err := tx.Keys().Update(ctx, k); err != nil {
 					return err
 				}
-			case k.Status == "NEXT" && next == nil:
+			case k.Status == store.KeyNext && next == nil:
 				next = k
 			case Retired(k, now):
 				if err := tx.Keys().Delete(ctx, k.KID); err != nil {
@@ -240,12 +239,12 @@ func (s *Service) RotateKeys(ctx context.Context, c Context, serverID string) ([
 			}
 		}
 		if next != nil {
-			next.Status, next.Activated = "ACTIVE", now
+			next.Status, next.Activated = store.KeyActive, now
 			if err := tx.Keys().Update(ctx, next); err != nil {
 				return err
 			}
 		} else {
-			k, err := s.newSigningKey(serverID, "ACTIVE")
+			k, err := s.newSigningKey(serverID, store.KeyActive)
 			if err != nil {
 				return fmt.Errorf("generate signing key: %w", err)
 			}
@@ -289,7 +288,7 @@ func (s *Service) AutoRotate(ctx context.Context, now time.Time) error {
 	}
 	var errs []error
 	for _, srv := range servers {
-		if srv.RotationMode != "AUTO" || srv.Status != "ACTIVE" || srv.NextRotation.IsZero() {
+		if srv.RotationMode != "AUTO" || srv.Status != store.StatusActive || srv.NextRotation.IsZero() {
 			continue
 		}
 		if !now.Before(srv.NextRotation) {
@@ -321,11 +320,11 @@ func (s *Service) publishNextKey(ctx context.Context, serverID string) error {
 			return err
 		}
 		for _, k := range ks {
-			if k.Status == "NEXT" {
+			if k.Status == store.KeyNext {
 				return nil
 			}
 		}
-		k, err := s.newSigningKey(serverID, "NEXT")
+		k, err := s.newSigningKey(serverID, store.KeyNext)
 		if err != nil {
 			return err
 		}
@@ -358,21 +357,21 @@ func (s *Service) AssociateServers(ctx context.Context, c Context, id string, tr
 	err := s.configChange(ctx, func(tx store.Store) error {
 		srv, err := tx.AuthServers().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "AuthorizationServer")
+			return oktaerr.NotFound(id, "AuthorizationServer")
 		}
 		if err != nil {
 			return err
 		}
 		if len(trusted) == 0 {
-			return web.Validation("trusted", "trusted: The field cannot be left blank")
+			return oktaerr.Validation("trusted", "trusted: The field cannot be left blank")
 		}
 		for _, tid := range trusted {
 			if tid == id {
-				return web.Validation("trusted", "trusted: An authorization server cannot trust itself")
+				return oktaerr.Validation("trusted", "trusted: An authorization server cannot trust itself")
 			}
 			t, err := tx.AuthServers().Get(ctx, tid)
 			if errors.Is(err, store.ErrNotFound) {
-				return web.Validation("trusted", "trusted: The authorization server '"+tid+"' does not exist")
+				return oktaerr.Validation("trusted", "trusted: The authorization server '"+tid+"' does not exist")
 			}
 			if err != nil {
 				return err
@@ -396,13 +395,13 @@ func (s *Service) DissociateServer(ctx context.Context, c Context, id, trustedID
 	return s.configChange(ctx, func(tx store.Store) error {
 		srv, err := tx.AuthServers().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "AuthorizationServer")
+			return oktaerr.NotFound(id, "AuthorizationServer")
 		}
 		if err != nil {
 			return err
 		}
 		if !slices.Contains(srv.TrustedServers, trustedID) {
-			return web.NotFound(trustedID, "AssociatedServer")
+			return oktaerr.NotFound(trustedID, "AssociatedServer")
 		}
 		srv.TrustedServers = slices.DeleteFunc(srv.TrustedServers, func(x string) bool { return x == trustedID })
 		srv.LastUpdated = s.now()

@@ -70,11 +70,5 @@ func (s *Service) record(ctx context.Context, tx store.Store, c Context, eventTy
 	return audit.Record(ctx, tx, c.Request, eventType, msg, c.Actor, "SUCCESS", targets...)
 }
 
-// UserActor describes a user as a System Log actor.
-func UserActor(u *store.User) audit.Actor {
-	name := strings.TrimSpace(fmt.Sprint(u.Profile["firstName"], " ", u.Profile["lastName"]))
-	return audit.Actor{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: name}
-}
-
 // ErrAlreadyInitialized is returned by Initialize on an initialized store.
 var ErrAlreadyInitialized = errors.New("this Sesame database is already initialized")

@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // revokeUserTokens revokes a user's refresh tokens and the access tokens
@@ -68,10 +68,10 @@ func (s *Service) ClearUserSessions(ctx context.Context, c Context, idOrLogin st
 func (s *Service) GetSession(ctx context.Context, id string) (*store.Session, error) {
 	x, err := s.Store.Sessions().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(id, "Session")
+		return nil, oktaerr.NotFound(id, "Session")
 	}
 	if err == nil && !s.now().Before(x.IdleExpiresAt) {
-		return nil, web.NotFound(id, "Session")
+		return nil, oktaerr.NotFound(id, "Session")
 	}
 	return x, err
 }
@@ -81,7 +81,7 @@ func (s *Service) EndSession(ctx context.Context, c Context, id string) error {
 	return s.Store.InTx(ctx, func(tx store.Store) error {
 		err := tx.Sessions().Delete(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.NotFound(id, "Session")
+			return oktaerr.NotFound(id, "Session")
 		}
 		if err != nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Service) GetUserGrant(ctx context.Context, idOrLogin, grantID string) (
 	}
 	g, err := s.Store.UserGrants().Get(ctx, u.ID, grantID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(grantID, "OAuth2ScopeConsentGrant")
+		return nil, oktaerr.NotFound(grantID, "OAuth2ScopeConsentGrant")
 	}
 	return g, err
 }
@@ -125,7 +125,7 @@ func (s *Service) RevokeUserGrants(ctx context.Context, c Context, idOrLogin, gr
 		if grantID != "" {
 			err = tx.UserGrants().Delete(ctx, u.ID, grantID)
 			if errors.Is(err, store.ErrNotFound) {
-				return web.NotFound(grantID, "OAuth2ScopeConsentGrant")
+				return oktaerr.NotFound(grantID, "OAuth2ScopeConsentGrant")
 			}
 		} else {
 			target = audit.Target{ID: clientID, Type: "PublicClientApp"}

@@ -11,25 +11,10 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
-
-// User statuses (§4.7).
-const (
-	UserStaged          = "STAGED"
-	UserProvisioned     = "PROVISIONED"
-	UserActive          = "ACTIVE"
-	UserRecovery        = "RECOVERY"
-	UserLockedOut       = "LOCKED_OUT"
-	UserPasswordExpired = "PASSWORD_EXPIRED"
-	UserSuspended       = "SUSPENDED"
-	UserDeprovisioned   = "DEPROVISIONED"
-)
-
-// UserStatuses lists every status, for tests and documentation.
-var UserStatuses = []string{UserStaged, UserProvisioned, UserActive, UserRecovery, UserLockedOut, UserPasswordExpired, UserSuspended, UserDeprovisioned}
 
 // Lifecycle operations, named as in their URLs.
 const (
@@ -66,18 +51,18 @@ const activated = "(activated)"
 // password at the next sign-in); reset_password is allowed from ACTIVE,
 // PASSWORD_EXPIRED, LOCKED_OUT and RECOVERY and moves to RECOVERY.
 var userTransitions = map[string]map[string]string{
-	OpActivate: {UserStaged: activated, UserDeprovisioned: activated},
-	OpDeactivate: {UserStaged: UserDeprovisioned, UserProvisioned: UserDeprovisioned, UserActive: UserDeprovisioned,
-		UserRecovery: UserDeprovisioned, UserLockedOut: UserDeprovisioned, UserPasswordExpired: UserDeprovisioned,
-		UserSuspended: UserDeprovisioned},
-	OpSuspend:    {UserActive: UserSuspended},
-	OpUnsuspend:  {UserSuspended: UserActive},
-	OpUnlock:     {UserLockedOut: UserActive, UserActive: UserActive},
-	OpReactivate: {UserProvisioned: UserProvisioned, UserRecovery: UserProvisioned},
-	OpExpirePassword: {UserActive: UserPasswordExpired, UserPasswordExpired: UserPasswordExpired,
-		UserLockedOut: UserPasswordExpired, UserRecovery: UserPasswordExpired},
-	OpResetPassword: {UserActive: UserRecovery, UserPasswordExpired: UserRecovery, UserLockedOut: UserRecovery,
-		UserRecovery: UserRecovery},
+	OpActivate: {store.UserStaged: activated, store.UserDeprovisioned: activated},
+	OpDeactivate: {store.UserStaged: store.UserDeprovisioned, store.UserProvisioned: store.UserDeprovisioned, store.UserActive: store.UserDeprovisioned,
+		store.UserRecovery: store.UserDeprovisioned, store.UserLockedOut: store.UserDeprovisioned, store.UserPasswordExpired: store.UserDeprovisioned,
+		store.UserSuspended: store.UserDeprovisioned},
+	OpSuspend:    {store.UserActive: store.UserSuspended},
+	OpUnsuspend:  {store.UserSuspended: store.UserActive},
+	OpUnlock:     {store.UserLockedOut: store.UserActive, store.UserActive: store.UserActive},
+	OpReactivate: {store.UserProvisioned: store.UserProvisioned, store.UserRecovery: store.UserProvisioned},
+	OpExpirePassword: {store.UserActive: store.UserPasswordExpired, store.UserPasswordExpired: store.UserPasswordExpired,
+		store.UserLockedOut: store.UserPasswordExpired, store.UserRecovery: store.UserPasswordExpired},
+	OpResetPassword: {store.UserActive: store.UserRecovery, store.UserPasswordExpired: store.UserRecovery, store.UserLockedOut: store.UserRecovery,
+		store.UserRecovery: store.UserRecovery},
 }
 
 // userEvents names the System Log event of each operation.
@@ -106,12 +91,12 @@ func IsUserOp(op string) bool {
 }
 
 // ErrUserStatus is E0000038.
-func ErrUserStatus() *web.Error {
-	return web.NewError(http.StatusForbidden, "E0000038", "This operation is not allowed in the user's current status.")
+func ErrUserStatus() *oktaerr.Error {
+	return oktaerr.New(http.StatusForbidden, "E0000038", "This operation is not allowed in the user's current status.")
 }
 
 func userTarget(u *store.User) audit.Target {
-	return audit.Target{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: UserActor(u).DisplayName}
+	return audit.Target{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: u.DisplayName()}
 }
 
 // NewUser is a user to create.
@@ -185,7 +170,7 @@ func validateProfile(p map[string]any) error {
 	}
 	sort.Strings(causes)
 	sort.Strings(fields)
-	return web.Validation(strings.Join(dedupe(fields), ", "), causes...)
+	return oktaerr.Validation(strings.Join(dedupe(fields), ", "), causes...)
 }
 
 func dedupe(s []string) []string {
@@ -203,8 +188,8 @@ func emailLike(s string) bool {
 	return err == nil && a.Address == s && strings.Contains(s, "@")
 }
 
-func duplicateLogin() *web.Error {
-	return web.Validation("login", "login: An object with this field already exists in the current organization")
+func duplicateLogin() *oktaerr.Error {
+	return oktaerr.Validation("login", "login: An object with this field already exists in the current organization")
 }
 
 // CreateUser validates and stores a new user: STAGED unless activate, then
@@ -228,15 +213,15 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 		}
 	}
 	now := s.now()
-	u := &store.User{ID: secret.NewID("00u"), Status: UserStaged, Login: login, Profile: in.Profile, PasswordHash: hash,
+	u := &store.User{ID: secret.NewID("00u"), Status: store.UserStaged, Login: login, Profile: in.Profile, PasswordHash: hash,
 		Created: now, StatusChanged: now, LastUpdated: now}
 	if hash != "" {
 		u.PasswordChanged = now
 	}
 	if activate {
-		u.Status = UserProvisioned
+		u.Status = store.UserProvisioned
 		if hash != "" {
-			u.Status = UserActive
+			u.Status = store.UserActive
 			u.Activated = now
 		}
 	}
@@ -273,13 +258,13 @@ func (s *Service) addToGroups(ctx context.Context, tx store.Store, c Context, u 
 	for _, id := range ids {
 		g, err := tx.Groups().Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return web.Validation("groupIds", "groupIds: Group "+id+" does not exist.")
+			return oktaerr.Validation("groupIds", "groupIds: Group "+id+" does not exist.")
 		}
 		if err != nil {
 			return err
 		}
 		if g.Type != "OKTA_GROUP" {
-			return web.Validation("groupIds", "groupIds: Group "+id+" does not accept members: only OKTA_GROUP groups do.")
+			return oktaerr.Validation("groupIds", "groupIds: Group "+id+" does not accept members: only OKTA_GROUP groups do.")
 		}
 		if err := tx.Groups().AddMember(ctx, g.ID, u.ID); err != nil {
 			return fmt.Errorf("add user to group: %w", err)
@@ -300,7 +285,7 @@ func loadUser(ctx context.Context, st store.Store, idOrLogin string) (*store.Use
 		u, err = st.Users().GetByLogin(ctx, idOrLogin)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, web.NotFound(idOrLogin, "User")
+		return nil, oktaerr.NotFound(idOrLogin, "User")
 	}
 	return u, err
 }
@@ -349,8 +334,8 @@ const MaxSortedUsers = 10000
 
 // errTooManyToSort is returned when a sorted search matches more than
 // MaxSortedUsers users.
-func errTooManyToSort() *web.Error {
-	return web.NewError(http.StatusBadRequest, web.CodeInvalidSearch, "Invalid search criteria.",
+func errTooManyToSort() *oktaerr.Error {
+	return oktaerr.New(http.StatusBadRequest, oktaerr.CodeInvalidSearch, "Invalid search criteria.",
 		fmt.Sprintf("sortBy: Sorting is limited to searches matching at most %d users.", MaxSortedUsers))
 }
 
@@ -413,7 +398,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 		if err != nil {
 			return err
 		}
-		if u.Status == UserDeprovisioned {
+		if u.Status == store.UserDeprovisioned {
 			return ErrUserStatus()
 		}
 		profile := map[string]any{}
@@ -474,10 +459,10 @@ func (s *Service) setPassword(u *store.User, pw, hash string, now time.Time) err
 	}
 	u.PasswordHash, u.PasswordChanged = hash, now
 	switch u.Status {
-	case UserProvisioned:
-		u.Status, u.Activated, u.StatusChanged = UserActive, now, now
-	case UserRecovery, UserPasswordExpired:
-		u.Status, u.StatusChanged = UserActive, now
+	case store.UserProvisioned:
+		u.Status, u.Activated, u.StatusChanged = store.UserActive, now, now
+	case store.UserRecovery, store.UserPasswordExpired:
+		u.Status, u.StatusChanged = store.UserActive, now
 	}
 	return nil
 }
@@ -507,20 +492,20 @@ func (s *Service) UserLifecycle(ctx context.Context, c Context, idOrLogin, op st
 func (s *Service) transition(ctx context.Context, tx store.Store, c Context, u *store.User, op string) error {
 	row, known := userTransitions[op]
 	if !known {
-		return web.PathNotFound()
+		return oktaerr.PathNotFound()
 	}
 	to, ok := row[u.Status]
 	if !ok {
-		if op == OpActivate && u.Status == UserActive {
-			return web.NewError(http.StatusForbidden, "E0000016", "Activation failed because the user is already active")
+		if op == OpActivate && u.Status == store.UserActive {
+			return oktaerr.New(http.StatusForbidden, "E0000016", "Activation failed because the user is already active")
 		}
 		return ErrUserStatus()
 	}
 	now := s.now()
 	if to == activated {
-		to = UserProvisioned
+		to = store.UserProvisioned
 		if u.PasswordHash != "" {
-			to = UserActive
+			to = store.UserActive
 			u.Activated = now
 		}
 	}
@@ -537,7 +522,7 @@ func (s *Service) transition(ctx context.Context, tx store.Store, c Context, u *
 		}
 	}
 	// A user who may no longer sign in keeps no session and no token.
-	if to != UserActive && to != "PASSWORD_EXPIRED" && to != UserRecovery {
+	if to != store.UserActive && to != store.UserPasswordExpired && to != store.UserRecovery {
 		if _, err := tx.Sessions().DeleteByUser(ctx, u.ID); err != nil {
 			return fmt.Errorf("end sessions of %s: %w", u.ID, err)
 		}
@@ -557,7 +542,7 @@ func (s *Service) DeleteUser(ctx context.Context, c Context, idOrLogin string) (
 		if err != nil {
 			return err
 		}
-		if u.Status != UserDeprovisioned {
+		if u.Status != store.UserDeprovisioned {
 			return s.transition(ctx, tx, c, u, OpDeactivate)
 		}
 		if err := tx.Users().Delete(ctx, u.ID); err != nil {
@@ -570,8 +555,8 @@ func (s *Service) DeleteUser(ctx context.Context, c Context, idOrLogin string) (
 }
 
 // ErrOldPassword is Okta's answer to a wrong old password.
-func ErrOldPassword() *web.Error {
-	return web.NewError(http.StatusForbidden, "E0000014", "Update of credentials failed", "oldPassword: Old Password is not correct")
+func ErrOldPassword() *oktaerr.Error {
+	return oktaerr.New(http.StatusForbidden, "E0000014", "Update of credentials failed", "oldPassword: Old Password is not correct")
 }
 
 // ChangePassword replaces a user's password after checking the old one.
@@ -584,13 +569,13 @@ func (s *Service) ChangePassword(ctx context.Context, c Context, idOrLogin, oldP
 		causes = append(causes, "newPassword: The field cannot be left blank")
 	}
 	if len(causes) > 0 {
-		return nil, web.Validation("password", causes...)
+		return nil, oktaerr.Validation("password", causes...)
 	}
 	u, err := loadUser(ctx, s.Store, idOrLogin)
 	if err != nil {
 		return nil, err
 	}
-	if u.Status != UserActive && u.Status != UserPasswordExpired {
+	if u.Status != store.UserActive && u.Status != store.UserPasswordExpired {
 		return nil, ErrUserStatus()
 	}
 	// The argon2id check runs outside the transaction: it is slow on purpose.

@@ -3,6 +3,7 @@ package signin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/pages"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
@@ -104,7 +106,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.CSRF = r.PostForm.Get("csrf")
-	req := audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}
+	req := audit.RequestFrom(r)
 	u, err := h.pw.Check(r.Context(), req, username, r.PostForm.Get("password"))
 	if err != nil {
 		status := http.StatusUnauthorized
@@ -117,7 +119,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusTooManyRequests
 			page.Error = "Too many sign-in attempts. Wait a minute, then try again."
 		default:
-			h.log.Error("sign-in failed", "err", err)
+			h.log.Error("sign-in failed", "request_id", web.RequestID(r.Context()), "err", err)
 			status = http.StatusInternalServerError
 			page.Error = "Something went wrong on the server. Try again."
 		}
@@ -126,7 +128,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.mgr.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{})
 	if err != nil {
-		h.log.Error("starting session failed", "err", err)
+		h.log.Error("starting session failed", "request_id", web.RequestID(r.Context()), "err", err)
 		page.Error = "Something went wrong on the server. Try again."
 		pages.Render(w, h.log, http.StatusInternalServerError, page)
 		return
@@ -142,7 +144,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) sessionStarted(req audit.Request, u *store.User, s *store.Session) {
 	if h.audit != nil {
-		h.audit.Event(req, "user.session.start", "User login to Okta", audit.Actor{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: displayName(u)},
+		h.audit.Event(req, "user.session.start", "User login to Okta", audit.UserActor(u),
 			"SUCCESS", "", audit.Target{ID: s.ID, Type: "Session"})
 	}
 }
@@ -165,8 +167,8 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) *store.Session {
 	s := h.mgr.End(r.Context(), w, r)
 	if s != nil && h.audit != nil {
-		h.audit.Event(audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()},
-			"user.session.end", "User logout from Okta", audit.Actor{ID: s.UserID, Type: "User"}, "SUCCESS", "", audit.Target{ID: s.ID, Type: "Session"})
+		h.audit.Event(audit.RequestFrom(r),
+			"user.session.end", "User logout from Okta", audit.UserActorByID(r.Context(), h.mgr.st, s.UserID), "SUCCESS", "", audit.Target{ID: s.ID, Type: "Session"})
 	}
 	return s
 }
@@ -183,7 +185,7 @@ func (h *Handler) sessionCookieRedirect(w http.ResponseWriter, r *http.Request) 
 	}
 	if _, err := h.mgr.StartFromSessionToken(r.Context(), w, r, q.Get("token")); err != nil {
 		if !errors.Is(err, ErrInvalidSessionToken) {
-			h.log.Error("redeeming session token failed", "err", err)
+			h.log.Error("redeeming session token failed", "request_id", web.RequestID(r.Context()), "err", err)
 		}
 		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Message{Common: h.common("Sign-in error"), Error: "The session token is invalid, expired or was used already. Sign in again."})
 		return
@@ -214,39 +216,37 @@ type authnRequest struct {
 func (h *Handler) authn(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return
 	}
 	var req authnRequest
 	if err := json.Unmarshal(b, &req); err != nil {
-		web.WriteError(w, web.MalformedBody())
+		web.WriteError(w, oktaerr.MalformedBody())
 		return
 	}
 	if req.Username == nil || req.Password == nil || *req.Username == "" {
-		web.WriteError(w, web.NewError(400, "E0000001", "Api validation failed: username", "username: The field cannot be left blank"))
+		web.WriteError(w, oktaerr.Validation("username", "username: The field cannot be left blank"))
 		return
 	}
-	areq := audit.Request{ID: web.RequestID(r.Context()), IP: web.ClientIP(r), UserAgent: r.UserAgent()}
+	areq := audit.RequestFrom(r)
 	u, err := h.pw.Check(r.Context(), areq, *req.Username, *req.Password)
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
-		web.WriteError(w, web.NewError(401, "E0000004", "Authentication failed"))
+		web.WriteError(w, oktaerr.New(http.StatusUnauthorized, oktaerr.CodeAuthnFailed, "Authentication failed"))
 		return
 	case errors.Is(err, ErrLockedOut):
 		web.WriteJSON(w, http.StatusOK, map[string]any{"status": "LOCKED_OUT"})
 		return
 	case errors.Is(err, ErrThrottled):
-		web.WriteError(w, web.NewError(429, "E0000047", "API call exceeded rate limit due to too many requests."))
+		web.WriteError(w, oktaerr.RateLimited())
 		return
 	case err != nil:
-		h.log.Error("authn failed", "err", err)
-		web.WriteError(w, web.Internal())
+		web.Fail(w, r, h.log, fmt.Errorf("checking the password: %w", err))
 		return
 	}
 	tok, exp, err := h.mgr.NewSessionToken(r.Context(), u.ID, []string{"pwd"})
 	if err != nil {
-		h.log.Error("issuing session token failed", "err", err)
-		web.WriteError(w, web.Internal())
+		web.Fail(w, r, h.log, fmt.Errorf("issuing a session token: %w", err))
 		return
 	}
 	profile := map[string]any{"login": u.Login}
@@ -284,7 +284,7 @@ func SessionJSON(s *store.Session, u *store.User, orgURL, orgID string, me bool)
 	}
 	login, name := "", ""
 	if u != nil {
-		login, name = u.Login, displayName(u)
+		login, name = u.Login, u.DisplayName()
 	}
 	self, refresh, user := orgURL+"/api/v1/sessions/"+s.ID, orgURL+"/api/v1/sessions/"+s.ID+"/lifecycle/refresh", orgURL+"/api/v1/users/"+s.UserID
 	if me {
@@ -303,8 +303,8 @@ func SessionJSON(s *store.Session, u *store.User, orgURL, orgID string, me bool)
 	}
 }
 
-func errNoSession() *web.Error {
-	return web.NewError(404, "E0000007", "Not found: Resource not found: me (Session)")
+func errNoSession() *oktaerr.Error {
+	return oktaerr.NotFound("me", "Session")
 }
 
 func (h *Handler) getMySession(w http.ResponseWriter, r *http.Request) {
@@ -325,8 +325,7 @@ func (h *Handler) refreshMySession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.mgr.Refresh(r.Context(), s); err != nil {
-		h.log.Error("refreshing session failed", "err", err)
-		web.WriteError(w, web.Internal())
+		web.Fail(w, r, h.log, fmt.Errorf("refreshing the session: %w", err))
 		return
 	}
 	u, _ := h.mgr.st.Users().Get(r.Context(), s.UserID)

@@ -110,8 +110,8 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 		return nil, ErrInvalidCredentials
 	}
 	// A lock that has run its course lifts before the password is checked.
-	if u.Status == "LOCKED_OUT" && p.opts.LockoutDuration > 0 && now.Sub(u.StatusChanged) >= p.opts.LockoutDuration {
-		u.Status, u.StatusChanged, u.FailedLogins, u.LastUpdated = "ACTIVE", now.UTC(), 0, now.UTC()
+	if u.Status == store.UserLockedOut && p.opts.LockoutDuration > 0 && now.Sub(u.StatusChanged) >= p.opts.LockoutDuration {
+		u.Status, u.StatusChanged, u.FailedLogins, u.LastUpdated = store.UserActive, now.UTC(), 0, now.UTC()
 		if err := p.st.Users().Update(ctx, u); err != nil {
 			return nil, err
 		}
@@ -123,21 +123,21 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 	}
 	if !ok {
 		p.fail(key, req.IP, now)
-		if u.Status == "ACTIVE" {
+		if u.Status == store.UserActive {
 			nu, err := p.st.Users().RecordLoginFailure(ctx, u.ID, p.opts.LockoutAttempts, now)
 			if err != nil {
 				return nil, err
 			}
-			if nu.Status == "LOCKED_OUT" && u.Status != "LOCKED_OUT" {
+			if nu.Status == store.UserLockedOut && u.Status != store.UserLockedOut {
 				p.event(req, "user.account.lock", "Max sign in attempts exceeded", u.Login, u, "SUCCESS", "")
 			}
 		}
 		p.event(req, "user.session.start", "User login to Okta", login, u, "FAILURE", "INVALID_CREDENTIALS")
 		return nil, ErrInvalidCredentials
 	}
-	switch u.Status {
-	case "ACTIVE", "PASSWORD_EXPIRED":
-	case "LOCKED_OUT":
+	switch {
+	case u.CanSignIn():
+	case u.Status == store.UserLockedOut:
 		p.event(req, "user.session.start", "User login to Okta", login, u, "FAILURE", "LOCKED_OUT")
 		return nil, ErrLockedOut
 	default:
@@ -161,16 +161,7 @@ func (p *Passwords) event(req audit.Request, typ, msg, login string, u *store.Us
 	}
 	actor := audit.Actor{ID: "unknown", Type: "User", AlternateID: login, DisplayName: "unknown"}
 	if u != nil {
-		actor = audit.Actor{ID: u.ID, Type: "User", AlternateID: u.Login, DisplayName: displayName(u)}
+		actor = audit.UserActor(u)
 	}
 	p.audit.Event(req, typ, msg, actor, result, reason)
-}
-
-func displayName(u *store.User) string {
-	first, _ := u.Profile["firstName"].(string)
-	last, _ := u.Profile["lastName"].(string)
-	if n := strings.TrimSpace(first + " " + last); n != "" {
-		return n
-	}
-	return u.Login
 }

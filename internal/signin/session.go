@@ -17,6 +17,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // CookieName is the SSO session cookie, named as Okta names its own.
@@ -92,7 +93,7 @@ func (m *Manager) Current(r *http.Request) *store.Session {
 	s, err := m.st.Sessions().GetByTokenHash(ctx, secret.Hash(c.Value))
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			m.log.Error("reading session failed", "err", err)
+			m.log.Error("reading session failed", "request_id", web.RequestID(ctx), "err", err)
 		}
 		return nil
 	}
@@ -107,7 +108,7 @@ func (m *Manager) Current(r *http.Request) *store.Session {
 		}
 	}
 	u, err := m.st.Users().Get(ctx, s.UserID)
-	if err != nil || u.Status != "ACTIVE" && u.Status != "PASSWORD_EXPIRED" {
+	if err != nil || !u.CanSignIn() {
 		return nil
 	}
 	return s
@@ -159,7 +160,7 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	s := m.Current(r)
 	if s != nil {
 		if err := m.st.Sessions().Delete(ctx, s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			m.log.Error("ending session failed", "err", err)
+			m.log.Error("ending session failed", "request_id", web.RequestID(ctx), "err", err)
 		}
 	}
 	c := m.cookie("", time.Unix(0, 0))
@@ -191,7 +192,7 @@ func (m *Manager) NewSessionToken(ctx context.Context, userID string, amr []stri
 	tok := secret.Token("20111", 40)
 	data, _ := json.Marshal(sessionTokenData{UserID: userID, AMR: amr, AuthTime: now})
 	exp := now.Add(sessionTokenLifetime)
-	err := m.st.Codes().Create(ctx, &store.Code{Kind: "session_token", Hash: secret.Hash(tok), Data: data, Created: now, ExpiresAt: exp})
+	err := m.st.Codes().Create(ctx, &store.Code{Kind: store.CodeSessionToken, Hash: secret.Hash(tok), Data: data, Created: now, ExpiresAt: exp})
 	return tok, exp, err
 }
 
@@ -203,7 +204,7 @@ func (m *Manager) StartFromSessionToken(ctx context.Context, w http.ResponseWrit
 	if tok == "" || len(tok) > 200 {
 		return nil, ErrInvalidSessionToken
 	}
-	c, err := m.st.Codes().Use(ctx, "session_token", secret.Hash(tok), m.clock())
+	c, err := m.st.Codes().Use(ctx, store.CodeSessionToken, secret.Hash(tok), m.clock())
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
 			return nil, ErrInvalidSessionToken
@@ -215,7 +216,7 @@ func (m *Manager) StartFromSessionToken(ctx context.Context, w http.ResponseWrit
 		return nil, ErrInvalidSessionToken
 	}
 	u, err := m.st.Users().Get(ctx, d.UserID)
-	if err != nil || u.Status != "ACTIVE" {
+	if err != nil || u.Status != store.UserActive {
 		return nil, ErrInvalidSessionToken
 	}
 	return m.Start(ctx, w, r, d.UserID, d.AMR, d.AuthTime)

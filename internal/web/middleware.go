@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 )
 
@@ -64,7 +66,7 @@ func Wrap(h http.Handler, log *slog.Logger) http.Handler {
 				}
 				log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
 				if sw.status == 0 {
-					WriteError(sw, Internal())
+					WriteError(sw, oktaerr.Internal(fmt.Errorf("panic: %v", p)))
 				}
 			}
 			log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
@@ -101,11 +103,11 @@ func OktaMux(mux *http.ServeMux) http.Handler {
 			if allow := probe.header.Get("Allow"); allow != "" {
 				w.Header().Set("Allow", allow)
 			}
-			WriteError(w, MethodNotAllowed())
+			WriteError(w, oktaerr.MethodNotAllowed())
 		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 			mux.ServeHTTP(w, r)
 		default:
-			WriteError(w, PathNotFound())
+			WriteError(w, oktaerr.PathNotFound())
 		}
 	})
 }

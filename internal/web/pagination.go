@@ -3,18 +3,20 @@ package web
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 )
 
 // PageParams reads limit and after. A missing or out-of-range limit becomes
 // def or max as Okta does; a malformed one is a validation error.
-func PageParams(r *http.Request, def, max int) (limit int, after string, err *Error) {
+func PageParams(r *http.Request, def, max int) (limit int, after string, err *oktaerr.Error) {
 	q := r.URL.Query()
 	after = q.Get("after")
 	limit = def
 	if s := q.Get("limit"); s != "" {
 		n, perr := strconv.Atoi(s)
 		if perr != nil || n < 1 {
-			return 0, "", Validation("limit", "limit: The limit must be a positive integer.")
+			return 0, "", oktaerr.Validation("limit", "limit: The limit must be a positive integer.")
 		}
 		limit = min(n, max)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 )
 
 // DefaultRateLimits are per replica and per minute, generous enough for a
@@ -158,7 +160,7 @@ func (l *RateLimiter) Wrap(h http.Handler) http.Handler {
 		hd.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset, 10))
 		if used > limit {
 			hd.Set("Date", now.UTC().Format(http.TimeFormat))
-			WriteError(w, NewError(http.StatusTooManyRequests, CodeRateLimited, "API call exceeded rate limit due to too many requests."))
+			WriteError(w, oktaerr.RateLimited())
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 )
 
 func TestRateLimiter(t *testing.T) {
@@ -30,7 +32,7 @@ func TestRateLimiter(t *testing.T) {
 		}
 	}
 	rec := do("/api/v1/apps")
-	var e Error
+	var e oktaerr.Error
 	json.Unmarshal(rec.Body.Bytes(), &e)
 	if rec.Code != 429 || e.Code != "E0000047" || e.Summary != "API call exceeded rate limit due to too many requests." || rec.Header().Get("X-Rate-Limit-Remaining") != "0" {
 		t.Fatalf("over the limit: %d %s", rec.Code, rec.Body)
