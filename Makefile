@@ -7,7 +7,7 @@ PKGS     := ./...
 # Seconds of coverage-guided fuzzing per target in `make fuzz` (not in test).
 FUZZTIME ?= 20s
 
-.PHONY: all build test test-go test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean
+.PHONY: all build test test-go test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean terraform-check
 
 all: build
 
@@ -44,6 +44,12 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The real okta/okta Terraform provider (built from the source at
+# TF_PROVIDER_OKTA_SRC) and OpenTofu against a throw-away Sesame: apply, a
+# clean second plan, destroy. A local check: it skips without the source.
+terraform-check:
+	bash e2e/terraform/check.sh
 
 bench: build
 	$(GO) run ./bench -sesame $(CURDIR)/$(BIN)

@@ -216,7 +216,7 @@ func TestScopesAPI(t *testing.T) {
 			t.Fatalf("create: %d %s", a.status, a.body)
 		}
 		sc := a.json(t)
-		if !strings.HasPrefix(sc["id"].(string), "scp") || sc["consent"] != "IMPLICIT" || sc["default"] != true || sc["system"] != false || sc["displayName"] != "om:ingest" {
+		if !strings.HasPrefix(sc["id"].(string), "scp") || sc["consent"] != "IMPLICIT" || sc["default"] != true || sc["system"] != false || sc["displayName"] != "" {
 			t.Fatalf("scope: %s", a.body)
 		}
 		id := sc["id"].(string)

@@ -99,9 +99,6 @@ func ValidateScope(sc *store.Scope) *oktaerr.Error {
 	if sc.MetadataPublish != "NO_CLIENTS" && sc.MetadataPublish != "ALL_CLIENTS" {
 		causes = append(causes, "metadataPublish: Must be one of NO_CLIENTS, ALL_CLIENTS")
 	}
-	if sc.DisplayName == "" {
-		sc.DisplayName = sc.Name
-	}
 	if len(causes) > 0 {
 		field := strings.SplitN(causes[0], ":", 2)[0]
 		return oktaerr.Validation(field, causes...)
