@@ -24,7 +24,7 @@ lint:
 test-go:
 	@set -e; url=$$(bash scripts/ensure-postgres.sh); \
 	echo "SESAME_TEST_DATABASE_URL=$$url"; \
-	SESAME_TEST_DATABASE_URL="$$url" $(GO) test -count=1 -timeout 18m $(PKGS)
+	SESAME_TEST_DATABASE_URL="$$url" $(GO) test -count=1 -timeout 20m $(PKGS)
 
 # Node packages from the lock file, and Debian's chromium for the browser tests
 # (the tests run $CHROMIUM instead when it is set).
