@@ -41,7 +41,18 @@ type process struct {
 	cmd    *exec.Cmd
 	out    *syncBuffer // stdout and stderr together
 	exited chan struct{}
-	err    error // from Wait, once exited is closed
+	err    error     // from Wait, once exited is closed
+	ended  time.Time // when Wait returned
+}
+
+// exitedAt is when the process was seen to end (zero while it runs).
+func (p *process) exitedAt() time.Time {
+	select {
+	case <-p.exited:
+		return p.ended
+	default:
+		return time.Time{}
+	}
 }
 
 // startProcess runs `sesame args...` with extra environment variables. The
@@ -57,6 +68,7 @@ func startProcess(t *testing.T, env []string, args ...string) *process {
 	}
 	go func() {
 		p.err = cmd.Wait()
+		p.ended = time.Now()
 		close(p.exited)
 	}()
 	t.Cleanup(func() {

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -168,7 +170,16 @@ func TestSystemLog(t *testing.T) {
 		}
 		plain := ts.mgmt(t, http.MethodGet, logs, nil)
 		filtered := ts.mgmt(t, http.MethodGet, q("filter", `eventType eq "security.trusted_origin.update"`), nil)
-		if len(filtered.list(t)) != 0 || afterOf(nextLink(t, ts, filtered)) != afterOf(nextLink(t, ts, plain)) {
+		// Asked after the plain poll, it resumes at the same place or, on
+		// PostgreSQL, later (past transactions that committed meanwhile).
+		position := func(cursor string) (tx, seq int64) {
+			b, _ := base64.RawURLEncoding.DecodeString(cursor)
+			fmt.Sscanf(string(b), "p%d.%d", &tx, &seq)
+			return tx, seq
+		}
+		ftx, fseq := position(afterOf(nextLink(t, ts, filtered)))
+		ptx, pseq := position(afterOf(nextLink(t, ts, plain)))
+		if len(filtered.list(t)) != 0 || ftx < ptx || (ftx == ptx && fseq < pseq) || ptx+pseq == 0 {
 			t.Fatalf("filtered poll next %q, unfiltered %q", nextLink(t, ts, filtered), nextLink(t, ts, plain))
 		}
 		ts.mgmt(t, http.MethodPut, "/api/v1/trustedOrigins/"+originIDs[1], map[string]any{"name": "renamed",

@@ -12,6 +12,11 @@ import (
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrUnavailable is returned when the database cannot be reached or went
+// away mid-request (a restart, a network cut): trying again shortly may
+// succeed. Nothing was written by the failed call's transaction.
+var ErrUnavailable = errors.New("store: database unavailable")
+
 // ErrConflict is returned when a write violates a uniqueness rule (a duplicate
 // id, login, client id or a replayed assertion jti).
 var ErrConflict = errors.New("store: conflict")

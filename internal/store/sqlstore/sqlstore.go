@@ -214,6 +214,8 @@ func mapErr(d dialect, op string, err error) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("sqlstore: %s: %w", op, store.ErrNotFound)
+	case unreachable(err):
+		return fmt.Errorf("sqlstore: %s: %w (%v)", op, store.ErrUnavailable, err)
 	case d.isUniqueViolation(err):
 		return fmt.Errorf("sqlstore: %s: %w (%v)", op, store.ErrConflict, err)
 	case d.isForeignKeyViolation(err):
