@@ -57,8 +57,16 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // startServe runs `sesame serve` until the test ends and waits until it answers.
 func startServe(t *testing.T, dataDir string) (orgURL string, out *syncBuffer) {
 	t.Helper()
+	return startServeOn(t, dataDir, "127.0.0.1")
+}
+
+// startServeOn is startServe with the org URL's host given: a name such as
+// localhost, for clients that treat names and addresses differently.
+func startServeOn(t *testing.T, dataDir, host string) (orgURL string, out *syncBuffer) {
+	t.Helper()
 	addr := freeAddr(t)
-	orgURL = "http://" + addr
+	_, port, _ := net.SplitHostPort(addr)
+	orgURL = "http://" + net.JoinHostPort(host, port)
 	out, _ = runServer(t, orgURL, "serve", "--addr", addr, "--url", orgURL, "--data", dataDir)
 	return orgURL, out
 }

@@ -138,7 +138,7 @@ func TestOpenMetadataExample(t *testing.T) {
 	orgURL, out, _ := startDev(t, "--org", example)
 	out2, err := run(ctx, t, "", "openmetadata", "check", "--org-url", orgURL, "--om-url", "http://localhost:8585",
 		"--issuer", orgURL+"/oauth2/default", "--client-id", "openmetadata", "--config-dir", t.TempDir())
-	if err != nil || !strings.Contains(out2, "all 14 checks passed") {
+	if err != nil || !regexp.MustCompile(`all \d+ checks passed`).MatchString(out2) {
 		t.Fatalf("check: %v\n%s", err, out2)
 	}
 	tok := regexp.MustCompile(`API token:\s+SSWS (\S+)`).FindStringSubmatch(out.String())
