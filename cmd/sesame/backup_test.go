@@ -39,7 +39,7 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 	p.waitFor(t, "Sesame is serving")
 
 	type write struct {
-		login         string
+		login          string
 		started, acked time.Time
 	}
 	var (
