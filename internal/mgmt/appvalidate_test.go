@@ -200,8 +200,8 @@ func TestValidateAppRefusals(t *testing.T) {
 		{"tos_uri no host", TypeWeb, func(a *store.App) { a.Settings.OAuthClient.TosURI = ptr("https:///tos") },
 			"tos_uri: 'https:///tos' must have a host."},
 
-		{"browser secret", TypeBrowser, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthClientSecretBasic },
-			"token_endpoint_auth_method: 'token_endpoint_auth_method' is invalid. Valid values: [none]."},
+		{"browser post secret", TypeBrowser, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthClientSecretPost },
+			"token_endpoint_auth_method: 'token_endpoint_auth_method' is invalid. Valid values: [none, client_secret_basic]."},
 		{"web none", TypeWeb, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthNone },
 			"token_endpoint_auth_method: 'token_endpoint_auth_method' is invalid. Valid values: [client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt]."},
 		{"service none", TypeService, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthNone },

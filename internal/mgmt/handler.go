@@ -55,6 +55,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("PUT "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.replaceScope))
 	mux.Handle("DELETE "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.deleteScope))
 
+	h.registerAppCredentials(mux)
 	h.registerGroups(mux)
 	h.registerAssignments(mux)
 

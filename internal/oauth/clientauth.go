@@ -113,7 +113,7 @@ func publicClient(snap *cache.Snapshot, clientID string) (*authenticatedClient, 
 	if app == nil {
 		return nil, errInvalidClientID
 	}
-	if app.Credentials.OAuthClient.TokenEndpointAuthMethod != methodNone {
+	if app.ClientAuthMethod() != methodNone {
 		return nil, errInvalidClient
 	}
 	return &authenticatedClient{app: app, method: methodNone}, nil
@@ -124,10 +124,18 @@ func secretClient(snap *cache.Snapshot, clientID, sec, method string) (*authenti
 	if app == nil {
 		return nil, errInvalidClientID
 	}
-	if app.Credentials.OAuthClient.TokenEndpointAuthMethod != method {
+	if app.ClientAuthMethod() != method {
 		return nil, errInvalidClient
 	}
-	if !secret.Matches(sec, app.ClientSecretHash) {
+	// Any active secret authenticates: while one replaces the other, both
+	// are valid. Each is compared in constant time.
+	matched := false
+	for _, s := range app.ActiveSecrets() {
+		if secret.Matches(sec, s.Hash) {
+			matched = true
+		}
+	}
+	if !matched {
 		return nil, errInvalidSecret
 	}
 	return &authenticatedClient{app: app, method: method}, nil

@@ -150,12 +150,13 @@ type App struct {
 	Credentials AppCredentials
 	Settings    AppSettings
 	Profile     map[string]any
-	// ClientSecretHash is SHA-256 of the client secret; nil for apps without one.
-	ClientSecretHash []byte
-	// ClientSecretSealed holds the secret encrypted under the master key, kept
-	// only when the app authenticates with client_secret_jwt, which needs the
-	// secret itself as the HMAC key.
-	ClientSecretSealed []byte
+	// Secrets are the client secrets, at most two: any ACTIVE one
+	// authenticates the client, so a secret can be replaced without
+	// downtime. Apps whose method needs no secret have none.
+	Secrets []AppSecret
+	// GroupsClaim is the groups claim of the app's ID tokens from the org
+	// authorization server; nil for none.
+	GroupsClaim *AppGroupsClaim
 	// CreatedByDCR marks clients registered through /oauth2/v1/clients.
 	CreatedByDCR bool
 	Created      time.Time
