@@ -165,11 +165,5 @@ func generatedJWK(t *testing.T, alg, kid string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var set struct {
-		Keys []map[string]any `json:"keys"`
-	}
-	if err := json.Unmarshal([]byte(g.PublicJWKS), &set); err != nil || len(set.Keys) != 1 {
-		t.Fatalf("public set %s: %v", g.PublicJWKS, err)
-	}
-	return set.Keys[0]
+	return generatedPublic(t, g.PublicJWKS)
 }

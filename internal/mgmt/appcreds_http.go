@@ -197,11 +197,12 @@ func (h *Handler) listAppJWKS(w http.ResponseWriter, r *http.Request, p *princip
 		h.writeErr(w, r, err)
 		return
 	}
+	// Okta answers a key set, not a bare array.
 	out := []map[string]any{}
 	for _, k := range appKeys(a) {
 		out = append(out, h.jwkToJSON(a, k))
 	}
-	web.WriteJSON(w, http.StatusOK, out)
+	web.WriteJSON(w, http.StatusOK, map[string]any{"keys": out})
 }
 
 func (h *Handler) getAppJWK(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -261,7 +262,10 @@ func (h *Handler) addAppJWK(w http.ResponseWriter, r *http.Request, p *principal
 				jw = &store.AppJWKS{}
 			}
 			a.Settings.OAuthClient.JWKS = &store.AppJWKS{Keys: append(slices.Clone(jw.Keys), added)}
-			return ValidateApp(a)
+			if e := ValidateApp(a); e != nil {
+				return e
+			}
+			return nil
 		})
 	if err != nil {
 		h.writeErr(w, r, err)

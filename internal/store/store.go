@@ -111,10 +111,13 @@ type Users interface {
 
 // Group is an Okta group. Type is OKTA_GROUP, APP_GROUP or BUILT_IN.
 type Group struct {
-	ID                    string // 00g…
-	Type                  string
-	Name                  string
-	Description           string
+	ID          string // 00g…
+	Type        string
+	Name        string
+	Description string
+	// Profile holds the custom profile attributes, every member of the
+	// group's profile besides name and description; nil for none.
+	Profile               map[string]any
 	Created               time.Time
 	LastUpdated           time.Time
 	LastMembershipUpdated time.Time
