@@ -167,3 +167,27 @@ func generatedJWK(t *testing.T, alg, kid string) map[string]any {
 	}
 	return generatedPublic(t, g.PublicJWKS)
 }
+
+// TestTFAppOAuthAcceptedAsOkta replays app settings the recordings show Okta
+// accepting and keeping: a browser app with client_secret_basic, implicit
+// only and wildcard redirect and front-channel logout URIs, and a service
+// app with implicit beside client_credentials.
+func TestTFAppOAuthAcceptedAsOkta(t *testing.T) {
+	tfSuite(t, func(t *testing.T, ts *testServer) {
+		spa := tfAppBody(t, "Wildcard SPA", map[string]any{"pkce_required": true}, map[string]any{
+			"application_type": "browser", "grant_types": []string{"implicit"}, "response_types": []string{"token", "id_token"},
+			"redirect_uris": []string{"https://*.example.com/callback"}, "wildcard_redirect": "SUBDOMAIN",
+			"frontchannel_logout_uri": "https://*.example.com/logout", "frontchannel_logout_session_required": true,
+			"participate_slo": true, "network": map[string]any{"connection": "ANYWHERE"},
+		})
+		tfReplay(t, ts, nil, tfAppLife(spa, `{"issuerMode":"ORG_URL"}`))
+		svc := tfAppBody(t, "Service with implicit", nil, map[string]any{
+			"application_type": "service", "grant_types": []string{"implicit", "client_credentials"}, "response_types": []string{"token"},
+			"redirect_uris": []string{"http://test.com"},
+		})
+		tfReplay(t, ts, nil, tfAppLife(svc, `{"issuerMode":"ORG_URL"}`))
+		// What Okta refuses stays refused: a wildcard without SUBDOMAIN.
+		bad := strings.Replace(spa, `"wildcard_redirect":"SUBDOMAIN"`, `"wildcard_redirect":"DISABLED"`, 1)
+		tfReplay(t, ts, nil, []tfStep{{name: "wildcard without SUBDOMAIN", method: "POST", path: "/api/v1/apps", body: bad, status: 400, errorCode: "E0000001"}})
+	})
+}

@@ -217,7 +217,9 @@ func grantsFor(appType string) []string {
 	case TypeWeb:
 		return []string{GrantAuthorizationCode, GrantImplicit, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantDeviceCode, GrantTokenExchange}
 	case TypeService:
-		return []string{GrantClientCredentials, GrantTokenExchange}
+		// Okta accepts implicit beside client_credentials (the Terraform
+		// provider's recordings show it) and keeps it.
+		return []string{GrantClientCredentials, GrantImplicit, GrantTokenExchange}
 	}
 	return nil
 }
@@ -368,7 +370,11 @@ func checkURIs(c *causeList, oc *store.OAuthClientSettings, appType string) {
 		}
 	}
 	one("initiate_login_uri", oc.InitiateLoginURI, secureURI)
-	one("frontchannel_logout_uri", oc.FrontchannelLogoutURI, secureURI)
+	// Okta accepts a wildcard front-channel logout URI where redirect URIs
+	// may have one (recorded by the Terraform provider).
+	if p := uriProblem(oc.FrontchannelLogoutURI, secureURI, false, wildcard); oc.FrontchannelLogoutURI != "" && p != "" {
+		c.add("frontchannel_logout_uri", "'%s' %s", show(oc.FrontchannelLogoutURI), p)
+	}
 	one("jwks_uri", oc.JWKSURI, secureURI)
 	for _, m := range []struct {
 		field string
@@ -427,7 +433,7 @@ func uriProblem(raw string, kind uriKind, native, wildcard bool) string {
 		}
 	}
 	if strings.Contains(host, "*") {
-		if kind != redirectURI || !wildcard {
+		if kind == pageURI || !wildcard {
 			return "contains a wildcard, which requires wildcard_redirect 'SUBDOMAIN'."
 		}
 		if p := wildcardProblem(u.Scheme, host); p != "" {
