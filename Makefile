@@ -19,12 +19,15 @@ lint:
 	$(GO) vet $(PKGS)
 
 # Go tests on both storage backends. ensure-postgres.sh starts (or installs)
-# PostgreSQL and prints the URL of a fresh throw-away database. Fuzz targets
+# PostgreSQL and prints the URL of a fresh throw-away database;
+# ensure-docker-compose.sh installs Debian's docker-compose for the Compose
+# override test, which then fails rather than skips without it. Fuzz targets
 # run their seed corpora as part of `go test`.
 test-go:
+	@bash scripts/ensure-docker-compose.sh
 	@set -e; url=$$(bash scripts/ensure-postgres.sh); \
 	echo "SESAME_TEST_DATABASE_URL=$$url"; \
-	SESAME_TEST_DATABASE_URL="$$url" $(GO) test -count=1 $(PKGS)
+	SESAME_TEST_DATABASE_URL="$$url" SESAME_REQUIRE_COMPOSE=1 $(GO) test -count=1 -timeout 20m $(PKGS)
 
 # Node packages from the lock file, and Debian's chromium for the browser tests
 # (the tests run $CHROMIUM instead when it is set).

@@ -57,8 +57,24 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // startServe runs `sesame serve` until the test ends and waits until it answers.
 func startServe(t *testing.T, dataDir string) (orgURL string, out *syncBuffer) {
 	t.Helper()
+	return startServeOn(t, dataDir, "127.0.0.1")
+}
+
+// startServeOn is startServe with the org URL's host given: a name such as
+// localhost, for clients that treat names and addresses differently.
+func startServeOn(t *testing.T, dataDir, host string) (orgURL string, out *syncBuffer) {
+	t.Helper()
 	addr := freeAddr(t)
-	orgURL = "http://" + addr
+	_, port, _ := net.SplitHostPort(addr)
+	orgURL = "http://" + net.JoinHostPort(host, port)
+	out, _ = runServer(t, orgURL, "serve", "--addr", addr, "--url", orgURL, "--data", dataDir)
+	return orgURL, out
+}
+
+// runServer runs a command that serves orgURL until the test ends (or
+// stop), and returns once discovery answers there.
+func runServer(t *testing.T, orgURL string, args ...string) (out *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	done := make(chan error, 1)
@@ -66,37 +82,43 @@ func startServe(t *testing.T, dataDir string) (orgURL string, out *syncBuffer) {
 		cmd := newRootCommand()
 		cmd.SetOut(out)
 		cmd.SetErr(io.Discard)
-		cmd.SetArgs([]string{"serve", "--addr", addr, "--url", orgURL, "--data", dataDir})
+		cmd.SetArgs(args)
 		done <- cmd.ExecuteContext(ctx)
 	}()
-	t.Cleanup(func() {
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("serve did not shut down cleanly: %v", err)
+				t.Errorf("%s did not shut down cleanly: %v", args[0], err)
 			}
 		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
+			t.Errorf("%s did not stop", args[0])
 		}
-	})
+	}
+	t.Cleanup(stop)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-done:
-			t.Fatalf("serve exited: %v\n%s", err, out)
+			t.Fatalf("%s exited: %v\n%s", args[0], err, out)
 		default:
 		}
 		if resp, err := http.Get(orgURL + "/.well-known/openid-configuration"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return orgURL, out
+				return out, stop
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("serve did not come up\n%s", out)
-	return "", nil
+	t.Fatalf("%s did not come up\n%s", args[0], out)
+	return nil, nil
 }
 
 func TestInitThenServeThenToken(t *testing.T) {

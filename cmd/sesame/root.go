@@ -24,7 +24,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newInitCommand(), newKeysCommand(), newTokenCommand(), newOpenMetadataCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newInitCommand(), newKeysCommand(), newTokenCommand(), newOpenMetadataCommand(), newApplyCommand(), newExportCommand(), newDevCommand(), newVersionCommand())
 	return root
 }
 

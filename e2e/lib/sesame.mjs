@@ -148,8 +148,10 @@ class LogBuffer {
 
 /**
  * Starts a fresh Sesame: `sesame init` into a new temporary data directory, then `sesame serve`.
- * @param {{env?: Record<string,string>}} [options]
- * @returns {Promise<{orgUrl: string, apiToken: string, dataDir: string, port: number, initOutput: string,
+ * @param {{env?: Record<string,string>, publicHost?: string}} [options] publicHost: the org URL's host
+ *   (default 127.0.0.1), for a name only the browser resolves, such as sesame.localhost; the server
+ *   still listens on 127.0.0.1, which localUrl names.
+ * @returns {Promise<{orgUrl: string, localUrl: string, apiToken: string, dataDir: string, port: number, initOutput: string,
  *   logs: (mark?: number) => string, logMark: () => number, printLogs: (why?: string, mark?: number) => void,
  *   stop: () => Promise<void>}>}
  * logs() is the server's output so far; logs(mark) only what came after logMark() returned mark.
@@ -160,7 +162,8 @@ export async function startSesame(options = {}) {
   installExitHandlers();
 
   const port = await freePort();
-  const orgUrl = `http://${HOST}:${port}`;
+  const orgUrl = `http://${options.publicHost ?? HOST}:${port}`;
+  const localUrl = `http://${HOST}:${port}`;
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'sesame-e2e-'));
   const tokenFile = path.join(dataDir, 'api-token');
   const env = childEnv(options.env);
@@ -246,7 +249,7 @@ export async function startSesame(options = {}) {
   };
 
   // 3. wait until discovery answers 200.
-  const discovery = `${orgUrl}/.well-known/openid-configuration`;
+  const discovery = `${localUrl}/.well-known/openid-configuration`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastProblem = 'no answer yet';
   for (;;) {
@@ -269,7 +272,7 @@ export async function startSesame(options = {}) {
     await delay(100);
   }
 
-  return { orgUrl, apiToken, dataDir, port, initOutput, logs, logMark, printLogs, stop };
+  return { orgUrl, localUrl, apiToken, dataDir, port, initOutput, logs, logMark, printLogs, stop };
 }
 
 /**

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,6 +41,7 @@ type App struct {
 	Audit    *audit.Writer
 	Sessions *signin.Manager
 	handler  http.Handler
+	now      func() time.Time
 }
 
 // OpenStore opens the configured database and the master key. With SQLite
@@ -83,13 +85,35 @@ func OpenStore(ctx context.Context, cfg config.Config, createKey bool) (store.St
 	return st, sealer, nil
 }
 
+// Option changes how New builds the app.
+type Option func(*options)
+
+type options struct {
+	now       func() time.Time
+	fixedKeys func(server string) crypto.Signer
+}
+
+// WithClock makes every decision about time — expiry of codes, tokens,
+// sessions, keys and revocations, and the times stored — read now instead
+// of the wall clock. The clock is func() time.Time throughout Sesame; this
+// is the one place that hands it to every service, so that a test that moves
+// it (pkg/sesametest) moves the whole server. The System Log's publication
+// times and access-log durations stay on the wall clock.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithFixedKeys gives authorization servers their first signing key by name
+// ("org" for the org authorization server), nil for a newly generated one.
+func WithFixedKeys(keys func(server string) crypto.Signer) Option {
+	return func(o *options) { o.fixedKeys = keys }
+}
+
 // Open opens the configured storage and builds every service on it.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger, createKey bool) (*App, error) {
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, createKey bool, opts ...Option) (*App, error) {
 	st, sealer, err := OpenStore(ctx, cfg, createKey)
 	if err != nil {
 		return nil, err
 	}
-	a, err := New(ctx, cfg, st, sealer, log)
+	a, err := New(ctx, cfg, st, sealer, log, opts...)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -98,8 +122,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, createKey bo
 }
 
 // New builds every service on an open store.
-func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Sealer, log *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Sealer, log *slog.Logger, opts ...Option) (*App, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	c := cache.New(st, sealer, log)
+	c.SetClock(o.now)
 	if err := c.Load(ctx, true); err != nil {
 		return nil, err
 	}
@@ -107,16 +136,18 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 		return nil, err
 	}
 	svc := service.New(st, sealer, c, cfg.URL, log)
+	svc.Now, svc.FixedKeys = o.now, o.fixedKeys
 	aw := audit.NewWriter(st, log)
 	sessions := signin.NewManager(st, log, signinOptions(cfg))
+	sessions.SetClock(o.now)
 	passwords := sessions.NewPasswords(aw)
-	o := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw,
-		Sessions: sessions, Passwords: passwords, URLAliases: cfg.URLAliases})
-	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: o, Audit: aw, Sessions: sessions}
+	srv := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw,
+		Sessions: sessions, Passwords: passwords, URLAliases: cfg.URLAliases, Now: o.now})
+	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: srv, Audit: aw, Sessions: sessions, now: o.now}
 
 	mux := http.NewServeMux()
-	o.Register(mux)
-	mgmt.New(svc, o, log).Register(mux)
+	srv.Register(mux)
+	mgmt.New(svc, srv, log).Register(mux)
 	console.NewSetup(svc, log).Register(mux)
 	signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log).Register(mux)
 	limits := cfg.RateLimits
@@ -226,7 +257,7 @@ func (a *App) purge(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		now := time.Now()
+		now := a.now()
 		if err := a.Service.AutoRotate(ctx, now); err != nil && ctx.Err() == nil {
 			a.Log.Error("scheduled key rotation failed", "err", err)
 		}

@@ -136,12 +136,19 @@ type Cache struct {
 	revMu      sync.RWMutex
 	revoked    map[string]time.Time // jti → expiry
 	revChecked time.Time
+
+	// now decides which keys have retired and which revocations expired;
+	// the app's clock, so that a test that moves time sees both move.
+	now func() time.Time
 }
 
 // New returns an empty cache; call Load before use.
 func New(st store.Store, sealer *keys.Sealer, log *slog.Logger) *Cache {
-	return &Cache{store: st, sealer: sealer, log: log, revoked: map[string]time.Time{}}
+	return &Cache{store: st, sealer: sealer, log: log, revoked: map[string]time.Time{}, now: time.Now}
 }
+
+// SetClock replaces the clock; call it before Load.
+func (c *Cache) SetClock(now func() time.Time) { c.now = now }
 
 // Current returns the snapshot in force.
 func (c *Cache) Current() *Snapshot { return c.cur.Load() }
@@ -281,7 +288,7 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		return nil, fmt.Errorf("cache: keys: %w", err)
 	}
 	jwks := map[string][]json.RawMessage{}
-	now := time.Now()
+	now := c.now()
 	for _, k := range allKeys {
 		srv := snap.Servers[k.ServerID]
 		// A rotated-out key stays published until every token it signed
@@ -374,7 +381,7 @@ func (c *Cache) SyncRevocations(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := c.now()
 	c.revMu.Lock()
 	defer c.revMu.Unlock()
 	for _, r := range revs {

@@ -25,6 +25,8 @@ type Handler struct {
 	oauth  *oauth.Server
 	orgURL string
 	log    *slog.Logger
+	// as, when set, is who every request acts as (Local).
+	as *principal
 }
 
 // New returns a Handler.

@@ -6,140 +6,30 @@
 package openmetadata
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"regexp"
-	"strings"
-	"time"
+
+	"github.com/sesame-idp/sesame/internal/mgmtclient"
 )
 
-// api is a small management-API client with an SSWS token.
-type api struct {
-	base, token string
-	hc          *http.Client
-}
+// api is the management-API client setup uses.
+type api struct{ c *mgmtclient.Client }
 
 // apiError is an Okta error answer.
-type apiError struct {
-	Method, Path string
-	Status       int
-	Summary      string
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Summary)
-}
+type apiError = mgmtclient.Error
 
 func (a *api) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	u := path
-	if !strings.HasPrefix(u, "http") {
-		u = a.base + path
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "SSWS "+a.token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Summary string `json:"errorSummary"`
-			Causes  []struct {
-				Summary string `json:"errorSummary"`
-			} `json:"errorCauses"`
-			Desc string `json:"error_description"`
-		}
-		json.Unmarshal(raw, &e)
-		msg := e.Summary + e.Desc
-		for _, c := range e.Causes {
-			msg += "; " + c.Summary
-		}
-		if msg == "" {
-			msg = strings.TrimSpace(string(raw))
-		}
-		return &apiError{Method: method, Path: path, Status: resp.StatusCode, Summary: msg}
-	}
-	if out != nil && len(raw) > 0 {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	return a.c.Do(ctx, method, path, body, out)
 }
-
-var nextLink = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)
 
 // list reads every page of a list, following rel="next" links.
 func (a *api) list(ctx context.Context, path string) ([]map[string]any, error) {
-	var all []map[string]any
-	u := a.base + path
-	for i := 0; u != "" && i < 1000; i++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "SSWS "+a.token)
-		req.Header.Set("Accept", "application/json")
-		resp, err := a.hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return nil, &apiError{Method: "GET", Path: path, Status: resp.StatusCode, Summary: strings.TrimSpace(string(raw))}
-		}
-		var page []map[string]any
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return nil, fmt.Errorf("GET %s: %w", path, err)
-		}
-		all = append(all, page...)
-		u = ""
-		for _, l := range resp.Header.Values("Link") {
-			if m := nextLink.FindStringSubmatch(l); m != nil && len(page) > 0 {
-				u = m[1]
-			}
-		}
-	}
-	return all, nil
+	return a.c.List(ctx, path)
 }
 
-func newAPI(orgURL, token string) *api {
-	return &api{base: strings.TrimRight(orgURL, "/"), token: token, hc: &http.Client{Timeout: 30 * time.Second}}
-}
+func newAPI(orgURL, token string) *api { return &api{c: mgmtclient.New(orgURL, token)} }
 
 // str reads a string member of a decoded object by a dotted path.
-func str(m map[string]any, path string) string {
-	var cur any = m
-	for _, k := range strings.Split(path, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = mm[k]
-	}
-	s, _ := cur.(string)
-	return s
-}
+func str(m map[string]any, path string) string { return mgmtclient.Str(m, path) }
 
 func q(s string) string { return url.QueryEscape(s) }

@@ -1,6 +1,7 @@
 package openmetadata
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,9 +12,31 @@ import (
 // Files are the configuration outputs, by file name.
 type Files map[string]string
 
+// Output file names, in the order setup prints them.
+const (
+	EnvFile      = "openmetadata.env"
+	ComposeFile  = "docker-compose.sesame.yml"
+	YAMLFile     = "openmetadata-security.yaml"
+	HelmFile     = "values-sesame.yaml"
+	IngestFile   = "ingestion-workflow.yaml"
+	LegacyIngest = "ingestion-workflow-legacy-okta.yaml"
+)
+
+var outputFiles = []string{EnvFile, ComposeFile, SecurityFile, YAMLFile, HelmFile, IngestFile, LegacyIngest}
+
 // Container paths under which the Docker and Kubernetes configurations
 // expect the output directory's key files to be mounted.
 const containerKeyDir = "/opt/openmetadata/sesame"
+
+// composeService is the OpenMetadata server's service in OpenMetadata's
+// docker-compose files (docker/docker-compose-quickstart/docker-compose.yml
+// and docker-compose-postgres.yml).
+const composeService = "openmetadata-server"
+
+// AllowInternalEnv is OpenMetadata's switch that lets its URL filter
+// (URLValidator) accept host names resolving to loopback or private
+// addresses; read from the server's environment at each validation.
+const AllowInternalEnv = "OPENMETADATA_ALLOW_INTERNAL_URL_TARGETS"
 
 func (r *Result) publicKeyURLs() []string {
 	return []string{r.Issuer + "/v1/keys", r.OMURL + "/api/v1/system/config/jwks"}
@@ -35,40 +58,99 @@ func (r *Result) domain() string {
 	return principalDomain(r.AdminEmails, u.Hostname())
 }
 
+func (r *Result) absOutDir() string {
+	abs, err := filepath.Abs(r.OutDir)
+	if err != nil {
+		return r.OutDir
+	}
+	return abs
+}
+
+// envEntry is one environment variable of OpenMetadata's server.
+type envEntry struct{ key, value string }
+
+// env is what OpenMetadata's docker-compose.yml reads from the environment
+// (its ${VAR:-default} entries), set for Sesame: the authentication and
+// authorizer configuration, the JWT key pair mounted at containerKeyDir,
+// and the URL filter's switch when an address needs it.
+func (r *Result) env() []envEntry {
+	sc := r.SecurityConfig()
+	a, z := sc.Authentication, sc.Authorizer
+	e := []envEntry{
+		{"AUTHENTICATION_PROVIDER", a.Provider},
+		{"CUSTOM_OIDC_AUTHENTICATION_PROVIDER_NAME", a.ProviderName},
+		{"AUTHENTICATION_CLIENT_TYPE", a.ClientType},
+		{"AUTHENTICATION_PUBLIC_KEYS", "[" + strings.Join(a.PublicKeyURLs, ",") + "]"},
+		{"AUTHENTICATION_AUTHORITY", a.Authority},
+		{"AUTHENTICATION_CLIENT_ID", a.ClientID},
+		{"AUTHENTICATION_CALLBACK_URL", a.CallbackURL},
+		{"AUTHENTICATION_JWT_PRINCIPAL_CLAIMS", "[" + strings.Join(a.JWTPrincipalClaims, ",") + "]"},
+		{"AUTHENTICATION_ENABLE_SELF_SIGNUP", fmt.Sprint(a.EnableSelfSignup)},
+		{"AUTHORIZER_CLASS_NAME", z.ClassName},
+		{"AUTHORIZER_REQUEST_FILTER", z.ContainerRequestFilter},
+		{"AUTHORIZER_ADMIN_PRINCIPALS", "[" + strings.Join(z.AdminPrincipals, ",") + "]"},
+		{"AUTHORIZER_PRINCIPAL_DOMAIN", z.PrincipalDomain},
+		{"AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN", fmt.Sprint(z.EnforcePrincipalDomain)},
+		{"RSA_PUBLIC_KEY_FILE_PATH", containerKeyDir + "/" + JWTPublicFile},
+		{"RSA_PRIVATE_KEY_FILE_PATH", containerKeyDir + "/" + JWTPrivateFile},
+		{"JWT_KEY_ID", r.JWTKeyID},
+		{"JWT_ISSUER", r.domain()},
+	}
+	if r.AllowInternal {
+		e = append(e, envEntry{AllowInternalEnv, "true"})
+	}
+	return e
+}
+
 // Render returns every configuration file OpenMetadata reads, filled with
 // what setup made.
 func (r *Result) Render() Files {
-	abs, err := filepath.Abs(r.OutDir)
-	if err != nil {
-		abs = r.OutDir
-	}
+	abs := r.absOutDir()
 	keysURLs := r.publicKeyURLs()
 	admins := r.admins()
+	env := r.env()
 	f := Files{}
 
-	f["openmetadata.env"] = fmt.Sprintf(`# OpenMetadata ⇄ Sesame (docker compose: env_file, or append to .env).
-# Mount %[1]s read-only at %[2]s in the openmetadata-server container for the JWT key files.
-AUTHENTICATION_PROVIDER=okta
-CUSTOM_OIDC_AUTHENTICATION_PROVIDER_NAME=Sesame
-AUTHENTICATION_CLIENT_TYPE=public
-AUTHENTICATION_PUBLIC_KEYS=[%[3]s]
-AUTHENTICATION_AUTHORITY=%[4]s
-AUTHENTICATION_CLIENT_ID=%[5]s
-AUTHENTICATION_CALLBACK_URL=%[6]s/callback
-AUTHENTICATION_JWT_PRINCIPAL_CLAIMS=[email,preferred_username,sub]
-AUTHENTICATION_ENABLE_SELF_SIGNUP=true
-AUTHORIZER_CLASS_NAME=org.openmetadata.service.security.DefaultAuthorizer
-AUTHORIZER_REQUEST_FILTER=org.openmetadata.service.security.JwtFilter
-AUTHORIZER_ADMIN_PRINCIPALS=[%[7]s]
-AUTHORIZER_PRINCIPAL_DOMAIN=%[8]s
-RSA_PUBLIC_KEY_FILE_PATH=%[2]s/%[9]s
-RSA_PRIVATE_KEY_FILE_PATH=%[2]s/%[10]s
-JWT_KEY_ID=%[11]s
-JWT_ISSUER=%[12]s
-`, abs, containerKeyDir, strings.Join(keysURLs, ","), r.Issuer, r.ClientID, r.OMURL, strings.Join(admins, ","), r.domain(),
-		JWTPublicFile, JWTPrivateFile, r.JWTKeyID, r.domain())
+	var b strings.Builder
+	fmt.Fprintf(&b, `# OpenMetadata ⇄ Sesame: lines for the .env file next to OpenMetadata's docker-compose.yml (or for
+# docker compose --env-file). Its environment: entries are ${VAR:-default}, so they take these values.
+# An env_file: entry would change nothing: in Compose, environment: wins over env_file:.
+# The key files also need a volume, which .env cannot add: use %s for both.
+`, ComposeFile)
+	for _, e := range env {
+		fmt.Fprintf(&b, "%s=%s\n", e.key, e.value)
+	}
+	f[EnvFile] = b.String()
 
-	f["openmetadata-security.yaml"] = fmt.Sprintf(`# Bare metal: merge into conf/openmetadata.yaml.
+	b.Reset()
+	fmt.Fprintf(&b, `# OpenMetadata ⇄ Sesame: a Compose override for OpenMetadata's docker-compose.yml, next to it:
+#   docker compose -f docker-compose.yml -f %[1]s up -d
+# Its environment entries replace the %[2]s service's ${VAR:-default} ones; the volume mounts the
+# key pair for OpenMetadata's own tokens read-only.
+# OpenMetadata 1.10 and later read the authentication and authorizer entries only on their first start
+# (they store them in their database): for one that has run before, use sesame openmetadata apply.
+# The key files and %[3]s are read at every start.
+services:
+  %[2]s:
+    environment:
+`, filepath.Join(abs, ComposeFile), composeService, AllowInternalEnv)
+	for _, e := range env {
+		fmt.Fprintf(&b, "      %s: %s\n", e.key, composeQuote(e.value))
+	}
+	fmt.Fprintf(&b, "    volumes:\n      - %s\n", composeQuote(abs+":"+containerKeyDir+":ro"))
+	if hosts := r.containerHosts(); len(hosts) > 0 {
+		b.WriteString("    extra_hosts:\n")
+		for _, h := range hosts {
+			fmt.Fprintf(&b, "      - %s\n", composeQuote(h+":host-gateway"))
+		}
+	}
+	f[ComposeFile] = b.String()
+
+	sec, _ := json.MarshalIndent(r.SecurityConfig(), "", "  ")
+	f[SecurityFile] = string(sec) + "\n"
+
+	sc := r.SecurityConfig()
+	f[YAMLFile] = fmt.Sprintf(`# Bare metal: merge into conf/openmetadata.yaml.%[11]s
 authenticationConfiguration:
   provider: "okta"
   providerName: "Sesame"
@@ -86,45 +168,65 @@ authorizerConfiguration:
   adminPrincipals:
 %[5]s
   principalDomain: "%[6]s"
+  enforcePrincipalDomain: %[10]t
 jwtTokenConfiguration:
   rsapublicKeyFilePath: "%[7]s"
   rsaprivateKeyFilePath: "%[8]s"
   jwtissuer: "%[6]s"
   keyId: "%[9]s"
 `, yamlList(keysURLs, "    "), r.Issuer, r.ClientID, r.OMURL, yamlList(admins, "    "), r.domain(),
-		filepath.Join(abs, JWTPublicFile), filepath.Join(abs, JWTPrivateFile), r.JWTKeyID)
+		filepath.Join(abs, JWTPublicFile), filepath.Join(abs, JWTPrivateFile), r.JWTKeyID, sc.Authorizer.EnforcePrincipalDomain,
+		map[bool]string{true: "\n# Start OpenMetadata with " + AllowInternalEnv + "=true in its environment (see setup's notes).", false: ""}[r.AllowInternal])
 
-	f["values-sesame.yaml"] = fmt.Sprintf(`# Kubernetes: helm upgrade --install openmetadata open-metadata/openmetadata --values values-sesame.yaml
-# Create the key secret first:
-#   kubectl create secret generic openmetadata-jwt-keys --from-file=%[10]s=%[11]s --from-file=%[12]s=%[13]s
-# and mount it at %[9]s (extraVolumes / extraVolumeMounts of the chart).
+	b.Reset()
+	fmt.Fprintf(&b, `# Kubernetes: create the key secret, then install or upgrade the chart with these values:
+#   kubectl create secret generic openmetadata-jwt-keys --from-file=%[1]s=%[2]s --from-file=%[3]s=%[4]s
+#   helm upgrade --install openmetadata open-metadata/openmetadata --values %[5]s
+# The chart mounts the secret read-only at %[6]s (extraVolumes, extraVolumeMounts); secret files are
+# mode 0644, readable by the server's non-root user.
+# OpenMetadata 1.10 and later read authentication and authorizer only on their first start: for one
+# that has run before, use sesame openmetadata apply (the key pair still comes from here).
 openmetadata:
   config:
     authentication:
       provider: "okta"
       publicKeys:
-%[1]s
-      authority: "%[2]s"
-      clientId: "%[3]s"
-      callbackUrl: "%[4]s/callback"
+%[7]s
+      authority: "%[8]s"
+      clientId: "%[9]s"
+      callbackUrl: "%[10]s/callback"
       enableSelfSignup: true
       jwtPrincipalClaims: ["email", "preferred_username", "sub"]
     authorizer:
       className: "org.openmetadata.service.security.DefaultAuthorizer"
       containerRequestFilter: "org.openmetadata.service.security.JwtFilter"
       initialAdmins:
-%[5]s
-      principalDomain: "%[6]s"
+%[11]s
+      principalDomain: "%[12]s"
+      enforcePrincipalDomain: %[13]t
     jwtTokenConfiguration:
       enabled: true
-      rsapublicKeyFilePath: "%[9]s/%[12]s"
-      rsaprivateKeyFilePath: "%[9]s/%[10]s"
-      jwtissuer: "%[6]s"
-      keyId: "%[7]s"
-`, yamlList(keysURLs, "        "), r.Issuer, r.ClientID, r.OMURL, yamlList(admins, "        "), r.domain(), r.JWTKeyID, "",
-		containerKeyDir, JWTPrivateFile, filepath.Join(abs, JWTPrivateFile), JWTPublicFile, filepath.Join(abs, JWTPublicFile))
+      rsapublicKeyFilePath: "%[6]s/%[3]s"
+      rsaprivateKeyFilePath: "%[6]s/%[1]s"
+      jwtissuer: "%[12]s"
+      keyId: "%[14]s"
+extraVolumes:
+  - name: sesame-jwt-keys
+    secret:
+      secretName: openmetadata-jwt-keys
+extraVolumeMounts:
+  - name: sesame-jwt-keys
+    mountPath: %[6]s
+    readOnly: true
+`, JWTPrivateFile, filepath.Join(abs, JWTPrivateFile), JWTPublicFile, filepath.Join(abs, JWTPublicFile), filepath.Join(abs, HelmFile),
+		containerKeyDir, yamlList(keysURLs, "        "), r.Issuer, r.ClientID, r.OMURL, yamlList(admins, "        "), r.domain(),
+		sc.Authorizer.EnforcePrincipalDomain, r.JWTKeyID)
+	if r.AllowInternal {
+		fmt.Fprintf(&b, "extraEnvs:\n  - name: %s\n    value: \"true\"\n", AllowInternalEnv)
+	}
+	f[HelmFile] = b.String()
 
-	f["ingestion-workflow.yaml"] = fmt.Sprintf(`# Ingestion (OpenMetadata 1.3 and later): the bot authenticates with its OpenMetadata JWT.
+	f[IngestFile] = fmt.Sprintf(`# Ingestion (OpenMetadata 1.3 and later): the bot authenticates with its OpenMetadata JWT.
 # Copy the ingestion-bot's token from OpenMetadata (Settings → Bots → ingestion-bot) — only
 # OpenMetadata can issue it.
 workflowConfig:
@@ -135,7 +237,7 @@ workflowConfig:
       jwtToken: "<the ingestion-bot token from OpenMetadata>"
 `, r.OMURL)
 
-	f["ingestion-workflow-legacy-okta.yaml"] = fmt.Sprintf(`# Ingestion before OpenMetadata 1.3 (the "okta" auth provider): the bot gets Sesame tokens itself,
+	f[LegacyIngest] = fmt.Sprintf(`# Ingestion before OpenMetadata 1.3 (the "okta" auth provider): the bot gets Sesame tokens itself,
 # with the private key made by setup. Add %[1]s to the ingestion principals.
 workflowConfig:
   openMetadataServerConfig:
@@ -149,6 +251,14 @@ workflowConfig:
       scopes: []
 `, r.BotClientID, r.OMURL, r.Issuer, filepath.Join(abs, BotKeyFile), r.BotEmail)
 	return f
+}
+
+// composeQuote writes a value as a YAML double-quoted string with Compose's
+// interpolation disabled ($ doubled): a list such as [a,b] must reach
+// OpenMetadata as the text it parses, not as a YAML sequence.
+func composeQuote(s string) string {
+	b, _ := json.Marshal(strings.ReplaceAll(s, "$", "$$"))
+	return string(b)
 }
 
 func yamlList(items []string, indent string) string {
@@ -166,7 +276,7 @@ func yamlList(items []string, indent string) string {
 // no secret; the keys are written by Setup with their own modes).
 func (f Files) Write(dir string) ([]string, error) {
 	var out []string
-	for _, name := range []string{"openmetadata.env", "openmetadata-security.yaml", "values-sesame.yaml", "ingestion-workflow.yaml", "ingestion-workflow-legacy-okta.yaml"} {
+	for _, name := range outputFiles {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(f[name]), 0o644); err != nil {
 			return out, err

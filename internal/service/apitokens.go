@@ -17,10 +17,13 @@ const APITokenWindow = 30 * 24 * time.Hour
 // apiTokenTouchEvery limits the writes that sliding the expiry costs.
 const apiTokenTouchEvery = time.Minute
 
-// createAPIToken makes an SSWS token for a user; the clear token is returned
-// once and only its hash is stored.
-func (s *Service) createAPIToken(ctx context.Context, tx store.Store, u *store.User, name string) (string, *store.APIToken, error) {
-	tok := secret.Token("00", 30)
+// createAPIToken makes an SSWS token for a user, with the given value or a
+// new one when tok is empty; the clear token is returned once and only its
+// hash is stored.
+func (s *Service) createAPIToken(ctx context.Context, tx store.Store, u *store.User, name, tok string) (string, *store.APIToken, error) {
+	if tok == "" {
+		tok = secret.Token("00", 30)
+	}
 	now := s.now()
 	t := &store.APIToken{ID: secret.NewID("00T"), Name: name, UserID: u.ID, ClientName: "Okta API",
 		TokenHash: secret.Hash(tok), Created: now, LastUsed: now, ExpiresAt: now.Add(APITokenWindow), LastUpdated: now}
@@ -41,7 +44,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, userID, name string) (stri
 		if err != nil {
 			return err
 		}
-		tok, rec, err = s.createAPIToken(ctx, tx, u, name)
+		tok, rec, err = s.createAPIToken(ctx, tx, u, name, "")
 		return err
 	})
 	return tok, rec, err

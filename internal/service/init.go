@@ -19,10 +19,14 @@ const SetupLinkLifetime = 24 * time.Hour
 
 // Admin describes the first super administrator.
 type Admin struct {
-	Email     string
-	Password  string // empty: generate one
-	FirstName string
-	LastName  string
+	Email    string
+	Password string // empty: generate one
+	// PasswordHash, when set, is stored as the password's argon2id hash
+	// instead of hashing Password (development servers that start many
+	// times a second).
+	PasswordHash string
+	FirstName    string
+	LastName     string
 }
 
 // InitResult is what initialization created that the caller must show once.
@@ -41,15 +45,18 @@ func (s *Service) Initialize(ctx context.Context, orgName string, admin Admin, w
 	if err := validateAdmin(&admin); err != nil {
 		return nil, err
 	}
-	if admin.Password == "" {
-		admin.Password = secret.GeneratePassword()
-		res.Password = admin.Password
+	hash := admin.PasswordHash
+	if hash == "" {
+		if admin.Password == "" {
+			admin.Password = secret.GeneratePassword()
+			res.Password = admin.Password
+		}
+		var err error
+		if hash, err = secret.HashPassword(admin.Password); err != nil {
+			return nil, err
+		}
 	}
-	hash, err := secret.HashPassword(admin.Password)
-	if err != nil {
-		return nil, err
-	}
-	err = s.configChange(ctx, func(tx store.Store) error {
+	err := s.configChange(ctx, func(tx store.Store) error {
 		org, err := s.provisionOrg(ctx, tx, orgName)
 		if err != nil {
 			return err
@@ -61,7 +68,7 @@ func (s *Service) Initialize(ctx context.Context, orgName string, admin Admin, w
 		}
 		res.Admin = u
 		if withAPIToken {
-			tok, _, err := s.createAPIToken(ctx, tx, u, "sesame init")
+			tok, _, err := s.createAPIToken(ctx, tx, u, "sesame init", "")
 			if err != nil {
 				return err
 			}
@@ -267,7 +274,7 @@ func (s *Service) provisionOrg(ctx context.Context, tx store.Store, name string)
 	if err := tx.Groups().Create(ctx, everyone); err != nil {
 		return nil, fmt.Errorf("create Everyone: %w", err)
 	}
-	if err := s.provisionKeys(ctx, tx, store.OrgServerID); err != nil {
+	if err := s.provisionKeys(ctx, tx, store.OrgServerID, store.OrgServerID); err != nil {
 		return nil, err
 	}
 	def := &store.AuthServer{ID: "default", Name: "default", Description: "Default Authorization Server for your Applications",
@@ -364,5 +371,5 @@ func (s *Service) createServer(ctx context.Context, tx store.Store, srv *store.A
 			return fmt.Errorf("create claim %s: %w", c.name, err)
 		}
 	}
-	return s.provisionKeys(ctx, tx, srv.ID)
+	return s.provisionKeys(ctx, tx, srv.ID, srv.Name)
 }

@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,10 @@ type Service struct {
 	OrgURL string
 	Log    *slog.Logger
 	Now    func() time.Time
+	// FixedKeys, when set, supplies the first signing key of a server by
+	// name ("org" for the org authorization server) or nil for a new one:
+	// development orgs keep their keys, and so their tokens, across restarts.
+	FixedKeys func(server string) crypto.Signer
 }
 
 // New returns a Service.

@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"crypto"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/store/sqlstore"
+	"github.com/sesame-idp/sesame/internal/tokenclient"
+)
+
+// fakeClock is a clock a test moves by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// serveWithOptions initializes an org on a fresh SQLite store built with
+// opts and serves it.
+func serveWithOptions(t *testing.T, opts ...Option) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sealer, _ := keys.NewSealer(secret.RawBytes(32))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgURL := "http://" + ln.Addr().String()
+	a, err := New(ctx, config.Config{Addr: ln.Addr().String(), URL: orgURL, DataDir: t.TempDir()}, st, sealer,
+		slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Service.Initialize(ctx, "Test Org", service.Admin{Email: "admin@example.com"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler()}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &testServer{URL: orgURL, Addr: orgURL, APIToken: res.APIToken, App: a, HTTP: srv.Client()}
+}
+
+// TestAppClock: one clock given to app.New moves token expiry, sessions and
+// stored times together, with no sleep.
+func TestAppClock(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	ts := serveWithOptions(t, WithClock(clock.now))
+	ctx := context.Background()
+
+	clientID, key, kid := ts.serviceApp(t, "bot")
+	tokenURL := tokenclient.TokenURL(ts.URL, "default")
+	ts.createScope(t, "default", "api", true)
+	// The assertion is judged by the server's clock too.
+	assertion, err := tokenclient.Assertion{ClientID: clientID, Audience: tokenURL, KID: kid, Key: key}.Sign(clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, assertion, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := decodeClaims(t, tok.AccessToken)
+	if int64(claims["iat"].(float64)) != clock.now().Unix() {
+		t.Fatalf("iat %v, want the fake clock's %d", claims["iat"], clock.now().Unix())
+	}
+	introspect := func() bool {
+		assertion, _ := tokenclient.Assertion{ClientID: clientID, Audience: ts.URL + "/oauth2/default/v1/introspect", KID: kid, Key: key}.Sign(clock.now())
+		a := ts.form(t, "/oauth2/default/v1/introspect", "", url.Values{"token": {tok.AccessToken},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}})
+		if a.status != 200 {
+			t.Fatalf("introspect: %d %s", a.status, a.body)
+		}
+		return a.json(t)["active"] == true
+	}
+	if !introspect() {
+		t.Fatal("a fresh token is inactive")
+	}
+	clock.add(59 * time.Minute)
+	if !introspect() {
+		t.Fatal("the token expired before its hour")
+	}
+	clock.add(2 * time.Minute)
+	if introspect() {
+		t.Fatal("the token is active after its hour on the app's clock")
+	}
+
+	// Sessions follow the same clock: two idle hours end one.
+	ts.newUser(t, "ada@example.com")
+	b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
+	if p := b.get(t, ts.Addr+"/api/v1/sessions/me"); p.status != 200 {
+		t.Fatalf("fresh session: %d", p.status)
+	}
+	clock.add(2*time.Hour + time.Second)
+	if p := b.get(t, ts.Addr+"/api/v1/sessions/me"); p.status != 404 {
+		t.Fatalf("session after two idle hours on the app's clock: %d", p.status)
+	}
+}
+
+// TestFixedKeys: servers get the key named after them, so two orgs made
+// with the same keys publish the same key set.
+func TestFixedKeys(t *testing.T) {
+	fixed, err := keys.GenerateServerKeys("org", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := fixed.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := keys.ParseServerKeys(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		ts := serveWithOptions(t, WithFixedKeys(loaded.Lookup))
+		for server, path := range map[string]string{"org": "/oauth2/v1/keys", "default": "/oauth2/default/v1/keys"} {
+			a := ts.do(t, http.MethodGet, path, "", "", nil)
+			ks := a.json(t)["keys"].([]any)
+			if len(ks) != 1 || ks[0].(map[string]any)["kid"] != keys.Thumbprint(fixed[server].Public()) {
+				t.Fatalf("%s publishes %s, want only the fixed key", server, a.body)
+			}
+		}
+	}
+	if _, err := keys.ParseServerKeys([]byte(`{"servers":{"org":{"kty":"oct","k":"AAAA"}}}`)); err == nil {
+		t.Fatal("a symmetric key was accepted as a server key")
+	}
+	dup := []byte(`{"servers":{"a":` + string(mustPrivateJWK(t, fixed["org"])) + `,"b":` + string(mustPrivateJWK(t, fixed["org"])) + `}}`)
+	if _, err := keys.ParseServerKeys(dup); err == nil {
+		t.Fatal("one key for two servers was accepted")
+	}
+}
+
+func mustPrivateJWK(t *testing.T, k crypto.Signer) []byte {
+	t.Helper()
+	b, err := keys.PrivateJWK(k, keys.Thumbprint(k.Public()), "RS256", "sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
