@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
-	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -128,14 +127,8 @@ func secretClient(snap *cache.Snapshot, clientID, sec, method string) (*authenti
 		return nil, errInvalidClient
 	}
 	// Any active secret authenticates: while one replaces the other, both
-	// are valid. Each is compared in constant time.
-	matched := false
-	for _, s := range app.ActiveSecrets() {
-		if secret.Matches(sec, s.Hash) {
-			matched = true
-		}
-	}
-	if !matched {
+	// are valid.
+	if !app.SecretMatches(sec) {
 		return nil, errInvalidSecret
 	}
 	return &authenticatedClient{app: app, method: method}, nil

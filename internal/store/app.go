@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/sesame-idp/sesame/internal/secret"
 )
 
 // AppCredentials is the app's credentials document in Okta's shape, without
@@ -124,6 +126,19 @@ func (a *App) ActiveSecrets() []AppSecret {
 		}
 	}
 	return out
+}
+
+// SecretMatches reports whether clear is one of the app's active client
+// secrets. Each is compared in constant time, and all are compared, so the
+// time taken says nothing about which matched.
+func (a *App) SecretMatches(clear string) bool {
+	matched := false
+	for _, s := range a.ActiveSecrets() {
+		if secret.Matches(clear, s.Hash) {
+			matched = true
+		}
+	}
+	return matched
 }
 
 // AppGroupsClaim is the groups claim that the ID tokens the org
