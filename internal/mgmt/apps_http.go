@@ -50,39 +50,28 @@ func (h *Handler) listApps(w http.ResponseWriter, r *http.Request, p *principal)
 		}
 		expandUser = id
 	}
-	out := []AppJSON{}
-	var ids []string
-	// Matching runs after paging by id, so read pages until this one is full.
-	cursor := after
-	for len(out) < limit {
-		apps, err := h.svc.ListApps(r.Context(), store.Page{After: cursor, Limit: limit})
-		if err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		for _, a := range apps {
-			cursor = a.ID
+	apps, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
+		func(a *store.App) string { return a.ID }, func(a *store.App) bool {
 			if q != "" && !strings.HasPrefix(strings.ToLower(a.Label), q) && !strings.HasPrefix(strings.ToLower(a.Name), q) {
-				continue
+				return false
 			}
-			if expr != nil && !expr.Match(h.appGetter(r, a, expr)) {
-				continue
-			}
-			j := AppToJSON(a, h.orgURL, "")
-			if expandUser != "" {
-				if au, err := h.svc.GetAppUser(r.Context(), a.ID, expandUser); err == nil {
-					j.Embedded = map[string]any{"user": h.appUserToJSON(au)}
-				}
-			}
-			out = append(out, j)
-			ids = append(ids, a.ID)
-			if len(out) == limit {
-				break
+			return expr == nil || expr.Match(h.appGetter(r, a, expr))
+		})
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]AppJSON, 0, len(apps))
+	ids := make([]string, 0, len(apps))
+	for _, a := range apps {
+		j := AppToJSON(a, h.orgURL, "")
+		if expandUser != "" {
+			if au, err := h.svc.GetAppUser(r.Context(), a.ID, expandUser); err == nil {
+				j.Embedded = map[string]any{"user": h.appUserToJSON(au)}
 			}
 		}
-		if len(apps) < limit {
-			break
-		}
+		out = append(out, j)
+		ids = append(ids, a.ID)
 	}
 	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
 	web.WriteJSON(w, http.StatusOK, out)

@@ -132,30 +132,17 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, p *principa
 		web.WriteError(w, werr)
 		return
 	}
-	out := []GroupJSON{}
-	var ids []string
-	// Matching runs after paging by id, so read pages until this one is full.
-	cursor := after
-	for len(out) < limit {
-		groups, err := h.svc.ListGroups(r.Context(), store.Page{After: cursor, Limit: limit})
-		if err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		for _, g := range groups {
-			cursor = g.ID
-			if !match(g) {
-				continue
-			}
-			out = append(out, h.groupToJSON(g))
-			ids = append(ids, g.ID)
-			if len(out) == limit {
-				break
-			}
-		}
-		if len(groups) < limit {
-			break
-		}
+	groups, err := pageMatching(limit, after, func(p store.Page) ([]*store.Group, error) { return h.svc.ListGroups(r.Context(), p) },
+		func(g *store.Group) string { return g.ID }, match)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]GroupJSON, 0, len(groups))
+	ids := make([]string, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, h.groupToJSON(g))
+		ids = append(ids, g.ID)
 	}
 	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
 	web.WriteJSON(w, http.StatusOK, out)
