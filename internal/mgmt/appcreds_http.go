@@ -57,21 +57,24 @@ type SecretJSON struct {
 }
 
 func (h *Handler) secretToJSON(a *store.App, s store.AppSecret, clear string) SecretJSON {
-	base := h.orgURL + "/api/v1/apps/" + url.PathEscape(a.ID) + "/credentials/secrets/" + url.PathEscape(s.ID)
-	post := &Hints{Allow: []string{"POST"}}
-	links := map[string]any{}
-	if s.Status == store.StatusActive {
-		links["deactivate"] = Link{Href: base + "/lifecycle/deactivate", Hints: post}
-	} else {
-		links["activate"] = Link{Href: base + "/lifecycle/activate", Hints: post}
-		links["delete"] = Link{Href: base, Hints: &Hints{Allow: []string{"DELETE"}}}
-	}
+	links := credentialLinks(h.orgURL+"/api/v1/apps/"+url.PathEscape(a.ID)+"/credentials/secrets/"+url.PathEscape(s.ID), s.Status)
 	hash := s.Hash
 	if len(hash) > 16 {
 		hash = hash[:16]
 	}
 	return SecretJSON{ID: s.ID, Status: s.Status, ClientSecret: clear, SecretHash: base64.RawURLEncoding.EncodeToString(hash),
 		Created: Time{s.Created}, LastUpdated: Time{s.LastUpdated}, Links: links}
+}
+
+// credentialLinks are a client credential's links: the lifecycle links of
+// any object, and delete while it is inactive (only inactive ones can go).
+func credentialLinks(self, status string) map[string]any {
+	links := lifecycleLinks(self, status)
+	delete(links, "self")
+	if status != store.StatusActive {
+		links["delete"] = Link{Href: self, Hints: &Hints{Allow: []string{"DELETE"}}}
+	}
+	return links
 }
 
 func (h *Handler) listAppSecrets(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -171,16 +174,7 @@ func (h *Handler) jwkToJSON(a *store.App, k store.AppJWK) map[string]any {
 	var m map[string]any
 	b, _ := json.Marshal(k)
 	json.Unmarshal(b, &m)
-	base := h.orgURL + "/api/v1/apps/" + url.PathEscape(a.ID) + "/credentials/jwks/" + url.PathEscape(k.ID)
-	post := &Hints{Allow: []string{"POST"}}
-	links := map[string]any{}
-	if k.Status == store.StatusActive {
-		links["deactivate"] = Link{Href: base + "/lifecycle/deactivate", Hints: post}
-	} else {
-		links["activate"] = Link{Href: base + "/lifecycle/activate", Hints: post}
-		links["delete"] = Link{Href: base, Hints: &Hints{Allow: []string{"DELETE"}}}
-	}
-	m["_links"] = links
+	m["_links"] = credentialLinks(h.orgURL+"/api/v1/apps/"+url.PathEscape(a.ID)+"/credentials/jwks/"+url.PathEscape(k.ID), k.Status)
 	return m
 }
 
