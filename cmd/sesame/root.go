@@ -24,7 +24,8 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newInitCommand(), newKeysCommand(), newTokenCommand(), newOpenMetadataCommand(), newApplyCommand(), newExportCommand(), newDevCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newInitCommand(), newKeysCommand(), newTokenCommand(), newOpenMetadataCommand(), newApplyCommand(), newExportCommand(), newDevCommand(), newVersionCommand(),
+		newBackupCommand(), newRestoreCommand(), newMigrateCommand())
 	return root
 }
 

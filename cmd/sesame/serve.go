@@ -56,6 +56,7 @@ var signInFlagHelp = []struct{ name, env, help string }{
 	{"session-lifetime", "SESAME_SESSION_LIFETIME", "browser session maximum lifetime, e.g. 24h (default 24h)"},
 	{"lockout-attempts", "SESAME_LOCKOUT_ATTEMPTS", "failed sign-ins in a row that lock a user out; 0 turns lockout off (default 10)"},
 	{"lockout-duration", "SESAME_LOCKOUT_DURATION", "how long a lockout lasts before it lifts by itself; 0 means until an admin unlocks (default 1h)"},
+	{"shutdown-grace", "SESAME_SHUTDOWN_GRACE", "on SIGTERM, how long requests in flight may take to finish (default 15s)"},
 }
 
 // signInFlags reads the session and lockout settings from flags or their
@@ -89,6 +90,8 @@ func signInFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string
 			cfg.SessionIdle = d
 		case "session-lifetime":
 			cfg.SessionLifetime = d
+		case "shutdown-grace":
+			cfg.ShutdownGrace = d
 		case "lockout-duration":
 			cfg.LockoutDuration = d
 			if d == 0 {

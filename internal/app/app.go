@@ -230,7 +230,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go a.Cache.Watch(watchCtx, time.Second)
-	go a.purge(watchCtx)
+	go a.schedule(watchCtx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -239,11 +239,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Stop accepting at once, let the requests in flight finish within the
+	// grace period, then cut what is left. Close writes the System Log
+	// queue afterwards.
+	grace := a.Config.ShutdownGrace
+	if grace <= 0 {
+		grace = config.DefaultShutdownGrace
+	}
+	a.Log.Info("shutting down", "grace", grace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+		a.Log.Warn("requests still in flight at the end of the grace period were cut", "err", err)
+		srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -251,30 +259,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// purge deletes expired replay ids and revocations now and then, and does
-// the scheduled key rotation of AUTO authorization servers.
-func (a *App) purge(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
+// scheduleEvery is how often each replica tries to do the scheduled work.
+const scheduleEvery = 10 * time.Minute
+
+// schedule does the scheduled work now and then until ctx ends.
+func (a *App) schedule(ctx context.Context) {
+	t := time.NewTicker(scheduleEvery)
 	defer t.Stop()
 	for {
-		now := a.now()
-		if err := a.Service.AutoRotate(ctx, now); err != nil && ctx.Err() == nil {
-			a.Log.Error("scheduled key rotation failed", "err", err)
-		}
-		if _, err := a.Store.Replays().Purge(ctx, now); err != nil && ctx.Err() == nil {
-			a.Log.Warn("purging replay ids failed", "err", err)
-		}
-		if _, err := a.Store.Revocations().Purge(ctx, now); err != nil && ctx.Err() == nil {
-			a.Log.Warn("purging revocations failed", "err", err)
-		}
-		if _, err := a.Store.Sessions().Purge(ctx, now); err != nil && ctx.Err() == nil {
-			a.Log.Warn("purging sessions failed", "err", err)
-		}
-		if _, err := a.Store.Codes().Purge(ctx, now); err != nil && ctx.Err() == nil {
-			a.Log.Warn("purging codes failed", "err", err)
-		}
-		if _, err := a.Store.RefreshTokens().Purge(ctx, now); err != nil && ctx.Err() == nil {
-			a.Log.Warn("purging refresh tokens failed", "err", err)
+		if _, _, err := a.RunScheduled(ctx, a.now()); err != nil && ctx.Err() == nil {
+			a.Log.Error("scheduled work failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -284,8 +278,44 @@ func (a *App) purge(ctx context.Context) {
 	}
 }
 
+// RunScheduled does the scheduled work once — the key rotation of AUTO
+// authorization servers, then deleting what has expired at now: replay ids
+// (client-assertion jti's, one-time tokens), revocations, sessions, codes,
+// refresh tokens — unless another replica is doing it (ran is then false).
+// purged counts the rows deleted, by kind. Every step runs even when one
+// fails; the error joins their failures.
+func (a *App) RunScheduled(ctx context.Context, now time.Time) (ran bool, purged map[string]int64, err error) {
+	purged = map[string]int64{}
+	ran, err = a.Store.Exclusive(ctx, "scheduled", func(ctx context.Context) error {
+		var errs []error
+		if err := a.Service.AutoRotate(ctx, now); err != nil {
+			errs = append(errs, fmt.Errorf("key rotation: %w", err))
+		}
+		for _, p := range []struct {
+			kind  string
+			purge func(context.Context, time.Time) (int64, error)
+		}{
+			{"replays", a.Store.Replays().Purge},
+			{"revocations", a.Store.Revocations().Purge},
+			{"sessions", a.Store.Sessions().Purge},
+			{"codes", a.Store.Codes().Purge},
+			{"refresh_tokens", a.Store.RefreshTokens().Purge},
+		} {
+			n, err := p.purge(ctx, now)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("purge %s: %w", p.kind, err))
+				continue
+			}
+			purged[p.kind] = n
+		}
+		return errors.Join(errs...)
+	})
+	return ran, purged, err
+}
+
 // Close writes the queued System Log events and releases the store.
 func (a *App) Close() error {
 	a.Audit.Close()
+	a.Log.Info("stopped")
 	return a.Store.Close()
 }

@@ -129,6 +129,9 @@ func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Registered after the store's cleanup, so it runs first: the queued
+	// System Log events are written while the store is still open.
+	t.Cleanup(a.Audit.Close)
 	ts := &testServer{URL: orgURL, App: a}
 	if initialize {
 		res, err := a.Service.Initialize(ctx, "Test Org", service.Admin{Email: "admin@example.com"}, true)

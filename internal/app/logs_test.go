@@ -1,6 +1,8 @@
 package app
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -131,19 +133,22 @@ func TestSystemLog(t *testing.T) {
 			t.Fatalf("a window with nothing in it: %v", got)
 		}
 
-		// Polling: always a next link; an empty poll repeats its cursor; a
-		// later change shows up exactly once.
+		// Polling: always a next link; a later change shows up exactly once.
+		// Polling follows commit order, not published order: the same
+		// events, each once.
 		a := ts.mgmt(t, http.MethodGet, logs, nil)
-		if got := uuids(a.list(t)); !slices.Equal(got, ids) {
-			t.Fatalf("first poll: %v", got)
+		if got := uuids(a.list(t)); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(ids))) {
+			t.Fatalf("first poll: %v, want the events of %v", got, ids)
 		}
 		poll := nextLink(t, ts, a)
 		if poll == "" {
 			t.Fatal("a polling query has no next link")
 		}
+		// An empty poll still has a next link (on PostgreSQL it can move on
+		// past transactions that wrote no event).
 		a = ts.mgmt(t, http.MethodGet, poll, nil)
-		if got := a.list(t); len(got) != 0 || nextLink(t, ts, a) != poll {
-			t.Fatalf("empty poll: %v, next %q, want %q", got, nextLink(t, ts, a), poll)
+		if got := a.list(t); len(got) != 0 || nextLink(t, ts, a) == "" {
+			t.Fatalf("empty poll: %v, next %q", got, nextLink(t, ts, a))
 		}
 		ts.mgmt(t, http.MethodDelete, "/api/v1/trustedOrigins/"+originIDs[0], nil)
 		a = ts.mgmt(t, http.MethodGet, poll, nil)
@@ -165,7 +170,16 @@ func TestSystemLog(t *testing.T) {
 		}
 		plain := ts.mgmt(t, http.MethodGet, logs, nil)
 		filtered := ts.mgmt(t, http.MethodGet, q("filter", `eventType eq "security.trusted_origin.update"`), nil)
-		if len(filtered.list(t)) != 0 || afterOf(nextLink(t, ts, filtered)) != afterOf(nextLink(t, ts, plain)) {
+		// Asked after the plain poll, it resumes at the same place or, on
+		// PostgreSQL, later (past transactions that committed meanwhile).
+		position := func(cursor string) (tx, seq int64) {
+			b, _ := base64.RawURLEncoding.DecodeString(cursor)
+			fmt.Sscanf(string(b), "p%d.%d", &tx, &seq)
+			return tx, seq
+		}
+		ftx, fseq := position(afterOf(nextLink(t, ts, filtered)))
+		ptx, pseq := position(afterOf(nextLink(t, ts, plain)))
+		if len(filtered.list(t)) != 0 || ftx < ptx || (ftx == ptx && fseq < pseq) || ptx+pseq == 0 {
 			t.Fatalf("filtered poll next %q, unfiltered %q", nextLink(t, ts, filtered), nextLink(t, ts, plain))
 		}
 		ts.mgmt(t, http.MethodPut, "/api/v1/trustedOrigins/"+originIDs[1], map[string]any{"name": "renamed",

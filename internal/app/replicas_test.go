@@ -22,9 +22,17 @@ import (
 // reaches the other through the config version, a client assertion used on
 // one is refused on the other, and a revocation on one holds on the other.
 func TestReplicasShareOneDatabase(t *testing.T) {
+	sharedBackends(t, replicas)
+}
+
+// sharedBackends runs fn once per storage backend with open returning a new
+// store on one shared database each time, as separate replicas have: SQLite
+// (one file, opened by several stores as several processes would) always,
+// PostgreSQL when SESAME_TEST_DATABASE_URL is set.
+func sharedBackends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) store.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "sesame.db")
-		replicas(t, func(t *testing.T) store.Store {
+		fn(t, func(t *testing.T) store.Store {
 			st, err := sqlstore.OpenSQLite(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
@@ -39,7 +47,7 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 			t.Skip("SESAME_TEST_DATABASE_URL is not set; make test sets it")
 		}
 		dbURL := freshPostgresURL(t, base)
-		replicas(t, func(t *testing.T) store.Store { return openPostgres(t, dbURL) })
+		fn(t, func(t *testing.T) store.Store { return openPostgres(t, dbURL) })
 	})
 }
 

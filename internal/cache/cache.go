@@ -2,8 +2,8 @@
 // grants, authorization servers with their scopes, claims, policies and
 // keys, trusted origins) in memory as one immutable snapshot, so that the
 // hot paths never read it from the database. Every change bumps the store's config version; each
-// replica polls that version and rebuilds its snapshot, and the replica that
-// made the change rebuilds at once.
+// replica is notified of it (PostgreSQL) or polls it (SQLite) and rebuilds
+// its snapshot, and the replica that made the change rebuilds at once.
 package cache
 
 import (
@@ -136,6 +136,9 @@ type Cache struct {
 	cur     atomic.Pointer[Snapshot]
 	rebuild sync.Mutex
 
+	// listening is whether change notifications are arriving.
+	listening atomic.Bool
+
 	revMu      sync.RWMutex
 	revoked    map[string]time.Time // jti → expiry
 	revChecked time.Time
@@ -176,8 +179,52 @@ func (c *Cache) Load(ctx context.Context, force bool) error {
 	return nil
 }
 
-// Watch polls the config version and the revocation list until ctx ends.
+// Watch keeps the snapshot and the revocation list current until ctx ends.
+// On a store that notifies (PostgreSQL) changes arrive as they commit —
+// a new config version reloads the snapshot, a revoked id is recorded at
+// once — and polling every `every` is only the fallback while the
+// notification connection is down; each time it comes up, Watch catches
+// up on what it may have missed. Elsewhere it polls.
 func (c *Cache) Watch(ctx context.Context, every time.Duration) {
+	listening := &c.listening
+	if n, ok := c.store.(store.Notifier); ok {
+		// Reloads run beside the listener, so that revocations behind a
+		// config change are not held up by its reload; requests made while
+		// one runs fold into the next.
+		reload := make(chan struct{}, 1)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-reload:
+					c.sync(ctx, false)
+				}
+			}
+		}()
+		go n.Listen(ctx, func(no store.Notice) {
+			switch {
+			case no.JTI != "":
+				c.Revoke(no.JTI, no.ExpiresAt)
+			case no.Version > 0:
+				if cur := c.Current(); cur == nil || cur.Version < no.Version {
+					select {
+					case reload <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}, func(up bool) {
+			if up {
+				// Listening already: nothing committed from here on is
+				// missed, so one catch-up covers the gap.
+				c.sync(ctx, true)
+			} else if ctx.Err() == nil {
+				c.log.Warn("change notifications lost; polling until they are back")
+			}
+			listening.Store(up)
+		})
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -185,13 +232,28 @@ func (c *Cache) Watch(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := c.Load(ctx, false); err != nil && ctx.Err() == nil {
-				c.log.Error("configuration reload failed", "err", err)
-			}
-			if err := c.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
-				c.log.Error("revocation sync failed", "err", err)
+			if !listening.Load() {
+				c.sync(ctx, true)
 			}
 		}
+	}
+}
+
+// Listening reports whether change notifications are arriving (false on
+// SQLite, which polls, and while the notification connection is down).
+func (c *Cache) Listening() bool { return c.listening.Load() }
+
+// sync reloads the snapshot if the config version moved and, with
+// revocations, reads the ids revoked since the last sync.
+func (c *Cache) sync(ctx context.Context, revocations bool) {
+	if err := c.Load(ctx, false); err != nil && ctx.Err() == nil {
+		c.log.Error("configuration reload failed", "err", err)
+	}
+	if !revocations {
+		return
+	}
+	if err := c.SyncRevocations(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error("revocation sync failed", "err", err)
 	}
 }
 

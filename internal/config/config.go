@@ -42,7 +42,14 @@ type Config struct {
 	SessionIdle, SessionLifetime time.Duration
 	LockoutAttempts              int
 	LockoutDuration              time.Duration
+	// ShutdownGrace is how long a stopping server lets requests in flight
+	// finish (zero: DefaultShutdownGrace).
+	ShutdownGrace time.Duration
 }
+
+// DefaultShutdownGrace leaves room, within Kubernetes' default 30 s between
+// SIGTERM and SIGKILL, for the System Log to be written after the requests.
+const DefaultShutdownGrace = 15 * time.Second
 
 // Defaults.
 const (

@@ -30,10 +30,15 @@ func (h *Handler) registerLogs(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/logs", h.auth("okta.logs.read", h.listLogs))
 }
 
-// logQuery is a parsed GET /api/v1/logs request.
+// logQuery is a parsed GET /api/v1/logs request. A polling query
+// (ascending, no until) walks the log in commit order with a position
+// cursor, so that a poller sees every event once even when events commit
+// out of published order (several replicas, batched writes); a bounded
+// query walks (published, uuid).
 type logQuery struct {
 	store.AuditQuery
 	polling  bool
+	after    store.AuditPosition
 	keywords []string
 	expr     filter.Expr
 }
@@ -76,11 +81,23 @@ func parseLogQuery(r *http.Request, now time.Time) (*logQuery, *oktaerr.Error) {
 	}
 	lq.polling = !lq.Descending && lq.Until.IsZero()
 	if after != "" {
-		p, id, ok := decodeLogCursor(after)
-		if !ok {
-			return nil, oktaerr.Validation("after", "after: The cursor is not valid.")
+		invalid := oktaerr.Validation("after", "after: The cursor is not valid.")
+		if pos, ok := decodeLogPosition(after); ok {
+			if !lq.polling {
+				return nil, invalid
+			}
+			lq.after = pos
+		} else if p, id, ok := decodeLogCursor(after); ok {
+			if lq.polling {
+				// A poll cursor from before positions existed: resume
+				// from its time (a few events may come again).
+				lq.Since = p
+			} else {
+				lq.AfterPublished, lq.AfterUUID = p, id
+			}
+		} else {
+			return nil, invalid
 		}
-		lq.AfterPublished, lq.AfterUUID = p, id
 	}
 	lq.keywords = strings.Fields(strings.ToLower(v.Get("q")))
 	if len(lq.keywords) > logsMaxKeywords {
@@ -116,6 +133,29 @@ func parseLogTime(s string) (time.Time, bool) {
 // clients.
 func encodeLogCursor(published time.Time, uuid string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(published.UnixMilli(), 10) + "," + uuid))
+}
+
+// A polling cursor is the commit position to resume after, "p<tx>.<seq>".
+func encodeLogPosition(p store.AuditPosition) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("p" + strconv.FormatInt(p.Tx, 10) + "." + strconv.FormatInt(p.Seq, 10)))
+}
+
+func decodeLogPosition(s string) (store.AuditPosition, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return store.AuditPosition{}, false
+	}
+	rest, ok := strings.CutPrefix(string(b), "p")
+	txStr, seqStr, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 {
+		return store.AuditPosition{}, false
+	}
+	tx, err1 := strconv.ParseInt(txStr, 10, 64)
+	seq, err2 := strconv.ParseInt(seqStr, 10, 64)
+	if err1 != nil || err2 != nil || tx < 0 || seq < -1 {
+		return store.AuditPosition{}, false
+	}
+	return store.AuditPosition{Tx: tx, Seq: seq}, true
 }
 
 func decodeLogCursor(s string) (time.Time, string, bool) {
@@ -198,7 +238,25 @@ func (h *Handler) listLogs(w http.ResponseWriter, r *http.Request, p *principal)
 		web.WriteError(w, werr)
 		return
 	}
-	events, last, err := h.svc.ListLogEvents(r.Context(), lq.AuditQuery, lq.matcher())
+	var (
+		events []*store.AuditEvent
+		next   string
+		err    error
+	)
+	if lq.polling {
+		// Polling queries always carry a next link: where this poll
+		// stopped, which is where a poll that found nothing started.
+		var resume store.AuditPosition
+		events, resume, err = h.svc.PollLogEvents(r.Context(),
+			store.AuditPoll{Since: lq.Since, After: lq.after, Limit: lq.Limit}, lq.matcher())
+		next = encodeLogPosition(resume)
+	} else {
+		var last *store.AuditEvent
+		events, last, err = h.svc.ListLogEvents(r.Context(), lq.AuditQuery, lq.matcher())
+		if last != nil && len(events) == lq.Limit {
+			next = encodeLogCursor(last.Published, last.UUID)
+		}
+	}
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
@@ -208,18 +266,6 @@ func (h *Handler) listLogs(w http.ResponseWriter, r *http.Request, p *principal)
 		if len(e.Data) > 0 {
 			out = append(out, e.Data)
 		}
-	}
-	var next string
-	switch {
-	case last != nil && (lq.polling || len(events) == lq.Limit):
-		next = encodeLogCursor(last.Published, last.UUID)
-	case lq.polling && (!lq.AfterPublished.IsZero() || lq.AfterUUID != ""):
-		// A poller that found nothing new asks again from the same place.
-		next = encodeLogCursor(lq.AfterPublished, lq.AfterUUID)
-	case lq.polling:
-		// Nothing yet and no cursor: the next poll starts where this
-		// window started, so that nothing published meanwhile is missed.
-		next = encodeLogCursor(lq.Since, "")
 	}
 	web.SetLinks(w, r, h.orgURL, lq.Limit, next)
 	web.WriteJSON(w, http.StatusOK, out)

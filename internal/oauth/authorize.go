@@ -162,7 +162,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 
 	// The session: a sessionToken starts one; prompt=login and max_age ask
 	// for an authentication newer than this request.
-	sess := s.sessions.Current(r)
+	sess, err := s.sessions.CurrentOrUnavailable(r)
+	if err != nil {
+		s.failAuthorize(w, r, a, &authzError{err: serverError("reading the session", err)})
+		return
+	}
 	if tok := p["sessionToken"]; tok != "" {
 		ns, err := s.sessions.StartFromSessionToken(ctx, w, r, tok)
 		switch {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
@@ -40,6 +41,9 @@ func (e *Error) Unwrap() error { return e.cause }
 // nil when what says it all).
 func serverError(what string, err error) *Error {
 	e := *errServerError
+	if errors.Is(err, store.ErrUnavailable) {
+		e = *errUnavailable
+	}
 	if err == nil {
 		e.cause = errors.New(what)
 	} else {
@@ -73,6 +77,9 @@ var (
 	errOrgCCAppType         = oerr(401, "invalid_client", "Only clients with 'application_type' of 'service' may use the client_credentials 'grant_type' with the Org Authorization Server.")
 	errOrgCCAuthMethod      = oerr(401, "invalid_client", "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.")
 	errServerError          = oerr(500, "server_error", "The server encountered an internal error.")
+	// The database could not be reached: RFC 6749's temporarily_unavailable,
+	// answered 503 (with Retry-After) so that clients try again.
+	errUnavailable = oerr(503, "temporarily_unavailable", "The authorization server is temporarily unable to handle the request. Try again shortly.")
 )
 
 // Client-assertion failures, all 401 invalid_client (§2.3).
@@ -125,6 +132,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	s.logCause(r.Context(), e)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	web.WriteJSON(w, e.Status, e)
 }
 

@@ -118,3 +118,13 @@ func errorID() string { return "oae" + secret.RandomString(22) }
 func RateLimited() *Error {
 	return New(http.StatusTooManyRequests, CodeRateLimited, "API call exceeded rate limit due to too many requests.")
 }
+
+// Unavailable is the error object of a request that failed because the
+// database could not be reached: E0000009 as for any server failure, but
+// answered 503 so that clients and load balancers try again. cause is
+// logged, never shown.
+func Unavailable(cause error) *Error {
+	e := New(http.StatusServiceUnavailable, CodeInternal, "Internal Server Error")
+	e.cause = cause
+	return e
+}

@@ -46,3 +46,32 @@ func (s *Service) ListLogEvents(ctx context.Context, q store.AuditQuery, match f
 		q.AfterPublished, q.AfterUUID = last.Published, last.UUID
 	}
 }
+
+// PollLogEvents is ListLogEvents for pollers: up to q.Limit events after
+// q.After in commit order (store.Audit.Poll), keeping those match accepts,
+// and the position the next poll resumes after. A poller that always
+// resumes there sees every event once, whichever replica wrote it.
+func (s *Service) PollLogEvents(ctx context.Context, q store.AuditPoll, match func(*store.AuditEvent) bool) (events []*store.AuditEvent, resume store.AuditPosition, err error) {
+	limit := q.Limit
+	if match != nil {
+		q.Limit = max(limit, logScanBatch)
+	}
+	for {
+		batch, next, err := s.Store.Audit().Poll(ctx, q)
+		if err != nil {
+			return nil, store.AuditPosition{}, err
+		}
+		for _, e := range batch {
+			if match == nil || match(e) {
+				events = append(events, e)
+				if len(events) == limit {
+					return events, e.Position, nil
+				}
+			}
+		}
+		if len(batch) < q.Limit {
+			return events, next, nil
+		}
+		q.After = next
+	}
+}

@@ -85,21 +85,32 @@ func (m *Manager) clock() time.Time { return m.now().UTC().Truncate(time.Millise
 // Current returns the live session the request's cookie names, or nil. Use
 // moves the idle expiry.
 func (m *Manager) Current(r *http.Request) *store.Session {
+	s, _ := m.CurrentOrUnavailable(r)
+	return s
+}
+
+// CurrentOrUnavailable is Current that tells a request whose session could
+// not be read because the database is unreachable (store.ErrUnavailable)
+// from one without a session, so that it is not answered as signed out.
+func (m *Manager) CurrentOrUnavailable(r *http.Request) (*store.Session, error) {
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" || len(c.Value) > 200 {
-		return nil
+		return nil, nil
 	}
 	ctx := r.Context()
 	s, err := m.st.Sessions().GetByTokenHash(ctx, secret.Hash(c.Value))
 	if err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			return nil, err
+		}
 		if !errors.Is(err, store.ErrNotFound) {
 			m.log.Error("reading session failed", "request_id", web.RequestID(ctx), "err", err)
 		}
-		return nil
+		return nil, nil
 	}
 	now := m.clock()
 	if !now.Before(s.IdleExpiresAt) || !now.Before(s.ExpiresAt) {
-		return nil
+		return nil, nil
 	}
 	if now.Sub(s.LastActive) >= touchEvery {
 		idle := minTime(now.Add(m.opts.Idle), s.ExpiresAt)
@@ -108,10 +119,13 @@ func (m *Manager) Current(r *http.Request) *store.Session {
 		}
 	}
 	u, err := m.st.Users().Get(ctx, s.UserID)
-	if err != nil || !u.CanSignIn() {
-		return nil
+	if errors.Is(err, store.ErrUnavailable) {
+		return nil, err
 	}
-	return s
+	if err != nil || !u.CanSignIn() {
+		return nil, nil
+	}
+	return s, nil
 }
 
 // Refresh extends the session's idle expiry now (Sessions API).

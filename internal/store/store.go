@@ -12,6 +12,11 @@ import (
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrUnavailable is returned when the database cannot be reached or went
+// away mid-request (a restart, a network cut): trying again shortly may
+// succeed. Nothing was written by the failed call's transaction.
+var ErrUnavailable = errors.New("store: database unavailable")
+
 // ErrConflict is returned when a write violates a uniqueness rule (a duplicate
 // id, login, client id or a replayed assertion jti).
 var ErrConflict = errors.New("store: conflict")
@@ -44,6 +49,31 @@ type Store interface {
 	Close() error
 	// Backend names the storage ("sqlite" or "postgres") for logs.
 	Backend() string
+	// Exclusive runs fn unless another replica is running work under the
+	// same name, and reports whether it ran: scheduled work runs on one
+	// replica at a time. On SQLite, whose database one process owns, the
+	// lock is the process's.
+	Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+}
+
+// Notifier is implemented by stores that tell every replica about changes
+// as they commit (PostgreSQL's LISTEN/NOTIFY): new config versions and
+// revoked token ids.
+type Notifier interface {
+	// Listen delivers notices to on until ctx ends, reconnecting when its
+	// connection drops. connected is called with true each time it starts
+	// listening, after which nothing committed is missed — the caller
+	// catches up on what it may have missed before — and with false when
+	// it loses the connection.
+	Listen(ctx context.Context, on func(Notice), connected func(up bool))
+}
+
+// Notice is one committed change: a config version (Version > 0), or a
+// revoked token id (JTI with its expiry).
+type Notice struct {
+	Version   int64
+	JTI       string
+	ExpiresAt time.Time
 }
 
 // Page asks for a slice of a list ordered by id: at most Limit records with
@@ -474,6 +504,21 @@ type AuditEvent struct {
 	Severity  string
 	ActorID   string
 	Data      []byte
+	// Position is where the event stands in commit order; set by the store.
+	Position AuditPosition
+}
+
+// AuditPosition orders events as they were committed: by Tx (the writing
+// transaction on PostgreSQL, 0 on SQLite), then Seq (a sequence taken at
+// insert). It is not a timestamp: two events published in one order can
+// commit in the other.
+type AuditPosition struct {
+	Tx, Seq int64
+}
+
+// Less orders positions.
+func (p AuditPosition) Less(q AuditPosition) bool {
+	return p.Tx < q.Tx || (p.Tx == q.Tx && p.Seq < q.Seq)
 }
 
 type Audit interface {
@@ -481,6 +526,21 @@ type Audit interface {
 	// List returns events published in [since, until) ordered by (published,
 	// uuid), ascending or descending, starting after the cursor.
 	List(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
+	// Poll returns up to q.Limit events after q.After in position order,
+	// only among positions no transaction still in flight can come before,
+	// so a later call can never find an event before one already returned.
+	// resume is where the next call starts when every returned event was
+	// consumed: the last event's position, or past every position this call
+	// ruled out when it found fewer than q.Limit.
+	Poll(ctx context.Context, q AuditPoll) (events []*AuditEvent, resume AuditPosition, err error)
+}
+
+// AuditPoll selects the System Log events a poller has not seen yet.
+type AuditPoll struct {
+	// Since keeps events published at or after it (zero: all).
+	Since time.Time
+	After AuditPosition
+	Limit int
 }
 
 // AuditQuery selects System Log events.

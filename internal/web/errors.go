@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
+	"github.com/sesame-idp/sesame/internal/store"
 )
 
 // WriteError writes an Okta error object.
@@ -23,7 +24,11 @@ func WriteError(w http.ResponseWriter, e *oktaerr.Error) {
 // is logged here, once, with the request id, and answered without detail.
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *oktaerr.Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		e = oktaerr.Unavailable(err)
+		w.Header().Set("Retry-After", "1")
+	case !errors.As(err, &e):
 		e = oktaerr.Internal(err)
 	}
 	if e.Status >= http.StatusInternalServerError || e.Unwrap() != nil {

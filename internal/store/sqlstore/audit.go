@@ -2,19 +2,28 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
 type audit struct{ s *Store }
 
-const auditCols = `uuid, published, event_type, severity, actor_id, data`
+const auditCols = `uuid, published, event_type, severity, actor_id, data, tx, seq`
 
 func (r audit) Append(ctx context.Context, e *store.AuditEvent) error {
+	// tx and seq come from the columns' defaults, as the event is inserted.
 	_, err := r.s.exec(ctx, "append audit event "+e.UUID,
-		`INSERT INTO audit_events (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO audit_events (uuid, published, event_type, severity, actor_id, data) VALUES (?, ?, ?, ?, ?, ?)`,
 		e.UUID, ms(e.Published), e.EventType, e.Severity, e.ActorID, blob(e.Data))
 	return err
+}
+
+func scanAuditEvent(row scanner) (*store.AuditEvent, error) {
+	var e store.AuditEvent
+	err := row.Scan(&e.UUID, msTime{&e.Published}, &e.EventType, &e.Severity, &e.ActorID, bytesCol{&e.Data},
+		&e.Position.Tx, &e.Position.Seq)
+	return &e, err
 }
 
 func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEvent, error) {
@@ -47,9 +56,45 @@ func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEven
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	return list(ctx, r.s, "list audit events", func(row scanner) (*store.AuditEvent, error) {
-		var e store.AuditEvent
-		err := row.Scan(&e.UUID, msTime{&e.Published}, &e.EventType, &e.Severity, &e.ActorID, bytesCol{&e.Data})
-		return &e, err
-	}, query, args...)
+	return list(ctx, r.s, "list audit events", scanAuditEvent, query, args...)
+}
+
+func (r audit) Poll(ctx context.Context, q store.AuditPoll) ([]*store.AuditEvent, store.AuditPosition, error) {
+	// The horizon is read before the events, in its own statement: every
+	// transaction below it had finished when it was read, so the events
+	// query, whose snapshot is later, sees all of their rows.
+	// Inside a transaction PostgreSQL would answer pg_stat_activity from
+	// the transaction's first look at it, which can miss a newer writer.
+	if r.s.inTx() {
+		return nil, store.AuditPosition{}, errors.New("sqlstore: poll audit events: not inside a transaction")
+	}
+	var h store.AuditPosition
+	if err := r.s.get(ctx, "read audit horizon", func(row scanner) error { return row.Scan(&h.Tx, &h.Seq) },
+		r.s.d.auditHorizon()); err != nil {
+		return nil, store.AuditPosition{}, err
+	}
+	query := `SELECT ` + auditCols + ` FROM audit_events WHERE (tx, seq) > (?, ?) AND (tx, seq) < (?, ?)`
+	args := []any{q.After.Tx, q.After.Seq, h.Tx, h.Seq}
+	if !q.Since.IsZero() {
+		query += ` AND published >= ?`
+		args = append(args, ms(q.Since))
+	}
+	query += ` ORDER BY tx, seq`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	events, err := list(ctx, r.s, "poll audit events", scanAuditEvent, query, args...)
+	if err != nil {
+		return nil, store.AuditPosition{}, err
+	}
+	resume := q.After
+	switch {
+	case q.Limit > 0 && len(events) == q.Limit:
+		resume = events[len(events)-1].Position
+	case q.After.Less(store.AuditPosition{Tx: h.Tx, Seq: h.Seq - 1}):
+		// Nothing is left below the horizon: resume just before it.
+		resume = store.AuditPosition{Tx: h.Tx, Seq: h.Seq - 1}
+	}
+	return events, resume, nil
 }

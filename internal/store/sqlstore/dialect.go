@@ -24,6 +24,9 @@ type dialect interface {
 	// lockMigrations serializes migrations across processes for the rest of
 	// tx.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
+	// auditHorizon is an SQL query for the first System Log position that
+	// a transaction still in flight may yet commit at (as Tx and Seq).
+	auditHorizon() string
 }
 
 // rebindDollar turns ? into $1, $2… outside quoted strings and identifiers.

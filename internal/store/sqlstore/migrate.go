@@ -60,6 +60,11 @@ func loadMigrations(dir string) ([]migration, error) {
 // dialect's migration lock, so that a replica either sees the whole schema
 // or waits for the one migrating it.
 func migrate(ctx context.Context, s *Store, dir string) error {
+	return migrateTo(ctx, s, dir, 0)
+}
+
+// migrateTo is migrate up to version upTo (0: all).
+func migrateTo(ctx context.Context, s *Store, dir string, upTo int64) error {
 	all, err := loadMigrations(dir)
 	if err != nil {
 		return err
@@ -97,6 +102,9 @@ func migrate(ctx context.Context, s *Store, dir string) error {
 		return fmt.Errorf("sqlstore: migrate: read schema_migrations: %w", err)
 	}
 	for _, m := range all {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		if applied[m.version] {
 			continue
 		}

@@ -43,6 +43,24 @@ func (postgresDialect) lockMigrations(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// auditHorizon is the oldest transaction of this database still running.
+// Events carry the id of the transaction that wrote them, and every
+// transaction below the horizon has committed or aborted, so no event can
+// appear below it later: a poller that reads only below it never skips an
+// event a slow transaction commits after a faster one. The running ids come
+// from a snapshot; pg_stat_activity, read after it, tells which of them
+// belong to this database, so that a long transaction in another database
+// of the server does not hold the System Log back. An id it no longer lists
+// has ended since the snapshot, before the query that reads the events
+// starts. Ids from the snapshot's xmax up were not running yet, or are
+// invisible to it, so the horizon never passes xmax.
+func (postgresDialect) auditHorizon() string {
+	return `SELECT LEAST(pg_snapshot_xmax(s.snap), (
+		SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x WHERE EXISTS (
+			SELECT 1 FROM pg_stat_activity a WHERE a.datname = current_database() AND a.backend_xid = x::xid)
+	))::text::bigint, 0 FROM (SELECT pg_current_snapshot() AS snap) s`
+}
+
 // OpenPostgres connects to the PostgreSQL database at url (a postgres:// URL
 // or key=value DSN, as pgx accepts) and applies pending migrations.
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
@@ -63,7 +81,7 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: connect to postgres %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
-	s := &Store{d: postgresDialect{}, write: db, read: db}
+	s := &Store{d: postgresDialect{}, write: db, read: db, pg: cfg}
 	if err := migrate(ctx, s, "migrations/postgres"); err != nil {
 		db.Close()
 		return nil, err

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/store"
@@ -13,12 +14,17 @@ type revocations struct{ s *Store }
 // revocation time comes from the database's clock, so that replicas polling
 // Since with the newest time they have seen do not depend on each other's
 // clocks.
+// Every replica is told when it commits.
 func (r revocations) Revoke(ctx context.Context, jti string, expiresAt time.Time) error {
-	_, err := r.s.exec(ctx, "revoke "+jti,
-		`INSERT INTO revocations (jti, expires_at, revoked_at) VALUES (?, ?, `+r.s.d.nowMillis()+`)
-		ON CONFLICT (jti) DO NOTHING`,
-		jti, ms(expiresAt))
-	return err
+	return r.s.atomic(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, "revoke "+jti,
+			`INSERT INTO revocations (jti, expires_at, revoked_at) VALUES (?, ?, `+r.s.d.nowMillis()+`)
+			ON CONFLICT (jti) DO NOTHING`,
+			jti, ms(expiresAt)); err != nil {
+			return err
+		}
+		return tx.notify(ctx, "r "+strconv.FormatInt(ms(expiresAt), 10)+" "+jti)
+	})
 }
 
 func (r revocations) IsRevoked(ctx context.Context, jti string) (bool, error) {

@@ -42,6 +42,13 @@ func (sqliteDialect) isForeignKeyViolation(err error) bool {
 // IMMEDIATE, which already holds the database's write lock.
 func (sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return nil }
 
+// auditHorizon is past the newest event: writers take SQLite's one write
+// lock for their whole transaction, so sequence numbers commit in order and
+// everything up to the newest committed one is final.
+func (sqliteDialect) auditHorizon() string {
+	return `SELECT 0, COALESCE(MAX(seq), 0) + 1 FROM audit_events`
+}
+
 // retryBusy retries fn while it fails with SQLITE_BUSY, for up to
 // busyTimeout. Processes opening a new database together can get
 // SQLITE_BUSY without the busy handler being consulted (while one of them
@@ -107,7 +114,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	s := &Store{d: sqliteDialect{}, write: write, read: write}
+	s := &Store{d: sqliteDialect{}, write: write, read: write, path: abs}
 	if err := retryBusy(ctx, func() error {
 		if err := write.PingContext(ctx); err != nil {
 			return fmt.Errorf("sqlstore: open %s: %w", abs, err)

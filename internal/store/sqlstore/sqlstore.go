@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -25,6 +27,11 @@ type Store struct {
 	// on PostgreSQL it is the same pool as write.
 	read *sql.DB
 	tx   *sql.Tx
+	// pg is PostgreSQL's connection configuration, for the connections
+	// that live outside the pool (LISTEN); nil on SQLite.
+	pg *pgx.ConnConfig
+	// path is SQLite's database file.
+	path string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -80,7 +87,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 	// Rolling back after a commit is a no-op (sql.ErrTxDone); deferring it
 	// also covers a panic in fn, which then carries on up the stack.
 	defer tx.Rollback()
-	if err := fn(&Store{d: s.d, write: s.write, read: s.read, tx: tx}); err != nil {
+	bound := *s
+	bound.tx = tx
+	if err := fn(&bound); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -205,6 +214,8 @@ func mapErr(d dialect, op string, err error) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("sqlstore: %s: %w", op, store.ErrNotFound)
+	case unreachable(err):
+		return fmt.Errorf("sqlstore: %s: %w (%v)", op, store.ErrUnavailable, err)
 	case d.isUniqueViolation(err):
 		return fmt.Errorf("sqlstore: %s: %w (%v)", op, store.ErrConflict, err)
 	case d.isForeignKeyViolation(err):
@@ -213,4 +224,17 @@ func mapErr(d dialect, op string, err error) error {
 		return fmt.Errorf("sqlstore: %s: referenced record: %w (%v)", op, store.ErrNotFound, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// TableRows counts the rows of a table, for operators' checks and tests
+// of the clean-up.
+func (s *Store) TableRows(ctx context.Context, table string) (int64, error) {
+	for _, c := range table {
+		if (c < 'a' || c > 'z') && c != '_' {
+			return 0, fmt.Errorf("sqlstore: table name %q", table)
+		}
+	}
+	var n int64
+	err := s.get(ctx, "count "+table, func(row scanner) error { return row.Scan(&n) }, `SELECT COUNT(*) FROM `+table)
+	return n, err
 }

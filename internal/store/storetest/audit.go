@@ -12,6 +12,8 @@ import (
 var auditCases = []testCase{
 	{"Audit", testAudit},
 	{"AuditCursors", testAuditCursors},
+	{"AuditPoll", testAuditPoll},
+	{"AuditPollInFlight", testAuditPollInFlight},
 }
 
 func newEvent(uuid string, published time.Time, eventType string) *store.AuditEvent {
@@ -55,7 +57,20 @@ func testAudit(t *testing.T, s store.Store) {
 		byID[e.UUID] = e
 	}
 	for _, g := range got {
-		same(t, g, byID[g.UUID], "event %s", g.UUID)
+		// The position is the store's to assign; checked below.
+		read := *g
+		read.Position = store.AuditPosition{}
+		same(t, &read, byID[g.UUID], "event %s", g.UUID)
+	}
+	// Appended one after the other, the events stand in append order.
+	pos := map[string]store.AuditPosition{}
+	for _, g := range got {
+		pos[g.UUID] = g.Position
+	}
+	for i := 1; i < len(events); i++ {
+		if prev, cur := pos[events[i-1].UUID], pos[events[i].UUID]; !prev.Less(cur) {
+			t.Fatalf("event %s appended after %s stands at %v, not after %v", events[i].UUID, events[i-1].UUID, cur, prev)
+		}
 	}
 
 	got, err = a.List(ctx, store.AuditQuery{Descending: true})
@@ -178,4 +193,143 @@ func testAuditCursors(t *testing.T, s store.Store) {
 		}
 	}
 	sameStrings(t, seen, wantFiltered, "filtered walk")
+}
+
+// pollN follows Poll's resume positions, limit events at a time, until it
+// has n events, and returns their uuids and where to resume. On PostgreSQL
+// a transaction in flight anywhere in the database (other tests' schemas)
+// holds committed events back for a while, so it polls on until a deadline.
+func pollN(t *testing.T, s store.Store, q store.AuditPoll, n int) ([]string, store.AuditPosition) {
+	t.Helper()
+	var seen []string
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		page, resume, err := s.Audit().Poll(ctxOf(t), q)
+		ok(t, err, "poll")
+		seen = append(seen, eventIDs(page)...)
+		if resume.Less(q.After) {
+			t.Fatalf("poll after %v resumes before it, at %v", q.After, resume)
+		}
+		if len(page) > q.Limit || (len(page) < q.Limit && resume.Less(q.After)) {
+			t.Fatalf("poll of %d returned %d", q.Limit, len(page))
+		}
+		q.After = resume
+		switch {
+		case len(seen) > n:
+			t.Fatalf("polled %q, more than the %d events there are", seen, n)
+		case len(seen) == n:
+			return seen, resume
+		case len(page) < q.Limit:
+			if time.Now().After(deadline) {
+				t.Fatalf("polled %q, fewer than %d events", seen, n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// Polling walks the log in append order, each event once, whatever the
+// page size; an empty poll resumes where it started from, and a later event
+// is found there.
+func testAuditPoll(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	got, resume, err := s.Audit().Poll(ctx, store.AuditPoll{Limit: 10})
+	ok(t, err, "poll an empty log")
+	if len(got) != 0 {
+		t.Fatalf("an empty log polls %d events", len(got))
+	}
+	var want []string
+	for i := range 9 {
+		// Published times run backwards: polling follows commits, not them.
+		uuid := fmt.Sprintf("poll-%d", i)
+		ok(t, s.Audit().Append(ctx, newEvent(uuid, at(-time.Duration(i)*time.Second), "x")), "append %s", uuid)
+		want = append(want, uuid)
+	}
+	for _, limit := range []int{1, 2, 4, 9, 10} {
+		seen, _ := pollN(t, s, store.AuditPoll{After: resume, Limit: limit}, len(want))
+		sameStrings(t, seen, want, "poll %d at a time from the empty log's cursor", limit)
+	}
+	seen, end := pollN(t, s, store.AuditPoll{Limit: 4}, len(want))
+	sameStrings(t, seen, want, "poll from the start")
+	ok(t, s.Audit().Append(ctx, newEvent("late", at(-time.Hour), "x")), "append late")
+	seen, end = pollN(t, s, store.AuditPoll{After: end, Limit: 4}, 1)
+	sameStrings(t, seen, []string{"late"}, "poll after a later append")
+	again, _, err := s.Audit().Poll(ctx, store.AuditPoll{After: end, Limit: 4})
+	ok(t, err, "poll at the end")
+	if len(again) != 0 {
+		t.Fatalf("poll at the end finds %q", eventIDs(again))
+	}
+
+	// since keeps the events published at or after it, in commit order.
+	seen, _ = pollN(t, s, store.AuditPoll{Since: at(-3 * time.Second), Limit: 2}, 4)
+	sameStrings(t, seen, want[:4], "poll since -3s")
+
+	// Not inside a transaction, where PostgreSQL's view of the writers in
+	// flight would be stale.
+	if err := s.InTx(ctx, func(tx store.Store) error {
+		_, _, err := tx.Audit().Poll(ctx, store.AuditPoll{Limit: 1})
+		return err
+	}); err == nil {
+		t.Fatal("poll inside a transaction succeeds")
+	}
+}
+
+// On a database with concurrent writers, an event committed while an older
+// transaction that wrote one is still open is held back until that one
+// ends, so that a poller never moves past an event that commits later.
+// SQLite has one writer at a time, so there nothing is ever in flight.
+func testAuditPollInFlight(t *testing.T, s store.Store) {
+	if s.Backend() != "postgres" {
+		t.Skip("SQLite commits one transaction at a time")
+	}
+	ctx := ctxOf(t)
+	for round, slowFirst := range []bool{true, false} {
+		_, start := pollN(t, s, store.AuditPoll{Limit: 100}, 2*round)
+		inserted, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		slow := fmt.Sprintf("slow-%v", slowFirst)
+		fast := fmt.Sprintf("fast-%v", slowFirst)
+		if !slowFirst {
+			// The fast transaction takes its position first but commits
+			// after the slow one has taken a later one.
+			ok(t, s.InTx(ctx, func(tx store.Store) error {
+				ok(t, tx.Audit().Append(ctx, newEvent(fast, at(0), "x")), "append fast")
+				go func() {
+					done <- s.InTx(ctx, func(tx store.Store) error {
+						if err := tx.Audit().Append(ctx, newEvent(slow, at(0), "x")); err != nil {
+							return err
+						}
+						close(inserted)
+						<-release
+						return nil
+					})
+				}()
+				<-inserted
+				return nil
+			}), "fast transaction")
+		} else {
+			go func() {
+				done <- s.InTx(ctx, func(tx store.Store) error {
+					if err := tx.Audit().Append(ctx, newEvent(slow, at(0), "x")); err != nil {
+						return err
+					}
+					close(inserted)
+					<-release
+					return nil
+				})
+			}()
+			<-inserted
+			ok(t, s.Audit().Append(ctx, newEvent(fast, at(0), "x")), "append fast")
+		}
+		// fast is committed, slow is not.
+		page, mid, err := s.Audit().Poll(ctx, store.AuditPoll{After: start, Limit: 100})
+		ok(t, err, "poll with a writer in flight")
+		if slowFirst && len(page) != 0 {
+			t.Fatalf("a poll while an older writer is in flight returns %q", eventIDs(page))
+		}
+		close(release)
+		ok(t, <-done, "slow transaction")
+		rest, _ := pollN(t, s, store.AuditPoll{After: mid, Limit: 100}, 2-len(page))
+		all := append(eventIDs(page), rest...)
+		slices.Sort(all)
+		sameStrings(t, all, []string{fast, slow}, "events polled across the slow commit (slow first: %v)", slowFirst)
+	}
 }
