@@ -108,13 +108,17 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 "$work/sesame" keys generate --kid bot-key --out-dir "$work/keys" >/dev/null
-n=$(sed -n 's/.*"n":"\([^"]*\)".*/\1/p' "$work/keys/bot-key.jwks.public.json")
+n=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).keys[0].n)' "$work/keys/bot-key.jwks.public.json")
 
 mkdir "$work/tf"
 cp "$HERE/main.tf" "$work/tf/"
 export TF_CLI_CONFIG_FILE="$work/tofurc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 export TF_VAR_sesame_url="$url" TF_VAR_api_token="$(cat "$work/api-token")" TF_VAR_bot_key_n="$n"
 tf() { (cd "$work/tf" && "$tofu" "$@"); }
+# TF_CHECK_EXCLUDE: resource addresses left out (space-separated), for a
+# resource Sesame does not serve yet; the result then says so.
+excl=()
+for a in ${TF_CHECK_EXCLUDE:-}; do excl+=("-exclude=$a"); done
 
 fail() {
 	log "FAILED: $*"
@@ -126,10 +130,10 @@ fail() {
 log "tofu init (offline, from the filesystem mirror; provider $version)"
 tf init -no-color >"$work/init.out" 2>&1 || { cat "$work/init.out" >&2; fail "init"; }
 log "tofu apply"
-tf apply -auto-approve -no-color || fail "apply"
+tf apply -auto-approve -no-color "${excl[@]}" || fail "apply"
 log "tofu plan -detailed-exitcode (must find nothing to change)"
 set +e
-tf plan -detailed-exitcode -no-color
+tf plan -detailed-exitcode -no-color "${excl[@]}"
 code=$?
 set -e
 case $code in
@@ -138,7 +142,7 @@ case $code in
 *) fail "plan" ;;
 esac
 log "tofu destroy"
-tf destroy -auto-approve -no-color || fail "destroy"
+tf destroy -auto-approve -no-color "${excl[@]}" || fail "destroy"
 
 # Nothing the configuration made is left.
 token=$(cat "$work/api-token")
@@ -151,4 +155,4 @@ done
 [[ "$(count "/api/v1/groups?limit=200")" == 1 ]] || fail "groups left after destroy"
 [[ "$(count "/api/v1/authorizationServers?limit=200")" == 1 ]] || fail "authorization servers left after destroy"
 [[ "$(count "/api/v1/users?limit=200")" == 1 ]] || fail "users left after destroy"
-log "PASSED: apply, clean second plan, destroy (OpenTofu $TOFU_VERSION, okta provider $version at $rev)"
+log "PASSED: apply, clean second plan, destroy (OpenTofu $TOFU_VERSION, okta provider $version at $rev)${TF_CHECK_EXCLUDE:+, without $TF_CHECK_EXCLUDE}"

@@ -217,9 +217,9 @@ test('an app without a label is refused: 400 E0000001', { timeout: 10_000 }, asy
   });
 });
 
-test('a browser app cannot use client_secret_basic: 400 E0000001', { timeout: 10_000 }, async () => {
+test('a browser app cannot use client_secret_post: 400 E0000001', { timeout: 10_000 }, async () => {
   const app = spaApp(unique('E2E bad SPA'));
-  app.credentials.oauthClient = { token_endpoint_auth_method: 'client_secret_basic' };
+  app.credentials.oauthClient = { token_endpoint_auth_method: 'client_secret_post' };
   await assertOktaError(client.applicationApi.createApplication({ application: app }), {
     status: 400,
     errorCode: 'E0000001',

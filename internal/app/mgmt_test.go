@@ -175,6 +175,29 @@ func TestClientSecretJWTAndJWKSURI(t *testing.T) {
 		_, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, hmacAssertion([]byte(sec+"-wrong-secret-padding")), "")
 		expectOAuthError(t, err, 401, "invalid_client", "The client_assertion signature is invalid.")
 
+		// Rotation: a second secret is an HMAC key too, sealed like the
+		// first; once the first is deactivated only the second signs.
+		added := ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+id+"/credentials/secrets", nil)
+		if added.status != 201 {
+			t.Fatalf("add secret: %d %s", added.status, added.body)
+		}
+		sec2 := added.json(t)["client_secret"].(string)
+		for _, k := range []string{sec, sec2} {
+			if _, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, hmacAssertion([]byte(k)), ""); err != nil {
+				t.Fatalf("client_secret_jwt with either of two secrets: %v", err)
+			}
+		}
+		var secrets []map[string]any
+		json.Unmarshal(ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+id+"/credentials/secrets", nil).body, &secrets)
+		if d := ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+id+"/credentials/secrets/"+secrets[0]["id"].(string)+"/lifecycle/deactivate", nil); d.status != 200 {
+			t.Fatalf("deactivate: %d %s", d.status, d.body)
+		}
+		_, err = tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, hmacAssertion([]byte(sec)), "")
+		expectOAuthError(t, err, 401, "invalid_client", "The client_assertion signature is invalid.")
+		if _, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, hmacAssertion([]byte(sec2)), ""); err != nil {
+			t.Fatalf("the remaining secret: %v", err)
+		}
+
 		// jwks_uri served on loopback, with a key that rotates.
 		k1, _ := rsa.GenerateKey(rand.Reader, 2048)
 		current := k1

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	v5 "github.com/okta/okta-sdk-golang/v5/okta"
@@ -139,4 +142,106 @@ func listsApp6(list []v6.ListApplications200ResponseInner, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestSDKAppList drives GET /api/v1/apps the way SDK users and the
+// okta_app_oauth data source do: q (a label prefix), filter (status, name,
+// user.id, group.id), limit with the next link followed by the SDK, and
+// expand=user/{id}; then an app's users with expand=user.
+func TestSDKAppList(t *testing.T) {
+	sdkSuite(t, func(t *testing.T, c *sdkClients) {
+		ctx := context.Background()
+		ts := c.ts
+		_, _, first := ts.oidcApp(t, "Alpha reports", "web", "client_secret_basic", []string{"authorization_code"}, []string{"code"}, nil)
+		_, _, second := ts.oidcApp(t, "alpha billing", "web", "client_secret_basic", []string{"authorization_code"}, []string{"code"}, nil)
+		_, _, other := ts.oidcApp(t, "Beta", "web", "client_secret_basic", []string{"authorization_code"}, []string{"code"}, nil)
+		if a := ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+second+"/lifecycle/deactivate", nil); a.status != 200 {
+			t.Fatalf("deactivate: %d %s", a.status, a.body)
+		}
+		user := ts.newUser(t, "lister@example.com")
+		ts.assign(t, other, user.ID)
+		g := ts.mgmt(t, http.MethodPost, "/api/v1/groups", map[string]any{"profile": map[string]any{"name": "Listers"}}).json(t)
+		if a := ts.mgmt(t, http.MethodPut, "/api/v1/apps/"+first+"/groups/"+g["id"].(string), map[string]any{}); a.status != 200 {
+			t.Fatalf("assign group: %d %s", a.status, a.body)
+		}
+		ids6 := func(list []v6.ListApplications200ResponseInner) []string {
+			var out []string
+			for _, a := range list {
+				out = append(out, a.OpenIdConnectApplication.GetId())
+			}
+			return out
+		}
+		same := func(what string, got []string, want ...string) {
+			t.Helper()
+			if len(got) != len(want) {
+				t.Fatalf("%s: %v, want %v", what, got, want)
+			}
+			for _, w := range want {
+				if !slices.Contains(got, w) {
+					t.Fatalf("%s: %v, want %v", what, got, want)
+				}
+			}
+		}
+		api := c.v6.ApplicationAPI
+		list, resp, err := api.ListApplications(ctx).Q("alpha").Execute()
+		mustSDK(t, "q", http.StatusOK, resp, err)
+		same("q=alpha", ids6(list), first, second)
+		list, resp, err = api.ListApplications(ctx).Q("alpha").Filter(`status eq "ACTIVE"`).Limit(1).Execute()
+		mustSDK(t, "data source search", http.StatusOK, resp, err)
+		same("q=alpha, active, limit 1", ids6(list), first)
+		list, resp, err = api.ListApplications(ctx).Filter(`user.id eq "` + user.ID + `"`).Execute()
+		mustSDK(t, "user.id", http.StatusOK, resp, err)
+		same("user.id", ids6(list), other)
+		list, resp, err = api.ListApplications(ctx).Filter(`group.id eq "` + g["id"].(string) + `" or name eq "nothing"`).Execute()
+		mustSDK(t, "group.id", http.StatusOK, resp, err)
+		same("group.id", ids6(list), first)
+
+		// Pages of one, followed through the Link header by the SDK itself.
+		var walked []string
+		list, resp, err = api.ListApplications(ctx).Limit(1).Execute()
+		for pages := 0; ; pages++ {
+			mustSDK(t, "page", http.StatusOK, resp, err)
+			walked = append(walked, ids6(list)...)
+			if !resp.HasNextPage() || pages > 10 {
+				break
+			}
+			list = nil
+			resp, err = resp.Next(&list)
+		}
+		same("walked", walked, first, second, other)
+
+		// v5 reads the same list, and the user embedded by expand.
+		l5, resp5, err := c.v5.ApplicationAPI.ListApplications(ctx).Expand("user/" + user.ID).Execute()
+		mustSDK(t, "v5 expand", http.StatusOK, resp5, err)
+		if len(l5) != 3 {
+			t.Fatalf("v5 list %d apps", len(l5))
+		}
+		a := ts.mgmt(t, http.MethodGet, "/api/v1/apps?expand=user/"+user.ID+"&filter="+url.QueryEscape(`user.id eq "`+user.ID+`"`), nil)
+		if a.status != 200 || !strings.Contains(string(a.body), `"_embedded":{"user":{"id":"`+user.ID+`"`) {
+			t.Fatalf("expand user: %d %s", a.status, a.body)
+		}
+
+		users, resp, err := c.v6.ApplicationUsersAPI.ListApplicationUsers(ctx, other).Expand("user").Execute()
+		mustSDK(t, "app users expand=user", http.StatusOK, resp, err)
+		if len(users) != 1 || users[0].GetId() != user.ID || users[0].Embedded == nil {
+			t.Fatalf("app users %+v", users)
+		}
+		if a := ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+other+"/users?expand=user", nil); !strings.Contains(string(a.body), `"login":"lister@example.com"`) {
+			t.Fatalf("embedded user: %s", a.body)
+		}
+
+		// Refusals: Okta's error codes, nothing listed.
+		for q, code := range map[string]string{
+			"filter=" + url.QueryEscape(`label eq "x"`):  "E0000094",
+			"filter=" + url.QueryEscape(`status sw "A"`): "E0000094",
+			"filter=" + url.QueryEscape(`status eq`):     "E0000031",
+			"expand=groups":                              "E0000031",
+			"limit=0":                                    "E0000001",
+		} {
+			a := ts.mgmt(t, http.MethodGet, "/api/v1/apps?"+q, nil)
+			if a.status != 400 || a.json(t)["errorCode"] != code {
+				t.Errorf("%s: %d %s", q, a.status, a.body)
+			}
+		}
+	})
 }

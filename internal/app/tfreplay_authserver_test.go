@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 )
@@ -13,7 +14,7 @@ func TestTFAuthServerStack(t *testing.T) {
 	tfSuite(t, func(t *testing.T, ts *testServer) {
 		const server = `{"audiences":["api://stack"],"credentials":{"signing":{"rotationMode":"AUTO"}},"description":"test","issuerMode":"ORG_URL","name":"stack"}`
 		const scope = `{"consent":"REQUIRED","default":false,"description":"This is a scope","displayName":"","metadataPublish":"ALL_CLIENTS","name":"test:something","optional":false}`
-		const claim = `{"alwaysIncludeInToken":true,"claimType":"RESOURCE","conditions":{},"name":"test","status":"ACTIVE","value":"\"cool\"","valueType":"EXPRESSION"}`
+		const claim = `{"alwaysIncludeInToken":true,"claimType":"RESOURCE","conditions":{},"name":"test","status":"ACTIVE","value":"cool","valueType":"EXPRESSION"}`
 		const policy = `{"conditions":{"clients":{"include":["ALL_CLIENTS"]}},"description":"Policy","name":"test","priority":1,"status":"ACTIVE","type":"OAUTH_AUTHORIZATION_POLICY"}`
 		rule := func(grants string) string {
 			return `{"actions":{"token":{"accessTokenLifetimeMinutes":60,"refreshTokenLifetimeMinutes":0,"refreshTokenWindowMinutes":10080}},` +
@@ -24,7 +25,7 @@ func TestTFAuthServerStack(t *testing.T) {
 		read := []tfStep{
 			{method: "GET", path: as, status: 200, want: map[string]any{"status": "ACTIVE", "issuer": "{{org}}/oauth2/{{as}}", "credentials.signing.rotationMode": "AUTO"}},
 			{method: "GET", path: as + "/scopes/{{scope}}", status: 200, reads: scope},
-			{method: "GET", path: as + "/claims/{{claim}}", status: 200, want: map[string]any{"value": `"cool"`, "conditions.scopes": []string{}}},
+			{method: "GET", path: as + "/claims/{{claim}}", status: 200, want: map[string]any{"value": "cool", "conditions.scopes": []string{}}},
 			{method: "GET", path: as + "/policies/{{policy}}", status: 200, want: map[string]any{"conditions.clients.include": []string{"ALL_CLIENTS"}}},
 			{method: "GET", path: as + "/policies/{{policy}}/rules/{{rule}}", status: 200, want: map[string]any{"conditions.people.groups.include.0": "{{everyone}}"}},
 		}
@@ -73,17 +74,58 @@ func TestTFTrustedOrigin(t *testing.T) {
 	})
 }
 
-// TestTFGroup replays okta_group: create, read, rename, delete.
+// TestTFGroup replays okta_group: create, read, rename, delete, with custom
+// profile attributes (custom_profile_attributes), which come back as sent.
 func TestTFGroup(t *testing.T) {
 	tfSuite(t, func(t *testing.T, ts *testServer) {
 		const g = "/api/v1/groups/{{g}}"
 		tfReplay(t, ts, nil, []tfStep{
-			{method: "POST", path: "/api/v1/groups", body: `{"profile":{"name":"engineers","description":"testing, testing"}}`, status: 200, echo: true, save: map[string]string{"g": "id"}, want: map[string]any{"type": "OKTA_GROUP"}},
-			{method: "GET", path: g, status: 200, reads: `{"profile":{"name":"engineers","description":"testing, testing"}}`},
-			{method: "PUT", path: g, body: `{"profile":{"name":"engineers-2","description":"testing, testing"}}`, status: 200, echo: true},
-			{method: "GET", path: g, status: 200, reads: `{"profile":{"name":"engineers-2","description":"testing, testing"}}`},
+			{method: "POST", path: "/api/v1/groups", body: `{"profile":{"name":"engineers","description":"testing, testing","costCenter":"42","tags":["a","b"]}}`, status: 200, echo: true, save: map[string]string{"g": "id"}, want: map[string]any{"type": "OKTA_GROUP"}},
+			{method: "GET", path: g, status: 200, reads: `{"profile":{"name":"engineers","description":"testing, testing","costCenter":"42","tags":["a","b"]}}`},
+			{name: "an object is no attribute value", method: "PUT", path: g, body: `{"profile":{"name":"engineers","nested":{"a":1}}}`, status: 400, errorCode: "E0000001"},
+			{method: "PUT", path: g, body: `{"profile":{"name":"engineers-2","description":"testing, testing","costCenter":"43"}}`, status: 200, echo: true, want: map[string]any{"profile.tags": nil}},
+			{method: "GET", path: g, status: 200, reads: `{"profile":{"name":"engineers-2","description":"testing, testing","costCenter":"43"}}`, want: map[string]any{"profile.tags": nil}},
 			{method: "DELETE", path: g, status: 204},
 			{method: "GET", path: g, status: 404, errorCode: "E0000007"},
+		})
+	})
+}
+
+// TestTFAuthServerClaimDefault replays okta_auth_server_claim_default on a
+// system claim: the provider finds the claim in the list, puts it back as it
+// read it with alwaysIncludeInToken changed, and on later updates sends only
+// what its schema holds, without the value. Sesame keeps the computed value
+// and changes only what was sent; what it may not change it refuses.
+func TestTFAuthServerClaimDefault(t *testing.T) {
+	tfSuite(t, func(t *testing.T, ts *testServer) {
+		list := ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/default/claims", nil)
+		var claims []map[string]any
+		if err := json.Unmarshal(list.body, &claims); err != nil || list.status != 200 {
+			t.Fatalf("list: %d %s", list.status, list.body)
+		}
+		var given map[string]any
+		for _, c := range claims {
+			if c["name"] == "given_name" {
+				given = c
+			}
+		}
+		if given == nil || given["system"] != true || given["alwaysIncludeInToken"] != false {
+			t.Fatalf("system claim given_name: %v", given)
+		}
+		value := given["value"]
+		given["alwaysIncludeInToken"] = true
+		asRead, _ := json.Marshal(given)
+		const c = "/api/v1/authorizationServers/default/claims/{{claim}}"
+		tfReplay(t, ts, map[string]string{"claim": given["id"].(string)}, []tfStep{
+			{name: "create: the claim as read, flag changed", method: "PUT", path: c, body: string(asRead), status: 200,
+				want: map[string]any{"alwaysIncludeInToken": true, "value": value, "system": true}},
+			{name: "update without value", method: "PUT", path: c, status: 200,
+				body: `{"alwaysIncludeInToken":false,"claimType":"IDENTITY","conditions":{"scopes":["profile"]},"name":"given_name","status":"ACTIVE","valueType":"SYSTEM"}`,
+				want: map[string]any{"alwaysIncludeInToken": false, "value": value, "valueType": "SYSTEM", "conditions.scopes": []string{"profile"}}},
+			{name: "read", method: "GET", path: c, status: 200, want: map[string]any{"alwaysIncludeInToken": false, "value": value}},
+			{name: "a system value cannot change", method: "PUT", path: c, status: 400, errorCode: "E0000001",
+				body: `{"alwaysIncludeInToken":false,"claimType":"IDENTITY","name":"given_name","status":"ACTIVE","valueType":"SYSTEM","value":"user.nickName"}`},
+			{name: "unchanged by the refusal", method: "GET", path: c, status: 200, want: map[string]any{"value": value}},
 		})
 	})
 }

@@ -52,8 +52,9 @@ type App struct {
 	Keys []ClientKey
 	// OrgScopes are the Okta API scopes granted for the org authorization server.
 	OrgScopes map[string]bool
-	// Secret is the clear client secret, present only for client_secret_jwt.
-	Secret []byte
+	// Secrets are the clear active client secrets, kept only for
+	// client_secret_jwt, whose HMAC key is the secret itself.
+	Secrets [][]byte
 }
 
 // ClientKey is one public key of a client.
@@ -277,13 +278,16 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 	for _, a := range apps {
 		ca := &App{App: a, OrgScopes: map[string]bool{}}
 		ca.Keys = clientKeys(a, c.log)
-		if len(a.ClientSecretSealed) > 0 {
-			sec, err := c.sealer.Open(a.ClientSecretSealed, []byte(a.ID))
-			if err != nil {
-				c.log.Error("cannot open client secret; client_secret_jwt will fail for this app", "app", a.ID, "err", err)
-			} else {
-				ca.Secret = sec
+		for _, s := range a.ActiveSecrets() {
+			if len(s.Sealed) == 0 {
+				continue
 			}
+			sec, err := c.sealer.Open(s.Sealed, []byte(a.ID))
+			if err != nil {
+				c.log.Error("cannot open client secret; client_secret_jwt will fail with it", "app", a.ID, "secret", s.ID, "err", err)
+				continue
+			}
+			ca.Secrets = append(ca.Secrets, sec)
 		}
 		snap.apps[a.ClientID] = ca
 		byID[a.ID] = ca

@@ -148,7 +148,18 @@ var funcs = map[string][2]int{
 }
 
 // Parse parses an expression.
-func Parse(src string) (*Expr, error) {
+func Parse(src string) (*Expr, error) { return parse(src, false) }
+
+// Check reports what makes src malformed. Unlike Parse it accepts names of
+// variables and functions this implementation does not know: Okta stores
+// such values and evaluates them only when a token is made (where Parse
+// then fails and the claim is left out).
+func Check(src string) error {
+	_, err := parse(src, true)
+	return err
+}
+
+func parse(src string, lenient bool) (*Expr, error) {
 	if len(src) > MaxSourceLen {
 		return nil, &Error{Pos: MaxSourceLen + 1, Msg: fmt.Sprintf("expression is longer than %d characters", MaxSourceLen)}
 	}
@@ -156,7 +167,7 @@ func Parse(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
+	p := &parser{toks: toks, lenient: lenient}
 	n, err := p.expr(0)
 	if err != nil {
 		return nil, err
@@ -263,8 +274,9 @@ func lex(src string) ([]tok, error) {
 }
 
 type parser struct {
-	toks []tok
-	i    int
+	toks    []tok
+	i       int
+	lenient bool // unknown variables and functions are accepted (Check)
 }
 
 func (p *parser) peek() tok { return p.toks[p.i] }
@@ -400,7 +412,7 @@ func (p *parser) primary(depth int) (node, error) {
 		if p.isOp("(") {
 			return p.call(depth, t.pos, strings.Join(names, "."))
 		}
-		if !roots[names[0]] {
+		if !roots[names[0]] && !p.lenient {
 			return nil, &Error{Pos: t.pos, Msg: fmt.Sprintf("unknown variable '%s'; use user, appuser, app or org", names[0])}
 		}
 		return &pathNode{p: t.pos, root: names[0], names: names[1:]}, nil
@@ -410,8 +422,11 @@ func (p *parser) primary(depth int) (node, error) {
 
 func (p *parser) call(depth, pos int, name string) (node, error) {
 	arity, ok := funcs[name]
-	if !ok {
+	if !ok && !p.lenient {
 		return nil, &Error{Pos: pos, Msg: fmt.Sprintf("unknown function '%s'", name)}
+	}
+	if !ok {
+		arity = [2]int{0, -1}
 	}
 	if depth+1 > MaxDepth {
 		return nil, tooDeep(pos)

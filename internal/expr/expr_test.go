@@ -243,3 +243,21 @@ func FuzzEval(f *testing.F) {
 		}
 	})
 }
+
+// TestCheck: Check accepts what Okta stores unevaluated (names this
+// implementation does not know) and refuses what is malformed.
+func TestCheck(t *testing.T) {
+	for _, ok := range []string{`cool`, `aa`, `String.nope(1, user.email)`, `foo.bar + "x"`, `user.email`} {
+		if err := Check(ok); err != nil {
+			t.Errorf("Check(%q) = %v", ok, err)
+		}
+		if _, err := Parse(ok); ok != `user.email` && err == nil {
+			t.Errorf("Parse(%q) accepted an unknown name", ok)
+		}
+	}
+	for _, bad := range []string{`cool +`, `String.nope(1`, `user.`, `(a`, `"unterminated`} {
+		if err := Check(bad); err == nil {
+			t.Errorf("Check(%q) accepted it", bad)
+		}
+	}
+}

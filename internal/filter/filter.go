@@ -46,6 +46,10 @@ type Expr interface {
 	// Attrs lists every attribute the expression names, once each, in
 	// order of first appearance.
 	Attrs() []string
+	// StringsOf lists the string literals compared with attr, as written,
+	// so that a caller can look up the records a comparison names (the
+	// users of an app's user.id filter) instead of enumerating them all.
+	StringsOf(attr string) []string
 }
 
 // Options restrict what a resource supports.
@@ -370,13 +374,14 @@ type lit struct {
 	i      int64
 	f      float64 // for litInt too, to compare with float attributes
 	s      string  // lower-cased, compared case-insensitively
+	text   string  // as written, for StringsOf
 	t      time.Time
 	isTime bool
 }
 
 func literal(t token) (lit, bool) {
 	if t.kind == tString {
-		l := lit{kind: litString, s: strings.ToLower(t.text)}
+		l := lit{kind: litString, s: strings.ToLower(t.text), text: t.text}
 		l.t, l.isTime = parseTime(t.text)
 		return l, true
 	}
@@ -475,6 +480,16 @@ type query struct {
 
 func (q *query) Match(get Getter) bool { return q.root.match(get) }
 func (q *query) Attrs() []string       { return slices.Clone(q.attrs) }
+
+func (q *query) StringsOf(attr string) []string {
+	var out []string
+	walk(q.root, func(c *cmp) {
+		if c.attr == attr && c.lit.kind == litString && !slices.Contains(out, c.lit.text) {
+			out = append(out, c.lit.text)
+		}
+	})
+	return out
+}
 
 type logical struct {
 	or bool

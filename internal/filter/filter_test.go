@@ -424,3 +424,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestStringsOf: the literals compared with an attribute, as written.
+func TestStringsOf(t *testing.T) {
+	e, err := Parse(`user.id eq "00uAbC" or (user.id eq "00uXyZ" and status eq "ACTIVE") or user.id eq "00uAbC" or n eq 3`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(e.StringsOf("user.id"), ","); got != "00uAbC,00uXyZ" {
+		t.Fatalf("user.id literals %s", got)
+	}
+	if got := e.StringsOf("n"); len(got) != 0 {
+		t.Fatalf("numbers are not strings: %v", got)
+	}
+}

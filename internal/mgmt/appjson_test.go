@@ -93,14 +93,14 @@ func TestAppDefaultsPerType(t *testing.T) {
 				t.Errorf("redirect_uris %q", oc.RedirectURIs)
 			}
 			if tt.wantSecret {
-				if len(sec) != 40 || !secret.Matches(sec, a.ClientSecretHash) {
+				if len(sec) != 40 || !secret.Matches(sec, secretHash(a)) {
 					t.Errorf("secret %q (len %d) does not match its hash", sec, len(sec))
 				}
-			} else if sec != "" || a.ClientSecretHash != nil {
+			} else if sec != "" || secretHash(a) != nil {
 				t.Errorf("public client got a secret")
 			}
-			if a.ClientSecretSealed != nil || SealRequired(a, sec) {
-				t.Error("sealed secret for a method that does not need it")
+			if sealedOf(a) != nil {
+				t.Error("AppFromRequest sealed a secret; sealing is the service's")
 			}
 		})
 	}
@@ -285,18 +285,15 @@ func TestAppSecretSupplied(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v %q", err, causes(err))
 			}
-			if sec != tt.secret || !secret.Matches(tt.secret, a.ClientSecretHash) || a.ClientSecretSealed != nil {
-				t.Fatalf("secret %q kept as %x", sec, a.ClientSecretHash)
-			}
-			if SealRequired(a, sec) != (tt.method == AuthClientSecretJWT) {
-				t.Fatal("SealRequired wrong")
+			if sec != tt.secret || !secret.Matches(tt.secret, secretHash(a)) || sealedOf(a) != nil || len(a.Secrets) != 1 || a.Secrets[0].Status != "ACTIVE" {
+				t.Fatalf("secret %q kept as %+v", sec, a.Secrets)
 			}
 		})
 	}
 	// A secret for a method that uses none is not kept.
 	a, sec := mustApp(t, `{"label":"x","credentials":{"oauthClient":{"token_endpoint_auth_method":"none","client_secret":"x"}},
 		"settings":{"oauthClient":{"application_type":"browser","grant_types":["authorization_code"],"redirect_uris":["https://a.example.com/cb"]}}}`)
-	if sec != "" || a.ClientSecretHash != nil {
+	if sec != "" || secretHash(a) != nil {
 		t.Fatal("public client kept a secret")
 	}
 }
@@ -324,12 +321,12 @@ func TestAppUpdateSecret(t *testing.T) {
 	orig, origSecret := mustApp(t, webBody)
 	sealed := func(a *store.App) *store.App { // what the caller does for client_secret_jwt
 		a = cloneApp(t, a)
-		a.ClientSecretSealed = []byte("sealed")
+		a.Secrets[0].Sealed = []byte("sealed")
 		return a
 	}
 	jwtApp, jwtSecret, err := replaceWith(t, orig, webWith(AuthClientSecretJWT, ``))
-	if err != nil || jwtSecret == "" || !SealRequired(jwtApp, jwtSecret) || jwtApp.ClientSecretSealed != nil {
-		t.Fatalf("basic → jwt: %v secret %q sealed %v", err, jwtSecret, jwtApp.ClientSecretSealed)
+	if err != nil || jwtSecret == "" || sealedOf(jwtApp) != nil {
+		t.Fatalf("basic → jwt: %v secret %q sealed %v", err, jwtSecret, sealedOf(jwtApp))
 	}
 	jwtApp = sealed(jwtApp)
 
@@ -347,7 +344,8 @@ func TestAppUpdateSecret(t *testing.T) {
 		{"new secret replaces", orig, webWith(AuthClientSecretPost, `,"client_secret":"a-brand-new-secret"`), true, "a-brand-new-secret", false},
 		{"to private_key_jwt drops", orig, strings.Replace(webWith(AuthPrivateKeyJWT, ``), `"redirect_uris"`, `"jwks_uri":"https://k.example.com/jwks","redirect_uris"`, 1), false, "", false},
 		{"jwt keeps sealed", jwtApp, webWith(AuthClientSecretJWT, ``), false, jwtSecret, true},
-		{"jwt to basic drops the sealed copy", jwtApp, webWith(AuthClientSecretBasic, ``), false, jwtSecret, false},
+		// (the service drops the sealed copy when it stores a basic app)
+		{"jwt to basic keeps the secret", jwtApp, webWith(AuthClientSecretBasic, ``), false, jwtSecret, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,14 +357,14 @@ func TestAppUpdateSecret(t *testing.T) {
 				t.Errorf("shown %q", shown)
 			}
 			if tt.wantHashOf == "" {
-				if a.ClientSecretHash != nil {
+				if secretHash(a) != nil {
 					t.Error("hash kept")
 				}
-			} else if !secret.Matches(tt.wantHashOf, a.ClientSecretHash) {
+			} else if !secret.Matches(tt.wantHashOf, secretHash(a)) {
 				t.Error("wrong hash")
 			}
-			if (a.ClientSecretSealed != nil) != tt.wantSealed {
-				t.Errorf("sealed %q", a.ClientSecretSealed)
+			if (sealedOf(a) != nil) != tt.wantSealed {
+				t.Errorf("sealed %q", sealedOf(a))
 			}
 		})
 	}
@@ -374,7 +372,7 @@ func TestAppUpdateSecret(t *testing.T) {
 	// A public client becoming confidential gets a secret.
 	pub, _ := mustApp(t, nativeBody)
 	a, shown, err := replaceWith(t, pub, strings.Replace(nativeBody, `"none"`, `"client_secret_basic"`, 1))
-	if err != nil || len(shown) != 40 || !secret.Matches(shown, a.ClientSecretHash) {
+	if err != nil || len(shown) != 40 || !secret.Matches(shown, secretHash(a)) {
 		t.Fatalf("none → basic: %v %q", err, shown)
 	}
 }
@@ -606,4 +604,19 @@ func TestClientIDConflict(t *testing.T) {
 		causes(e)[0] != "client_id: An object with this field already exists in the current organization" {
 		t.Fatalf("%+v", e)
 	}
+}
+
+// secretHash and sealedOf read an app's first client secret, or nil.
+func secretHash(a *store.App) []byte {
+	if len(a.Secrets) == 0 {
+		return nil
+	}
+	return a.Secrets[0].Hash
+}
+
+func sealedOf(a *store.App) []byte {
+	if len(a.Secrets) == 0 {
+		return nil
+	}
+	return a.Secrets[0].Sealed
 }

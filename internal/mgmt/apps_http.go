@@ -3,7 +3,9 @@ package mgmt
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
+	"github.com/sesame-idp/sesame/internal/filter"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -15,13 +17,46 @@ const (
 	appsMaxLimit     = 200
 )
 
+// appFilterAttrs are what Okta's apps filter supports, with eq only.
+var appFilterAttrs = []string{"status", "name", "user.id", "group.id", "credentials.signing.kid"}
+
+// listApps answers GET /api/v1/apps: q (a case-insensitive prefix of the
+// label or name), filter, limit and after (a cursor, with Link headers),
+// and expand=user/{userId} (the app user embedded in each app).
 func (h *Handler) listApps(w http.ResponseWriter, r *http.Request, p *principal) {
 	limit, after, werr := web.PageParams(r, appsDefaultLimit, appsMaxLimit)
 	if werr != nil {
 		web.WriteError(w, werr)
 		return
 	}
-	apps, err := h.svc.ListApps(r.Context(), store.Page{After: after, Limit: limit})
+	query := r.URL.Query()
+	q := strings.ToLower(query.Get("q"))
+	var expr filter.Expr
+	if f := query.Get("filter"); f != "" {
+		e, ferr := filter.ParseWith(f, filter.Options{Allowed: appFilterAttrs, Operators: []string{"eq"}})
+		if ferr != nil {
+			web.WriteError(w, ferr)
+			return
+		}
+		expr = e
+	}
+	expandUser := ""
+	if ex := query.Get("expand"); ex != "" {
+		id, ok := strings.CutPrefix(ex, "user/")
+		if !ok || id == "" {
+			web.WriteError(w, oktaerr.New(http.StatusBadRequest, oktaerr.CodeInvalidSearch, "Invalid search criteria.",
+				"expand: The only expansion of apps is 'user/{userId}'."))
+			return
+		}
+		expandUser = id
+	}
+	apps, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
+		func(a *store.App) string { return a.ID }, func(a *store.App) bool {
+			if q != "" && !strings.HasPrefix(strings.ToLower(a.Label), q) && !strings.HasPrefix(strings.ToLower(a.Name), q) {
+				return false
+			}
+			return expr == nil || expr.Match(h.appGetter(r, a, expr))
+		})
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
@@ -29,11 +64,52 @@ func (h *Handler) listApps(w http.ResponseWriter, r *http.Request, p *principal)
 	out := make([]AppJSON, 0, len(apps))
 	ids := make([]string, 0, len(apps))
 	for _, a := range apps {
-		out = append(out, AppToJSON(a, h.orgURL, ""))
+		j := AppToJSON(a, h.orgURL, "")
+		if expandUser != "" {
+			if au, err := h.svc.GetAppUser(r.Context(), a.ID, expandUser); err == nil {
+				j.Embedded = map[string]any{"user": h.appUserToJSON(au)}
+			}
+		}
+		out = append(out, j)
 		ids = append(ids, a.ID)
 	}
 	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
 	web.WriteJSON(w, http.StatusOK, out)
+}
+
+// appGetter reads an app's filter attributes. user.id and group.id are the
+// ids the filter names that the app is assigned to (a user directly or
+// through a group), looked up one by one rather than listing every member.
+func (h *Handler) appGetter(r *http.Request, a *store.App, e filter.Expr) filter.Getter {
+	return func(attr string) (any, bool) {
+		switch attr {
+		case "status":
+			return a.Status, true
+		case "name":
+			return a.Name, true
+		case "credentials.signing.kid":
+			if s := a.Credentials.Signing; s != nil && s.KID != "" {
+				return s.KID, true
+			}
+		case "user.id":
+			var hit []string
+			for _, id := range e.StringsOf(attr) {
+				if _, err := h.svc.GetAppUser(r.Context(), a.ID, id); err == nil {
+					hit = append(hit, id)
+				}
+			}
+			return hit, len(hit) > 0
+		case "group.id":
+			var hit []string
+			for _, id := range e.StringsOf(attr) {
+				if _, err := h.svc.GetAppGroup(r.Context(), a.ID, id); err == nil {
+					hit = append(hit, id)
+				}
+			}
+			return hit, len(hit) > 0
+		}
+		return nil, false
+	}
 }
 
 func (h *Handler) createApp(w http.ResponseWriter, r *http.Request, p *principal) {

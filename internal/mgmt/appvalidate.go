@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,7 +217,9 @@ func grantsFor(appType string) []string {
 	case TypeWeb:
 		return []string{GrantAuthorizationCode, GrantImplicit, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantDeviceCode, GrantTokenExchange}
 	case TypeService:
-		return []string{GrantClientCredentials, GrantTokenExchange}
+		// Okta accepts implicit beside client_credentials (the Terraform
+		// provider's recordings show it) and keeps it.
+		return []string{GrantClientCredentials, GrantImplicit, GrantTokenExchange}
 	}
 	return nil
 }
@@ -314,7 +317,10 @@ func checkAuthMethod(c *causeList, cr *store.OAuthClientCreds, appType string, t
 	if typeOK {
 		switch appType {
 		case TypeBrowser:
-			valid = []string{AuthNone}
+			// Okta accepts client_secret_basic, the provider's default, and
+			// keeps it; the app is a public client all the same
+			// (store.App.ClientAuthMethod).
+			valid = []string{AuthNone, AuthClientSecretBasic}
 		case TypeWeb, TypeService:
 			valid = all[:4]
 		}
@@ -364,7 +370,11 @@ func checkURIs(c *causeList, oc *store.OAuthClientSettings, appType string) {
 		}
 	}
 	one("initiate_login_uri", oc.InitiateLoginURI, secureURI)
-	one("frontchannel_logout_uri", oc.FrontchannelLogoutURI, secureURI)
+	// Okta accepts a wildcard front-channel logout URI where redirect URIs
+	// may have one (recorded by the Terraform provider).
+	if p := uriProblem(oc.FrontchannelLogoutURI, secureURI, false, wildcard); oc.FrontchannelLogoutURI != "" && p != "" {
+		c.add("frontchannel_logout_uri", "'%s' %s", show(oc.FrontchannelLogoutURI), p)
+	}
 	one("jwks_uri", oc.JWKSURI, secureURI)
 	for _, m := range []struct {
 		field string
@@ -423,7 +433,7 @@ func uriProblem(raw string, kind uriKind, native, wildcard bool) string {
 		}
 	}
 	if strings.Contains(host, "*") {
-		if kind != redirectURI || !wildcard {
+		if kind == pageURI || !wildcard {
 			return "contains a wildcard, which requires wildcard_redirect 'SUBDOMAIN'."
 		}
 		if p := wildcardProblem(u.Scheme, host); p != "" {
@@ -563,6 +573,9 @@ func checkKey(c *causeList, i int, raw json.RawMessage) (kid, use string, ok boo
 	if use != "" && use != "sig" && use != "enc" {
 		return bad("'use' must be 'sig' or 'enc'.")
 	}
+	if _, hasCrv := m["crv"]; kty == "EC" && !hasCrv {
+		return bad("'crv' is required for this EC key: the length of 'x' and 'y' does not name a curve (P-256, P-384 or P-521).")
+	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(raw); err != nil {
 		if kty == "RSA" && errors.Is(err, jose.ErrUnsupportedKeyType) {
@@ -633,4 +646,43 @@ func show(v string) string {
 		v = string([]rune(v)[:maxShownRune]) + "…"
 	}
 	return v
+}
+
+// normalizeJWK completes a client key the way Okta reads it: an EC key sent
+// without crv (the Terraform provider's jwks block has no crv) gets the
+// curve its coordinates' length names, when that length belongs to exactly
+// one curve (32 bytes P-256, 48 P-384, 66 P-521, both coordinates alike).
+// Anything else is returned unchanged, for checkKey to judge.
+func normalizeJWK(raw json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return raw
+	}
+	var kty string
+	if _, has := m["crv"]; has || json.Unmarshal(m["kty"], &kty) != nil || kty != "EC" {
+		return raw
+	}
+	coordLen := func(name string) int {
+		var s string
+		if json.Unmarshal(m[name], &s) != nil {
+			return -1
+		}
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			return -1
+		}
+		return len(b)
+	}
+	x, y := coordLen("x"), coordLen("y")
+	curves := map[int]string{32: "P-256", 48: "P-384", 66: "P-521"}
+	crv, ok := curves[x]
+	if !ok || x != y {
+		return raw
+	}
+	m["crv"], _ = json.Marshal(crv)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return raw
+	}
+	return out
 }

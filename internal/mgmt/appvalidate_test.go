@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -94,11 +95,11 @@ func TestValidateAppRefusals(t *testing.T) {
 		{"service authorization_code", TypeService, func(a *store.App) {
 			a.Settings.OAuthClient.GrantTypes = append(a.Settings.OAuthClient.GrantTypes, GrantAuthorizationCode)
 			a.Settings.OAuthClient.RedirectURIs = []string{"https://svc.example.com/cb"}
-		}, "grant_types: 'authorization_code' is not allowed for application_type 'service'. Valid values: [client_credentials, urn:ietf:params:oauth:grant-type:token-exchange]."},
+		}, "grant_types: 'authorization_code' is not allowed for application_type 'service'. Valid values: [client_credentials, implicit, urn:ietf:params:oauth:grant-type:token-exchange]."},
 		{"service refresh", TypeService, func(a *store.App) {
 			a.Settings.OAuthClient.GrantTypes = append(a.Settings.OAuthClient.GrantTypes, GrantRefreshToken)
 			a.Settings.OAuthClient.RefreshToken = &store.RefreshTokenSettings{RotationType: RotationStatic}
-		}, "grant_types: 'refresh_token' is not allowed for application_type 'service'. Valid values: [client_credentials, urn:ietf:params:oauth:grant-type:token-exchange]."},
+		}, "grant_types: 'refresh_token' is not allowed for application_type 'service'. Valid values: [client_credentials, implicit, urn:ietf:params:oauth:grant-type:token-exchange]."},
 		{"web needs code", TypeWeb, func(a *store.App) { a.Settings.OAuthClient.GrantTypes = []string{GrantClientCredentials} },
 			"grant_types: Application type 'web' requires the 'authorization_code' grant type."},
 		{"native needs code", TypeNative, func(a *store.App) { a.Settings.OAuthClient.GrantTypes = []string{GrantPassword} },
@@ -200,8 +201,8 @@ func TestValidateAppRefusals(t *testing.T) {
 		{"tos_uri no host", TypeWeb, func(a *store.App) { a.Settings.OAuthClient.TosURI = ptr("https:///tos") },
 			"tos_uri: 'https:///tos' must have a host."},
 
-		{"browser secret", TypeBrowser, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthClientSecretBasic },
-			"token_endpoint_auth_method: 'token_endpoint_auth_method' is invalid. Valid values: [none]."},
+		{"browser post secret", TypeBrowser, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthClientSecretPost },
+			"token_endpoint_auth_method: 'token_endpoint_auth_method' is invalid. Valid values: [none, client_secret_basic]."},
 		{"web none", TypeWeb, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthNone },
 			"token_endpoint_auth_method: 'token_endpoint_auth_method' is invalid. Valid values: [client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt]."},
 		{"service none", TypeService, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthNone },
@@ -485,5 +486,36 @@ func TestShowSanitizes(t *testing.T) {
 	long := strings.Repeat("ü", 150)
 	if got := show(long); got != strings.Repeat("ü", 100)+"…" {
 		t.Errorf("show long = %q", got)
+	}
+}
+
+// TestECKeyWithoutCurve: an EC key without crv, as the Terraform provider
+// sends one, takes the curve its coordinates' length names; a length that
+// names no curve is refused with a cause that says so.
+func TestECKeyWithoutCurve(t *testing.T) {
+	for _, key := range []*ecdsa.PrivateKey{keysOnce().ec256, keysOnce().ec384} {
+		var m map[string]any
+		json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m)
+		want := m["crv"]
+		delete(m, "crv")
+		raw, _ := json.Marshal(m)
+		body := strings.Replace(serviceBody, `"grant_types"`, `"jwks":{"keys":[`+string(raw)+`]},"grant_types"`, 1)
+		body = strings.Replace(body, `{"label"`, `{"credentials":{"oauthClient":{"token_endpoint_auth_method":"private_key_jwt"}},"label"`, 1)
+		a, _, err := AppFromRequest([]byte(body), nil, testNow)
+		if err != nil {
+			t.Fatalf("%v: %v %q", want, err, causes(err))
+		}
+		var got map[string]any
+		json.Unmarshal(a.Settings.OAuthClient.JWKS.Keys[0].JWK, &got)
+		if got["crv"] != want || got["x"] != m["x"] {
+			t.Fatalf("stored %v, want crv %v", got, want)
+		}
+	}
+	// 20-byte coordinates name no curve.
+	short := `{"kty":"EC","kid":"x","x":"` + strings.Repeat("A", 27) + `","y":"` + strings.Repeat("A", 27) + `"}`
+	body := strings.Replace(serviceBody, `"grant_types"`, `"jwks":{"keys":[`+short+`]},"grant_types"`, 1)
+	_, _, err := AppFromRequest([]byte(body), nil, testNow)
+	if err == nil || !strings.Contains(strings.Join(causes(err), " "), "'crv' is required") {
+		t.Fatalf("ambiguous EC key: %v %q", err, causes(err))
 	}
 }

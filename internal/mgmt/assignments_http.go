@@ -45,6 +45,7 @@ type AppUserJSON struct {
 	Credentials     AppUserCredentials `json:"credentials"`
 	Profile         map[string]any     `json:"profile"`
 	Links           map[string]any     `json:"_links"`
+	Embedded        map[string]any     `json:"_embedded,omitempty"`
 }
 
 // AppUserCredentials holds the user name the app knows the user by.
@@ -130,10 +131,26 @@ func (h *Handler) listAppUsers(w http.ResponseWriter, r *http.Request, p *princi
 		h.writeErr(w, r, err)
 		return
 	}
+	// expand=user embeds each assigned user, as Okta does.
+	expand := r.URL.Query().Get("expand")
+	if expand != "" && expand != "user" {
+		web.WriteError(w, oktaerr.New(http.StatusBadRequest, oktaerr.CodeInvalidSearch, "Invalid search criteria.",
+			"expand: The only expansion of app users is 'user'."))
+		return
+	}
 	out := make([]AppUserJSON, 0, len(aus))
 	ids := make([]string, 0, len(aus))
 	for _, au := range aus {
-		out = append(out, h.appUserToJSON(au))
+		j := h.appUserToJSON(au)
+		if expand == "user" {
+			u, err := h.svc.GetUser(r.Context(), au.UserID)
+			if err != nil {
+				h.writeErr(w, r, err)
+				return
+			}
+			j.Embedded = map[string]any{"user": h.userToJSON(u)}
+		}
+		out = append(out, j)
 		ids = append(ids, au.UserID)
 	}
 	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))

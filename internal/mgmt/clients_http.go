@@ -43,30 +43,18 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	q := strings.ToLower(r.URL.Query().Get("q"))
-	out := []ClientJSON{}
-	var ids []string
-	// q filters after paging by id, so read pages until this one is full.
-	cursor := after
-	for len(out) < limit {
-		apps, err := h.svc.ListApps(r.Context(), store.Page{After: cursor, Limit: limit})
-		if err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		for _, a := range apps {
-			cursor = a.ID
-			if q != "" && !strings.HasPrefix(strings.ToLower(a.Label), q) {
-				continue
-			}
-			out = append(out, ClientToJSON(a, ""))
-			ids = append(ids, a.ID)
-			if len(out) == limit {
-				break
-			}
-		}
-		if len(apps) < limit {
-			break
-		}
+	apps, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
+		func(a *store.App) string { return a.ID },
+		func(a *store.App) bool { return q == "" || strings.HasPrefix(strings.ToLower(a.Label), q) })
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]ClientJSON, 0, len(apps))
+	ids := make([]string, 0, len(apps))
+	for _, a := range apps {
+		out = append(out, ClientToJSON(a, ""))
+		ids = append(ids, a.ID)
 	}
 	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
 	web.WriteJSON(w, http.StatusOK, out)

@@ -93,7 +93,7 @@ type clientRequest struct {
 // settings, consent_method, unknown settings members…); client_id and
 // application_type cannot change. The secret follows AppFromRequest's rules
 // with nothing ever supplied, so the caller's duties are the same: show the
-// returned secret once, and seal it when SealRequired says so.
+// returned secret once (the service seals it for client_secret_jwt).
 //
 // Every refusal is 400 invalid_client_metadata. Its error_description is all
 // of ValidateApp's causes joined with "; " — one cause reads exactly as
@@ -173,7 +173,7 @@ func ClientFromRequest(body []byte, existing *store.App, now time.Time) (*store.
 	}
 	applyDefaults(a, d)
 	assignKeyIDs(a, existing, now)
-	shown := applySecret(a, existing, "", &pre)
+	shown := applySecret(a, existing, "", now, &pre)
 	if causes := append(pre, validateApp(a)...); len(causes) > 0 {
 		return nil, "", clientError(causes)
 	}

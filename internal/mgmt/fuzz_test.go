@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -58,10 +59,10 @@ func FuzzAppFromRequest(f *testing.F) {
 		if e := ValidateApp(a); e != nil {
 			t.Fatalf("accepted an invalid app: %q", causes(e))
 		}
-		if shown != "" && !secret.Matches(shown, a.ClientSecretHash) {
+		if shown != "" && !secret.Matches(shown, secretHash(a)) {
 			t.Fatal("shown secret does not match the stored hash")
 		}
-		if usesSecret(a.Credentials.OAuthClient.TokenEndpointAuthMethod) != (len(a.ClientSecretHash) > 0) {
+		if service.UsesClientSecret(a.ClientAuthMethod()) != (len(secretHash(a)) > 0) {
 			t.Fatal("secret hash does not follow the auth method")
 		}
 		checkReload(t, a)
@@ -104,7 +105,7 @@ func FuzzClientFromRequest(f *testing.F) {
 		if e := ValidateApp(a); e != nil {
 			t.Fatalf("accepted an invalid client: %q", causes(e))
 		}
-		if shown != "" && !secret.Matches(shown, a.ClientSecretHash) {
+		if shown != "" && !secret.Matches(shown, secretHash(a)) {
 			t.Fatal("shown secret does not match the stored hash")
 		}
 		checkReload(t, a)

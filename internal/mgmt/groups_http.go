@@ -45,10 +45,39 @@ type GroupJSON struct {
 }
 
 // GroupProfileJSON is a group's profile; Okta answers null for a group
-// created without a description.
+// created without a description. Custom attributes are members beside
+// name and description.
 type GroupProfileJSON struct {
-	Name        string  `json:"name"`
-	Description *string `json:"description"`
+	Name        string         `json:"name"`
+	Description *string        `json:"description"`
+	Custom      map[string]any `json:"-"`
+}
+
+func (p GroupProfileJSON) MarshalJSON() ([]byte, error) {
+	m := make(map[string]any, len(p.Custom)+2)
+	for k, v := range p.Custom {
+		m[k] = v
+	}
+	m["name"], m["description"] = p.Name, p.Description
+	return json.Marshal(m)
+}
+
+func (p *GroupProfileJSON) UnmarshalJSON(b []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	var known struct {
+		Name        string  `json:"name"`
+		Description *string `json:"description"`
+	}
+	if err := json.Unmarshal(b, &known); err != nil {
+		return err
+	}
+	delete(m, "name")
+	delete(m, "description")
+	p.Name, p.Description, p.Custom = known.Name, known.Description, m
+	return nil
 }
 
 func (h *Handler) groupToJSON(g *store.Group) GroupJSON {
@@ -61,7 +90,7 @@ func (h *Handler) groupToJSON(g *store.Group) GroupJSON {
 	return GroupJSON{ID: g.ID, Created: Time{g.Created}, LastUpdated: Time{g.LastUpdated}, LastMembershipUpdated: Time{g.LastMembershipUpdated},
 		// Okta gives the built-in Everyone the same object class as any group.
 		ObjectClass: []string{"okta:user_group"}, Type: g.Type,
-		Profile: GroupProfileJSON{Name: g.Name, Description: desc},
+		Profile: GroupProfileJSON{Name: g.Name, Description: desc, Custom: g.Profile},
 		Links: map[string]any{
 			"logo": []Link{{Name: "medium", Href: logo + "medium.png", Type: "image/png"},
 				{Name: "large", Href: logo + "large.png", Type: "image/png"}},
@@ -70,14 +99,11 @@ func (h *Handler) groupToJSON(g *store.Group) GroupJSON {
 		}}
 }
 
-// groupFromRequest decodes {"profile":{"name","description"}}; unknown
-// members (id, type, _links…) are ignored as Okta does.
+// groupFromRequest decodes {"profile":{"name","description",…custom}};
+// members outside the profile (id, type, _links…) are ignored as Okta does.
 func groupFromRequest(body []byte) (*store.Group, *oktaerr.Error) {
 	var in struct {
-		Profile *struct {
-			Name        string `json:"name"`
-			Description string `json:"description"`
-		} `json:"profile"`
+		Profile *GroupProfileJSON `json:"profile"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, oktaerr.MalformedBody()
@@ -85,7 +111,14 @@ func groupFromRequest(body []byte) (*store.Group, *oktaerr.Error) {
 	if in.Profile == nil {
 		return nil, oktaerr.Validation("profile", "profile: The field cannot be left blank")
 	}
-	return &store.Group{Name: in.Profile.Name, Description: in.Profile.Description}, nil
+	g := &store.Group{Name: in.Profile.Name}
+	if d := in.Profile.Description; d != nil {
+		g.Description = *d
+	}
+	if len(in.Profile.Custom) > 0 {
+		g.Profile = in.Profile.Custom
+	}
+	return g, nil
 }
 
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -99,30 +132,17 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, p *principa
 		web.WriteError(w, werr)
 		return
 	}
-	out := []GroupJSON{}
-	var ids []string
-	// Matching runs after paging by id, so read pages until this one is full.
-	cursor := after
-	for len(out) < limit {
-		groups, err := h.svc.ListGroups(r.Context(), store.Page{After: cursor, Limit: limit})
-		if err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		for _, g := range groups {
-			cursor = g.ID
-			if !match(g) {
-				continue
-			}
-			out = append(out, h.groupToJSON(g))
-			ids = append(ids, g.ID)
-			if len(out) == limit {
-				break
-			}
-		}
-		if len(groups) < limit {
-			break
-		}
+	groups, err := pageMatching(limit, after, func(p store.Page) ([]*store.Group, error) { return h.svc.ListGroups(r.Context(), p) },
+		func(g *store.Group) string { return g.ID }, match)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	out := make([]GroupJSON, 0, len(groups))
+	ids := make([]string, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, h.groupToJSON(g))
+		ids = append(ids, g.ID)
 	}
 	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
 	web.WriteJSON(w, http.StatusOK, out)

@@ -57,6 +57,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("PUT "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.replaceScope))
 	mux.Handle("DELETE "+scopes+"/{scopeId}", h.auth("okta.authorizationServers.manage", h.deleteScope))
 
+	h.registerAppCredentials(mux)
 	h.registerGroups(mux)
 	h.registerAssignments(mux)
 
@@ -106,4 +107,32 @@ func (h *Handler) organization(w http.ResponseWriter, r *http.Request) {
 		"pipeline": "v1",
 		"_links":   map[string]any{"organization": map[string]string{"href": h.orgURL}},
 	})
+}
+
+// pageMatching reads a list page by page in id order, after the cursor,
+// keeping what keep accepts, until limit are kept or the list ends: a
+// filter that runs after paging must still fill the page it answers.
+func pageMatching[T any](limit int, after string, fetch func(store.Page) ([]T, error), id func(T) string, keep func(T) bool) ([]T, error) {
+	var out []T
+	cursor := after
+	for len(out) < limit {
+		items, err := fetch(store.Page{After: cursor, Limit: limit})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			cursor = id(it)
+			if !keep(it) {
+				continue
+			}
+			out = append(out, it)
+			if len(out) == limit {
+				break
+			}
+		}
+		if len(items) < limit {
+			break
+		}
+	}
+	return out, nil
 }

@@ -101,7 +101,7 @@ func (s *Server) verifyAssertion(ctx context.Context, snap *cache.Snapshot, clie
 		}
 		return nil, "", errInvalidClientID
 	}
-	method := app.Credentials.OAuthClient.TokenEndpointAuthMethod
+	method := app.ClientAuthMethod()
 	var allowed []jose.SignatureAlgorithm
 	switch method {
 	case methodKeyJWT:
@@ -118,13 +118,19 @@ func (s *Server) verifyAssertion(ctx context.Context, snap *cache.Snapshot, clie
 
 	var candidates []any
 	if method == methodSecretJWT {
-		if len(app.Secret) == 0 {
-			return nil, "", errAssertionNoSecret
+		// Each active secret may have signed: two are active while one
+		// replaces the other.
+		for _, sec := range app.Secrets {
+			if len(sec) >= 32 {
+				candidates = append(candidates, sec)
+			}
 		}
-		if len(app.Secret) < 32 {
+		if len(candidates) == 0 {
+			if len(app.Secrets) == 0 {
+				return nil, "", errAssertionNoSecret
+			}
 			return nil, "", errAssertionSecretLen
 		}
-		candidates = []any{app.Secret}
 	} else {
 		keys := app.Keys
 		if uri := app.Settings.OAuthClient.JWKSURI; uri != "" {

@@ -35,6 +35,8 @@ type authzRequest struct {
 	snap   *cache.Snapshot
 	app    *cache.App
 	origin string
+	// reqOrigin is the origin the request came in under.
+	reqOrigin string
 
 	params       map[string]string
 	redirectURI  string
@@ -158,7 +160,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		s.failAuthorize(w, r, a, aerr)
 		return
 	}
-	a.started, a.key, a.origin = started, key, s.originFor(srv, r)
+	a.started, a.key, a.origin, a.reqOrigin = started, key, s.originFor(srv, r), s.requestOrigin(r)
 
 	// The session: a sessionToken starts one; prompt=login and max_age ask
 	// for an authentication newer than this request.
@@ -249,7 +251,7 @@ func (s *Server) grantFor(a *authzRequest, sub *subject) (*userGrant, *authzErro
 	if !a.has("code") {
 		grant = grantImplicit
 	}
-	g := &userGrant{srv: a.srv, snap: a.snap, origin: a.origin, app: a.app, sub: sub, nonce: a.nonce,
+	g := &userGrant{srv: a.srv, snap: a.snap, origin: a.origin, reqOrigin: a.reqOrigin, app: a.app, sub: sub, nonce: a.nonce,
 		accessLife: orgAccessTokenLifetime}
 	scopes := a.scopes
 	// offline_access counts only with a code (§2.1).
@@ -584,7 +586,7 @@ func (s *Server) parseAuthorize(snap *cache.Snapshot, srv *cache.Server, p map[s
 	} else if method != "" {
 		return a, redirectError("invalid_request", "PKCE code challenge is required when the code challenge method is specified.")
 	}
-	if a.has("code") && a.challenge == "" && (app.Credentials.OAuthClient.PKCERequired || app.Credentials.OAuthClient.TokenEndpointAuthMethod == methodNone) {
+	if a.has("code") && a.challenge == "" && (app.Credentials.OAuthClient.PKCERequired || app.ClientAuthMethod() == methodNone) {
 		return a, redirectError("invalid_request", "PKCE code challenge is required by the application.")
 	}
 	return a, nil

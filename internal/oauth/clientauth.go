@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
-	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -113,7 +112,7 @@ func publicClient(snap *cache.Snapshot, clientID string) (*authenticatedClient, 
 	if app == nil {
 		return nil, errInvalidClientID
 	}
-	if app.Credentials.OAuthClient.TokenEndpointAuthMethod != methodNone {
+	if app.ClientAuthMethod() != methodNone {
 		return nil, errInvalidClient
 	}
 	return &authenticatedClient{app: app, method: methodNone}, nil
@@ -124,10 +123,12 @@ func secretClient(snap *cache.Snapshot, clientID, sec, method string) (*authenti
 	if app == nil {
 		return nil, errInvalidClientID
 	}
-	if app.Credentials.OAuthClient.TokenEndpointAuthMethod != method {
+	if app.ClientAuthMethod() != method {
 		return nil, errInvalidClient
 	}
-	if !secret.Matches(sec, app.ClientSecretHash) {
+	// Any active secret authenticates: while one replaces the other, both
+	// are valid.
+	if !app.SecretMatches(sec) {
 		return nil, errInvalidSecret
 	}
 	return &authenticatedClient{app: app, method: method}, nil

@@ -398,7 +398,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 	if sub == nil {
 		return nil, errDeviceInvalid
 	}
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: u.Granted, authTime: u.AuthTime,
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, scopes: u.Granted, authTime: u.AuthTime,
 		amr: u.AMR, rule: u.Rule, familyID: secret.NewID("fam")}
 	m, terr := s.mintUserTokens(g, true, true, true, "", now)
 	if terr != nil {

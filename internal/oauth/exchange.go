@@ -61,7 +61,7 @@ func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authent
 	if claims.AuthTime == 0 {
 		authTime = time.Time{}
 	}
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: res.Scopes, authTime: authTime}
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, scopes: res.Scopes, authTime: authTime}
 	g.rule = lifetimesOf(res)
 	m, terr := s.mintUserTokens(g, true, false, false, "", now)
 	if terr != nil {

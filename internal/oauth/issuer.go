@@ -3,9 +3,11 @@ package oauth
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/store"
 )
 
 // Issuer modes of a custom authorization server (§4.2). The org server
@@ -61,9 +63,37 @@ func (s *Server) baseAt(origin string, srv *cache.Server) string {
 	return origin + "/oauth2/" + srv.ID
 }
 
+// orgIDTokenIssuer is the issuer of an ID token the org server issues to an
+// app: the app's issuer_mode decides, as a custom server's mode does for
+// its tokens (ORG_URL: the org URL; CUSTOM_URL: the first alias;
+// DYNAMIC: the origin the request came in under).
+func (s *Server) orgIDTokenIssuer(app *cache.App, reqOrigin string) string {
+	switch app.Settings.OAuthClient.IssuerMode {
+	case "DYNAMIC":
+		if reqOrigin != "" {
+			return reqOrigin
+		}
+	case "CUSTOM_URL":
+		if len(s.aliases) > 0 {
+			return s.aliases[0]
+		}
+	}
+	return s.orgURL
+}
+
+// OrgIDTokenIssuer is the issuer of the app's ID tokens from the org server
+// for a request under the org URL (the management API shows it).
+func (s *Server) OrgIDTokenIssuer(app *store.App) string {
+	return s.orgIDTokenIssuer(&cache.App{App: app}, s.orgURL)
+}
+
 // validIssuer reports whether iss is an issuer the server may have put in a
-// token: its issuer under each origin its mode allows.
+// token: its issuer under each origin its mode allows. The org server's ID
+// tokens follow their app's issuer_mode, so any origin of the org is its.
 func (s *Server) validIssuer(srv *cache.Server, iss string) bool {
+	if srv.IsOrg() && slices.Contains(s.aliases, iss) {
+		return true
+	}
 	if iss == s.issuerAt(s.orgURL, srv) && (srv.IsOrg() || srv.AuthServer == nil || srv.IssuerMode != "CUSTOM_URL" || len(s.aliases) == 0) {
 		return true
 	}

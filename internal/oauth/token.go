@@ -42,13 +42,15 @@ type TokenResponse struct {
 
 // tokenRequest is a parsed token request.
 type tokenRequest struct {
-	server   *cache.Server
-	snap     *cache.Snapshot
-	origin   string // the issuer's origin for this request
-	endpoint string
-	params   params
-	creds    clientCredentials
-	req      audit.Request
+	server *cache.Server
+	snap   *cache.Snapshot
+	origin string // the issuer's origin for this request
+	// reqOrigin is the origin the request came in under.
+	reqOrigin string
+	endpoint  string
+	params    params
+	creds     clientCredentials
+	req       audit.Request
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +64,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := s.Token(r.Context(), tokenRequest{
-		server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/token", params: p,
+		server: srv, snap: snap, origin: s.originFor(srv, r), reqOrigin: s.requestOrigin(r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/token", params: p,
 		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: audit.RequestFrom(r),
 	})
 	if err != nil {

@@ -174,6 +174,47 @@ func (s *Server) customClaims(snap *cache.Snapshot, srv *cache.Server, app *cach
 	return out, nil
 }
 
+// appGroupsClaim is the groups claim an app configured for its ID tokens
+// from the org server (the internal idToken settings), released by the
+// groups scope as Okta's org server does. GROUPS filters the user's group
+// names like a custom server's GROUPS claim; EXPRESSION is evaluated, and
+// left out (and logged) when it fails: Okta stores it unevaluated.
+func (s *Server) appGroupsClaim(snap *cache.Snapshot, app *cache.App, scopes []string, sub *subject) (map[string]any, *Error) {
+	gc := app.GroupsClaim
+	if gc == nil || gc.Name == "" || sub == nil || !slices.Contains(scopes, "groups") {
+		return nil, nil
+	}
+	var v any
+	switch gc.ValueType {
+	case "GROUPS":
+		names, ok := s.matchGroups(&store.Claim{ID: app.ID, Value: gc.Value, GroupFilterType: gc.GroupFilterType}, sub.groupNames)
+		if !ok {
+			return nil, errTooManyGroups
+		}
+		if len(names) == 0 {
+			return nil, nil
+		}
+		v = names
+	case "EXPRESSION":
+		env := expr.Env{App: &expr.App{ID: app.ID, ClientID: app.ClientID, Label: app.Label, Profile: app.Profile},
+			User: &expr.User{ID: sub.user.ID, Profile: sub.user.Profile, GroupIDs: sub.groupIDs, GroupNames: sub.groupNames}}
+		if snap != nil && snap.Org != nil {
+			env.Org = expr.Org{ID: snap.Org.ID, Name: snap.Org.Name}
+		}
+		e, err := expr.Parse(gc.Value)
+		if err == nil {
+			v, err = e.Eval(env)
+		}
+		if err != nil || v == nil {
+			s.log.Warn("app groups claim expression failed; claim left out", "app", app.ID, "err", err)
+			return nil, nil
+		}
+	default:
+		return nil, nil
+	}
+	return map[string]any{gc.Name: v}, nil
+}
+
 // matchGroups applies a GROUPS claim's filter; false when more than Okta's
 // limit match.
 func (s *Server) matchGroups(c *store.Claim, names []string) ([]string, bool) {

@@ -35,9 +35,12 @@ var orgRule = ruleLifetimes{AccessMinutes: 60, WindowMinutes: 10080}
 
 // userGrant is everything needed to mint tokens for a user.
 type userGrant struct {
-	srv       *cache.Server
-	snap      *cache.Snapshot
-	origin    string // the issuer's origin
+	srv    *cache.Server
+	snap   *cache.Snapshot
+	origin string // the issuer's origin
+	// reqOrigin is the origin the request came in under (the org URL or an
+	// alias): a DYNAMIC app's ID tokens from the org server carry it.
+	reqOrigin string
 	app       *cache.App
 	sub       *subject
 	scopes    []string
@@ -168,6 +171,13 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 		if cerr != nil {
 			return nil, cerr
 		}
+		idIss := iss
+		if g.srv.IsOrg() {
+			idIss = s.orgIDTokenIssuer(g.app, g.reqOrigin)
+			if custom, cerr = s.appGroupsClaim(g.snap, g.app, g.scopes, g.sub); cerr != nil {
+				return nil, cerr
+			}
+		}
 		for k, v := range custom {
 			extra[k] = v
 		}
@@ -175,7 +185,7 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 		if g.snap.Org != nil {
 			orgID = g.snap.Org.ID
 		}
-		idt, _, err := token.MintID(k, token.ID{Issuer: iss, ClientID: g.app.ClientID, UserID: g.sub.user.ID, OrgID: orgID,
+		idt, _, err := token.MintID(k, token.ID{Issuer: idIss, ClientID: g.app.ClientID, UserID: g.sub.user.ID, OrgID: orgID,
 			AMR: g.amr, AuthTime: g.authTime, Nonce: g.nonce, AccessToken: resp.AccessToken, Code: code,
 			Lifetime: idTokenLifetime, Extra: extra}, now)
 		if err != nil {
@@ -319,7 +329,7 @@ func (s *Server) authorizationCode(ctx context.Context, req tokenRequest, c *aut
 	if sub == nil {
 		return refuse(errCodeInvalid)
 	}
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
 		authTime: d.AuthTime, amr: d.AMR, sessionID: d.SessionID, familyID: d.FamilyID, rule: d.Rule}
 	m, terr := s.mintUserTokens(g, true, true, true, "", now)
 	if terr != nil {
@@ -423,7 +433,7 @@ func (s *Server) refreshToken(ctx context.Context, req tokenRequest, c *authenti
 		return nil, errRefreshInvalid
 	}
 
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR,
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR,
 		sessionID: d.SessionID, familyID: rt.FamilyID, rule: d.Rule, refreshExpires: rt.ExpiresAt}
 	m, terr := s.mintUserTokens(g, true, true, false, "", now)
 	if terr != nil {
@@ -507,7 +517,7 @@ func (s *Server) password(ctx context.Context, req tokenRequest, c *authenticate
 		return nil, errBadCredentials
 	}
 	scopes := policy.ParseScopes(req.params.get("scope"))
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, app: c.app, sub: sub, authTime: now, amr: []string{"pwd"}, familyID: secret.NewID("fam")}
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, authTime: now, amr: []string{"pwd"}, familyID: secret.NewID("fam")}
 	if req.server.IsOrg() {
 		if len(scopes) == 0 {
 			return nil, errMissingScopes

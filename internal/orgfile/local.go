@@ -60,7 +60,7 @@ func (l *local) ClientSecretMatches(ctx context.Context, appID, clientSecret str
 	if err != nil {
 		return false, err
 	}
-	return len(a.ClientSecretHash) > 0 && secret.Matches(clientSecret, a.ClientSecretHash), nil
+	return a.SecretMatches(clientSecret), nil
 }
 
 func (l *local) SuperAdmin(ctx context.Context, userID string) (bool, error) {

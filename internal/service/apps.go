@@ -17,19 +17,19 @@ func appTarget(a *store.App) audit.Target {
 }
 
 // sealSecret keeps the clear secret of a client_secret_jwt app, which needs
-// it as the HMAC key; every other app keeps only the hash.
+// it as the HMAC key, sealed beside the hash of the secret it belongs to;
+// every other app keeps only hashes. clientSecret is the secret the request
+// supplied or generated, if any.
 func (s *Service) sealSecret(a *store.App, clientSecret string) {
-	if clientSecret == "" {
-		if a.Credentials.OAuthClient.TokenEndpointAuthMethod != "client_secret_jwt" {
-			a.ClientSecretSealed = nil
+	jwt := a.ClientAuthMethod() == "client_secret_jwt"
+	for i := range a.Secrets {
+		sec := &a.Secrets[i]
+		switch {
+		case !jwt:
+			sec.Sealed = nil
+		case clientSecret != "" && secret.Matches(clientSecret, sec.Hash):
+			sec.Sealed = s.Sealer.Seal([]byte(clientSecret), []byte(a.ID))
 		}
-		return
-	}
-	a.ClientSecretHash = secret.Hash(clientSecret)
-	if a.Credentials.OAuthClient.TokenEndpointAuthMethod == "client_secret_jwt" {
-		a.ClientSecretSealed = s.Sealer.Seal([]byte(clientSecret), []byte(a.ID))
-	} else {
-		a.ClientSecretSealed = nil
 	}
 }
 
@@ -130,7 +130,8 @@ func (s *Service) DeleteApp(ctx context.Context, c Context, id string) error {
 	})
 }
 
-// NewClientSecret replaces an app's client secret and returns the new one.
+// NewClientSecret replaces an app's client secrets with a new one and
+// returns it (DCR's lifecycle/newSecret).
 func (s *Service) NewClientSecret(ctx context.Context, c Context, id string) (*store.App, string, error) {
 	var out *store.App
 	sec := secret.Token("", 30)
@@ -139,13 +140,12 @@ func (s *Service) NewClientSecret(ctx context.Context, c Context, id string) (*s
 		if err != nil {
 			return err
 		}
-		switch a.Credentials.OAuthClient.TokenEndpointAuthMethod {
-		case "client_secret_basic", "client_secret_post", "client_secret_jwt":
-		default:
+		if !UsesClientSecret(a.ClientAuthMethod()) {
 			return oktaerr.Validation("client_secret", "client_secret: This client does not use a client secret.")
 		}
-		s.sealSecret(a, sec)
 		a.LastUpdated = s.now()
+		a.Secrets = []store.AppSecret{NewAppSecret(sec, a.LastUpdated)}
+		s.sealSecret(a, sec)
 		if err := tx.Apps().Update(ctx, a); err != nil {
 			return err
 		}

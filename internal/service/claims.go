@@ -85,7 +85,7 @@ func ValidateClaim(c *store.Claim) *oktaerr.Error {
 		c.GroupFilterType = ""
 		if c.Value == "" {
 			causes = append(causes, "value: The field cannot be left blank")
-		} else if _, err := expr.Parse(c.Value); err != nil {
+		} else if err := expr.Check(c.Value); err != nil {
 			var pe *expr.Error
 			if errors.As(err, &pe) {
 				causes = append(causes, fmt.Sprintf("value: Invalid expression at position %d: %s", pe.Pos, pe.Msg))
@@ -195,6 +195,21 @@ func (s *Service) UpdateClaim(ctx context.Context, sc Context, serverID string, 
 		}
 		if err != nil {
 			return err
+		}
+		if old.System {
+			// okta_auth_server_claim_default sends only what it changes (no
+			// value for a system claim): what is left out keeps its
+			// computed value.
+			keep := func(v *string, was string) {
+				if *v == "" {
+					*v = was
+				}
+			}
+			keep(&c.Name, old.Name)
+			keep(&c.ClaimType, old.ClaimType)
+			keep(&c.ValueType, old.ValueType)
+			keep(&c.Value, old.Value)
+			keep(&c.Status, old.Status)
 		}
 		if old.System && (c.Name != old.Name || c.ClaimType != old.ClaimType || c.ValueType != old.ValueType || c.Value != old.Value) {
 			return oktaerr.Validation("name", "name: The name, claim type and value of a system claim cannot be changed.")

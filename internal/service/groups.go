@@ -2,7 +2,10 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -51,10 +54,54 @@ func ValidateGroup(g *store.Group) *oktaerr.Error {
 	if utf8.RuneCountInString(g.Description) > maxGroupDescription {
 		causes = append(causes, "description: The field is too long (at most 1024 characters)")
 	}
+	causes = append(causes, groupProfileProblems(g.Profile)...)
 	if len(causes) > 0 {
 		return oktaerr.Validation(strings.SplitN(causes[0], ":", 2)[0], causes...)
 	}
 	return nil
+}
+
+// Limits on custom group attributes (Okta's group schema holds at most a few
+// hundred; these bound what one group may store).
+const (
+	maxGroupAttrs     = 100
+	maxGroupAttrName  = 100
+	maxGroupAttrBytes = 4096
+)
+
+// groupProfileProblems checks custom group attributes: at most
+// maxGroupAttrs, each a string, number, boolean, null or an array of
+// those, as the group schema's types are.
+func groupProfileProblems(p map[string]any) []string {
+	if len(p) > maxGroupAttrs {
+		return []string{fmt.Sprintf("profile: A group can have at most %d custom attributes.", maxGroupAttrs)}
+	}
+	var causes []string
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		if k == "" || len(k) > maxGroupAttrName {
+			causes = append(causes, fmt.Sprintf("profile: Attribute names must be 1 to %d characters long.", maxGroupAttrName))
+			continue
+		}
+		scalar := func(v any) bool {
+			switch v.(type) {
+			case nil, string, bool, float64, json.Number:
+				return true
+			}
+			return false
+		}
+		ok := scalar(p[k])
+		if arr, isArr := p[k].([]any); isArr {
+			ok = !slices.ContainsFunc(arr, func(v any) bool { return !scalar(v) })
+		}
+		b, _ := json.Marshal(p[k])
+		switch {
+		case !ok:
+			causes = append(causes, "profile."+k+": The value must be a string, number, boolean or an array of them.")
+		case len(b) > maxGroupAttrBytes:
+			causes = append(causes, fmt.Sprintf("profile.%s: The value is longer than %d bytes.", k, maxGroupAttrBytes))
+		}
+	}
+	return causes
 }
 
 // loadGroup reads a group through st, answering E0000007 when it does not
@@ -95,7 +142,8 @@ func (s *Service) CreateGroup(ctx context.Context, c Context, g *store.Group) er
 	})
 }
 
-// UpdateGroup replaces the profile (name, description) of the group g.ID
+// UpdateGroup replaces the profile (name, description, custom attributes)
+// of the group g.ID
 // and returns the stored group.
 func (s *Service) UpdateGroup(ctx context.Context, c Context, g *store.Group) (*store.Group, error) {
 	if err := ValidateGroup(g); err != nil {
@@ -110,7 +158,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c Context, g *store.Group) (*
 		if old.Type != GroupTypeOkta {
 			return errBuiltIn("Updating the profile")
 		}
-		old.Name, old.Description, old.LastUpdated = g.Name, g.Description, s.now()
+		old.Name, old.Description, old.Profile, old.LastUpdated = g.Name, g.Description, g.Profile, s.now()
 		if err := tx.Groups().Update(ctx, old); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return errGroupNameTaken

@@ -180,6 +180,19 @@ func (s *Service) ListServerKeys(ctx context.Context, serverID string) ([]*store
 	if _, err := s.GetAuthServer(ctx, serverID); err != nil {
 		return nil, err
 	}
+	return s.publishedKeys(ctx, serverID)
+}
+
+// ListAppKeys lists the keys that sign an app's ID tokens from the org
+// authorization server (Okta's /api/v1/apps/{id}/credentials/keys).
+func (s *Service) ListAppKeys(ctx context.Context, appID string) ([]*store.SigningKey, error) {
+	if _, err := s.GetApp(ctx, appID); err != nil {
+		return nil, err
+	}
+	return s.publishedKeys(ctx, store.OrgServerID)
+}
+
+func (s *Service) publishedKeys(ctx context.Context, serverID string) ([]*store.SigningKey, error) {
 	ks, err := s.Store.Keys().List(ctx, serverID)
 	if err != nil {
 		return nil, err

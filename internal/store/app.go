@@ -1,6 +1,11 @@
 package store
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/secret"
+)
 
 // AppCredentials is the app's credentials document in Okta's shape, without
 // the client secret (which is never stored in clear).
@@ -87,4 +92,61 @@ type AppJWK struct {
 	Created     string          `json:"created,omitempty"`
 	LastUpdated string          `json:"lastUpdated,omitempty"`
 	JWK         json.RawMessage `json:"-"`
+}
+
+// ClientAuthMethod is how the app authenticates at the token endpoint. A
+// browser app is a public client whatever method its record names: Okta
+// accepts client_secret_basic (the Terraform provider's default) for one and
+// keeps it as sent, and the app still signs in with PKCE and no secret.
+func (a *App) ClientAuthMethod() string {
+	if a.Settings.OAuthClient.ApplicationType == "browser" {
+		return "none"
+	}
+	return a.Credentials.OAuthClient.TokenEndpointAuthMethod
+}
+
+// AppSecret is one client secret of an app. Only its SHA-256 is kept, and,
+// for client_secret_jwt (whose HMAC key is the secret itself), the secret
+// sealed under the master key.
+type AppSecret struct {
+	ID          string // ocs…
+	Status      string // ACTIVE, INACTIVE
+	Hash        []byte
+	Sealed      []byte
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+// ActiveSecrets are the secrets the client may authenticate with.
+func (a *App) ActiveSecrets() []AppSecret {
+	var out []AppSecret
+	for _, s := range a.Secrets {
+		if s.Status == StatusActive {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SecretMatches reports whether clear is one of the app's active client
+// secrets. Each is compared in constant time, and all are compared, so the
+// time taken says nothing about which matched.
+func (a *App) SecretMatches(clear string) bool {
+	matched := false
+	for _, s := range a.ActiveSecrets() {
+		if secret.Matches(clear, s.Hash) {
+			matched = true
+		}
+	}
+	return matched
+}
+
+// AppGroupsClaim is the groups claim that the ID tokens the org
+// authorization server issues to the app carry (Okta's internal
+// /api/v1/internal/apps/{id}/settings/oauth/idToken).
+type AppGroupsClaim struct {
+	Name            string `json:"name"`
+	ValueType       string `json:"valueType"` // GROUPS or EXPRESSION
+	Value           string `json:"value"`
+	GroupFilterType string `json:"groupFilterType,omitempty"` // STARTS_WITH, EQUALS, CONTAINS, REGEX (GROUPS)
 }

@@ -145,10 +145,13 @@ type Users interface {
 
 // Group is an Okta group. Type is OKTA_GROUP, APP_GROUP or BUILT_IN.
 type Group struct {
-	ID                    string // 00g…
-	Type                  string
-	Name                  string
-	Description           string
+	ID          string // 00g…
+	Type        string
+	Name        string
+	Description string
+	// Profile holds the custom profile attributes, every member of the
+	// group's profile besides name and description; nil for none.
+	Profile               map[string]any
 	Created               time.Time
 	LastUpdated           time.Time
 	LastMembershipUpdated time.Time
@@ -184,12 +187,13 @@ type App struct {
 	Credentials AppCredentials
 	Settings    AppSettings
 	Profile     map[string]any
-	// ClientSecretHash is SHA-256 of the client secret; nil for apps without one.
-	ClientSecretHash []byte
-	// ClientSecretSealed holds the secret encrypted under the master key, kept
-	// only when the app authenticates with client_secret_jwt, which needs the
-	// secret itself as the HMAC key.
-	ClientSecretSealed []byte
+	// Secrets are the client secrets, at most two: any ACTIVE one
+	// authenticates the client, so a secret can be replaced without
+	// downtime. Apps whose method needs no secret have none.
+	Secrets []AppSecret
+	// GroupsClaim is the groups claim of the app's ID tokens from the org
+	// authorization server; nil for none.
+	GroupsClaim *AppGroupsClaim
 	// CreatedByDCR marks clients registered through /oauth2/v1/clients.
 	CreatedByDCR bool
 	Created      time.Time

@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/hex"
+	"fmt"
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/store"
@@ -10,13 +13,13 @@ import (
 type apps struct{ s *Store }
 
 const appCols = `id, name, label, status, sign_on_mode, client_id, credentials, settings, profile,
-	client_secret_hash, client_secret_sealed, created_by_dcr, created, last_updated`
+	client_secrets, groups_claim, created_by_dcr, created, last_updated`
 
 func scanApp(row scanner) (*store.App, error) {
 	var a store.App
 	err := row.Scan(&a.ID, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.ClientID,
 		jsonDoc{&a.Credentials}, jsonDoc{&a.Settings}, jsonDoc{&a.Profile},
-		bytesCol{&a.ClientSecretHash}, bytesCol{&a.ClientSecretSealed}, &a.CreatedByDCR,
+		secretsCol{&a.Secrets}, jsonDoc{&a.GroupsClaim}, &a.CreatedByDCR,
 		msTime{&a.Created}, msTime{&a.LastUpdated})
 	return &a, err
 }
@@ -26,7 +29,7 @@ func (r apps) Create(ctx context.Context, a *store.App) error {
 		`INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Name, a.Label, a.Status, a.SignOnMode, a.ClientID,
 		jsonDoc{a.Credentials}, jsonDoc{a.Settings}, jsonDoc{a.Profile},
-		blob(a.ClientSecretHash), blob(a.ClientSecretSealed), a.CreatedByDCR, ms(a.Created), ms(a.LastUpdated))
+		secretsCol{&a.Secrets}, jsonDoc{a.GroupsClaim}, a.CreatedByDCR, ms(a.Created), ms(a.LastUpdated))
 	return err
 }
 
@@ -49,11 +52,11 @@ func (r apps) one(ctx context.Context, op, where string, arg any) (a *store.App,
 func (r apps) Update(ctx context.Context, a *store.App) error {
 	return r.s.execOne(ctx, "update app "+a.ID,
 		`UPDATE apps SET name = ?, label = ?, status = ?, sign_on_mode = ?, client_id = ?, credentials = ?,
-			settings = ?, profile = ?, client_secret_hash = ?, client_secret_sealed = ?, created_by_dcr = ?,
+			settings = ?, profile = ?, client_secrets = ?, groups_claim = ?, created_by_dcr = ?,
 			created = ?, last_updated = ?
 		WHERE id = ?`,
 		a.Name, a.Label, a.Status, a.SignOnMode, a.ClientID, jsonDoc{a.Credentials},
-		jsonDoc{a.Settings}, jsonDoc{a.Profile}, blob(a.ClientSecretHash), blob(a.ClientSecretSealed), a.CreatedByDCR,
+		jsonDoc{a.Settings}, jsonDoc{a.Profile}, secretsCol{&a.Secrets}, jsonDoc{a.GroupsClaim}, a.CreatedByDCR,
 		ms(a.Created), ms(a.LastUpdated), a.ID)
 }
 
@@ -201,4 +204,50 @@ func (r apps) UnassignGroup(ctx context.Context, appID, groupID string) error {
 func (r apps) ListGroupAssignments(ctx context.Context, appID string, p store.Page) ([]*store.AppGroup, error) {
 	q, args := page(`SELECT `+appGroupCols+` FROM app_groups WHERE app_id = ?`, "group_id", p, []any{appID})
 	return list(ctx, r.s, "list group assignments of app "+appID, scanAppGroup, q, args...)
+}
+
+// secretsCol stores an app's client secrets as a JSON array, binary members
+// in hex and times in Unix milliseconds (the form migration 1101 writes).
+type secretsCol struct{ s *[]store.AppSecret }
+
+type secretJSON struct {
+	ID          string `json:"id"`
+	Status      string `json:"status"`
+	Hash        string `json:"hash"`
+	Sealed      string `json:"sealed"`
+	Created     int64  `json:"created"`
+	LastUpdated int64  `json:"lastUpdated"`
+}
+
+func (c secretsCol) Value() (driver.Value, error) {
+	out := make([]secretJSON, 0, len(*c.s))
+	for _, s := range *c.s {
+		out = append(out, secretJSON{ID: s.ID, Status: s.Status, Hash: hex.EncodeToString(s.Hash),
+			Sealed: hex.EncodeToString(s.Sealed), Created: ms(s.Created), LastUpdated: ms(s.LastUpdated)})
+	}
+	return jsonDoc{out}.Value()
+}
+
+func (c secretsCol) Scan(src any) error {
+	var in []secretJSON
+	if err := (jsonDoc{&in}).Scan(src); err != nil {
+		return err
+	}
+	*c.s = nil
+	for _, s := range in {
+		h, err := hex.DecodeString(s.Hash)
+		if err != nil {
+			return fmt.Errorf("client secret %s: %w", s.ID, err)
+		}
+		sealed, err := hex.DecodeString(s.Sealed)
+		if err != nil {
+			return fmt.Errorf("client secret %s: %w", s.ID, err)
+		}
+		if len(sealed) == 0 {
+			sealed = nil
+		}
+		*c.s = append(*c.s, store.AppSecret{ID: s.ID, Status: s.Status, Hash: h, Sealed: sealed,
+			Created: fromMS(s.Created), LastUpdated: fromMS(s.LastUpdated)})
+	}
+	return nil
 }

@@ -8,12 +8,15 @@ import (
 
 type groups struct{ s *Store }
 
-const groupCols = `id, type, name, description, created, last_updated, last_membership_updated`
+const groupCols = `id, type, name, description, created, last_updated, last_membership_updated, profile`
 
 func scanGroup(row scanner) (*store.Group, error) {
 	var g store.Group
 	err := row.Scan(&g.ID, &g.Type, &g.Name, &g.Description,
-		msTime{&g.Created}, msTime{&g.LastUpdated}, msTime{&g.LastMembershipUpdated})
+		msTime{&g.Created}, msTime{&g.LastUpdated}, msTime{&g.LastMembershipUpdated}, jsonDoc{&g.Profile})
+	if len(g.Profile) == 0 {
+		g.Profile = nil
+	}
 	return &g, err
 }
 
@@ -27,8 +30,8 @@ func scanString(row scanner) (string, error) {
 // group names are unique within an org).
 func (r groups) Create(ctx context.Context, g *store.Group) error {
 	_, err := r.s.exec(ctx, "create group "+g.ID,
-		`INSERT INTO groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		g.ID, g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated))
+		`INSERT INTO groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile))
 	return err
 }
 
@@ -50,9 +53,10 @@ func (r groups) one(ctx context.Context, op, where string, arg any) (g *store.Gr
 
 func (r groups) Update(ctx context.Context, g *store.Group) error {
 	return r.s.execOne(ctx, "update group "+g.ID,
-		`UPDATE groups SET type = ?, name = ?, description = ?, created = ?, last_updated = ?, last_membership_updated = ?
+		`UPDATE groups SET type = ?, name = ?, description = ?, created = ?, last_updated = ?, last_membership_updated = ?,
+			profile = ?
 		WHERE id = ?`,
-		g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), g.ID)
+		g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile), g.ID)
 }
 
 // Delete removes the group with its memberships and app assignments.
@@ -98,4 +102,12 @@ func (r groups) Of(ctx context.Context, userID string) ([]*store.Group, error) {
 func (r groups) GroupsOf(ctx context.Context, userID string) ([]string, error) {
 	return list(ctx, r.s, "list groups of user "+userID, scanString,
 		`SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id`, userID)
+}
+
+// profileDoc stores a group's custom attributes, none as {}.
+func profileDoc(p map[string]any) jsonDoc {
+	if p == nil {
+		p = map[string]any{}
+	}
+	return jsonDoc{p}
 }

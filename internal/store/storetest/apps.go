@@ -47,13 +47,16 @@ func newApp(t *testing.T, id, clientID string) *store.App {
 			OAuthClient: store.OAuthClientCreds{ClientID: clientID, TokenEndpointAuthMethod: "private_key_jwt",
 				AutoKeyRotation: true, PKCERequired: true},
 		},
-		Settings:           settings,
-		Profile:            map[string]any{"label": "x", "n": 2.5},
-		ClientSecretHash:   []byte("0123456789abcdef0123456789abcdef"),
-		ClientSecretSealed: []byte{0, 1, 2, 0xff},
-		CreatedByDCR:       true,
-		Created:            at(0),
-		LastUpdated:        at(time.Second),
+		Settings: settings,
+		Profile:  map[string]any{"label": "x", "n": 2.5},
+		Secrets: []store.AppSecret{
+			{ID: "ocs1", Status: "ACTIVE", Hash: []byte("0123456789abcdef0123456789abcdef"), Sealed: []byte{0, 1, 2, 0xff}, Created: at(0), LastUpdated: at(time.Second)},
+			{ID: "ocs2", Status: "INACTIVE", Hash: []byte{0xfe, 0}, Created: at(time.Minute), LastUpdated: at(time.Hour)},
+		},
+		GroupsClaim:  &store.AppGroupsClaim{Name: "groups", ValueType: "GROUPS", Value: "Eng", GroupFilterType: "STARTS_WITH"},
+		CreatedByDCR: true,
+		Created:      at(0),
+		LastUpdated:  at(time.Second),
 	}
 }
 
@@ -97,7 +100,8 @@ func testApps(t *testing.T, s store.Store) {
 	a.Settings.OAuthClient.Extra = map[string]json.RawMessage{"other": json.RawMessage(`"v"`)}
 	a.Settings.Extra = nil
 	a.Profile = nil
-	a.ClientSecretHash, a.ClientSecretSealed, a.CreatedByDCR = []byte{9}, nil, false
+	a.Secrets = []store.AppSecret{{ID: "ocs3", Status: "ACTIVE", Hash: []byte{9}, Created: at(time.Hour), LastUpdated: at(time.Hour)}}
+	a.GroupsClaim, a.CreatedByDCR = nil, false
 	a.Created, a.LastUpdated = at(time.Hour), at(2*time.Hour)
 	ok(t, s.Apps().Update(ctx, a), "update app")
 	got, err = s.Apps().GetByClientID(ctx, "client-1b")

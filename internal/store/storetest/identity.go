@@ -184,6 +184,7 @@ func newGroup(id, name string) *store.Group {
 func testGroups(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
 	g := newGroup("00g1", "Engineering")
+	g.Profile = map[string]any{"costCenter": "42", "tags": []any{"a", "b"}, "size": 3.5, "remote": true}
 	ok(t, s.Groups().Create(ctx, g), "create group")
 	got, err := s.Groups().Get(ctx, g.ID)
 	ok(t, err, "get group")
@@ -199,7 +200,7 @@ func testGroups(t *testing.T, s store.Store) {
 	conflict(t, s.Groups().Create(ctx, newGroup(g.ID, "Other")), "create group with a taken id")
 	conflict(t, s.Groups().Create(ctx, newGroup("00g2", "Engineering")), "create group with a taken name")
 
-	g.Type, g.Name, g.Description = "APP_GROUP", "Eng", ""
+	g.Type, g.Name, g.Description, g.Profile = "APP_GROUP", "Eng", "", nil
 	g.Created, g.LastUpdated, g.LastMembershipUpdated = at(time.Hour), at(2*time.Hour), time.Time{}
 	ok(t, s.Groups().Update(ctx, g), "update group")
 	got, err = s.Groups().GetByName(ctx, "Eng")
