@@ -166,7 +166,8 @@ func seedOrg(ctx context.Context, st store.Store, size orgSize, progress func(st
 			id := secret.NewID("0oa")
 			a := &store.App{ID: id, Name: "oidc_client", Label: fmt.Sprintf("Scale app %d", i), Status: store.StatusActive,
 				SignOnMode: "OPENID_CONNECT", ClientID: id, Profile: map[string]any{}, Created: now, LastUpdated: now,
-				ClientSecretHash: secret.Hash(secret.Token("", 32))}
+				Secrets: []store.AppSecret{{ID: secret.NewID("ocs"), Status: store.StatusActive, Hash: secret.Hash(secret.Token("", 32)),
+					Created: now, LastUpdated: now}}}
 			a.Credentials.OAuthClient = store.OAuthClientCreds{ClientID: id, TokenEndpointAuthMethod: "client_secret_basic"}
 			a.Settings.OAuthClient = store.OAuthClientSettings{ApplicationType: "web",
 				RedirectURIs:  []string{fmt.Sprintf("https://app%d.scale.example.com/callback", i)},
