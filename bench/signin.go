@@ -20,8 +20,8 @@ import (
 // signinSetup is what the sign-in scenarios use: a person assigned to a
 // single-page app with PKCE and rotating refresh tokens.
 type signinSetup struct {
-	orgURL, clientID, login, password string
-	verifier, challenge               string
+	orgURL, clientID, appID, login, password string
+	verifier, challenge                      string
 }
 
 const benchRedirect = "https://bench.example.com/callback"
@@ -47,6 +47,7 @@ func prepareSignin(ctx context.Context, hc *http.Client, orgURL, apiToken string
 		return nil, err
 	}
 	s.clientID = app["credentials"].(map[string]any)["oauthClient"].(map[string]any)["client_id"].(string)
+	s.appID = app["id"].(string)
 	if _, err := mgmt(http.MethodPost, "/api/v1/apps/"+app["id"].(string)+"/users", map[string]any{"id": u["id"]}); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,8 +76,10 @@ type Server struct {
 	// Active signs new tokens; Published are every key a verifier may meet.
 	Active    *token.Key
 	Published map[string]*rsa.PublicKey
-	// JWKS is the encoded /v1/keys document.
-	JWKS []byte
+	// JWKS is the encoded /v1/keys document, JWKSTag its entity tag
+	// (quoted), so that a verifier revalidating its copy is answered 304.
+	JWKS    []byte
+	JWKSTag string
 }
 
 // Policy is an access policy with its rules in priority order.
@@ -385,6 +389,8 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 	}
 	for id, srv := range snap.Servers {
 		srv.JWKS = keys.JWKS(jwks[id]...)
+		sum := sha256.Sum256(srv.JWKS)
+		srv.JWKSTag = `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 	}
 	return snap, nil
 }

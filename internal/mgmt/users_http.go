@@ -361,18 +361,22 @@ func jsonAttr(v any) (any, bool) {
 	return nil, false
 }
 
-// qMatch is Okta's q: a case-insensitive prefix of firstName, lastName or
+// qQuery is Okta's q: a case-insensitive prefix of firstName, lastName or
 // email.
-func qMatch(q string) service.UserFilter {
+func qQuery(q string) *userQuery {
 	q = strings.ToLower(q)
-	return func(u *store.User) bool {
+	var where []store.UserWhere
+	for _, attr := range []string{store.UserAttrFirstName, store.UserAttrLastName, store.UserAttrEmail} {
+		where = append(where, store.UserWhere{Attr: attr, Op: "sw", Value: q})
+	}
+	return &userQuery{where: store.UserWhere{Or: where}, match: func(u *store.User) bool {
 		for _, k := range []string{"firstName", "lastName", "email"} {
 			if s, ok := u.Profile[k].(string); ok && strings.HasPrefix(strings.ToLower(s), q) {
 				return true
 			}
 		}
 		return false
-	}
+	}}
 }
 
 func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -383,37 +387,42 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	query := r.URL.Query()
 	q, filterExpr, search := query.Get("q"), query.Get("filter"), query.Get("search")
-	var match service.UserFilter
-	withDeprovisioned := false
+	uq := &userQuery{}
 	switch {
 	case search != "":
-		if match, withDeprovisioned, werr = h.userSearch(search); werr != nil {
+		if uq, werr = h.userSearch(search); werr != nil {
 			web.WriteError(w, werr)
 			return
 		}
 	case filterExpr != "":
-		if match, withDeprovisioned, werr = h.userFilter(filterExpr); werr != nil {
+		if uq, werr = h.userFilter(filterExpr); werr != nil {
 			web.WriteError(w, werr)
 			return
 		}
 	case q != "":
-		match = qMatch(q)
+		uq = qQuery(q)
 	}
-	if !withDeprovisioned {
-		inner := match
-		match = func(u *store.User) bool {
+	if !uq.withStatus {
+		inner := uq.match
+		uq.match = func(u *store.User) bool {
 			return u.Status != store.UserDeprovisioned && (inner == nil || inner(u))
+		}
+		notGone := store.UserWhere{Attr: store.UserAttrStatus, Op: "ne", Value: store.UserDeprovisioned}
+		if uq.where.Everyone() {
+			uq.where = notGone
+		} else {
+			uq.where = store.UserWhere{And: []store.UserWhere{uq.where, notGone}}
 		}
 	}
 	var users []*store.User
 	var err error
 	if sortBy := query.Get("sortBy"); search != "" && sortBy != "" {
-		users, werr = h.sortedPage(r, match, sortBy, query.Get("sortOrder"), after, limit)
+		users, werr = h.sortedPage(r, uq, sortBy, query.Get("sortOrder"), after, limit)
 		if werr != nil {
 			h.writeErr(w, r, werr)
 			return
 		}
-	} else if users, err = h.svc.ListUsers(r.Context(), after, limit, match); err != nil {
+	} else if users, err = h.svc.ListUsers(r.Context(), after, limit, uq.where, uq.match); err != nil {
 		h.writeErr(w, r, err)
 		return
 	}
@@ -431,7 +440,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p *principal
 // memory (at most service.MaxSortedUsers); the cursor is still the id of
 // the last user of the previous page, found again in the sorted list, so a
 // user whose sort key changes between pages may be seen twice or missed.
-func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, order, after string, limit int) ([]*store.User, *oktaerr.Error) {
+func (h *Handler) sortedPage(r *http.Request, uq *userQuery, sortBy, order, after string, limit int) ([]*store.User, *oktaerr.Error) {
 	if werr := checkSortBy(sortBy); werr != nil {
 		return nil, werr
 	}
@@ -451,7 +460,7 @@ func (h *Handler) sortedPage(r *http.Request, match service.UserFilter, sortBy, 
 		}
 		return lessAttr(va, oka, vb, okb)
 	}
-	all, err := h.svc.SortedUsers(r.Context(), match, less)
+	all, err := h.svc.SortedUsers(r.Context(), uq.where, uq.match, less)
 	if err != nil {
 		if we, ok := err.(*oktaerr.Error); ok {
 			return nil, we

@@ -2,6 +2,8 @@ package oauth
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
@@ -140,9 +142,28 @@ func (s *Server) handleKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	// Verifiers refetch on an unknown kid, and a rotation publishes the next
 	// key well before it signs, so a long max-age is safe.
-	w.Header().Set("Cache-Control", "max-age=3600, must-revalidate")
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("Cache-Control", "max-age=3600, must-revalidate")
+	h.Set("ETag", srv.JWKSTag)
+	if etagMatches(r.Header.Get("If-None-Match"), srv.JWKSTag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(srv.JWKS)))
 	w.Write(srv.JWKS)
+}
+
+// etagMatches applies If-None-Match (RFC 9110 §13.1.2): a list of tags,
+// compared weakly, or "*".
+func etagMatches(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+			return true
+		}
+	}
+	return false
 }
 
 var _ = store.OrgServerID

@@ -249,22 +249,7 @@ func (s *Service) ListGroupMembers(ctx context.Context, groupID string, p store.
 	if g.Type == GroupTypeBuiltIn && g.Name == EveryoneName {
 		return s.Store.Users().List(ctx, p)
 	}
-	ids, err := s.Store.Groups().ListMembers(ctx, groupID, p)
-	if err != nil {
-		return nil, err
-	}
-	users := make([]*store.User, 0, len(ids))
-	for _, id := range ids {
-		u, err := s.Store.Users().Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted between the two reads
-		}
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, u)
-	}
-	return users, nil
+	return s.Store.Users().InGroup(ctx, groupID, p)
 }
 
 // Everyone returns the built-in group that holds every user.

@@ -299,14 +299,15 @@ func (s *Service) GetUser(ctx context.Context, idOrLogin string) (*store.User, e
 type UserFilter func(u *store.User) bool
 
 // ListUsers returns up to limit users after the cursor, in id order, that
-// match. Filtering happens in memory, so it reads store pages until the
-// answer is full or the users run out; the cursor stays an id, so a walk
-// sees every user that exists throughout it exactly once.
-func (s *Service) ListUsers(ctx context.Context, after string, limit int, match UserFilter) ([]*store.User, error) {
+// match. The store reads the users where selects (an index condition that
+// may select more), and match decides in memory, so it reads store pages
+// until the answer is full or the users run out; the cursor stays an id,
+// so a walk sees every user that exists throughout it exactly once.
+func (s *Service) ListUsers(ctx context.Context, after string, limit int, where store.UserWhere, match UserFilter) ([]*store.User, error) {
 	out := []*store.User{}
 	cursor := after
 	for len(out) < limit {
-		page, err := s.Store.Users().List(ctx, store.Page{After: cursor, Limit: limit})
+		page, err := s.Store.Users().Search(ctx, where, store.Page{After: cursor, Limit: limit})
 		if err != nil {
 			return nil, err
 		}
@@ -340,12 +341,12 @@ func errTooManyToSort() *oktaerr.Error {
 }
 
 // SortedUsers returns every matching user ordered by less (ties by id).
-func (s *Service) SortedUsers(ctx context.Context, match UserFilter, less func(a, b *store.User) bool) ([]*store.User, error) {
+func (s *Service) SortedUsers(ctx context.Context, where store.UserWhere, match UserFilter, less func(a, b *store.User) bool) ([]*store.User, error) {
 	var all []*store.User
 	cursor := ""
 	const chunk = 500
 	for {
-		page, err := s.Store.Users().List(ctx, store.Page{After: cursor, Limit: chunk})
+		page, err := s.Store.Users().Search(ctx, where, store.Page{After: cursor, Limit: chunk})
 		if err != nil {
 			return nil, err
 		}

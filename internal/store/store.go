@@ -129,6 +129,10 @@ type Users interface {
 	Update(ctx context.Context, u *User) error
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, p Page) ([]*User, error)
+	// Search is List narrowed by where (see UserWhere), in id order.
+	Search(ctx context.Context, where UserWhere, p Page) ([]*User, error)
+	// InGroup lists the members of a group, in id order, in one query.
+	InGroup(ctx context.Context, groupID string, p Page) ([]*User, error)
 	Count(ctx context.Context) (int, error)
 	// RecordLoginFailure adds one failure in a single statement, so that
 	// concurrent attempts on several replicas all count, and locks an ACTIVE

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -10,6 +11,12 @@ import (
 	"strings"
 	"time"
 )
+
+// goSteps are the parts of migrations that SQL cannot do alike on both
+// databases, run in the migration's transaction right after its SQL.
+var goSteps = map[int64]func(ctx context.Context, tx *sql.Tx, d dialect) error{
+	1701: fillUserKeys,
+}
 
 // migration is one embedded file, NNNN_name.sql, applied in version order.
 type migration struct {
@@ -104,6 +111,11 @@ func migrateTo(ctx context.Context, s *Store, dir string, upTo int64) error {
 		// No arguments: both drivers then accept several statements at once.
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
+		}
+		if step := goSteps[m.version]; step != nil {
+			if err := step(ctx, tx, s.d); err != nil {
+				return fmt.Errorf("sqlstore: migration %s: %w", m.name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 			m.version, m.name, time.Now().UnixMilli()); err != nil {

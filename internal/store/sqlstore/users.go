@@ -25,11 +25,13 @@ func scanUser(row scanner) (*store.User, error) {
 func loginKey(login string) string { return strings.ToLower(login) }
 
 func (r users) Create(ctx context.Context, u *store.User) error {
+	email, first, last := userKeys(u.Profile)
 	_, err := r.s.exec(ctx, "create user "+u.ID,
-		`INSERT INTO users (`+userCols+`, login_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO users (`+userCols+`, login_key, email_key, first_name_key, last_name_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Status, u.Login, jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.FailedLogins, loginKey(u.Login))
+		u.FailedLogins, loginKey(u.Login), email, first, last)
 	return err
 }
 
@@ -50,14 +52,15 @@ func (r users) one(ctx context.Context, op, where string, arg any) (u *store.Use
 }
 
 func (r users) Update(ctx context.Context, u *store.User) error {
+	email, first, last := userKeys(u.Profile)
 	return r.s.execOne(ctx, "update user "+u.ID,
 		`UPDATE users SET status = ?, login = ?, login_key = ?, profile = ?, password_hash = ?, super_admin = ?,
 			created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?,
-			failed_logins = ?
+			failed_logins = ?, email_key = ?, first_name_key = ?, last_name_key = ?
 		WHERE id = ?`,
 		u.Status, u.Login, loginKey(u.Login), jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.FailedLogins, u.ID)
+		u.FailedLogins, email, first, last, u.ID)
 }
 
 // Delete removes the user; group memberships and app assignments go with it.

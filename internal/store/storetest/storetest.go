@@ -26,6 +26,7 @@ type testCase struct {
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	var cases []testCase
 	cases = append(cases, identityCases...)
+	cases = append(cases, userSearchCases...)
 	cases = append(cases, appCases...)
 	cases = append(cases, serverCases...)
 	cases = append(cases, credentialCases...)
