@@ -30,6 +30,7 @@ func (h *Handler) registerUsers(mux *http.ServeMux) {
 	mux.Handle("DELETE "+one, h.auth("okta.users.manage", h.deleteUser))
 	mux.Handle("POST "+one+"/lifecycle/{op}", h.auth("okta.users.manage", h.userLifecycle))
 	mux.Handle("POST "+one+"/credentials/change_password", h.auth("okta.users.manage", h.changePassword))
+	mux.Handle("POST "+one+"/credentials/change_recovery_question", h.auth("okta.users.manage", h.changeRecoveryQuestion))
 }
 
 // UserJSON is the user object of §4.7.
@@ -49,16 +50,35 @@ type UserJSON struct {
 }
 
 // UserCredentialsJSON is a user's credentials: the password is write-only
-// and shows as {} once set.
+// and shows as {} once set; of the recovery question only the question
+// shows.
 type UserCredentialsJSON struct {
-	Password *struct{}         `json:"password,omitempty"`
-	Provider map[string]string `json:"provider"`
+	Password         *struct{}             `json:"password,omitempty"`
+	RecoveryQuestion *RecoveryQuestionJSON `json:"recovery_question,omitempty"`
+	Provider         map[string]string     `json:"provider"`
+}
+
+// RecoveryQuestionJSON is credentials.recovery_question; Answer is only
+// ever read.
+type RecoveryQuestionJSON struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer,omitempty"`
+}
+
+func (q *RecoveryQuestionJSON) service() *service.RecoveryQuestion {
+	if q == nil {
+		return nil
+	}
+	return &service.RecoveryQuestion{Question: q.Question, Answer: q.Answer}
 }
 
 func userCredentials(u *store.User) UserCredentialsJSON {
 	c := UserCredentialsJSON{Provider: map[string]string{"type": "OKTA", "name": "OKTA"}}
 	if u.PasswordHash != "" {
 		c.Password = &struct{}{}
+	}
+	if u.RecoveryQuestion != "" {
+		c.RecoveryQuestion = &RecoveryQuestionJSON{Question: u.RecoveryQuestion}
 	}
 	return c
 }
@@ -96,6 +116,7 @@ func (h *Handler) userToJSON(u *store.User) UserJSON {
 	}
 	if u.PasswordHash != "" && (u.Status == store.UserActive || u.Status == store.UserPasswordExpired) {
 		links["changePassword"] = Link{Href: self + "/credentials/change_password", Hints: &Hints{Allow: []string{"POST"}}}
+		links["changeRecoveryQuestion"] = Link{Href: self + "/credentials/change_recovery_question", Hints: &Hints{Allow: []string{"POST"}}}
 	}
 	profile := u.Profile
 	if profile == nil {
@@ -108,14 +129,14 @@ func (h *Handler) userToJSON(u *store.User) UserJSON {
 }
 
 // userRequest is the body of create and update. Unknown members are
-// ignored as Okta does; recovery_question is accepted but not kept (the
-// store has no place for it yet).
+// ignored as Okta does.
 type userRequest struct {
 	Profile     map[string]any `json:"profile"`
 	Credentials *struct {
 		Password *struct {
 			Value *string `json:"value"`
 		} `json:"password"`
+		RecoveryQuestion *RecoveryQuestionJSON `json:"recovery_question"`
 	} `json:"credentials"`
 	GroupIDs []string `json:"groupIds"`
 }
@@ -125,6 +146,19 @@ func (r *userRequest) password() *string {
 		return nil
 	}
 	return r.Credentials.Password.Value
+}
+
+func (r *userRequest) recovery() *service.RecoveryQuestion {
+	if r.Credentials == nil {
+		return nil
+	}
+	return r.Credentials.RecoveryQuestion.service()
+}
+
+// setsCredentials reports whether the request sets any credential, which
+// is what a PUT without a profile may do.
+func (r *userRequest) setsCredentials() bool {
+	return r.password() != nil || r.recovery() != nil
 }
 
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -147,7 +181,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 		}
 		activate = v
 	}
-	u, err := h.svc.CreateUser(r.Context(), serviceContext(r, p), service.NewUser{Profile: in.Profile, Password: in.password(), GroupIDs: in.GroupIDs}, activate)
+	u, err := h.svc.CreateUser(r.Context(), serviceContext(r, p), service.NewUser{Profile: in.Profile, Password: in.password(), GroupIDs: in.GroupIDs, Recovery: in.recovery()}, activate)
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
@@ -199,11 +233,11 @@ func (h *Handler) updateUser(replace bool) authedHandler {
 			web.WriteError(w, werr)
 			return
 		}
-		if replace && in.Profile == nil {
+		if replace && in.Profile == nil && !in.setsCredentials() {
 			web.WriteError(w, oktaerr.Validation("profile", "profile: The field cannot be left blank"))
 			return
 		}
-		u, err := h.svc.UpdateUser(r.Context(), serviceContext(r, p), id, service.UserUpdate{Profile: in.Profile, Replace: replace, Password: in.password()})
+		u, err := h.svc.UpdateUser(r.Context(), serviceContext(r, p), id, service.UserUpdate{Profile: in.Profile, Replace: replace, Password: in.password(), Recovery: in.recovery()})
 		if err != nil {
 			h.writeErr(w, r, err)
 			return
@@ -282,6 +316,41 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p *prin
 		newPw = in.New.Value
 	}
 	u, err := h.svc.ChangePassword(r.Context(), serviceContext(r, p), id, oldPw, newPw)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, userCredentials(u))
+}
+
+// changeRecoveryQuestion is credentials/change_recovery_question: the
+// current password proves the change, and the answer is the credentials.
+func (h *Handler) changeRecoveryQuestion(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, werr := userID(r, p)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	var in struct {
+		Password *struct {
+			Value string `json:"value"`
+		} `json:"password"`
+		RecoveryQuestion *RecoveryQuestionJSON `json:"recovery_question"`
+	}
+	if werr := decodeBody(body, &in); werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	var pw string
+	if in.Password != nil {
+		pw = in.Password.Value
+	}
+	u, err := h.svc.ChangeRecoveryQuestion(r.Context(), serviceContext(r, p), id, pw, in.RecoveryQuestion.service())
 	if err != nil {
 		h.writeErr(w, r, err)
 		return

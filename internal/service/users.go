@@ -104,6 +104,7 @@ type NewUser struct {
 	Profile  map[string]any
 	Password *string // nil: no password
 	GroupIDs []string
+	Recovery *RecoveryQuestion // nil: none
 }
 
 // requiredProfile are the attributes Okta's default profile schema requires.
@@ -212,9 +213,16 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 			return nil, err
 		}
 	}
+	answerHash, err := hashRecovery(in.Recovery)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	u := &store.User{ID: secret.NewID("00u"), Status: store.UserStaged, Login: login, Profile: in.Profile, PasswordHash: hash,
-		Created: now, StatusChanged: now, LastUpdated: now}
+		Created: now, StatusChanged: now, LastUpdated: now, RecoveryAnswerHash: answerHash}
+	if in.Recovery != nil {
+		u.RecoveryQuestion = strings.TrimSpace(in.Recovery.Question)
+	}
 	if hash != "" {
 		u.PasswordChanged = now
 	}
@@ -225,7 +233,7 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 			u.Activated = now
 		}
 	}
-	err := s.Store.InTx(ctx, func(tx store.Store) error {
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		if _, err := tx.Users().GetByLogin(ctx, login); err == nil {
 			return duplicateLogin()
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -375,13 +383,16 @@ func (s *Service) SortedUsers(ctx context.Context, where store.UserWhere, match 
 	return all, nil
 }
 
-// UserUpdate is a change to a user's profile and password.
+// UserUpdate is a change to a user's profile and credentials.
 type UserUpdate struct {
 	Profile map[string]any
 	// Replace makes Profile the whole new profile (PUT); otherwise its
 	// members are merged into the stored one and null removes one (POST).
+	// A nil Profile leaves the profile alone either way: Okta's PUT with
+	// only credentials sets them and keeps the profile.
 	Replace  bool
 	Password *string
+	Recovery *RecoveryQuestion
 }
 
 // UpdateUser changes a user's profile and, when given, sets its password.
@@ -393,8 +404,12 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 			return nil, err
 		}
 	}
+	answerHash, err := hashRecovery(up.Recovery)
+	if err != nil {
+		return nil, err
+	}
 	var out *store.User
-	err := s.Store.InTx(ctx, func(tx store.Store) error {
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		u, err := loadUser(ctx, tx, idOrLogin)
 		if err != nil {
 			return err
@@ -403,7 +418,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 			return ErrUserStatus()
 		}
 		profile := map[string]any{}
-		if !up.Replace {
+		if !up.Replace || up.Profile == nil {
 			for k, v := range u.Profile {
 				profile[k] = v
 			}
@@ -429,6 +444,9 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 				return err
 			}
 		}
+		if up.Recovery != nil {
+			u.RecoveryQuestion, u.RecoveryAnswerHash = strings.TrimSpace(up.Recovery.Question), answerHash
+		}
 		if err := tx.Users().Update(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return duplicateLogin()
@@ -436,8 +454,13 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 			return err
 		}
 		out = u
-		if up.Profile != nil || up.Replace {
+		if up.Profile != nil {
 			if err := s.record(ctx, tx, c, "user.account.update_profile", "Update user profile for Okta", userTarget(u)); err != nil {
+				return err
+			}
+		}
+		if up.Recovery != nil {
+			if err := s.record(ctx, tx, c, "user.account.update_credentials", "Update user credentials", userTarget(u)); err != nil {
 				return err
 			}
 		}

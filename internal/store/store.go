@@ -120,6 +120,11 @@ type User struct {
 	// FailedLogins counts sign-in failures since the last success; reaching
 	// the lockout threshold moves an ACTIVE user to LOCKED_OUT.
 	FailedLogins int
+	// RecoveryQuestion is the question of credentials.recovery_question;
+	// RecoveryAnswerHash its answer's argon2id hash (the answer is
+	// write-only, as Okta's is).
+	RecoveryQuestion   string
+	RecoveryAnswerHash string
 }
 
 type Users interface {

@@ -11,13 +11,13 @@ import (
 type users struct{ s *Store }
 
 const userCols = `id, status, login, profile, password_hash, super_admin, created, activated,
-	status_changed, last_login, last_updated, password_changed, failed_logins`
+	status_changed, last_login, last_updated, password_changed, failed_logins, recovery_question, recovery_answer_hash`
 
 func scanUser(row scanner) (*store.User, error) {
 	var u store.User
 	err := row.Scan(&u.ID, &u.Status, &u.Login, jsonDoc{&u.Profile}, &u.PasswordHash, &u.SuperAdmin,
 		msTime{&u.Created}, msTime{&u.Activated}, msTime{&u.StatusChanged}, msTime{&u.LastLogin},
-		msTime{&u.LastUpdated}, msTime{&u.PasswordChanged}, &u.FailedLogins)
+		msTime{&u.LastUpdated}, msTime{&u.PasswordChanged}, &u.FailedLogins, &u.RecoveryQuestion, &u.RecoveryAnswerHash)
 	return &u, err
 }
 
@@ -28,10 +28,10 @@ func (r users) Create(ctx context.Context, u *store.User) error {
 	email, first, last := userKeys(u.Profile)
 	_, err := r.s.exec(ctx, "create user "+u.ID,
 		`INSERT INTO users (`+userCols+`, login_key, email_key, first_name_key, last_name_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Status, u.Login, jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.FailedLogins, loginKey(u.Login), email, first, last)
+		u.FailedLogins, u.RecoveryQuestion, u.RecoveryAnswerHash, loginKey(u.Login), email, first, last)
 	return err
 }
 
@@ -56,11 +56,11 @@ func (r users) Update(ctx context.Context, u *store.User) error {
 	return r.s.execOne(ctx, "update user "+u.ID,
 		`UPDATE users SET status = ?, login = ?, login_key = ?, profile = ?, password_hash = ?, super_admin = ?,
 			created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?,
-			failed_logins = ?, email_key = ?, first_name_key = ?, last_name_key = ?
+			failed_logins = ?, recovery_question = ?, recovery_answer_hash = ?, email_key = ?, first_name_key = ?, last_name_key = ?
 		WHERE id = ?`,
 		u.Status, u.Login, loginKey(u.Login), jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.FailedLogins, email, first, last, u.ID)
+		u.FailedLogins, u.RecoveryQuestion, u.RecoveryAnswerHash, email, first, last, u.ID)
 }
 
 // Delete removes the user; group memberships and app assignments go with it.
