@@ -87,8 +87,11 @@ func (s *Service) ChangeRecoveryQuestion(ctx context.Context, c Context, idOrLog
 		if err != nil {
 			return err
 		}
-		cur.RecoveryQuestion, cur.RecoveryAnswerHash, cur.LastUpdated = strings.TrimSpace(rq.Question), hash, s.now()
+		cur.LastUpdated = s.now()
 		if err := tx.Users().Update(ctx, cur); err != nil {
+			return err
+		}
+		if err := s.setRecovery(ctx, tx, cur, rq, hash); err != nil {
 			return err
 		}
 		out = cur
@@ -104,4 +107,18 @@ func (s *Service) checkPassword(ctx context.Context, u *store.User, password str
 		return false, nil
 	}
 	return secret.VerifyPassword(password, u.PasswordHash)
+}
+
+// setRecovery stores a recovery question whose answer hashRecovery hashed
+// (nothing when rq is nil) and shows it on u.
+func (s *Service) setRecovery(ctx context.Context, tx store.Store, u *store.User, rq *RecoveryQuestion, answerHash string) error {
+	if rq == nil {
+		return nil
+	}
+	q := strings.TrimSpace(rq.Question)
+	if err := tx.Users().SetRecovery(ctx, u.ID, q, answerHash); err != nil {
+		return err
+	}
+	u.RecoveryQuestion, u.RecoveryAnswerHash = q, answerHash
+	return nil
 }

@@ -219,10 +219,7 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 	}
 	now := s.now()
 	u := &store.User{ID: secret.NewID("00u"), Status: store.UserStaged, Login: login, Profile: in.Profile, PasswordHash: hash,
-		Created: now, StatusChanged: now, LastUpdated: now, RecoveryAnswerHash: answerHash}
-	if in.Recovery != nil {
-		u.RecoveryQuestion = strings.TrimSpace(in.Recovery.Question)
-	}
+		Created: now, StatusChanged: now, LastUpdated: now}
 	if hash != "" {
 		u.PasswordChanged = now
 	}
@@ -243,6 +240,9 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 			if errors.Is(err, store.ErrConflict) {
 				return duplicateLogin()
 			}
+			return err
+		}
+		if err := s.setRecovery(ctx, tx, u, in.Recovery, answerHash); err != nil {
 			return err
 		}
 		if err := s.record(ctx, tx, c, "user.lifecycle.create", "Create okta user", userTarget(u)); err != nil {
@@ -444,9 +444,6 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 				return err
 			}
 		}
-		if up.Recovery != nil {
-			u.RecoveryQuestion, u.RecoveryAnswerHash = strings.TrimSpace(up.Recovery.Question), answerHash
-		}
 		if err := tx.Users().Update(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return duplicateLogin()
@@ -460,6 +457,9 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 			}
 		}
 		if up.Recovery != nil {
+			if err := s.setRecovery(ctx, tx, u, up.Recovery, answerHash); err != nil {
+				return err
+			}
 			if err := s.record(ctx, tx, c, "user.account.update_credentials", "Update user credentials", userTarget(u)); err != nil {
 				return err
 			}

@@ -122,7 +122,8 @@ type User struct {
 	FailedLogins int
 	// RecoveryQuestion is the question of credentials.recovery_question;
 	// RecoveryAnswerHash its answer's argon2id hash (the answer is
-	// write-only, as Okta's is).
+	// write-only, as Okta's is). Only Get and GetByLogin fill them, and
+	// only SetRecovery writes them.
 	RecoveryQuestion   string
 	RecoveryAnswerHash string
 }
@@ -144,6 +145,8 @@ type Users interface {
 	// user out (status LOCKED_OUT, StatusChanged = at) when the count
 	// reaches lockAfter (0: never). It returns the user as updated.
 	RecordLoginFailure(ctx context.Context, id string, lockAfter int, at time.Time) (*User, error)
+	// SetRecovery sets a user's recovery question and answer hash.
+	SetRecovery(ctx context.Context, id, question, answerHash string) error
 	// RecordLogin resets the failure count and sets LastLogin.
 	RecordLogin(ctx context.Context, id string, at time.Time) error
 }

@@ -11,13 +11,13 @@ import (
 type users struct{ s *Store }
 
 const userCols = `id, status, login, profile, password_hash, super_admin, created, activated,
-	status_changed, last_login, last_updated, password_changed, failed_logins, recovery_question, recovery_answer_hash`
+	status_changed, last_login, last_updated, password_changed, failed_logins`
 
 func scanUser(row scanner) (*store.User, error) {
 	var u store.User
 	err := row.Scan(&u.ID, &u.Status, &u.Login, jsonDoc{&u.Profile}, &u.PasswordHash, &u.SuperAdmin,
 		msTime{&u.Created}, msTime{&u.Activated}, msTime{&u.StatusChanged}, msTime{&u.LastLogin},
-		msTime{&u.LastUpdated}, msTime{&u.PasswordChanged}, &u.FailedLogins, &u.RecoveryQuestion, &u.RecoveryAnswerHash)
+		msTime{&u.LastUpdated}, msTime{&u.PasswordChanged}, &u.FailedLogins)
 	return &u, err
 }
 
@@ -28,10 +28,10 @@ func (r users) Create(ctx context.Context, u *store.User) error {
 	email, first, last := userKeys(u.Profile)
 	_, err := r.s.exec(ctx, "create user "+u.ID,
 		`INSERT INTO users (`+userCols+`, login_key, email_key, first_name_key, last_name_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Status, u.Login, jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.FailedLogins, u.RecoveryQuestion, u.RecoveryAnswerHash, loginKey(u.Login), email, first, last)
+		u.FailedLogins, loginKey(u.Login), email, first, last)
 	return err
 }
 
@@ -43,12 +43,35 @@ func (r users) GetByLogin(ctx context.Context, login string) (*store.User, error
 	return r.one(ctx, "get user by login", `login_key = ?`, loginKey(login))
 }
 
+// one reads a single user with its recovery question, which only a user
+// read alone carries (lists leave it out).
 func (r users) one(ctx context.Context, op, where string, arg any) (u *store.User, err error) {
 	err = r.s.get(ctx, op, func(row scanner) error {
-		u, err = scanUser(row)
+		var q, h *string
+		u, err = scanUser(extraCols{row, []any{&q, &h}})
+		if q != nil && h != nil {
+			u.RecoveryQuestion, u.RecoveryAnswerHash = *q, *h
+		}
 		return err
-	}, `SELECT `+userCols+` FROM users WHERE `+where, arg)
+	}, `SELECT `+userCols+`, user_recovery.question, user_recovery.answer_hash
+		FROM users LEFT JOIN user_recovery ON user_recovery.user_id = users.id WHERE `+where, arg)
 	return u, err
+}
+
+// extraCols scans the columns after a user's into more destinations.
+type extraCols struct {
+	row  scanner
+	more []any
+}
+
+func (e extraCols) Scan(dest ...any) error { return e.row.Scan(append(dest, e.more...)...) }
+
+func (r users) SetRecovery(ctx context.Context, id, question, answerHash string) error {
+	_, err := r.s.exec(ctx, "set recovery question of "+id,
+		`INSERT INTO user_recovery (user_id, question, answer_hash) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET question = excluded.question, answer_hash = excluded.answer_hash`,
+		id, question, answerHash)
+	return err
 }
 
 func (r users) Update(ctx context.Context, u *store.User) error {
@@ -56,11 +79,11 @@ func (r users) Update(ctx context.Context, u *store.User) error {
 	return r.s.execOne(ctx, "update user "+u.ID,
 		`UPDATE users SET status = ?, login = ?, login_key = ?, profile = ?, password_hash = ?, super_admin = ?,
 			created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?,
-			failed_logins = ?, recovery_question = ?, recovery_answer_hash = ?, email_key = ?, first_name_key = ?, last_name_key = ?
+			failed_logins = ?, email_key = ?, first_name_key = ?, last_name_key = ?
 		WHERE id = ?`,
 		u.Status, u.Login, loginKey(u.Login), jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
 		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.FailedLogins, u.RecoveryQuestion, u.RecoveryAnswerHash, email, first, last, u.ID)
+		u.FailedLogins, email, first, last, u.ID)
 }
 
 // Delete removes the user; group memberships and app assignments go with it.

@@ -1,4 +1,9 @@
 -- A user's recovery question (credentials.recovery_question): the question
--- as set, and the answer's argon2id hash (write-only, never returned).
-ALTER TABLE users ADD COLUMN recovery_question TEXT NOT NULL DEFAULT '';
-ALTER TABLE users ADD COLUMN recovery_answer_hash TEXT NOT NULL DEFAULT '';
+-- as set and its answer's argon2id hash (write-only, never returned). A
+-- table of its own keeps the users rows, which every list reads, as narrow
+-- as the search plans were measured with.
+CREATE TABLE user_recovery (
+	user_id TEXT COLLATE "C" PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	question TEXT NOT NULL,
+	answer_hash TEXT NOT NULL
+);
