@@ -21,13 +21,15 @@ lint:
 # Go tests on both storage backends. ensure-postgres.sh starts (or installs)
 # PostgreSQL and prints the URL of a fresh throw-away database;
 # ensure-docker-compose.sh installs Debian's docker-compose for the Compose
-# override test, which then fails rather than skips without it. Fuzz targets
+# override test, which then fails rather than skips without it; ensure-htpasswd.sh
+# installs htpasswd for the BCRYPT import test (required too). Fuzz targets
 # run their seed corpora as part of `go test`.
 test-go:
 	@bash scripts/ensure-docker-compose.sh
+	@bash scripts/ensure-htpasswd.sh
 	@set -e; url=$$(bash scripts/ensure-postgres.sh); \
 	echo "SESAME_TEST_DATABASE_URL=$$url"; \
-	SESAME_TEST_DATABASE_URL="$$url" SESAME_REQUIRE_COMPOSE=1 $(GO) test -count=1 -timeout 20m $(PKGS)
+	SESAME_TEST_DATABASE_URL="$$url" SESAME_REQUIRE_COMPOSE=1 SESAME_REQUIRE_HTPASSWD=1 $(GO) test -count=1 -timeout 20m $(PKGS)
 
 # Node packages from the lock file, Debian's chromium for the browser tests
 # (the tests run $CHROMIUM instead when it is set), and Debian's docker-compose,

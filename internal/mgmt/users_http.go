@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
+	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -134,11 +135,44 @@ type userRequest struct {
 	Profile     map[string]any `json:"profile"`
 	Credentials *struct {
 		Password *struct {
-			Value *string `json:"value"`
+			Value *string         `json:"value"`
+			Hash  *importHashJSON `json:"hash"`
 		} `json:"password"`
 		RecoveryQuestion *RecoveryQuestionJSON `json:"recovery_question"`
 	} `json:"credentials"`
 	GroupIDs []string `json:"groupIds"`
+}
+
+// importHashJSON is credentials.password.hash (Okta's
+// PasswordCredentialHash).
+type importHashJSON struct {
+	Algorithm       string `json:"algorithm"`
+	WorkFactor      int    `json:"workFactor"`
+	Salt            string `json:"salt"`
+	SaltOrder       string `json:"saltOrder"`
+	Value           string `json:"value"`
+	DigestAlgorithm string `json:"digestAlgorithm"`
+	IterationCount  int    `json:"iterationCount"`
+	KeySize         int    `json:"keySize"`
+}
+
+// importedHash checks credentials.password.hash and returns the form
+// Sesame stores ("" when there is none).
+func (r *userRequest) importedHash() (string, *oktaerr.Error) {
+	if r.Credentials == nil || r.Credentials.Password == nil || r.Credentials.Password.Hash == nil {
+		return "", nil
+	}
+	h := r.Credentials.Password.Hash
+	stored, err := secret.StoredImportedHash(secret.ImportedHash{Algorithm: h.Algorithm, WorkFactor: h.WorkFactor, Salt: h.Salt,
+		SaltOrder: h.SaltOrder, Value: h.Value, DigestAlgorithm: h.DigestAlgorithm, IterationCount: h.IterationCount, KeySize: h.KeySize})
+	if ie, ok := err.(*secret.ImportError); ok {
+		field := "credentials.password.hash." + ie.Field
+		return "", oktaerr.Validation(field, field+": "+ie.Reason)
+	}
+	if err != nil {
+		return "", oktaerr.Internal(err)
+	}
+	return stored, nil
 }
 
 func (r *userRequest) password() *string {
@@ -158,7 +192,7 @@ func (r *userRequest) recovery() *service.RecoveryQuestion {
 // setsCredentials reports whether the request sets any credential, which
 // is what a PUT without a profile may do.
 func (r *userRequest) setsCredentials() bool {
-	return r.password() != nil || r.recovery() != nil
+	return r.password() != nil || r.recovery() != nil || r.Credentials != nil && r.Credentials.Password != nil && r.Credentials.Password.Hash != nil
 }
 
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -181,7 +215,13 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principa
 		}
 		activate = v
 	}
-	u, err := h.svc.CreateUser(r.Context(), serviceContext(r, p), service.NewUser{Profile: in.Profile, Password: in.password(), GroupIDs: in.GroupIDs, Recovery: in.recovery()}, activate)
+	hash, werr := in.importedHash()
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	u, err := h.svc.CreateUser(r.Context(), serviceContext(r, p), service.NewUser{Profile: in.Profile, Password: in.password(), GroupIDs: in.GroupIDs,
+		Recovery: in.recovery(), Hash: hash}, activate)
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
@@ -237,7 +277,13 @@ func (h *Handler) updateUser(replace bool) authedHandler {
 			web.WriteError(w, oktaerr.Validation("profile", "profile: The field cannot be left blank"))
 			return
 		}
-		u, err := h.svc.UpdateUser(r.Context(), serviceContext(r, p), id, service.UserUpdate{Profile: in.Profile, Replace: replace, Password: in.password(), Recovery: in.recovery()})
+		hash, werr := in.importedHash()
+		if werr != nil {
+			web.WriteError(w, werr)
+			return
+		}
+		u, err := h.svc.UpdateUser(r.Context(), serviceContext(r, p), id, service.UserUpdate{Profile: in.Profile, Replace: replace,
+			Password: in.password(), Recovery: in.recovery(), Hash: hash})
 		if err != nil {
 			h.writeErr(w, r, err)
 			return

@@ -55,8 +55,12 @@ func HashPassword(password string) (string, error) {
 var ErrBadHash = errors.New("secret: unreadable password hash")
 
 // VerifyPassword checks password against a PHC string made by HashPassword
-// (with whatever parameters it records).
+// (with whatever parameters it records) or an imported hash
+// (StoredImportedHash).
 func VerifyPassword(password, phc string) (bool, error) {
+	if NeedsUpgrade(phc) {
+		return verifyImported(password, phc)
+	}
 	parts := strings.Split(phc, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false, ErrBadHash

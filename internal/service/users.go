@@ -105,6 +105,10 @@ type NewUser struct {
 	Password *string // nil: no password
 	GroupIDs []string
 	Recovery *RecoveryQuestion // nil: none
+	// Hash is an imported password hash (credentials.password.hash),
+	// stored as secret.StoredImportedHash makes it; it stands for a
+	// password, so the user is activated as with one.
+	Hash string
 }
 
 // requiredProfile are the attributes Okta's default profile schema requires.
@@ -203,7 +207,10 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 		return nil, err
 	}
 	login := in.Profile["login"].(string)
-	var hash string
+	hash := in.Hash
+	if in.Password != nil && in.Hash != "" {
+		return nil, oktaerr.Validation("credentials.password", "credentials.password: Give either a value or a hash, not both.")
+	}
 	if in.Password != nil {
 		if err := checkPasswordStrength(*in.Password, login); err != nil {
 			return nil, err
@@ -393,6 +400,9 @@ type UserUpdate struct {
 	Replace  bool
 	Password *string
 	Recovery *RecoveryQuestion
+	// Hash is an imported password hash, accepted for a STAGED user only
+	// (as Okta does).
+	Hash string
 }
 
 // UpdateUser changes a user's profile and, when given, sets its password.
@@ -444,6 +454,12 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 				return err
 			}
 		}
+		if up.Hash != "" {
+			if u.Status != store.UserStaged {
+				return oktaerr.Validation("credentials.password.hash", "credentials.password.hash: A hashed password can be set only on a STAGED user.")
+			}
+			u.PasswordHash, u.PasswordChanged = up.Hash, now
+		}
 		if err := tx.Users().Update(ctx, u); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return duplicateLogin()
@@ -464,7 +480,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 				return err
 			}
 		}
-		if up.Password != nil {
+		if up.Password != nil || up.Hash != "" {
 			return s.record(ctx, tx, c, "user.account.update_password", "Update user password", userTarget(u))
 		}
 		return nil

@@ -144,6 +144,11 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 		p.event(req, "user.session.start", "User login to Okta", login, u, "FAILURE", "INVALID_CREDENTIALS")
 		return nil, ErrInvalidCredentials
 	}
+	if secret.NeedsUpgrade(u.PasswordHash) {
+		if err := p.upgradeHash(ctx, req, u, password); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.st.Users().RecordLogin(ctx, u.ID, now); err != nil {
 		return nil, err
 	}
@@ -164,4 +169,29 @@ func (p *Passwords) event(req audit.Request, typ, msg, login string, u *store.Us
 		actor = audit.UserActor(u)
 	}
 	p.audit.Event(req, typ, msg, actor, result, reason)
+}
+
+// upgradeHash replaces an imported hash (bcrypt, a salted digest, PBKDF2)
+// by the argon2id hash of the password just verified against it: the only
+// moment Sesame knows the password. The user is read again first so that
+// the failure count RecordLoginFailure may have changed is not undone.
+func (p *Passwords) upgradeHash(ctx context.Context, req audit.Request, u *store.User, password string) error {
+	phc, err := secret.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	cur, err := p.st.Users().Get(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if cur.PasswordHash != u.PasswordHash {
+		return nil // changed meanwhile: the new one is not ours to replace
+	}
+	cur.PasswordHash = phc
+	if err := p.st.Users().Update(ctx, cur); err != nil {
+		return err
+	}
+	u.PasswordHash = phc
+	p.event(req, "user.account.update_password", "Imported password hash upgraded to argon2id", u.Login, u, "SUCCESS", "")
+	return nil
 }
