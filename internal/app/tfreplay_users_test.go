@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 )
@@ -94,5 +95,52 @@ func TestSDKUserCredentials(t *testing.T) {
 		}
 		_, resp6, err = c.v6.UserCredAPI.ChangeRecoveryQuestion(ctx, id).UserCredentials(v6Recovery(pw6, "Street?", "x")).Execute()
 		wantSDKError(t, "v6 short answer", http.StatusBadRequest, "E0000001", resp6, err)
+	})
+}
+
+// TestSDKExpireWithTempPassword: v5's ExpirePasswordAndGetTemporaryPassword,
+// v6's ExpirePasswordWithTempPassword and the query form
+// expire_password?tempPassword=true each return a temporary password that
+// signs the user in, the old one no longer does, and the user must change
+// it (PASSWORD_EXPIRED).
+func TestSDKExpireWithTempPassword(t *testing.T) {
+	sdkSuite(t, func(t *testing.T, c *sdkClients) {
+		ctx := context.Background()
+		ts := c.ts
+		const login = "temp.pw@example.com"
+		id := ts.createUser(t, "", person(login), strongPassword)["id"].(string)
+		authn := func(pw string) int {
+			body, _ := json.Marshal(map[string]string{"username": login, "password": pw})
+			return ts.do(t, http.MethodPost, "/api/v1/authn", "", "application/json", body).status
+		}
+		check := func(how, temp string, old string) {
+			t.Helper()
+			if temp == "" || temp == old {
+				t.Fatalf("%s: temporary password %q", how, temp)
+			}
+			if got := authn(old); got != http.StatusUnauthorized {
+				t.Errorf("%s: the previous password answered %d", how, got)
+			}
+			if got := authn(temp); got != http.StatusOK {
+				t.Errorf("%s: the temporary password answered %d", how, got)
+			}
+			u, err := ts.App.Store.Users().Get(ctx, id)
+			if err != nil || u.Status != "PASSWORD_EXPIRED" {
+				t.Errorf("%s: status %v %v", how, u.Status, err)
+			}
+		}
+		t5, resp, err := c.v5.UserAPI.ExpirePasswordAndGetTemporaryPassword(ctx, id).Execute()
+		mustSDK(t, "v5 expire with a temporary password", http.StatusOK, resp, err)
+		check("v5", t5.GetTempPassword(), strongPassword)
+		t6, resp6, err := c.v6.UserCredAPI.ExpirePasswordWithTempPassword(ctx, id).Execute()
+		mustSDK(t, "v6 expire with a temporary password", http.StatusOK, resp6, err)
+		check("v6", t6.GetTempPassword(), t5.GetTempPassword())
+		a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+id+"/lifecycle/expire_password?tempPassword=true", nil)
+		if a.status != 200 {
+			t.Fatalf("query form: %d %s", a.status, a.body)
+		}
+		check("query form", a.json(t)["tempPassword"].(string), t6.GetTempPassword())
+		a = ts.mgmt(t, http.MethodPost, "/api/v1/users/00unknown/lifecycle/expire_password_with_temp_password", nil)
+		wantError(t, "unknown user", a, http.StatusNotFound, "E0000007")
 	})
 }

@@ -30,6 +30,7 @@ func (h *Handler) registerUsers(mux *http.ServeMux) {
 	mux.Handle("PUT "+one, h.auth("okta.users.manage", h.updateUser(true)))
 	mux.Handle("DELETE "+one, h.auth("okta.users.manage", h.deleteUser))
 	mux.Handle("POST "+one+"/lifecycle/{op}", h.auth("okta.users.manage", h.userLifecycle))
+	mux.Handle("POST "+one+"/lifecycle/expire_password_with_temp_password", h.auth("okta.users.manage", h.expireWithTempPassword))
 	mux.Handle("POST "+one+"/credentials/change_password", h.auth("okta.users.manage", h.changePassword))
 	mux.Handle("POST "+one+"/credentials/change_recovery_question", h.auth("okta.users.manage", h.changeRecoveryQuestion))
 }
@@ -319,6 +320,10 @@ func (h *Handler) userLifecycle(w http.ResponseWriter, r *http.Request, p *princ
 		web.WriteError(w, werr)
 		return
 	}
+	if op == service.OpExpirePassword && r.URL.Query().Get("tempPassword") == "true" {
+		h.expireWithTempPassword(w, r, p)
+		return
+	}
 	u, err := h.svc.UserLifecycle(r.Context(), serviceContext(r, p), id, op)
 	if err != nil {
 		h.writeErr(w, r, err)
@@ -329,6 +334,22 @@ func (h *Handler) userLifecycle(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, struct{}{})
+}
+
+// expireWithTempPassword answers {"tempPassword": …}, the one time the
+// temporary password is shown.
+func (h *Handler) expireWithTempPassword(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, werr := userID(r, p)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	temp, _, err := h.svc.ExpireWithTempPassword(r.Context(), serviceContext(r, p), id)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]string{"tempPassword": temp})
 }
 
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -122,3 +122,34 @@ func (s *Service) setRecovery(ctx context.Context, tx store.Store, u *store.User
 	u.RecoveryQuestion, u.RecoveryAnswerHash = q, answerHash
 	return nil
 }
+
+// ExpireWithTempPassword is expire_password with tempPassword=true: the
+// password is replaced by a random one, returned once, that the user signs
+// in with and must change at once (PASSWORD_EXPIRED).
+func (s *Service) ExpireWithTempPassword(ctx context.Context, c Context, idOrLogin string) (string, *store.User, error) {
+	temp := secret.GeneratePassword()
+	hash, err := secret.HashPassword(temp)
+	if err != nil {
+		return "", nil, err
+	}
+	var out *store.User
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		u, err := loadUser(ctx, tx, idOrLogin)
+		if err != nil {
+			return err
+		}
+		if err := s.transition(ctx, tx, c, u, OpExpirePassword); err != nil {
+			return err
+		}
+		u.PasswordHash, u.PasswordChanged = hash, s.now()
+		if err := tx.Users().Update(ctx, u); err != nil {
+			return err
+		}
+		out = u
+		return s.record(ctx, tx, c, "user.account.update_password", "Update user password", userTarget(u))
+	})
+	if err == nil {
+		s.syncRevocations(ctx)
+	}
+	return temp, out, err
+}
