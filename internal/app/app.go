@@ -149,7 +149,9 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	srv.Register(mux)
 	mgmt.New(svc, srv, log).Register(mux)
 	console.NewSetup(svc, log).Register(mux)
-	signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log).Register(mux)
+	signinHandler := signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log)
+	signinHandler.Register(mux)
+	signinHandler.RegisterLinks(mux, svc)
 	limits := cfg.RateLimits
 	if limits == nil {
 		limits = web.DefaultRateLimits

@@ -320,6 +320,10 @@ func (h *Handler) userLifecycle(w http.ResponseWriter, r *http.Request, p *princ
 		web.WriteError(w, werr)
 		return
 	}
+	if op == service.OpActivate || op == service.OpReactivate || op == service.OpResetPassword {
+		h.linkLifecycle(w, r, p, id, op)
+		return
+	}
 	if op == service.OpExpirePassword && r.URL.Query().Get("tempPassword") == "true" {
 		h.expireWithTempPassword(w, r, p)
 		return
@@ -334,6 +338,36 @@ func (h *Handler) userLifecycle(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, struct{}{})
+}
+
+// linkLifecycle runs activate, reactivate and reset_password. With
+// sendEmail=false the answer carries the link (Okta's activationUrl and
+// activationToken, or resetPasswordUrl); otherwise the link goes to the
+// service's LinkSender and the answer is {}. sendEmail defaults to true,
+// except for reactivate (as Okta documents).
+func (h *Handler) linkLifecycle(w http.ResponseWriter, r *http.Request, p *principal, id, op string) {
+	send := op != service.OpReactivate
+	if v := r.URL.Query().Get("sendEmail"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			web.WriteError(w, oktaerr.Validation("sendEmail", "sendEmail: The value must be true or false."))
+			return
+		}
+		send = b
+	}
+	link, err := h.svc.LinkLifecycle(r.Context(), serviceContext(r, p), id, op, send)
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	switch {
+	case link == nil:
+		web.WriteJSON(w, http.StatusOK, struct{}{})
+	case link.Kind == service.LinkReset:
+		web.WriteJSON(w, http.StatusOK, map[string]string{"summary": "Reset password without sending email", "resetPasswordUrl": link.URL})
+	default:
+		web.WriteJSON(w, http.StatusOK, map[string]string{"activationUrl": link.URL, "activationToken": link.Token})
+	}
 }
 
 // expireWithTempPassword answers {"tempPassword": …}, the one time the

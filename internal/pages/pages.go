@@ -56,6 +56,14 @@ type Device struct {
 	Scopes                                         []string
 }
 
+// SetPassword is the page of an activation or password-reset link, where
+// a person chooses a password under the rules shown.
+type SetPassword struct {
+	Common
+	CSRF, Action, Login, Error string
+	Rules                      []string
+}
+
 // ConsentScope is one scope on the consent page.
 type ConsentScope struct {
 	Name, Label, Description string
@@ -105,6 +113,8 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 		name = "consent.html"
 	case *Device:
 		name = "device.html"
+	case *SetPassword:
+		name = "setpassword.html"
 	default:
 		panic("pages: unknown page type")
 	}

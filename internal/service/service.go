@@ -32,6 +32,9 @@ type Service struct {
 	// name ("org" for the org authorization server) or nil for a new one:
 	// development orgs keep their keys, and so their tokens, across restarts.
 	FixedKeys func(server string) crypto.Signer
+	// Links delivers activation and password-reset links when a lifecycle
+	// request asks for an e-mail (sendEmail=true); nil is LogOnlySender.
+	Links LinkSender
 }
 
 // New returns a Service.
