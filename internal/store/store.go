@@ -39,6 +39,7 @@ type Store interface {
 	Codes() Codes
 	RefreshTokens() RefreshTokens
 	UserGrants() UserGrants
+	Factors() Factors
 	Audit() Audit
 	Config() ConfigVersion
 
