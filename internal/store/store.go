@@ -56,6 +56,12 @@ type Store interface {
 	Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
 }
 
+// Checker is implemented by stores that can say whether they are ready to
+// serve: the database answers and its schema is the one this binary expects.
+type Checker interface {
+	Ready(ctx context.Context) error
+}
+
 // Notifier is implemented by stores that tell every replica about changes
 // as they commit (PostgreSQL's LISTEN/NOTIFY): new config versions and
 // revoked token ids.
