@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
@@ -43,9 +42,6 @@ type App struct {
 	Sessions *signin.Manager
 	handler  http.Handler
 	now      func() time.Time
-	// draining is set when shutdown begins: /readyz says no from then on.
-	draining  atomic.Bool
-	metricsLn net.Listener
 }
 
 // OpenStore opens the configured database and the master key. With SQLite
@@ -158,7 +154,7 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	if limits == nil {
 		limits = web.DefaultRateLimits
 	}
-	a.handler = a.withProbes(web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux), c)), log, web.Route(mux)))
+	a.handler = web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux), c)), log)
 	return a, nil
 }
 
@@ -219,20 +215,9 @@ func isPublicPath(p string) bool {
 // Handler is the whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// ServeMetrics makes Serve also answer on ln (the --metrics-addr listener)
-// until the main listener has shut down, so that a draining replica can
-// still be asked how it is doing.
-func (a *App) ServeMetrics(ln net.Listener) { a.metricsLn = ln }
-
 // Serve listens on the configured address until ctx ends, then shuts down
 // gracefully.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	if a.metricsLn != nil {
-		msrv := &http.Server{Handler: a.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
-		go msrv.Serve(a.metricsLn)
-		defer msrv.Close()
-	}
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -261,7 +246,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if grace <= 0 {
 		grace = config.DefaultShutdownGrace
 	}
-	a.draining.Store(true)
 	a.Log.Info("shutting down", "grace", grace.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
