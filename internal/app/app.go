@@ -98,7 +98,8 @@ type options struct {
 // of the wall clock. The clock is func() time.Time throughout Sesame; this
 // is the one place that hands it to every service, so that a test that moves
 // it (pkg/sesametest) moves the whole server. The System Log's publication
-// times and access-log durations stay on the wall clock.
+// times and access-log durations stay on the wall clock. The rate limiter's
+// one-minute windows follow it too.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithFixedKeys gives authorization servers their first signing key by name
@@ -154,7 +155,7 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	if limits == nil {
 		limits = web.DefaultRateLimits
 	}
-	a.handler = web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux), c)), log)
+	a.handler = web.Wrap(web.NewRateLimiter(limits, o.now).Wrap(cors(web.OktaMux(mux), c)), log)
 	return a, nil
 }
 

@@ -109,6 +109,12 @@ func startServer(t *testing.T, st store.Store) *testServer {
 // initialize creates the org first.
 func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, opts ...func(*config.Config)) *testServer {
 	t.Helper()
+	return serveReplicaWith(t, st, sealer, orgURL, initialize, nil, opts...)
+}
+
+// serveReplicaWith is serveReplica with options for app.New (a clock).
+func serveReplicaWith(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, appOpts []Option, opts ...func(*config.Config)) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +131,7 @@ func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL stri
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	ctx := context.Background()
-	a, err := New(ctx, cfg, st, sealer, log)
+	a, err := New(ctx, cfg, st, sealer, log, appOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
