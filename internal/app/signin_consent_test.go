@@ -141,7 +141,10 @@ func TestSessionLifetimes(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := open(t)
-		clock := &fakeClock{t: time.Now()}
+		// The clocks start an hour ahead: the cookie jar judges the
+		// cookie's expiry by the wall clock, and must leave the decision to
+		// the server however slowly the setup runs.
+		clock := &fakeClock{t: time.Now().Add(time.Hour)}
 		ts := serveReplicaWith(t, st, sealer, "", true, []Option{WithClock(clock.now)},
 			func(c *config.Config) { c.SessionIdle = 1500 * time.Millisecond; c.SessionLifetime = time.Hour })
 		ts.newUser(t, "ada@example.com")
@@ -154,7 +157,7 @@ func TestSessionLifetimes(t *testing.T) {
 			t.Fatalf("session after its idle timeout: %d", p.status)
 		}
 
-		clock2 := &fakeClock{t: time.Now()}
+		clock2 := &fakeClock{t: time.Now().Add(time.Hour)}
 		ts2 := serveReplicaWith(t, open(t), sealer, "", true, []Option{WithClock(clock2.now)},
 			func(c *config.Config) { c.SessionIdle = time.Hour; c.SessionLifetime = 2 * time.Second })
 		ts2.newUser(t, "ada@example.com")
