@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/app"
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
@@ -140,6 +141,7 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	defer stop()
 	log := newLogger(cmd.ErrOrStderr())
 
+	metrics.SetVersion(versionString())
 	a, err := app.Open(ctx, cfg, log, false)
 	if err != nil {
 		return err

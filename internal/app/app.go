@@ -46,6 +46,7 @@ type App struct {
 	// draining is set when shutdown begins: /readyz says no from then on.
 	draining  atomic.Bool
 	metricsLn net.Listener
+	untrack   func()
 }
 
 // OpenStore opens the configured database and the master key. With SQLite
@@ -158,6 +159,7 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	if limits == nil {
 		limits = web.DefaultRateLimits
 	}
+	a.trackMetrics()
 	a.handler = a.withProbes(web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux), c)), log, web.Route(mux)))
 	return a, nil
 }
@@ -332,6 +334,7 @@ func (a *App) RunScheduled(ctx context.Context, now time.Time) (ran bool, purged
 // Close writes the queued System Log events and releases the store.
 func (a *App) Close() error {
 	a.Audit.Close()
+	a.untrack()
 	a.Log.Info("stopped")
 	return a.Store.Close()
 }

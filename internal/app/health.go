@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -45,8 +47,19 @@ func (a *App) withProbes(h http.Handler) http.Handler {
 	return web.Probes(h, a.Ready, a.Log)
 }
 
-// MetricsHandler serves the metrics listener: the probes, so that a
-// monitoring system can ask a replica that is draining.
+// MetricsHandler serves the metrics listener: /metrics, and the probes, so
+// that a monitoring system can ask a replica that is draining.
 func (a *App) MetricsHandler() http.Handler {
-	return web.Probes(nil, a.Ready, a.Log)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	return web.Probes(mux, a.Ready, a.Log)
+}
+
+// trackMetrics makes the pool and queue gauges report this app.
+func (a *App) trackMetrics() {
+	var pools map[string]*sql.DB
+	if p, ok := a.Store.(interface{ Pools() map[string]*sql.DB }); ok {
+		pools = p.Pools()
+	}
+	a.untrack = metrics.Track(pools, a.Audit.Queued)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
@@ -79,6 +80,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // Token runs a token request and records its outcome in the System Log.
 func (s *Server) Token(ctx context.Context, req tokenRequest) (*TokenResponse, *Error) {
 	resp, client, err := s.token(ctx, req)
+	if err == nil {
+		metrics.TokensIssued.WithLabelValues(grantLabel(req.params.get("grant_type")), req.server.ID).Inc()
+	} else {
+		metrics.TokenRefusals.WithLabelValues(err.Code).Inc()
+	}
 	if s.audit == nil {
 		return resp, err
 	}
@@ -135,6 +141,16 @@ func (s *Server) token(ctx context.Context, req tokenRequest) (*TokenResponse, *
 		return nil, client, unsupportedGrantType(implementedGrantTypes)
 	}
 	return resp, client, err
+}
+
+// grantLabel bounds the grant_type label to the grants the endpoint knows
+// (a refused request's grant_type is whatever the client sent, but only
+// successes are labelled with it).
+func grantLabel(grant string) string {
+	if slices.Contains(implementedGrantTypes, grant) {
+		return grant
+	}
+	return "other"
 }
 
 // implementedGrantTypes is what the token endpoint can issue today.

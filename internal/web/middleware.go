@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 )
@@ -63,6 +64,7 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rt := routeName(route(r))
+		metrics.InFlight.Inc()
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -73,8 +75,13 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 					WriteError(sw, oktaerr.Internal(fmt.Errorf("panic: %v", p)))
 				}
 			}
+			took := time.Since(start)
+			metrics.InFlight.Dec()
+			method, code := metrics.Method(r.Method), metrics.Code(sw.status)
+			metrics.Requests.WithLabelValues(method, rt, code).Inc()
+			metrics.RequestDuration.WithLabelValues(method, rt, code).Observe(took.Seconds())
 			log.Info("request", "request_id", id, "method", r.Method, "route", rt, "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000, "ip", ClientIP(r))
+				"bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ClientIP(r))
 		}()
 		h.ServeHTTP(sw, r)
 	})
