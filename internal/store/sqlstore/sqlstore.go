@@ -47,6 +47,7 @@ func (s *Store) AuthServers() store.AuthServers       { return authServers{s} }
 func (s *Store) Keys() store.Keys                     { return keys{s} }
 func (s *Store) APITokens() store.APITokens           { return apiTokens{s} }
 func (s *Store) TrustedOrigins() store.TrustedOrigins { return trustedOrigins{s} }
+func (s *Store) AdminRoles() store.AdminRoles         { return adminRoles{s} }
 func (s *Store) Replays() store.Replays               { return replays{s} }
 func (s *Store) Revocations() store.Revocations       { return revocations{s} }
 func (s *Store) Audit() store.Audit                   { return audit{s} }
@@ -54,6 +55,7 @@ func (s *Store) Sessions() store.Sessions             { return sessions{s} }
 func (s *Store) Codes() store.Codes                   { return codes{s} }
 func (s *Store) RefreshTokens() store.RefreshTokens   { return refreshTokens{s} }
 func (s *Store) UserGrants() store.UserGrants         { return userGrants{s} }
+func (s *Store) Factors() store.Factors               { return factors{s} }
 func (s *Store) Config() store.ConfigVersion          { return configVersion{s} }
 func (s *Store) Backend() string                      { return s.d.name() }
 
