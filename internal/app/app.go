@@ -148,7 +148,8 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	mux := http.NewServeMux()
 	srv.Register(mux)
 	mgmt.New(svc, srv, log).Register(mux)
-	console.NewSetup(svc, log).Register(mux)
+	console.NewSetup(svc, sessions, log).Register(mux)
+	console.New(svc, sessions, log).Register(mux)
 	signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log).Register(mux)
 	limits := cfg.RateLimits
 	if limits == nil {

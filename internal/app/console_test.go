@@ -1,0 +1,350 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/store/sqlstore"
+)
+
+const consoleAdminPassword = "Correct-Horse-9-battery"
+
+// consoleServer is a served org whose first administrator has a known
+// password, for signing in to the console.
+func consoleServer(t *testing.T, st store.Store) *testServer {
+	t.Helper()
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serveReplica(t, st, sealer, "", false)
+	res, err := ts.App.Service.Initialize(context.Background(), "Console Org",
+		service.Admin{Email: "admin@example.com", Password: consoleAdminPassword, FirstName: "Ada", LastName: "Admin"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.APIToken = res.APIToken
+	return ts
+}
+
+// consoleSignIn opens /admin in a new browser and signs in through the
+// hosted sign-in page, returning the browser and the dashboard.
+func consoleSignIn(t *testing.T, ts *testServer, login, password string) (*browser, page) {
+	t.Helper()
+	b := newBrowser(t, ts)
+	p := b.get(t, ts.Addr+"/admin")
+	if p.status != http.StatusFound || p.location.Path != "/login/login.htm" || p.location.Query().Get("fromURI") != "/admin" {
+		t.Fatalf("/admin without a session: %d %v", p.status, p.location)
+	}
+	p = b.follow(t, b.submitLogin(t, b.follow(t, p), login, password))
+	return b, p
+}
+
+// consolePost submits a console form with the page's CSRF token.
+func (b *browser) consolePost(t *testing.T, from page, path string, form url.Values) page {
+	t.Helper()
+	form.Set("csrf", field(t, csrfField, from.body))
+	return b.post(t, b.ts.Addr+path, form)
+}
+
+var clientIDText = regexp.MustCompile(`id="client-id">([^<]+)<`)
+
+func TestConsole(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := consoleServer(t, open(t))
+		b, dash := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+
+		t.Run("dashboard", func(t *testing.T) {
+			if dash.status != 200 {
+				t.Fatalf("dashboard: %d %s", dash.status, dash.body)
+			}
+			csp := dash.header.Get("Content-Security-Policy")
+			for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'self'", "style-src 'self'"} {
+				if !strings.Contains(csp, want) {
+					t.Errorf("CSP %q lacks %q", csp, want)
+				}
+			}
+			if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
+				t.Errorf("CSP %q allows script or unsafe sources", csp)
+			}
+			if dash.header.Get("X-Frame-Options") != "DENY" || dash.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("headers: %v", dash.header)
+			}
+			for _, want := range []string{
+				"sesame openmetadata setup --org-url " + ts.URL,
+				"--admin-email admin@example.com",
+				"There is only one super administrator",
+				"user.lifecycle.create", // the administrator's creation, in recent events
+			} {
+				if !strings.Contains(dash.body, want) {
+					t.Errorf("dashboard lacks %q", want)
+				}
+			}
+			if css := b.get(t, ts.Addr+"/admin/static/console.css"); css.status != 200 || !strings.HasPrefix(css.header.Get("Content-Type"), "text/css") {
+				t.Errorf("stylesheet: %d %s", css.status, css.header.Get("Content-Type"))
+			}
+		})
+
+		var spaID string
+		t.Run("create SPA through the wizard", func(t *testing.T) {
+			step1 := b.get(t, ts.Addr+"/admin/apps/new")
+			if step1.status != 200 || !strings.Contains(step1.body, "Single-Page Application") {
+				t.Fatalf("wizard step 1: %d", step1.status)
+			}
+			step2 := b.get(t, ts.Addr+"/admin/apps/new/oidc?method=OIDC&type=browser")
+			if step2.status != 200 || !strings.Contains(step2.body, "Sign-in redirect URIs") {
+				t.Fatalf("wizard step 2: %d %s", step2.status, step2.body)
+			}
+			label := `OpenMetadata <script>alert("x")</script>`
+			p := b.consolePost(t, step2, "/admin/apps", url.Values{"type": {"browser"}, "label": {label},
+				"grant_types":               {"authorization_code", "refresh_token", "implicit"},
+				"implicit_id_token":         {"1"},
+				"implicit_token":            {"1"},
+				"redirect_uris":             {"http://localhost:8585/callback\r\nhttp://localhost:8585/silent-callback\r\n"},
+				"post_logout_redirect_uris": {"http://localhost:8585/"},
+				"base_uris":                 {"http://localhost:8585"},
+				"access":                    {"everyone"}})
+			if p.status != 200 {
+				t.Fatalf("create: %d %s", p.status, p.body)
+			}
+			if strings.Contains(p.body, "<script>alert") || !strings.Contains(p.body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+				t.Errorf("the label is not shown escaped")
+			}
+			clientID := field(t, clientIDText, p.body)
+			a := ts.mgmt(t, http.MethodGet, "/api/v1/apps?q=OpenMetadata", nil).list(t)
+			if len(a) != 1 {
+				t.Fatalf("apps named OpenMetadata: %d", len(a))
+			}
+			spaID = a[0]["id"].(string)
+			var app struct {
+				Label       string `json:"label"`
+				Credentials struct {
+					OAuthClient struct {
+						ClientID   string `json:"client_id"`
+						AuthMethod string `json:"token_endpoint_auth_method"`
+						PKCE       bool   `json:"pkce_required"`
+					} `json:"oauthClient"`
+				} `json:"credentials"`
+				Settings struct {
+					OAuthClient struct {
+						Type          string   `json:"application_type"`
+						Redirects     []string `json:"redirect_uris"`
+						Logouts       []string `json:"post_logout_redirect_uris"`
+						Grants        []string `json:"grant_types"`
+						ResponseTypes []string `json:"response_types"`
+						RefreshToken  struct {
+							Rotation string `json:"rotation_type"`
+						} `json:"refresh_token"`
+					} `json:"oauthClient"`
+				} `json:"settings"`
+			}
+			raw, _ := json.Marshal(a[0])
+			json.Unmarshal(raw, &app)
+			oc := app.Settings.OAuthClient
+			if app.Label != label || app.Credentials.OAuthClient.ClientID != clientID || app.Credentials.OAuthClient.AuthMethod != "none" ||
+				!app.Credentials.OAuthClient.PKCE || oc.Type != "browser" ||
+				!slices.Equal(oc.Redirects, []string{"http://localhost:8585/callback", "http://localhost:8585/silent-callback"}) ||
+				!slices.Equal(oc.Logouts, []string{"http://localhost:8585/"}) ||
+				!slices.Equal(oc.Grants, []string{"authorization_code", "refresh_token", "implicit"}) ||
+				!slices.Equal(oc.ResponseTypes, []string{"code", "id_token", "token"}) || oc.RefreshToken.Rotation != "ROTATE" {
+				t.Errorf("app as created: %s", raw)
+			}
+			origins := ts.mgmt(t, http.MethodGet, "/api/v1/trustedOrigins", nil).list(t)
+			if len(origins) != 1 || origins[0]["origin"] != "http://localhost:8585" {
+				t.Errorf("trusted origins: %v", origins)
+			}
+			groups := ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+spaID+"/groups", nil).list(t)
+			if len(groups) != 1 {
+				t.Errorf("group assignments: %v", groups)
+			}
+			// Each change is in the System Log with the administrator as actor.
+			for _, ev := range []string{"application.lifecycle.create", "security.trusted_origin.create"} {
+				logs := ts.mgmt(t, http.MethodGet, "/api/v1/logs?filter="+url.QueryEscape(`eventType eq "`+ev+`"`), nil).list(t)
+				if len(logs) != 1 || logs[0]["actor"].(map[string]any)["alternateId"] != "admin@example.com" {
+					t.Errorf("%s events: %v", ev, logs)
+				}
+			}
+			list := b.get(t, ts.Addr+"/admin/apps?q=openmeta")
+			if !strings.Contains(list.body, "/admin/apps/"+spaID) {
+				t.Errorf("search does not find the app")
+			}
+			if none := b.get(t, ts.Addr+"/admin/apps?q=nothing-like-it"); strings.Contains(none.body, "/admin/apps/"+spaID) {
+				t.Errorf("search finds the app for another word")
+			}
+		})
+
+		t.Run("web app secret shown once", func(t *testing.T) {
+			step2 := b.get(t, ts.Addr+"/admin/apps/new/oidc?type=web")
+			p := b.consolePost(t, step2, "/admin/apps", url.Values{"type": {"web"}, "label": {"Web app"},
+				"redirect_uris": {"https://web.example.com/cb"}, "access": {"skip"}})
+			m := regexp.MustCompile(`id="client-secret">([^<]+)<`).FindStringSubmatch(p.body)
+			if p.status != 200 || m == nil {
+				t.Fatalf("create web app: %d %s", p.status, p.body)
+			}
+			id := field(t, clientIDText, p.body)
+			again := b.get(t, ts.Addr+"/admin/apps/"+id)
+			if again.status != 200 || strings.Contains(again.body, m[1]) || !strings.Contains(again.body, "Sesame keeps only its hash") {
+				t.Errorf("the app's page again: %d, secret shown: %v", again.status, strings.Contains(again.body, m[1]))
+			}
+			// The secret shown is the app's: it authenticates the client.
+			req, _ := http.NewRequest(http.MethodPost, ts.Addr+"/oauth2/v1/introspect", strings.NewReader("token=x"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(id, m[1])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("introspect with the shown secret: %d", resp.StatusCode)
+			}
+			dash := b.get(t, ts.Addr+"/admin")
+			if !strings.Contains(dash.body, "“Web app” is assigned to nobody") {
+				t.Errorf("dashboard does not warn about the unassigned app")
+			}
+		})
+
+		t.Run("validation errors are shown", func(t *testing.T) {
+			step2 := b.get(t, ts.Addr+"/admin/apps/new/oidc?type=browser")
+			p := b.consolePost(t, step2, "/admin/apps", url.Values{"type": {"browser"}, "label": {"Bad"},
+				"redirect_uris": {"not a uri"}, "base_uris": {"http://ok.example.com"}})
+			if p.status != 400 || !strings.Contains(p.body, `role="alert"`) || !strings.Contains(p.body, "not a uri") {
+				t.Errorf("bad redirect URI: %d %s", p.status, p.body)
+			}
+			p = b.consolePost(t, step2, "/admin/apps", url.Values{"type": {"browser"}, "label": {"Bad"}, "base_uris": {"ftp://x/y"}})
+			if p.status != 400 || !strings.Contains(p.body, "is not an origin") {
+				t.Errorf("bad base URI: %d", p.status)
+			}
+			if n := len(ts.mgmt(t, http.MethodGet, "/api/v1/apps?q=Bad", nil).list(t)); n != 0 {
+				t.Errorf("%d apps created by refused forms", n)
+			}
+		})
+
+		t.Run("general tab", func(t *testing.T) {
+			page := b.get(t, ts.Addr+"/admin/apps/"+spaID)
+			p := b.consolePost(t, page, "/admin/apps/"+spaID+"/general", url.Values{"label": {"OpenMetadata"},
+				"grant_types":   {"authorization_code", "refresh_token"},
+				"redirect_uris": {"http://localhost:8585/callback"}, "rotation_type": {"ROTATE"}, "leeway": {"10"}, "consent": {"1"}})
+			if p.status != http.StatusSeeOther {
+				t.Fatalf("save: %d %s", p.status, p.body)
+			}
+			a := ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+spaID, nil).json(t)
+			oc := a["settings"].(map[string]any)["oauthClient"].(map[string]any)
+			rt := oc["refresh_token"].(map[string]any)
+			if a["label"] != "OpenMetadata" || rt["leeway"] != 10.0 || rt["rotation_type"] != "ROTATE" || oc["consent_method"] != "REQUIRED" ||
+				len(oc["redirect_uris"].([]any)) != 1 || len(oc["grant_types"].([]any)) != 2 {
+				t.Errorf("after save: %v", a)
+			}
+			p = b.consolePost(t, page, "/admin/apps/"+spaID+"/general", url.Values{"label": {"OpenMetadata"},
+				"grant_types": {"refresh_token"}, "rotation_type": {"ROTATE"}, "leeway": {"99"}})
+			if p.status != 400 || !strings.Contains(p.body, "between 0 and 60") {
+				t.Errorf("leeway 99: %d %s", p.status, p.body)
+			}
+		})
+
+		t.Run("CSRF", func(t *testing.T) {
+			before := len(ts.mgmt(t, http.MethodGet, "/api/v1/apps", nil).list(t))
+			form := url.Values{"type": {"browser"}, "label": {"Forged"}, "redirect_uris": {"http://evil.example/cb"}}
+			if p := b.post(t, ts.Addr+"/admin/apps", form); p.status != http.StatusForbidden {
+				t.Errorf("no CSRF token: %d", p.status)
+			}
+			form.Set("csrf", "wrong-token-wrong-token-wrong")
+			if p := b.post(t, ts.Addr+"/admin/apps", form); p.status != http.StatusForbidden {
+				t.Errorf("wrong CSRF token: %d", p.status)
+			}
+			if p := b.post(t, ts.Addr+"/admin/apps/"+spaID+"/lifecycle/deactivate", form); p.status != http.StatusForbidden {
+				t.Errorf("lifecycle with a wrong CSRF token: %d", p.status)
+			}
+			if after := len(ts.mgmt(t, http.MethodGet, "/api/v1/apps", nil).list(t)); after != before {
+				t.Errorf("apps: %d before, %d after forged posts", before, after)
+			}
+		})
+
+		t.Run("lifecycle", func(t *testing.T) {
+			page := b.get(t, ts.Addr+"/admin/apps/"+spaID)
+			if p := b.consolePost(t, page, "/admin/apps/"+spaID+"/lifecycle/delete", url.Values{}); p.status != 400 {
+				t.Errorf("delete an active app: %d", p.status)
+			}
+			if p := b.consolePost(t, page, "/admin/apps/"+spaID+"/lifecycle/deactivate", url.Values{}); p.status != http.StatusSeeOther {
+				t.Fatalf("deactivate: %d %s", p.status, p.body)
+			}
+			if s := ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+spaID, nil).json(t)["status"]; s != "INACTIVE" {
+				t.Errorf("status after deactivate: %v", s)
+			}
+			if p := b.consolePost(t, page, "/admin/apps/"+spaID+"/lifecycle/delete", url.Values{}); p.status != http.StatusSeeOther {
+				t.Fatalf("delete: %d %s", p.status, p.body)
+			}
+			if a := ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+spaID, nil); a.status != 404 {
+				t.Errorf("after delete: %d", a.status)
+			}
+			if p := b.get(t, ts.Addr+"/admin/apps/"+spaID); p.status != 404 {
+				t.Errorf("console page of a deleted app: %d", p.status)
+			}
+		})
+
+		t.Run("non-admin refused and logged", func(t *testing.T) {
+			ts.createUser(t, "?activate=true", person("pat@example.com"), "Qwerty-Lamp-42")
+			_, p := consoleSignIn(t, ts, "pat@example.com", "Qwerty-Lamp-42")
+			if p.status != http.StatusForbidden || !strings.Contains(p.body, "not an administrator") {
+				t.Fatalf("non-admin: %d %s", p.status, p.body)
+			}
+			ts.App.Audit.Flush()
+			logs := ts.mgmt(t, http.MethodGet, "/api/v1/logs?filter="+url.QueryEscape(`eventType eq "user.session.access_admin_app"`), nil).list(t)
+			if len(logs) != 1 || logs[0]["actor"].(map[string]any)["alternateId"] != "pat@example.com" ||
+				logs[0]["outcome"].(map[string]any)["result"] != "DENY" {
+				t.Errorf("refusal events: %v", logs)
+			}
+		})
+
+		t.Run("sign out", func(t *testing.T) {
+			page := b.get(t, ts.Addr+"/admin")
+			if p := b.consolePost(t, page, "/admin/signout", url.Values{}); p.status != 200 {
+				t.Fatalf("sign out: %d", p.status)
+			}
+			if p := b.get(t, ts.Addr+"/admin/apps"); p.status != http.StatusFound || p.location.Query().Get("fromURI") != "/admin/apps" {
+				t.Errorf("after sign-out: %d %v", p.status, p.location)
+			}
+		})
+	})
+}
+
+// TestSetupEndsInConsole: the first-start setup page signs the new
+// administrator in and links to the console.
+func TestSetupEndsInConsole(t *testing.T) {
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sealer, _ := keys.NewSealer(secret.RawBytes(32))
+	ts := serveReplica(t, st, sealer, "", false)
+	tok, err := ts.App.Service.Bootstrap(context.Background(), "Fresh Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, ts)
+	setup := b.get(t, ts.Addr+"/setup?token="+url.QueryEscape(tok))
+	if setup.status != 200 {
+		t.Fatalf("setup page: %d", setup.status)
+	}
+	done := b.post(t, ts.Addr+"/setup", url.Values{"token": {tok}, "csrf": {field(t, csrfField, setup.body)},
+		"email": {"first@example.com"}, "password": {consoleAdminPassword}})
+	if done.status != 200 || !strings.Contains(done.body, `href="/admin"`) {
+		t.Fatalf("setup done: %d %s", done.status, done.body)
+	}
+	dash := b.get(t, ts.Addr+"/admin")
+	if dash.status != 200 || !strings.Contains(dash.body, "first@example.com") || !strings.Contains(dash.body, "Fresh Org") {
+		t.Fatalf("console after setup: %d %s", dash.status, dash.body)
+	}
+}
