@@ -163,13 +163,13 @@ func (c *Console) refuse(w http.ResponseWriter, r *http.Request, q *request) {
 
 // view is what the layout needs; Data is the page's own.
 type view struct {
-	Title, Section string
+	Title, Section  string
 	OrgName, OrgURL string
-	User           *store.User
-	CSRF           string
-	Notice, Error  string
-	Causes         []string
-	Data           any
+	User            *store.User
+	CSRF            string
+	Notice, Error   string
+	Causes          []string
+	Data            any
 }
 
 func (c *Console) render(w http.ResponseWriter, status int, name string, v *view) {

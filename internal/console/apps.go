@@ -129,13 +129,13 @@ func (c *Console) newAppStart(w http.ResponseWriter, r *http.Request, q *request
 
 // appForm is the wizard's second step and, filled, what it posts.
 type appForm struct {
-	Type                    *appType
-	Label                   string
-	Grants                  []string
-	ImplicitID, ImplicitAT  bool
+	Type                     *appType
+	Label                    string
+	Grants                   []string
+	ImplicitID, ImplicitAT   bool
 	RedirectURIs, LogoutURIs string
-	BaseURIs                string
-	Access                  string // everyone or skip
+	BaseURIs                 string
+	Access                   string // everyone or skip
 }
 
 func (c *Console) newAppForm(w http.ResponseWriter, r *http.Request, q *request) {
