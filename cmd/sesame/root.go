@@ -25,7 +25,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), newInitCommand(), newKeysCommand(), newTokenCommand(), newOpenMetadataCommand(), newApplyCommand(), newExportCommand(), newDevCommand(), newVersionCommand(),
-		newBackupCommand(), newRestoreCommand(), newMigrateCommand())
+		newBackupCommand(), newRestoreCommand(), newMigrateCommand(), newHealthcheckCommand())
 	return root
 }
 

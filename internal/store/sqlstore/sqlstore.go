@@ -44,6 +44,7 @@ func (s *Store) AuthServers() store.AuthServers       { return authServers{s} }
 func (s *Store) Keys() store.Keys                     { return keys{s} }
 func (s *Store) APITokens() store.APITokens           { return apiTokens{s} }
 func (s *Store) TrustedOrigins() store.TrustedOrigins { return trustedOrigins{s} }
+func (s *Store) AdminRoles() store.AdminRoles         { return adminRoles{s} }
 func (s *Store) Replays() store.Replays               { return replays{s} }
 func (s *Store) Revocations() store.Revocations       { return revocations{s} }
 func (s *Store) Audit() store.Audit                   { return audit{s} }
