@@ -307,6 +307,24 @@ func TestConsole(t *testing.T) {
 			}
 		})
 
+		t.Run("role limits", func(t *testing.T) {
+			u := ts.createUser(t, "?activate=true", person("rita@example.com"), "Qwerty-Lamp-43")
+			if _, err := ts.App.Service.AssignUserRole(context.Background(), service.SystemContext, u["id"].(string), service.RoleReportAdmin); err != nil {
+				t.Fatal(err)
+			}
+			rb, dash := consoleSignIn(t, ts, "rita@example.com", "Qwerty-Lamp-43")
+			if dash.status != 200 {
+				t.Fatalf("a report admin's dashboard: %d %s", dash.status, dash.body)
+			}
+			if p := rb.get(t, ts.Addr+"/admin/apps"); p.status != http.StatusForbidden || !strings.Contains(p.body, "okta.apps.read") {
+				t.Errorf("a report admin's applications: %d", p.status)
+			}
+			form := url.Values{"type": {"browser"}, "label": {"Not mine"}}
+			if p := rb.consolePost(t, dash, "/admin/apps", form); p.status != http.StatusForbidden {
+				t.Errorf("a report admin creating an app: %d", p.status)
+			}
+		})
+
 		t.Run("sign out", func(t *testing.T) {
 			page := b.get(t, ts.Addr+"/admin")
 			if p := b.consolePost(t, page, "/admin/signout", url.Values{}); p.status != 200 {

@@ -82,8 +82,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin", http.StatusFound)
 	})
-	mux.Handle("GET /admin", c.admin(c.dashboard))
-	mux.Handle("POST /admin/signout", c.admin(c.signOut))
+	mux.Handle("GET /admin", c.admin("", c.dashboard))
+	mux.Handle("POST /admin/signout", c.admin("", c.signOut))
 	c.registerApps(mux)
 }
 
@@ -101,13 +101,11 @@ func (q *request) ctx(r *http.Request) service.Context {
 
 type handler func(w http.ResponseWriter, r *http.Request, q *request)
 
-// isAdmin decides who may use the console. Until admin roles exist, the
-// super administrators (the setup admin and those made so) may.
-func isAdmin(u *store.User) bool { return u.SuperAdmin }
-
-// admin wraps a handler: the request needs a live session of an
-// administrator, and a POST needs the form's CSRF token.
-func (c *Console) admin(next handler) http.Handler {
+// admin wraps a handler: the request needs a live session of a person who
+// holds an admin role, whose roles allow action (an okta.* scope, as the
+// management API route of the same change needs; "" for any administrator),
+// and a POST needs the form's CSRF token.
+func (c *Console) admin(action string, next handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := c.sessions.CurrentOrUnavailable(r)
 		if err != nil {
@@ -130,9 +128,25 @@ func (c *Console) admin(next handler) http.Handler {
 			return
 		}
 		q := &request{user: u, csrf: c.sessions.CSRFToken(w, r)}
-		if !isAdmin(u) {
+		ok, err := c.svc.IsAdmin(r.Context(), u.ID)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if !ok {
 			c.refuse(w, r, q)
 			return
+		}
+		if action != "" {
+			if err := c.svc.Authorize(r.Context(), u, action); err != nil {
+				if _, _, isProblem := problem(err); !isProblem {
+					c.fail(w, r, err)
+					return
+				}
+				c.render(w, http.StatusForbidden, "message", &view{Title: "Not allowed", User: u, CSRF: q.csrf,
+					Data: messageData{"Your administrator role does not allow this (it needs " + action + ")."}})
+				return
+			}
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 256<<10)

@@ -14,13 +14,13 @@ import (
 )
 
 func (c *Console) registerApps(mux *http.ServeMux) {
-	mux.Handle("GET /admin/apps", c.admin(c.listApps))
-	mux.Handle("GET /admin/apps/new", c.admin(c.newAppStart))
-	mux.Handle("GET /admin/apps/new/oidc", c.admin(c.newAppForm))
-	mux.Handle("POST /admin/apps", c.admin(c.createApp))
-	mux.Handle("GET /admin/apps/{id}", c.admin(c.appGeneral))
-	mux.Handle("POST /admin/apps/{id}/general", c.admin(c.updateApp))
-	mux.Handle("POST /admin/apps/{id}/lifecycle/{op}", c.admin(c.appLifecycle))
+	mux.Handle("GET /admin/apps", c.admin("okta.apps.read", c.listApps))
+	mux.Handle("GET /admin/apps/new", c.admin("okta.apps.read", c.newAppStart))
+	mux.Handle("GET /admin/apps/new/oidc", c.admin("okta.apps.read", c.newAppForm))
+	mux.Handle("POST /admin/apps", c.admin("okta.apps.manage", c.createApp))
+	mux.Handle("GET /admin/apps/{id}", c.admin("okta.apps.read", c.appGeneral))
+	mux.Handle("POST /admin/apps/{id}/general", c.admin("okta.apps.manage", c.updateApp))
+	mux.Handle("POST /admin/apps/{id}/lifecycle/{op}", c.admin("okta.apps.manage", c.appLifecycle))
 }
 
 // appType is one choice of the Create App Integration wizard, labelled as
@@ -213,6 +213,12 @@ func (c *Console) createApp(w http.ResponseWriter, r *http.Request, q *request) 
 	if len(bad) > 0 {
 		again(http.StatusBadRequest, "Api validation failed: Trusted Origins", bad)
 		return
+	}
+	if len(origins) > 0 {
+		if err := c.svc.Authorize(r.Context(), q.user, "okta.trustedOrigins.manage"); err != nil {
+			again(http.StatusForbidden, "Your administrator role does not allow adding trusted origins; leave Base URIs empty.", nil)
+			return
+		}
 	}
 	auth := mgmt.AuthClientSecretBasic
 	if t.Value == mgmt.TypeBrowser || t.Value == mgmt.TypeNative {
