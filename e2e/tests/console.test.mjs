@@ -109,6 +109,24 @@ test('console: sign in, dashboard, Create App Integration (SPA), axe on every sc
   await page.goto(`${sesame.orgUrl}/admin/apps`);
   await checkA11y(page, 'applications list');
 
+  // Security → API: every tab of the default authorization server, trusted origins, tokens.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API' }).click();
+  await checkA11y(page, 'authorization servers');
+  await page.getByRole('link', { name: 'default', exact: true }).click();
+  for (const tab of ['Settings', 'Scopes', 'Claims', 'Access Policies', 'Token Preview']) {
+    await page.getByRole('navigation', { name: 'Authorization server tabs' }).getByRole('link', { name: tab }).click();
+    await checkA11y(page, `authorization server: ${tab}`);
+  }
+  await page.getByRole('button', { name: 'Preview Token' }).click();
+  await page.locator('#preview-result').waitFor();
+  await checkA11y(page, 'token preview result');
+  await browser.screenshot(page, 'console-token-preview');
+  for (const tab of ['Trusted Origins', 'Tokens']) {
+    await page.goto(`${sesame.orgUrl}/admin/api/servers`);
+    await page.getByRole('navigation', { name: 'API tabs' }).getByRole('link', { name: tab }).click();
+    await checkA11y(page, tab);
+  }
+
   // Phone width: same screens, same checks.
   await page.setViewportSize(PHONE);
   for (const path of ['/admin', '/admin/apps', `/admin/apps/${app.id}`, '/admin/apps/new']) {

@@ -366,3 +366,166 @@ func TestSetupEndsInConsole(t *testing.T) {
 		t.Fatalf("console after setup: %d %s", dash.status, dash.body)
 	}
 }
+
+var (
+	serverIDInLocation = regexp.MustCompile(`^/admin/api/servers/(aus[^/?]+)`)
+)
+
+// TestConsoleSecurityAPI walks Security → API: an authorization server with
+// audience, scope, claim (a bad expression first), policy and rules, the
+// rule order, Token Preview, trusted origins and API tokens.
+func TestConsoleSecurityAPI(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := consoleServer(t, open(t))
+		b, dash := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+		list := b.get(t, ts.Addr+"/admin/api/servers")
+		if list.status != 200 || !strings.Contains(list.body, ">default</a>") {
+			t.Fatalf("servers: %d %s", list.status, list.body)
+		}
+		// An app for the policy and the preview.
+		clientID, _, appID := ts.oidcApp(t, "Ingestion", "service", "client_secret_basic", []string{"client_credentials"}, []string{"token"}, map[string]any{"redirect_uris": []string{}, "post_logout_redirect_uris": []string{}})
+		_ = appID
+
+		p := b.consolePost(t, list, "/admin/api/servers", url.Values{"name": {"OpenMetadata"}, "audience": {"api://openmetadata"}, "description": {"For OM"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("create server: %d %s", p.status, p.body)
+		}
+		m := serverIDInLocation.FindStringSubmatch(p.location.Path)
+		if m == nil {
+			t.Fatalf("redirect after create: %v", p.location)
+		}
+		id := m[1]
+		srv := ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/"+id, nil).json(t)
+		if srv["name"] != "OpenMetadata" || srv["audiences"].([]any)[0] != "api://openmetadata" {
+			t.Errorf("server: %v", srv)
+		}
+		base := "/admin/api/servers/" + id
+
+		// Settings: the issuer mode is saved.
+		settings := b.get(t, ts.Addr+base)
+		if p := b.consolePost(t, settings, base+"/settings", url.Values{"name": {"OpenMetadata"}, "audience": {"api://openmetadata"},
+			"issuerMode": {"DYNAMIC"}, "rotationMode": {"AUTO"}, "status": {"ACTIVE"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("settings: %d %s", p.status, p.body)
+		}
+		if s := ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/"+id, nil).json(t); s["issuerMode"] != "DYNAMIC" {
+			t.Errorf("issuerMode: %v", s["issuerMode"])
+		}
+
+		// Scope.
+		if p := b.consolePost(t, settings, base+"/scopes", url.Values{"name": {"om:read"}, "description": {"Read"}, "default": {"1"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("scope: %d %s", p.status, p.body)
+		}
+		var scopes []map[string]any
+		for _, sc := range ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/"+id+"/scopes", nil).list(t) {
+			if sc["system"] != true {
+				scopes = append(scopes, sc)
+			}
+		}
+		if len(scopes) != 1 || scopes[0]["name"] != "om:read" || scopes[0]["default"] != true {
+			t.Errorf("scopes: %v", scopes)
+		}
+
+		// Claim: a bad expression is refused with the parser's position.
+		p = b.consolePost(t, settings, base+"/claims", url.Values{"name": {"email"}, "claimType": {"RESOURCE"}, "valueType": {"EXPRESSION"}, "value": {"user.email +"}})
+		if p.status != 400 || !strings.Contains(p.body, "Invalid expression at position") || !strings.Contains(p.body, `value="user.email &#43;"`) {
+			t.Errorf("bad claim: %d %s", p.status, p.body)
+		}
+		if p := b.consolePost(t, settings, base+"/claims", url.Values{"name": {"email"}, "claimType": {"RESOURCE"}, "valueType": {"EXPRESSION"}, "value": {"user.email"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("claim: %d %s", p.status, p.body)
+		}
+
+		// Policy and two rules, then the second moved above the first.
+		if p := b.consolePost(t, settings, base+"/policies", url.Values{"name": {"OM policy"}, "description": {"For OM"}, "clients": {"some"}, "client": {clientID}}); p.status != http.StatusSeeOther {
+			t.Fatalf("policy: %d %s", p.status, p.body)
+		}
+		pols := ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/"+id+"/policies", nil).list(t)
+		if len(pols) != 1 {
+			t.Fatalf("policies: %v", pols)
+		}
+		pid := pols[0]["id"].(string)
+		for _, name := range []string{"Code rule", "Service rule"} {
+			grant := "authorization_code"
+			if name == "Service rule" {
+				grant = "client_credentials"
+			}
+			if p := b.consolePost(t, settings, base+"/policies/"+pid+"/rules", url.Values{"name": {name}, "grant": {grant}, "people": {"everyone"}, "scopesMode": {"any"}, "accessLifetime": {"30"}}); p.status != http.StatusSeeOther {
+				t.Fatalf("rule %s: %d %s", name, p.status, p.body)
+			}
+		}
+		rules := ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/"+id+"/policies/"+pid+"/rules", nil).list(t)
+		if len(rules) != 2 || rules[1]["name"] != "Service rule" {
+			t.Fatalf("rules: %v", rules)
+		}
+		if p := b.consolePost(t, settings, base+"/policies/"+pid+"/rules/"+rules[1]["id"].(string)+"/move/up", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("move: %d %s", p.status, p.body)
+		}
+		rules = ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/"+id+"/policies/"+pid+"/rules", nil).list(t)
+		if rules[0]["name"] != "Service rule" || rules[0]["priority"] != 1.0 || rules[1]["priority"] != 2.0 {
+			t.Errorf("rules after moving up: %v", rules)
+		}
+		pp := b.get(t, ts.Addr+base+"/policies")
+		if i, j := strings.Index(pp.body, "Service rule"), strings.Index(pp.body, "Code rule"); pp.status != 200 || i < 0 || j < 0 || i > j {
+			t.Errorf("policies tab shows the rules out of order")
+		}
+
+		// Token Preview runs the real evaluation: the service app with
+		// client_credentials matches the service rule and gets the default
+		// scope; the password grant matches no rule.
+		p = b.consolePost(t, settings, base+"/preview", url.Values{"client": {clientID}, "grant": {"client_credentials"}})
+		if p.status != 200 || !strings.Contains(p.body, "A token would be issued") || !strings.Contains(p.body, "Service rule") || !strings.Contains(p.body, "<code>om:read</code>") {
+			t.Errorf("preview: %d %s", p.status, p.body)
+		}
+		p = b.consolePost(t, settings, base+"/preview", url.Values{"client": {clientID}, "grant": {"password"}, "login": {"admin@example.com"}})
+		if !strings.Contains(p.body, "Refused: <code>access_denied</code>") {
+			t.Errorf("preview of a grant no rule allows: %s", p.body)
+		}
+
+		// Trusted origins.
+		origins := b.get(t, ts.Addr+"/admin/api/origins")
+		if p := b.consolePost(t, origins, "/admin/api/origins", url.Values{"name": {"OM"}, "origin": {"http://localhost:8585"}, "cors": {"1"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("origin: %d %s", p.status, p.body)
+		}
+		if p := b.consolePost(t, origins, "/admin/api/origins", url.Values{"name": {"Bad"}, "origin": {"javascript:alert(1)"}, "cors": {"1"}}); p.status != 400 {
+			t.Errorf("bad origin: %d", p.status)
+		}
+		os := ts.mgmt(t, http.MethodGet, "/api/v1/trustedOrigins", nil).list(t)
+		if len(os) != 1 || os[0]["origin"] != "http://localhost:8585" || len(os[0]["scopes"].([]any)) != 1 {
+			t.Errorf("origins: %v", os)
+		}
+
+		// API tokens: created once, works, revoked.
+		tokens := b.get(t, ts.Addr+"/admin/api/tokens")
+		p = b.consolePost(t, tokens, "/admin/api/tokens", url.Values{"name": {"OpenMetadata setup"}})
+		tm := regexp.MustCompile(`id="api-token">([^<]+)<`).FindStringSubmatch(p.body)
+		if p.status != 200 || tm == nil {
+			t.Fatalf("create token: %d %s", p.status, p.body)
+		}
+		if a := ts.do(t, http.MethodGet, "/api/v1/users/me", "SSWS "+tm[1], "", nil); a.status != 200 {
+			t.Errorf("the new token: %d", a.status)
+		}
+		var tid string
+		for _, tok := range ts.mgmt(t, http.MethodGet, "/api/v1/api-tokens", nil).list(t) {
+			if tok["name"] == "OpenMetadata setup" {
+				tid = tok["id"].(string)
+			}
+		}
+		if p := b.consolePost(t, tokens, "/admin/api/tokens/"+tid+"/revoke", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("revoke: %d %s", p.status, p.body)
+		}
+		if a := ts.do(t, http.MethodGet, "/api/v1/users/me", "SSWS "+tm[1], "", nil); a.status != 401 {
+			t.Errorf("the revoked token: %d", a.status)
+		}
+
+		// Every change above has the administrator as its actor.
+		logs := ts.mgmt(t, http.MethodGet, "/api/v1/logs?filter="+url.QueryEscape(`eventType sw "oauth2.as" or eventType eq "security.trusted_origin.create" or eventType eq "system.api_token.revoke"`), nil).list(t)
+		if len(logs) < 8 {
+			t.Errorf("only %d events", len(logs))
+		}
+		for _, e := range logs {
+			if e["actor"].(map[string]any)["alternateId"] != "admin@example.com" {
+				t.Errorf("%s by %v", e["eventType"], e["actor"])
+			}
+		}
+		_ = dash
+	})
+}

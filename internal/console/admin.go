@@ -85,6 +85,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /admin", c.admin("", c.dashboard))
 	mux.Handle("POST /admin/signout", c.admin("", c.signOut))
 	c.registerApps(mux)
+	c.registerAPI(mux)
 }
 
 // request is what every console handler gets: who is signed in, and the
