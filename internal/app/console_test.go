@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
@@ -340,11 +343,7 @@ func TestConsole(t *testing.T) {
 // TestSetupEndsInConsole: the first-start setup page signs the new
 // administrator in and links to the console.
 func TestSetupEndsInConsole(t *testing.T) {
-	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openTestSQLite(t)
 	sealer, _ := keys.NewSealer(secret.RawBytes(32))
 	ts := serveReplica(t, st, sealer, "", false)
 	tok, err := ts.App.Service.Bootstrap(context.Background(), "Fresh Org")
@@ -528,4 +527,51 @@ func TestConsoleSecurityAPI(t *testing.T) {
 		}
 		_ = dash
 	})
+}
+
+// TestConsoleSystemLog: Reports → System Log speaks the System Log API's
+// filter language and time range, and pages back through older events.
+func TestConsoleSystemLog(t *testing.T) {
+	ts := consoleServer(t, openTestSQLite(t))
+	// 60 changes, so that the newest 50 fill one page.
+	for i := range 60 {
+		ts.mgmt(t, http.MethodPost, "/api/v1/groups", map[string]any{"profile": map[string]any{"name": "group-" + strconv.Itoa(i)}})
+	}
+	b, _ := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+	ts.App.Audit.Flush()
+	p := b.get(t, ts.Addr+"/admin/logs?filter="+url.QueryEscape(`eventType eq "group.lifecycle.create"`))
+	if p.status != 200 || strings.Count(p.body, "<code>group.lifecycle.create</code>") != 50 || strings.Contains(p.body, "<code>user.lifecycle.create</code>") {
+		t.Fatalf("filtered log: %d, %d rows", p.status, strings.Count(p.body, "<code>group.lifecycle.create</code>"))
+	}
+	if !strings.Contains(p.body, "group-59") || strings.Contains(p.body, ">group-0<") {
+		t.Errorf("the first page is not the newest events")
+	}
+	next := regexp.MustCompile(`href="(/admin/logs\?[^"]+)">Older events`).FindStringSubmatch(p.body)
+	if next == nil {
+		t.Fatalf("no link to older events")
+	}
+	older := b.get(t, ts.Addr+html.UnescapeString(next[1]))
+	if n := strings.Count(older.body, "<code>group.lifecycle.create</code>"); older.status != 200 || n != 10 || !strings.Contains(older.body, ">group-0<") {
+		t.Errorf("older page: %d, %d rows", older.status, n)
+	}
+	if p := b.get(t, ts.Addr+"/admin/logs?filter="+url.QueryEscape(`eventType eq`)); p.status != 400 || !strings.Contains(p.body, `role="alert"`) {
+		t.Errorf("bad filter: %d", p.status)
+	}
+	if p := b.get(t, ts.Addr+"/admin/logs?since=yesterday"); p.status != 400 || !strings.Contains(p.body, "From:") {
+		t.Errorf("bad since: %d", p.status)
+	}
+	dayAgo, hourAgo := time.Now().UTC().Add(-24*time.Hour).Format("2006-01-02T15:04"), time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")
+	if p := b.get(t, ts.Addr+"/admin/logs?since="+dayAgo+"&until="+hourAgo); p.status != 200 || !strings.Contains(p.body, "No events match") {
+		t.Errorf("a range with no events: %d", p.status)
+	}
+}
+
+func openTestSQLite(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

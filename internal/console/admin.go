@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/mgmtclient"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/pages"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -68,12 +69,18 @@ var adminPages = func() map[string]*template.Template {
 type Console struct {
 	svc      *service.Service
 	sessions *signin.Manager
-	log      *slog.Logger
+	// api is the management API in-process, for reads whose query
+	// language lives there (people search, the System Log filter): the
+	// console asks it rather than parsing those languages a second time.
+	api *mgmtclient.Client
+	log *slog.Logger
 }
 
-// New returns the console.
-func New(svc *service.Service, sessions *signin.Manager, log *slog.Logger) *Console {
-	return &Console{svc: svc, sessions: sessions, log: log}
+// New returns the console. api is the management API handler the console
+// reads through (mgmt.Handler.Local); the console checks the administrator's
+// roles itself before it asks.
+func New(svc *service.Service, sessions *signin.Manager, api http.Handler, log *slog.Logger) *Console {
+	return &Console{svc: svc, sessions: sessions, api: mgmtclient.Local(svc.OrgURL, api), log: log}
 }
 
 // Register adds the console's routes.
@@ -86,6 +93,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/signout", c.admin("", c.signOut))
 	c.registerApps(mux)
 	c.registerAPI(mux)
+	mux.Handle("GET /admin/logs", c.admin("okta.logs.read", c.systemLog))
 }
 
 // request is what every console handler gets: who is signed in, and the
