@@ -575,3 +575,118 @@ func openTestSQLite(t *testing.T) store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// TestConsoleDirectory: People (add, search, profile, status actions,
+// password, groups, apps, sessions, delete) and Groups (add, members,
+// apps), every value shown escaped.
+func TestConsoleDirectory(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := consoleServer(t, open(t))
+		b, _ := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+		people := b.get(t, ts.Addr+"/admin/people")
+		if people.status != 200 || !strings.Contains(people.body, "admin@example.com") {
+			t.Fatalf("people: %d", people.status)
+		}
+		xss := `<img src=x onerror=alert(1)>`
+		p := b.consolePost(t, people, "/admin/people", url.Values{"firstName": {"Grace" + xss}, "lastName": {"Hopper"}, "email": {"grace@example.com"},
+			"password": {"Navy-Cobol-1959"}, "activate": {"1"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("add person: %d %s", p.status, p.body)
+		}
+		personPath := p.location.Path
+		page := b.get(t, ts.Addr+personPath)
+		if page.status != 200 || strings.Contains(page.body, xss) || !strings.Contains(page.body, "&lt;img src=x onerror=alert(1)&gt;") {
+			t.Errorf("person page: %d, escaped: %v", page.status, !strings.Contains(page.body, xss))
+		}
+		u := ts.mgmt(t, http.MethodGet, "/api/v1/users/grace@example.com", nil).json(t)
+		id := u["id"].(string)
+		if u["status"] != "ACTIVE" || personPath != "/admin/people/"+id {
+			t.Fatalf("person: %v at %s", u["status"], personPath)
+		}
+		// A weak password is refused with the policy's words.
+		p = b.consolePost(t, people, "/admin/people", url.Values{"firstName": {"W"}, "lastName": {"K"}, "email": {"weak@example.com"}, "password": {"short"}, "activate": {"1"}})
+		if p.status != 400 || !strings.Contains(p.body, "Password requirements") {
+			t.Errorf("weak password: %d %s", p.status, p.body)
+		}
+
+		// Search by q and by the search language, and the status filter.
+		if s := b.get(t, ts.Addr+"/admin/people?q=grac"); !strings.Contains(s.body, "grace@example.com") || strings.Contains(s.body, "<td>admin@example.com</td>") {
+			t.Errorf("q search")
+		}
+		if s := b.get(t, ts.Addr+"/admin/people?search="+url.QueryEscape(`profile.lastName eq "Hopper"`)); !strings.Contains(s.body, "grace@example.com") {
+			t.Errorf("search expression")
+		}
+		if s := b.get(t, ts.Addr+"/admin/people?search="+url.QueryEscape(`profile.lastName eq`)); s.status != 400 {
+			t.Errorf("bad search: %d", s.status)
+		}
+
+		// Profile, status actions, password, sessions.
+		if p := b.consolePost(t, page, personPath+"/profile", url.Values{"firstName": {"Grace"}, "lastName": {"Hopper"}, "title": {"Rear Admiral"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("profile: %d %s", p.status, p.body)
+		}
+		if u := ts.mgmt(t, http.MethodGet, "/api/v1/users/"+id, nil).json(t); u["profile"].(map[string]any)["title"] != "Rear Admiral" || u["profile"].(map[string]any)["firstName"] != "Grace" {
+			t.Errorf("profile after save: %v", u["profile"])
+		}
+		if p := b.consolePost(t, page, personPath+"/lifecycle/suspend", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("suspend: %d %s", p.status, p.body)
+		}
+		if s := ts.mgmt(t, http.MethodGet, "/api/v1/users/"+id, nil).json(t)["status"]; s != "SUSPENDED" {
+			t.Errorf("after suspend: %v", s)
+		}
+		if s := b.get(t, ts.Addr+"/admin/people?status=SUSPENDED"); !strings.Contains(s.body, "grace@example.com") {
+			t.Errorf("status filter")
+		}
+		if p := b.consolePost(t, page, personPath+"/lifecycle/suspend", url.Values{}); p.status != 400 || !strings.Contains(p.body, "not allowed in the user") {
+			t.Errorf("suspend twice: %d", p.status)
+		}
+		b.consolePost(t, page, personPath+"/lifecycle/unsuspend", url.Values{})
+		if p := b.consolePost(t, page, personPath+"/password", url.Values{"password": {"Harvard-Mark-1944"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("password: %d %s", p.status, p.body)
+		}
+		gb, _ := consoleSignIn(t, ts, "grace@example.com", "Harvard-Mark-1944") // refused (no role) but signed in
+		if p := b.consolePost(t, page, personPath+"/sessions/clear", url.Values{"oauthTokens": {"1"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("clear sessions: %d", p.status)
+		}
+		if p := gb.get(t, ts.Addr+"/admin"); p.status != http.StatusFound {
+			t.Errorf("Grace's session after clearing: %d", p.status)
+		}
+
+		// Groups: add, member, app; the person's page shows both.
+		groups := b.get(t, ts.Addr+"/admin/groups")
+		p = b.consolePost(t, groups, "/admin/groups", url.Values{"name": {"Data team"}, "description": {"OM users"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("add group: %d %s", p.status, p.body)
+		}
+		groupPath := p.location.Path
+		gid := strings.TrimPrefix(groupPath, "/admin/groups/")
+		if p := b.consolePost(t, groups, groupPath+"/members", url.Values{"login": {"grace@example.com"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("add member: %d %s", p.status, p.body)
+		}
+		if p := b.consolePost(t, groups, groupPath+"/members", url.Values{"login": {"nobody@example.com"}}); p.status != 404 && p.status != 400 {
+			t.Errorf("add an unknown member: %d", p.status)
+		}
+		_, _, appID := ts.oidcApp(t, "OM", "browser", "none", []string{"authorization_code"}, []string{"code"}, nil)
+		if p := b.consolePost(t, groups, groupPath+"/apps", url.Values{"app": {appID}}); p.status != http.StatusSeeOther {
+			t.Fatalf("assign app: %d %s", p.status, p.body)
+		}
+		if ok, _ := ts.App.Service.IsAssigned(context.Background(), appID, id); !ok {
+			t.Errorf("Grace is not assigned the app through the group")
+		}
+		page = b.get(t, ts.Addr+personPath)
+		if !strings.Contains(page.body, `href="/admin/groups/`+gid+`">Data team`) || !strings.Contains(page.body, `href="/admin/apps/`+appID+`">OM`) {
+			t.Errorf("person page lacks the group or the app")
+		}
+		if g := b.get(t, ts.Addr+groupPath); !strings.Contains(g.body, "grace@example.com") || !strings.Contains(g.body, ">OM</a>") {
+			t.Errorf("group page lacks the member or the app")
+		}
+
+		// Deactivate, then delete.
+		b.consolePost(t, page, personPath+"/lifecycle/deactivate", url.Values{})
+		if p := b.consolePost(t, page, personPath+"/delete", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("delete: %d %s", p.status, p.body)
+		}
+		if a := ts.mgmt(t, http.MethodGet, "/api/v1/users/"+id, nil); a.status != 404 {
+			t.Errorf("after delete: %d", a.status)
+		}
+	})
+}

@@ -28,7 +28,9 @@ var adminFS embed.FS
 const adminCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 var adminFuncs = template.FuncMap{
-	"join": strings.Join,
+	"join":     strings.Join,
+	"opLabel":  opLabel,
+	"statuses": func() []string { return personStatuses },
 	"has": func(list []string, v string) bool {
 		for _, s := range list {
 			if s == v {
@@ -93,6 +95,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/signout", c.admin("", c.signOut))
 	c.registerApps(mux)
 	c.registerAPI(mux)
+	c.registerDirectory(mux)
 	mux.Handle("GET /admin/logs", c.admin("okta.logs.read", c.systemLog))
 }
 
