@@ -127,9 +127,29 @@ test('console: sign in, dashboard, Create App Integration (SPA), axe on every sc
     await checkA11y(page, tab);
   }
 
+  // Directory and Reports.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'People' }).click();
+  await page.getByLabel('First name').fill('Grace');
+  await page.getByLabel('Last name').fill('Hopper');
+  await page.getByLabel('Primary email').fill('grace@example.com');
+  await page.getByLabel('Password (set by admin; empty: none yet)').fill('Navy-Cobol-1959');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').waitFor();
+  await checkA11y(page, 'person');
+  await browser.screenshot(page, 'console-person');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'People' }).click();
+  await checkA11y(page, 'people');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Groups' }).click();
+  await checkA11y(page, 'groups');
+  await page.getByRole('link', { name: 'Everyone' }).click();
+  await checkA11y(page, 'group');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'System Log' }).click();
+  await checkA11y(page, 'system log');
+  await browser.screenshot(page, 'console-system-log');
+
   // Phone width: same screens, same checks.
   await page.setViewportSize(PHONE);
-  for (const path of ['/admin', '/admin/apps', `/admin/apps/${app.id}`, '/admin/apps/new']) {
+  for (const path of ['/admin', '/admin/apps', `/admin/apps/${app.id}`, '/admin/apps/new', '/admin/people', '/admin/logs', '/admin/api/servers']) {
     await page.goto(`${sesame.orgUrl}${path}`);
     await checkA11y(page, `${path} at phone width`);
   }
