@@ -690,3 +690,72 @@ func TestConsoleDirectory(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleAppTabs: an app's Assignments and Okta API Scopes tabs; the
+// granted scopes then let the service app call the management API.
+func TestConsoleAppTabs(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := consoleServer(t, open(t))
+		b, _ := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+		_, _, spaID := ts.oidcApp(t, "SPA", "browser", "none", []string{"authorization_code"}, []string{"code"}, nil)
+		ts.createUser(t, "?activate=true", person("ada@example.com"), "Engine-Analytical-1843")
+		tab := b.get(t, ts.Addr+"/admin/apps/"+spaID+"/assignments")
+		if tab.status != 200 || !strings.Contains(tab.body, "No one is assigned directly") {
+			t.Fatalf("assignments: %d", tab.status)
+		}
+		if p := b.consolePost(t, tab, "/admin/apps/"+spaID+"/assignments/people", url.Values{"login": {"ada@example.com"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("assign: %d %s", p.status, p.body)
+		}
+		ada := ts.mgmt(t, http.MethodGet, "/api/v1/users/ada@example.com", nil).json(t)["id"].(string)
+		if ok, _ := ts.App.Service.IsAssigned(context.Background(), spaID, ada); !ok {
+			t.Errorf("not assigned")
+		}
+		if p := b.consolePost(t, tab, "/admin/apps/"+spaID+"/assignments/people", url.Values{"login": {"ada@example.com"}}); p.status != 400 {
+			t.Errorf("assign twice: %d", p.status)
+		}
+		if p := b.consolePost(t, tab, "/admin/apps/"+spaID+"/assignments/people/"+ada+"/remove", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("unassign: %d %s", p.status, p.body)
+		}
+		if ok, _ := ts.App.Service.IsAssigned(context.Background(), spaID, ada); ok {
+			t.Errorf("still assigned")
+		}
+
+		_, _, svcID := ts.oidcApp(t, "OM service", "service", "client_secret_basic", []string{"client_credentials"}, []string{"token"},
+			map[string]any{"redirect_uris": []string{}, "post_logout_redirect_uris": []string{}})
+		scopes := b.get(t, ts.Addr+"/admin/apps/"+svcID+"/scopes")
+		if scopes.status != 200 || !strings.Contains(scopes.body, "okta.users.read") {
+			t.Fatalf("scopes tab: %d", scopes.status)
+		}
+		for _, s := range []string{"okta.users.read", "okta.users.manage", "okta.clients.read"} {
+			if p := b.consolePost(t, scopes, "/admin/apps/"+svcID+"/scopes", url.Values{"scope": {s}}); p.status != http.StatusSeeOther {
+				t.Fatalf("grant %s: %d %s", s, p.status, p.body)
+			}
+		}
+		if p := b.consolePost(t, scopes, "/admin/apps/"+svcID+"/scopes", url.Values{"scope": {"okta.nothing.read"}}); p.status != 400 {
+			t.Errorf("grant of an unknown scope: %d", p.status)
+		}
+		grants := ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+svcID+"/grants", nil).list(t)
+		if len(grants) != 3 {
+			t.Fatalf("grants: %v", grants)
+		}
+		// (A token with these scopes needs private_key_jwt at the org
+		// authorization server; the grants themselves are what the tab makes.)
+		for _, g := range grants {
+			if g["issuer"] != ts.URL || g["source"] != "ADMIN" {
+				t.Errorf("grant: %v", g)
+			}
+		}
+		var gid string
+		for _, g := range grants {
+			if g["scopeId"] == "okta.users.read" {
+				gid = g["id"].(string)
+			}
+		}
+		if p := b.consolePost(t, scopes, "/admin/apps/"+svcID+"/scopes/"+gid+"/revoke", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("revoke: %d %s", p.status, p.body)
+		}
+		if n := len(ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+svcID+"/grants", nil).list(t)); n != 2 {
+			t.Errorf("grants after revoke: %d", n)
+		}
+	})
+}

@@ -30,6 +30,7 @@ const adminCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; fo
 var adminFuncs = template.FuncMap{
 	"join":     strings.Join,
 	"opLabel":  opLabel,
+	"tab":      func(id, current string) map[string]string { return map[string]string{"ID": id, "Current": current} },
 	"statuses": func() []string { return personStatuses },
 	"has": func(list []string, v string) bool {
 		for _, s := range list {
@@ -94,6 +95,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /admin", c.admin("", c.dashboard))
 	mux.Handle("POST /admin/signout", c.admin("", c.signOut))
 	c.registerApps(mux)
+	c.registerAppTabs(mux)
 	c.registerAPI(mux)
 	c.registerDirectory(mux)
 	mux.Handle("GET /admin/logs", c.admin("okta.logs.read", c.systemLog))
