@@ -152,8 +152,12 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 
 	mux := http.NewServeMux()
 	srv.Register(mux)
-	mgmt.New(svc, srv, log).Register(mux)
-	console.NewSetup(svc, log).Register(mux)
+	api := mgmt.New(svc, srv, log)
+	api.Register(mux)
+	console.NewSetup(svc, sessions, log).Register(mux)
+	// The console reads through the API in-process; what it reads there is
+	// not recorded, so the actor is only nominal.
+	console.New(svc, sessions, api.Local(audit.System), log).Register(mux)
 	signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log).Register(mux)
 	limits := cfg.RateLimits
 	if limits == nil {
