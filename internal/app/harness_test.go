@@ -109,11 +109,20 @@ func startServer(t *testing.T, st store.Store) *testServer {
 // initialize creates the org first.
 func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, opts ...func(*config.Config)) *testServer {
 	t.Helper()
-	return serveReplicaWith(t, st, sealer, orgURL, initialize, nil, opts...)
+	return serveReplicaWith(t, st, sealer, orgURL, initialize, opts, nil)
 }
 
-// serveReplicaWith is serveReplica with options for app.New (a clock).
-func serveReplicaWith(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, appOpts []Option, opts ...func(*config.Config)) *testServer {
+// startServerWith is startServer with app options (a clock, say).
+func startServerWith(t *testing.T, st store.Store, appOpts ...Option) *testServer {
+	t.Helper()
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveReplicaWith(t, st, sealer, "", true, nil, appOpts)
+}
+
+func serveReplicaWith(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, opts []func(*config.Config), appOpts []Option) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -311,8 +311,7 @@ func TestRateLimits(t *testing.T) {
 	// The limiter's one-minute windows follow the app clock, held still
 	// here, so that the requests cannot straddle a minute.
 	clock := &fakeClock{t: time.Now().Truncate(time.Minute).Add(10 * time.Second)}
-	ts := serveReplicaWith(t, st, sealer, "", true, []Option{WithClock(clock.now)},
-		func(c *config.Config) { c.RateLimits = map[string]int{"apps": 2, "token": 100} })
+	ts := serveReplicaWith(t, st, sealer, "", true, []func(*config.Config){func(c *config.Config) { c.RateLimits = map[string]int{"apps": 2, "token": 100} }}, []Option{WithClock(clock.now)})
 	for i := 0; i < 2; i++ {
 		a := ts.mgmt(t, http.MethodGet, "/api/v1/apps", nil)
 		if a.status != 200 || a.header.Get("X-Rate-Limit-Limit") != "2" || a.header.Get("X-Rate-Limit-Reset") == "" {

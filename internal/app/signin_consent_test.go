@@ -145,8 +145,7 @@ func TestSessionLifetimes(t *testing.T) {
 		// cookie's expiry by the wall clock, and must leave the decision to
 		// the server however slowly the setup runs.
 		clock := &fakeClock{t: time.Now().Add(time.Hour)}
-		ts := serveReplicaWith(t, st, sealer, "", true, []Option{WithClock(clock.now)},
-			func(c *config.Config) { c.SessionIdle = 1500 * time.Millisecond; c.SessionLifetime = time.Hour })
+		ts := serveReplicaWith(t, st, sealer, "", true, []func(*config.Config){func(c *config.Config) { c.SessionIdle = 1500 * time.Millisecond; c.SessionLifetime = time.Hour }}, []Option{WithClock(clock.now)})
 		ts.newUser(t, "ada@example.com")
 		b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
 		if p := b.get(t, ts.Addr+"/api/v1/sessions/me"); p.status != 200 {
@@ -158,8 +157,7 @@ func TestSessionLifetimes(t *testing.T) {
 		}
 
 		clock2 := &fakeClock{t: time.Now().Add(time.Hour)}
-		ts2 := serveReplicaWith(t, open(t), sealer, "", true, []Option{WithClock(clock2.now)},
-			func(c *config.Config) { c.SessionIdle = time.Hour; c.SessionLifetime = 2 * time.Second })
+		ts2 := serveReplicaWith(t, open(t), sealer, "", true, []func(*config.Config){func(c *config.Config) { c.SessionIdle = time.Hour; c.SessionLifetime = 2 * time.Second }}, []Option{WithClock(clock2.now)})
 		ts2.newUser(t, "ada@example.com")
 		b = signedInBrowser(t, ts2, "ada@example.com", "Correct-Horse-42")
 		if p := b.post(t, ts2.Addr+"/api/v1/sessions/me/lifecycle/refresh", nil); p.status != 200 {

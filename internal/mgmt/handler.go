@@ -76,6 +76,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerPolicies(mux)
 	h.registerClaims(mux)
 	h.registerSessions(mux)
+	h.registerFactors(mux)
 }
 
 // readBody reads a JSON request body within the size limit.

@@ -87,6 +87,11 @@ func (s *Server) refreshToken(ctx context.Context, req *tokenRequest, c *authent
 		return reused()
 	}
 	sub, aerr := s.userAllowed(ctx, rt.UserID, c.app)
+	if aerr != nil && aerr.Status >= 500 {
+		// The database could not say whether the person may still use
+		// the app: the token is not invalid, so the client may retry.
+		return nil, aerr
+	}
 	if aerr != nil || sub == nil {
 		return nil, errRefreshInvalid
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/policy"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -73,6 +74,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // Token runs a token request and records its outcome in the System Log.
 func (s *Server) Token(ctx context.Context, req *tokenRequest) (*TokenResponse, *Error) {
 	resp, client, err := s.token(ctx, req)
+	if err == nil {
+		metrics.TokensIssued.WithLabelValues(grantLabel(req.params.get("grant_type")), req.server.ID).Inc()
+	} else {
+		metrics.TokenRefusals.WithLabelValues(err.Code).Inc()
+	}
 	if s.audit == nil {
 		return resp, err
 	}
@@ -128,4 +134,13 @@ func (s *Server) token(ctx context.Context, req *tokenRequest) (*TokenResponse, 
 	}
 	resp, err := g.token(s, ctx, req, client, now)
 	return resp, client, err
+}
+
+// grantLabel bounds the grant_type label to the grants the endpoint knows
+// (only successes are labelled with it, but the table is the authority).
+func grantLabel(grant string) string {
+	if grantTypeNamed(grant) != nil {
+		return grant
+	}
+	return "other"
 }

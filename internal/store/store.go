@@ -40,6 +40,7 @@ type Store interface {
 	Codes() Codes
 	RefreshTokens() RefreshTokens
 	UserGrants() UserGrants
+	Factors() Factors
 	Audit() Audit
 	Config() ConfigVersion
 
@@ -55,6 +56,12 @@ type Store interface {
 	// replica at a time. On SQLite, whose database one process owns, the
 	// lock is the process's.
 	Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+}
+
+// Checker is implemented by stores that can say whether they are ready to
+// serve: the database answers and its schema is the one this binary expects.
+type Checker interface {
+	Ready(ctx context.Context) error
 }
 
 // Notifier is implemented by stores that tell every replica about changes
