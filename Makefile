@@ -7,7 +7,7 @@ PKGS     := ./...
 # Seconds of coverage-guided fuzzing per target in `make fuzz` (not in test).
 FUZZTIME ?= 20s
 
-.PHONY: all build test test-go test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean terraform-check
+.PHONY: all build test test-go test-deploy test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean terraform-check
 
 all: build
 
@@ -31,6 +31,14 @@ test-go:
 	echo "SESAME_TEST_DATABASE_URL=$$url"; \
 	SESAME_TEST_DATABASE_URL="$$url" SESAME_REQUIRE_COMPOSE=1 SESAME_REQUIRE_HTPASSWD=1 $(GO) test -count=1 -timeout 20m $(PKGS)
 
+# deploy/ read by the tools that use it: the Compose files by docker-compose,
+# the systemd unit by systemd-analyze, the Helm chart by Helm's Go packages,
+# the Dockerfile's build line by building with it. deploy/deploytest is a
+# module of its own, so Sesame's module does not depend on Helm.
+test-deploy:
+	@bash scripts/ensure-deploy-tools.sh
+	cd deploy/deploytest && $(GO) vet ./... && SESAME_REQUIRE_DEPLOY_TOOLS=1 $(GO) test -count=1 -timeout 10m ./...
+
 # Node packages from the lock file, Debian's chromium for the browser tests
 # (the tests run $CHROMIUM instead when it is set), and Debian's docker-compose,
 # with which the Compose example is read as Docker would run it.
@@ -42,7 +50,7 @@ e2e-deps:
 test-e2e: build e2e-deps
 	cd e2e && SESAME_BIN=$(CURDIR)/$(BIN) npm test
 
-test: lint test-go test-e2e
+test: lint test-go test-deploy test-e2e
 
 # A short coverage-guided run of every fuzz target (seeds already run in test).
 fuzz:

@@ -161,8 +161,20 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	tok, _ := os.ReadFile(tokenFile)
-	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--data", data, "--shutdown-grace", "30s")
+	metricsAddr := freeAddr(t)
+	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--data", data, "--shutdown-grace", "30s", "--metrics-addr", metricsAddr)
 	p.waitFor(t, "Sesame is serving")
+	readyz := func() int {
+		resp, err := http.Get("http://" + metricsAddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := readyz(); code != 200 {
+		t.Fatalf("/readyz before SIGTERM: %d", code)
+	}
 	clientID, as := serviceClient(t, orgURL, strings.TrimSpace(string(tok)))
 
 	assertion, err := as.Sign(time.Now())
@@ -192,6 +204,10 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err == nil {
 		c.Close()
 		t.Fatal("a new connection was accepted after SIGTERM")
+	}
+	// The metrics address still answers, and says the replica is not ready.
+	if code := readyz(); code != 503 {
+		t.Fatalf("/readyz while draining: %d", code)
 	}
 	// The request in flight completes.
 	fmt.Fprint(conn, body[len(body)/2:])

@@ -220,8 +220,10 @@ func TestThreeReplicasSurviveKillAndDatabaseRestart(t *testing.T) {
 	waitOK(1, 15, 0, 1)
 
 	// The database goes away and comes back.
-	pg.cut()
+	// The phase changes first: a request the cut fails is then never
+	// counted as a failure of the phase before.
 	phase.Store(2)
+	pg.cut()
 	unavailable := func() int {
 		mu.Lock()
 		defer mu.Unlock()

@@ -24,8 +24,19 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().StringVar(&logFormat, "log-format", "", "log format: text or json (env SESAME_LOG_FORMAT; default text)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if !cmd.Flags().Changed("log-format") {
+			logFormat = os.Getenv("SESAME_LOG_FORMAT")
+		}
+		switch logFormat {
+		case "", "text", "json":
+			return nil
+		}
+		return fmt.Errorf("--log-format %q: want text or json", logFormat)
+	}
 	root.AddCommand(newServeCommand(), newInitCommand(), newKeysCommand(), newTokenCommand(), newOpenMetadataCommand(), newApplyCommand(), newExportCommand(), newDevCommand(), newVersionCommand(),
-		newBackupCommand(), newRestoreCommand(), newMigrateCommand())
+		newBackupCommand(), newRestoreCommand(), newMigrateCommand(), newHealthcheckCommand())
 	return root
 }
 
@@ -80,6 +91,10 @@ func (s *storageFlags) resolve(cmd *cobra.Command) (config.Config, error) {
 	return cfg, nil
 }
 
+// logFormat is --log-format: "json" for one JSON object a line (what log
+// shippers parse), otherwise logfmt-style text.
+var logFormat string
+
 // newLogger logs at SESAME_LOG_LEVEL (debug, info, warn or error; info by
 // default, which includes one access-log line per request).
 func newLogger(w io.Writer) *slog.Logger {
@@ -87,7 +102,11 @@ func newLogger(w io.Writer) *slog.Logger {
 	if err := level.UnmarshalText([]byte(os.Getenv("SESAME_LOG_LEVEL"))); err != nil {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	if logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func versionString() string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/app"
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
@@ -22,6 +23,7 @@ func newServeCommand() *cobra.Command {
 	var sf storageFlags
 	var rateLimits string
 	sess := map[string]*string{}
+	ops := map[string]*string{}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the identity provider",
@@ -40,6 +42,9 @@ func newServeCommand() *cobra.Command {
 			if err := signInFlags(cmd, &cfg, sess); err != nil {
 				return err
 			}
+			if err := opsFlags(cmd, &cfg, ops); err != nil {
+				return err
+			}
 			return serve(cmd, cfg)
 		},
 	}
@@ -48,7 +53,36 @@ func newServeCommand() *cobra.Command {
 	for _, f := range signInFlagHelp {
 		sess[f.name] = cmd.Flags().String(f.name, "", f.help+" (env "+f.env+")")
 	}
+	for _, f := range opsFlagHelp {
+		ops[f.name] = cmd.Flags().String(f.name, "", f.help+" (env "+f.env+")")
+	}
 	return cmd
+}
+
+var opsFlagHelp = []struct{ name, env, help string }{
+	{"metrics-addr", "SESAME_METRICS_ADDR", "listen address, host:port, for /metrics, /healthz and /readyz apart from the main address (default: off)"},
+}
+
+// opsFlags reads the operations settings from flags or their environment
+// variables.
+func opsFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string) error {
+	for _, f := range opsFlagHelp {
+		v := *vals[f.name]
+		if !cmd.Flags().Changed(f.name) {
+			v = os.Getenv(f.env)
+		}
+		if v == "" {
+			continue
+		}
+		switch f.name {
+		case "metrics-addr":
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("--metrics-addr %q: want host:port", v)
+			}
+			cfg.MetricsAddr = v
+		}
+	}
+	return nil
 }
 
 var signInFlagHelp = []struct{ name, env, help string }{
@@ -107,6 +141,7 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	defer stop()
 	log := newLogger(cmd.ErrOrStderr())
 
+	metrics.SetVersion(versionString())
 	a, err := app.Open(ctx, cfg, log, false)
 	if err != nil {
 		return err
@@ -142,6 +177,15 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		a.ServeMetrics(mln)
+		log.Info("metrics and probes", "listen", mln.Addr().String())
 	}
 	storage := "SQLite " + cfg.SQLitePath()
 	if cfg.Postgres() {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
@@ -42,6 +43,10 @@ type App struct {
 	Sessions *signin.Manager
 	handler  http.Handler
 	now      func() time.Time
+	// draining is set when shutdown begins: /readyz says no from then on.
+	draining  atomic.Bool
+	metricsLn net.Listener
+	untrack   func()
 }
 
 // OpenStore opens the configured database and the master key. With SQLite
@@ -98,7 +103,8 @@ type options struct {
 // of the wall clock. The clock is func() time.Time throughout Sesame; this
 // is the one place that hands it to every service, so that a test that moves
 // it (pkg/sesametest) moves the whole server. The System Log's publication
-// times and access-log durations stay on the wall clock.
+// times and access-log durations stay on the wall clock. The rate limiter's
+// one-minute windows follow it too.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithFixedKeys gives authorization servers their first signing key by name
@@ -147,8 +153,12 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 
 	mux := http.NewServeMux()
 	srv.Register(mux)
-	mgmt.New(svc, srv, log).Register(mux)
-	console.NewSetup(svc, log).Register(mux)
+	api := mgmt.New(svc, srv, log)
+	api.Register(mux)
+	console.NewSetup(svc, sessions, log).Register(mux)
+	// The console reads through the API in-process; what it reads there is
+	// not recorded, so the actor is only nominal.
+	console.New(svc, sessions, api.Local(audit.System), log).Register(mux)
 	signinHandler := signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log)
 	signinHandler.Register(mux)
 	signinHandler.RegisterLinks(mux, svc)
@@ -156,7 +166,8 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	if limits == nil {
 		limits = web.DefaultRateLimits
 	}
-	a.handler = web.Wrap(web.NewRateLimiter(limits, nil).Wrap(cors(web.OktaMux(mux), c)), log)
+	a.trackMetrics()
+	a.handler = a.withProbes(web.Wrap(web.NewRateLimiter(limits, o.now).Wrap(cors(web.OktaMux(mux), c)), log, web.Route(mux)))
 	return a, nil
 }
 
@@ -217,9 +228,20 @@ func isPublicPath(p string) bool {
 // Handler is the whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// ServeMetrics makes Serve also answer on ln (the --metrics-addr listener)
+// until the main listener has shut down, so that a draining replica can
+// still be asked how it is doing.
+func (a *App) ServeMetrics(ln net.Listener) { a.metricsLn = ln }
+
 // Serve listens on the configured address until ctx ends, then shuts down
 // gracefully.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if a.metricsLn != nil {
+		msrv := &http.Server{Handler: a.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+		go msrv.Serve(a.metricsLn)
+		defer msrv.Close()
+	}
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -248,6 +270,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if grace <= 0 {
 		grace = config.DefaultShutdownGrace
 	}
+	a.draining.Store(true)
 	a.Log.Info("shutting down", "grace", grace.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -318,6 +341,7 @@ func (a *App) RunScheduled(ctx context.Context, now time.Time) (ran bool, purged
 // Close writes the queued System Log events and releases the store.
 func (a *App) Close() error {
 	a.Audit.Close()
+	a.untrack()
 	a.Log.Info("stopped")
 	return a.Store.Close()
 }

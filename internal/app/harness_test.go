@@ -109,6 +109,21 @@ func startServer(t *testing.T, st store.Store) *testServer {
 // initialize creates the org first.
 func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, opts ...func(*config.Config)) *testServer {
 	t.Helper()
+	return serveReplicaWith(t, st, sealer, orgURL, initialize, opts, nil)
+}
+
+// startServerWith is startServer with app options (a clock, say).
+func startServerWith(t *testing.T, st store.Store, appOpts ...Option) *testServer {
+	t.Helper()
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveReplicaWith(t, st, sealer, "", true, nil, appOpts)
+}
+
+func serveReplicaWith(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL string, initialize bool, opts []func(*config.Config), appOpts []Option) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +140,7 @@ func serveReplica(t *testing.T, st store.Store, sealer *keys.Sealer, orgURL stri
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	ctx := context.Background()
-	a, err := New(ctx, cfg, st, sealer, log)
+	a, err := New(ctx, cfg, st, sealer, log, appOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,9 +43,19 @@ func (a answer) json(t *testing.T) map[string]any {
 
 func (ts *testServer) do(t *testing.T, method, path, auth, contentType string, body []byte) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, ts.Addr+path, bytes.NewReader(body))
+	a, err := ts.tryDo(method, path, auth, contentType, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return a
+}
+
+// tryDo is do for goroutines other than the test's, which must not call
+// t.Fatal: it returns the error instead.
+func (ts *testServer) tryDo(method, path, auth, contentType string, body []byte) (answer, error) {
+	req, err := http.NewRequest(method, ts.Addr+path, bytes.NewReader(body))
+	if err != nil {
+		return answer{}, err
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
@@ -55,11 +65,14 @@ func (ts *testServer) do(t *testing.T, method, path, auth, contentType string, b
 	}
 	resp, err := ts.HTTP.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, b}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{resp.StatusCode, resp.Header, b}, nil
 }
 
 func (ts *testServer) mgmt(t *testing.T, method, path string, body any) answer {

@@ -136,29 +136,40 @@ func TestAdminSessions(t *testing.T) {
 // and after its absolute lifetime however much it is used.
 func TestSessionLifetimes(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		sealer, _ := keys.NewSealer(secret.RawBytes(32))
+		sealer, err := keys.NewSealer(secret.RawBytes(32))
+		if err != nil {
+			t.Fatal(err)
+		}
 		st := open(t)
-		ts := serveReplica(t, st, sealer, "", true, func(c *config.Config) { c.SessionIdle = 1500 * time.Millisecond; c.SessionLifetime = time.Hour })
+		// The clocks start an hour ahead: the cookie jar judges the
+		// cookie's expiry by the wall clock, and must leave the decision to
+		// the server however slowly the setup runs.
+		clock := &fakeClock{t: time.Now().Add(time.Hour)}
+		ts := serveReplicaWith(t, st, sealer, "", true, []func(*config.Config){func(c *config.Config) { c.SessionIdle = 1500 * time.Millisecond; c.SessionLifetime = time.Hour }}, []Option{WithClock(clock.now)})
 		ts.newUser(t, "ada@example.com")
 		b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
 		if p := b.get(t, ts.Addr+"/api/v1/sessions/me"); p.status != 200 {
 			t.Fatalf("fresh session: %d", p.status)
 		}
-		time.Sleep(2 * time.Second)
+		clock.add(2 * time.Second)
 		if p := b.get(t, ts.Addr+"/api/v1/sessions/me"); p.status != 404 {
 			t.Fatalf("session after its idle timeout: %d", p.status)
 		}
 
-		ts2 := serveReplica(t, open(t), sealer, "", true, func(c *config.Config) { c.SessionIdle = time.Hour; c.SessionLifetime = 2 * time.Second })
+		clock2 := &fakeClock{t: time.Now().Add(time.Hour)}
+		ts2 := serveReplicaWith(t, open(t), sealer, "", true, []func(*config.Config){func(c *config.Config) { c.SessionIdle = time.Hour; c.SessionLifetime = 2 * time.Second }}, []Option{WithClock(clock2.now)})
 		ts2.newUser(t, "ada@example.com")
 		b = signedInBrowser(t, ts2, "ada@example.com", "Correct-Horse-42")
 		if p := b.post(t, ts2.Addr+"/api/v1/sessions/me/lifecycle/refresh", nil); p.status != 200 {
 			t.Fatalf("refresh: %d", p.status)
 		}
 		// Used all along, the session still ends at its absolute lifetime.
-		for range 5 {
-			time.Sleep(500 * time.Millisecond)
-			b.post(t, ts2.Addr+"/api/v1/sessions/me/lifecycle/refresh", nil)
+		for i := range 5 {
+			clock2.add(500 * time.Millisecond)
+			// Well within its lifetime each refresh succeeds.
+			if p := b.post(t, ts2.Addr+"/api/v1/sessions/me/lifecycle/refresh", nil); i < 3 && p.status != 200 {
+				t.Fatalf("refresh %d at +%dms: %d", i, (i+1)*500, p.status)
+			}
 		}
 		if p := b.get(t, ts2.Addr+"/api/v1/sessions/me"); p.status != 404 {
 			t.Fatalf("session after its absolute lifetime: %d", p.status)

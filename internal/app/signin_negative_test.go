@@ -261,16 +261,21 @@ func TestRefreshConcurrency(t *testing.T) {
 		const n = 50
 		var wg sync.WaitGroup
 		results := make([]answer, n)
+		errs := make([]error, n)
+		body := []byte(url.Values{"grant_type": {"refresh_token"}, "client_id": {spa}, "refresh_token": {rt}}.Encode())
 		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"refresh_token"}, "client_id": {spa}, "refresh_token": {rt}})
+				results[i], errs[i] = ts.tryDo(http.MethodPost, "/oauth2/default/v1/token", "", "application/x-www-form-urlencoded", body)
 			}()
 		}
 		wg.Wait()
 		seen := map[string]bool{}
 		for i, r := range results {
+			if errs[i] != nil {
+				t.Fatalf("refresh %d: %v", i, errs[i])
+			}
 			if r.status != 200 {
 				t.Fatalf("refresh %d: %d %s", i, r.status, r.body)
 			}

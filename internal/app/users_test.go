@@ -395,13 +395,8 @@ func TestUserDeactivationAndDelete(t *testing.T) {
 		ctx := context.Background()
 		u := ts.createUser(t, "", person("admin2@example.com"), strongPassword)
 		id := u["id"].(string)
-		rec, err := ts.App.Store.Users().Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec.SuperAdmin = true
-		if err := ts.App.Store.Users().Update(ctx, rec); err != nil {
-			t.Fatal(err)
+		if a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+id+"/roles", map[string]string{"type": "SUPER_ADMIN"}); a.status != 201 {
+			t.Fatalf("make a second admin: %d %s", a.status, a.body)
 		}
 		tok, tokRec, err := ts.App.Service.CreateAPIToken(ctx, id, "second admin")
 		if err != nil {

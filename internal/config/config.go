@@ -45,6 +45,9 @@ type Config struct {
 	// ShutdownGrace is how long a stopping server lets requests in flight
 	// finish (zero: DefaultShutdownGrace).
 	ShutdownGrace time.Duration
+	// MetricsAddr is the listen address of the metrics and probe endpoints
+	// (empty: not served separately).
+	MetricsAddr string
 }
 
 // DefaultShutdownGrace leaves room, within Kubernetes' default 30 s between

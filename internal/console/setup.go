@@ -1,5 +1,5 @@
-// Package console serves Sesame's own HTML pages; today the first-start
-// setup page where the first administrator is created.
+// Package console serves the admin console (/admin) and the first-start
+// setup page where the first administrator is created, which ends in it.
 package console
 
 import (
@@ -8,10 +8,12 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
+	"github.com/sesame-idp/sesame/internal/signin"
 )
 
 //go:embed templates/*.html
@@ -23,12 +25,16 @@ const csrfCookie = "sesame_setup_csrf"
 
 // Setup serves /setup.
 type Setup struct {
-	svc *service.Service
-	log *slog.Logger
+	svc      *service.Service
+	sessions *signin.Manager
+	log      *slog.Logger
 }
 
-// NewSetup returns the setup page handler.
-func NewSetup(svc *service.Service, log *slog.Logger) *Setup { return &Setup{svc: svc, log: log} }
+// NewSetup returns the setup page handler. The new administrator leaves
+// the page signed in (sessions), so that the page ends in the console.
+func NewSetup(svc *service.Service, sessions *signin.Manager, log *slog.Logger) *Setup {
+	return &Setup{svc: svc, sessions: sessions, log: log}
+}
 
 // Register adds the setup routes.
 func (s *Setup) Register(mux *http.ServeMux) {
@@ -105,6 +111,13 @@ func (s *Setup) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Path: "/setup", MaxAge: -1})
+	// The administrator just proved the password they chose: they go on to
+	// the console signed in, as after the hosted sign-in page.
+	if s.sessions != nil {
+		if _, err := s.sessions.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{}); err != nil {
+			s.log.Error("starting the first administrator's session failed", "err", err)
+		}
+	}
 	done := setupPage{Done: true, Email: u.Login}
 	if r.PostForm.Get("apiToken") != "" {
 		tok, _, err := s.svc.CreateAPIToken(r.Context(), u.ID, "First administrator")

@@ -139,3 +139,29 @@ func OpenPrivateKey(sealer *Sealer, sealed []byte, kid string) (crypto.Signer, e
 	}
 	return signer, nil
 }
+
+// factorSecretAD binds a sealed second-factor secret (a TOTP key, a WebAuthn
+// credential) to its factor id, apart from every other kind of sealed value.
+func factorSecretAD(factorID string) []byte {
+	return []byte("sesame factor secret\x00" + factorID)
+}
+
+// SealFactorSecret encrypts a factor's secret for storage, bound to its id.
+func SealFactorSecret(sealer *Sealer, secret []byte, factorID string) ([]byte, error) {
+	if sealer == nil {
+		return nil, errors.New("keys: seal factor secret: no sealer")
+	}
+	return sealer.Seal(secret, factorSecretAD(factorID)), nil
+}
+
+// OpenFactorSecret decrypts what SealFactorSecret sealed for the same id.
+func OpenFactorSecret(sealer *Sealer, sealed []byte, factorID string) ([]byte, error) {
+	if sealer == nil {
+		return nil, errors.New("keys: open factor secret: no sealer")
+	}
+	plain, err := sealer.open(sealed, factorSecretAD(factorID))
+	if err != nil {
+		return nil, fmt.Errorf("keys: open factor secret %q: %w", truncate(factorID), err)
+	}
+	return plain, nil
+}

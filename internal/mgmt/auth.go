@@ -14,9 +14,13 @@ import (
 )
 
 // principal is who calls the management API: an administrator through an
-// SSWS token, or a client through an org-server access token.
+// SSWS token, or a client through an org-server access token (for a person
+// when the token has one).
 type principal struct {
-	actor  audit.Actor
+	actor audit.Actor
+	// user is the person the request acts for; what they may do is what
+	// their administrator roles allow (service.Authorize). nil for a
+	// service app's token and for Local.
 	user   *store.User
 	scopes []string // bearer tokens only
 	// tokenID is the SSWS token the request came with, for
@@ -35,10 +39,16 @@ func (h *Handler) auth(scope string, next authedHandler) http.Handler {
 			h.writeErr(w, r, err)
 			return
 		}
-		if p.scopes != nil && !scopeAllows(p.scopes, scope) {
+		if p.scopes != nil && !service.ScopeAllows(p.scopes, scope) {
 			w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+h.orgURL+`/oauth2/v1/authorize", realm="`+h.orgURL+`", scope="`+scope+`", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="`+r.URL.Path+`"`)
 			web.WriteError(w, oktaerr.Forbidden())
 			return
+		}
+		if p.user != nil {
+			if err := h.svc.Authorize(r.Context(), p.user, scope); err != nil {
+				h.writeErr(w, r, err)
+				return
+			}
 		}
 		next(w, r, p)
 	})
@@ -59,34 +69,25 @@ func (h *Handler) authenticate(r *http.Request) (*principal, *oktaerr.Error) {
 			}
 			return nil, oktaerr.InvalidToken()
 		}
-		if !u.SuperAdmin {
-			return nil, oktaerr.Forbidden()
-		}
 		return &principal{actor: audit.UserActor(u), user: u, tokenID: t.ID}, nil
 	case strings.EqualFold(scheme, "Bearer") && cred != "":
 		c := h.oauth.VerifyAccessToken(store.OrgServerID, cred)
 		if c == nil {
 			return nil, oktaerr.InvalidToken()
 		}
-		return &principal{actor: h.clientActor(c.Cid), scopes: c.Scp}, nil
+		p := &principal{actor: h.clientActor(c.Cid), scopes: c.Scp}
+		if c.Uid != "" {
+			// A person's token: okta.* scopes AND the person's roles, as
+			// in Okta. One who is gone or inactive may do nothing.
+			u, err := h.svc.GetUser(r.Context(), c.Uid)
+			if err != nil {
+				return nil, oktaerr.Forbidden()
+			}
+			p.user = u
+		}
+		return p, nil
 	}
 	return nil, oktaerr.InvalidToken()
-}
-
-// scopeAllows implements Okta's implication: okta.x.manage covers okta.x.read,
-// and okta.clients.manage covers okta.clients.register.
-func scopeAllows(granted []string, need string) bool {
-	for _, g := range granted {
-		if g == need {
-			return true
-		}
-		if base, ok := strings.CutSuffix(g, ".manage"); ok {
-			if need == base+".read" || (base == "okta.clients" && need == "okta.clients.register") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // clientActor names the client of a bearer token by its app's label.

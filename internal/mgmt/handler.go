@@ -68,6 +68,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /oauth2/v1/clients/{clientId}", h.auth("okta.clients.manage", h.deleteClient))
 	mux.Handle("POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret", h.auth("okta.clients.manage", h.newClientSecret))
 	h.registerUsers(mux)
+	h.registerRoles(mux)
 	h.registerOrigins(mux)
 	h.registerAPITokens(mux)
 	h.registerLogs(mux)
@@ -75,6 +76,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerPolicies(mux)
 	h.registerClaims(mux)
 	h.registerSessions(mux)
+	h.registerFactors(mux)
 }
 
 // readBody reads a JSON request body within the size limit.

@@ -129,33 +129,47 @@ func (c *Client) List(ctx context.Context, path string) ([]map[string]any, error
 	var all []map[string]any
 	u := c.Base + path
 	for i := 0; u != "" && i < 1000; i++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		page, next, err := c.Page(ctx, u)
 		if err != nil {
 			return nil, err
-		}
-		c.authorize(req)
-		resp, err := c.HTTP.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return nil, answerError("GET", path, resp.StatusCode, raw)
-		}
-		var page []map[string]any
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return nil, fmt.Errorf("GET %s: %w", path, err)
 		}
 		all = append(all, page...)
-		u = ""
-		for _, l := range resp.Header.Values("Link") {
-			if m := nextLink.FindStringSubmatch(l); m != nil && len(page) > 0 {
-				u = m[1]
-			}
-		}
+		u = next
 	}
 	return all, nil
+}
+
+// Page reads one page of a list at path (or an absolute URL, such as a
+// previous page's next link) and returns the rel="next" link, "" on the
+// last page.
+func (c *Client) Page(ctx context.Context, path string) (page []map[string]any, next string, err error) {
+	u := path
+	if !strings.HasPrefix(u, "http") {
+		u = c.Base + path
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	c.authorize(req)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, "", answerError("GET", path, resp.StatusCode, raw)
+	}
+	if err := json.Unmarshal(raw, &page); err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", path, err)
+	}
+	for _, l := range resp.Header.Values("Link") {
+		if m := nextLink.FindStringSubmatch(l); m != nil && len(page) > 0 {
+			next = m[1]
+		}
+	}
+	return page, next, nil
 }
 
 // Str reads a string member of a decoded object by a dotted path.

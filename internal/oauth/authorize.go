@@ -91,32 +91,55 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.authorize(w, r, snap, srv, p, s.now(), "", nil)
+	s.authorizeFresh(w, r, &authzInput{snap: snap, srv: srv, params: p, started: s.now()})
 }
 
 // handleAuthorizeContinue resumes a pending authorize request after sign-in.
 func (s *Server) handleAuthorizeContinue(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("okta_key")
-	if snap, srv, pa, ok := s.resumePending(w, r, key, "sign-in"); ok {
-		s.authorize(w, r, snap, srv, pa.Params, pa.Started, key, nil)
+	if in, ok := s.resumePending(w, r, key, "sign-in"); ok {
+		s.authorizeAfterSignIn(w, r, in)
 	}
+}
+
+// handleConsent takes the consent page's answer and resumes the request.
+func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	key, d, ok := s.readConsent(w, r)
+	if !ok {
+		return
+	}
+	if in, ok := s.resumePending(w, r, key, "consent"); ok {
+		s.authorizeAfterConsent(w, r, in, d)
+	}
+}
+
+// authzInput is an authorize request as it enters: fresh from the client,
+// or resumed from its pending record after sign-in or consent.
+type authzInput struct {
+	snap   *cache.Snapshot
+	srv    *cache.Server
+	params map[string]string
+	// started is when the request first arrived (before any sign-in it
+	// caused); key names its pending record when it was resumed.
+	started time.Time
+	key     string
 }
 
 // resumePending loads a pending request and its server, or shows why it
 // cannot go on.
-func (s *Server) resumePending(w http.ResponseWriter, r *http.Request, key, what string) (*cache.Snapshot, *cache.Server, *pendingAuthz, bool) {
+func (s *Server) resumePending(w http.ResponseWriter, r *http.Request, key, what string) (*authzInput, bool) {
 	pa, ok := s.loadPending(r.Context(), key)
 	if !ok {
 		s.errorPage(w, http.StatusBadRequest, "This "+what+" request expired or is unknown. Go back to the application and sign in again.")
-		return nil, nil, nil, false
+		return nil, false
 	}
 	snap := s.cache.Current()
 	srv := snap.Servers[pa.ServerID]
 	if !srv.Serving() {
 		s.errorPage(w, http.StatusNotFound, "The authorization server of this request no longer exists.")
-		return nil, nil, nil, false
+		return nil, false
 	}
-	return snap, srv, pa, true
+	return &authzInput{snap: snap, srv: srv, params: pa.Params, started: pa.Started, key: key}, true
 }
 
 func (s *Server) loadPending(ctx context.Context, key string) (*pendingAuthz, bool) {
@@ -152,22 +175,84 @@ func continueURI(key string) string {
 	return "/oauth2/v1/authorize/redirect?okta_key=" + url.QueryEscape(key)
 }
 
-// authorize runs an authorize request from validation to delivery.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.Snapshot, srv *cache.Server, p map[string]string, started time.Time, key string, decision *consentDecision) {
-	ctx := r.Context()
-	a, aerr := s.parseAuthorize(snap, srv, p)
-	if aerr != nil {
-		s.failAuthorize(w, r, a, aerr)
+// authorizeFresh runs a request as it comes from the client; without a
+// session it sends the user to sign in, and it may show the consent page.
+func (s *Server) authorizeFresh(w http.ResponseWriter, r *http.Request, in *authzInput) {
+	if c := s.authorize(w, r, in); c != nil {
+		s.askConsentOrIssue(w, r, c)
+	}
+}
+
+// authorizeAfterSignIn resumes a request after the sign-in it caused: it
+// goes on as a fresh one would, keeping its start time (for prompt=login
+// and max_age) and its pending record.
+func (s *Server) authorizeAfterSignIn(w http.ResponseWriter, r *http.Request, in *authzInput) {
+	s.authorizeFresh(w, r, in)
+}
+
+// authorizeAfterConsent resumes a request with the user's answer on the
+// consent page.
+func (s *Server) authorizeAfterConsent(w http.ResponseWriter, r *http.Request, in *authzInput, d *consentDecision) {
+	c := s.authorize(w, r, in)
+	if c == nil {
 		return
 	}
-	a.started, a.key, a.origin, a.reqOrigin = started, key, s.originFor(srv, r), s.requestOrigin(r)
+	if len(c.need) > 0 {
+		if !d.allow {
+			s.failAuthorize(w, r, c.a, redirectError("access_denied", "The resource owner or authorization server denied the request."))
+			return
+		}
+		if err := s.recordConsent(r.Context(), r, c.a, c.sub, c.g, c.need, d.scopes); err != nil {
+			s.failAuthorize(w, r, c.a, &authzError{err: serverError("recording consent", err)})
+			return
+		}
+	}
+	s.issueAuthorize(w, r, c.a, c.g, c.sub)
+}
+
+// askConsentOrIssue shows the consent page when scopes need consent, and
+// issues otherwise.
+func (s *Server) askConsentOrIssue(w http.ResponseWriter, r *http.Request, c *authzChecked) {
+	if len(c.need) == 0 {
+		s.issueAuthorize(w, r, c.a, c.g, c.sub)
+		return
+	}
+	key, err := s.savePending(r.Context(), c.a)
+	if err != nil {
+		s.failAuthorize(w, r, c.a, &authzError{err: serverError("saving authorize request", err)})
+		return
+	}
+	s.showConsent(w, r, c.a, c.sub, c.need, key)
+}
+
+// authzChecked is an authorize request checked up to consent: the user,
+// what they would be granted, and the scopes that still need consent.
+type authzChecked struct {
+	a    *authzRequest
+	sub  *subject
+	g    *userGrant
+	need []string
+}
+
+// authorize checks a request from validation up to consent. It answers the
+// request itself (an error, or the way to sign-in) and returns nil, or
+// returns the checked request for its entrance to finish.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, in *authzInput) *authzChecked {
+	ctx := r.Context()
+	p := in.params
+	a, aerr := s.parseAuthorize(in.snap, in.srv, p)
+	if aerr != nil {
+		s.failAuthorize(w, r, a, aerr)
+		return nil
+	}
+	a.started, a.key, a.origin, a.reqOrigin = in.started, in.key, s.originFor(in.srv, r), s.requestOrigin(r)
 
 	// The session: a sessionToken starts one; prompt=login and max_age ask
 	// for an authentication newer than this request.
 	sess, err := s.sessions.CurrentOrUnavailable(r)
 	if err != nil {
 		s.failAuthorize(w, r, a, &authzError{err: serverError("reading the session", err)})
-		return
+		return nil
 	}
 	if tok := p["sessionToken"]; tok != "" {
 		ns, err := s.sessions.StartFromSessionToken(ctx, w, r, tok)
@@ -176,7 +261,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 			sess = ns
 		case !errors.Is(err, signin.ErrInvalidSessionToken):
 			s.failAuthorize(w, r, a, &authzError{err: serverError("redeeming session token", err)})
-			return
+			return nil
 		}
 	}
 	if sess != nil && (a.prompts("login") || (a.maxAge >= 0 && s.now().Sub(sess.Created) > time.Duration(a.maxAge)*time.Second)) &&
@@ -186,12 +271,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 	if sess == nil {
 		if a.prompts("none") {
 			s.failAuthorize(w, r, a, redirectError("login_required", "The client specified not to prompt, but the user is not logged in."))
-			return
+			return nil
 		}
 		k, err := s.savePending(ctx, a)
 		if err != nil {
 			s.failAuthorize(w, r, a, &authzError{err: serverError("saving authorize request", err)})
-			return
+			return nil
 		}
 		from := continueURI(k)
 		if hint := p["login_hint"]; hint != "" {
@@ -199,50 +284,37 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, snap *cache.S
 		}
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		http.Redirect(w, r, signin.LoginURL(from), http.StatusFound)
-		return
+		return nil
 	}
 
 	sub, err := s.loadSubject(ctx, sess.UserID)
 	if err != nil || !sub.user.CanSignIn() {
 		s.failAuthorize(w, r, a, redirectError("access_denied", "User is not assigned to the client application."))
-		return
+		return nil
 	}
 	if assigned, err := s.store.Apps().AssignedTo(ctx, a.app.ID, sub.user.ID, sub.groupIDs); err != nil {
 		s.failAuthorize(w, r, a, &authzError{err: serverError("checking assignment", err)})
-		return
+		return nil
 	} else if !assigned {
 		s.auditAuthorize(r, a, sub, "FAILURE", "User is not assigned to the client application.")
 		s.failAuthorize(w, r, a, redirectError("access_denied", "User is not assigned to the client application."))
-		return
+		return nil
 	}
 
 	g, aerr := s.grantFor(a, sub)
 	if aerr != nil {
 		s.auditAuthorize(r, a, sub, "FAILURE", aerr.err.Description)
 		s.failAuthorize(w, r, a, aerr)
-		return
+		return nil
 	}
 	g.authTime, g.amr, g.sessionID = sess.Created, sess.AMR, sess.ID
 
-	if need := s.consentDue(ctx, a.srv, a.app, sub, g.scopes, a.prompts("consent")); len(need) > 0 {
-		if a.prompts("none") {
-			s.failAuthorize(w, r, a, redirectError("consent_required", "The following scopes require user consent: "+list(need)+"."))
-			return
-		}
-		if decision == nil {
-			s.showConsent(w, r, a, sub, need)
-			return
-		}
-		if !decision.allow {
-			s.failAuthorize(w, r, a, redirectError("access_denied", "The resource owner or authorization server denied the request."))
-			return
-		}
-		if err := s.recordConsent(ctx, r, a, sub, g, need, decision.scopes); err != nil {
-			s.failAuthorize(w, r, a, &authzError{err: serverError("recording consent", err)})
-			return
-		}
+	need := s.consentDue(ctx, a.srv, a.app, sub, g.scopes, a.prompts("consent"))
+	if len(need) > 0 && a.prompts("none") {
+		s.failAuthorize(w, r, a, redirectError("consent_required", "The following scopes require user consent: "+list(need)+"."))
+		return nil
 	}
-	s.issueAuthorize(w, r, a, g, sub)
+	return &authzChecked{a: a, sub: sub, g: g, need: need}
 }
 
 // grantFor decides the scopes and token lifetimes of a user request.
@@ -324,7 +396,7 @@ func (s *Server) issueAuthorize(w http.ResponseWriter, r *http.Request, a *authz
 	}
 	if a.key != "" {
 		// The pending request is done; its key must not replay it.
-		s.store.Codes().Use(ctx, store.CodePending, secret.Hash(a.key), now)
+		s.useCode(ctx, store.CodePending, secret.Hash(a.key), now)
 	}
 	s.auditAuthorize(r, a, sub, "SUCCESS", "")
 	if a.state != "" {
@@ -355,15 +427,6 @@ func (s *Server) failAuthorize(w http.ResponseWriter, r *http.Request, a *authzR
 		out.Set("state", a.state)
 	}
 	s.deliver(w, r, a, out)
-}
-
-func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
-	name := "Sesame"
-	if org := s.cache.Current().Org; org != nil {
-		name = org.Name
-	}
-	pages.Render(w, s.log, status, &pages.Message{Common: pages.Common{Title: "Sign-in error", OrgName: name}, Error: msg,
-		Lines: []string{"Go back to the application and try again. If this keeps happening, tell the application's administrator."}})
 }
 
 // deliver sends an authorize response by the request's response mode.

@@ -59,12 +59,8 @@ func (s *Server) consentDue(ctx context.Context, srv *cache.Server, app *cache.A
 	return need
 }
 
-func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, a *authzRequest, sub *subject, need []string) {
-	key, err := s.savePending(r.Context(), a)
-	if err != nil {
-		s.failAuthorize(w, r, a, &authzError{err: serverError("saving authorize request", err)})
-		return
-	}
+// showConsent renders the consent page for the pending request key.
+func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, a *authzRequest, sub *subject, need []string, key string) {
 	org := "Sesame"
 	if a.snap.Org != nil {
 		org = a.snap.Org.Name
@@ -82,20 +78,15 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, a *authzReq
 	pages.Render(w, s.log, http.StatusOK, p)
 }
 
-// handleConsent takes the consent page's answer and resumes the request.
-func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+// readConsent reads the consent page's answer: the pending request's key
+// and the decision. A page that fails its CSRF check is answered here.
+func (s *Server) readConsent(w http.ResponseWriter, r *http.Request) (string, *consentDecision, bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil || !signin.CheckCSRF(r) {
 		s.errorPage(w, http.StatusForbidden, "This page expired. Go back to the application and sign in again.")
-		return
+		return "", nil, false
 	}
-	key := r.PostForm.Get("consent_request")
-	snap, srv, pa, ok := s.resumePending(w, r, key, "consent")
-	if !ok {
-		return
-	}
-	d := &consentDecision{allow: r.PostForm.Get("decision") == "allow", scopes: r.PostForm["scope"]}
-	s.authorize(w, r, snap, srv, pa.Params, pa.Started, key, d)
+	return r.PostForm.Get("consent_request"), &consentDecision{allow: r.PostForm.Get("decision") == "allow", scopes: r.PostForm["scope"]}, true
 }
 
 // recordConsent stores the user's grants. An optional scope the user

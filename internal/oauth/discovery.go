@@ -48,11 +48,9 @@ var (
 		"preferred_username", "given_name", "middle_name", "family_name", "email", "email_verified", "profile",
 		"zoneinfo", "locale", "address", "phone_number", "picture", "website", "gender", "birthdate", "updated_at",
 		"at_hash", "c_hash"}
-	oauthClaims      = []string{"ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"}
-	requestAlgs      = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
-	orgScopes        = []string{"openid", "email", "profile", "address", "phone", "offline_access", "groups"}
-	baseGrantTypes   = []string{"authorization_code", "implicit", "refresh_token", "password", "urn:ietf:params:oauth:grant-type:device_code"}
-	customGrantTypes = []string{"authorization_code", "implicit", "refresh_token", "password", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"}
+	oauthClaims = []string{"ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"}
+	requestAlgs = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
+	orgScopes   = []string{"openid", "email", "profile", "address", "phone", "offline_access", "groups"}
 )
 
 // Metadata builds the discovery document; oidc selects the OpenID
@@ -86,14 +84,12 @@ func (s *Server) Metadata(srv *cache.Server, oidc bool, origin string) *Metadata
 	} else {
 		m.ClaimsSupported = oauthClaims
 	}
+	m.GrantTypesSupported = discoveryGrantTypes(srv, oidc)
 	if srv.IsOrg() {
 		m.ScopesSupported = orgScopes
-		m.GrantTypesSupported = baseGrantTypes
 		return m
 	}
-	m.GrantTypesSupported = baseGrantTypes
 	if !oidc {
-		m.GrantTypesSupported = customGrantTypes
 		m.ResponseTypesSupported = append([]string{"code", "token"}, responseTypes[1:]...)
 	}
 	m.ScopesSupported = publishedScopes(srv)

@@ -1,7 +1,3 @@
-// Package oauth serves the OAuth 2.0 and OpenID Connect endpoints of the org
-// authorization server (/oauth2/v1/…) and of custom authorization servers
-// (/oauth2/{id}/v1/…). Each endpoint parses its request into plain values,
-// calls a method that knows nothing of HTTP, and writes the answer.
 package oauth
 
 import (

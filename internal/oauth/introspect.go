@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/token"
@@ -30,32 +29,8 @@ type Introspection struct {
 	UID       string `json:"uid,omitempty"`
 }
 
-type tokenOpRequest struct {
-	server   *cache.Server
-	snap     *cache.Snapshot
-	origin   string
-	endpoint string
-	params   params
-	creds    clientCredentials
-	req      audit.Request
-}
-
-func (s *Server) parseTokenOp(w http.ResponseWriter, r *http.Request, name string) (*tokenOpRequest, bool) {
-	snap, srv, ok := s.serverFor(w, r)
-	if !ok {
-		return nil, false
-	}
-	p, perr := readParams(w, r)
-	if perr != nil {
-		s.writeError(w, r, perr)
-		return nil, false
-	}
-	return &tokenOpRequest{server: srv, snap: snap, origin: s.originFor(srv, r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/" + name, params: p,
-		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: audit.RequestFrom(r)}, true
-}
-
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	req, ok := s.parseTokenOp(w, r, "introspect")
+	req, ok := s.parseTokenRequest(w, r, "introspect")
 	if !ok {
 		return
 	}
@@ -69,7 +44,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 }
 
 // Introspect reports whether a token of this server is active.
-func (s *Server) Introspect(ctx context.Context, req *tokenOpRequest) (*Introspection, *Error) {
+func (s *Server) Introspect(ctx context.Context, req *tokenRequest) (*Introspection, *Error) {
 	now := s.now()
 	if _, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now); err != nil {
 		return nil, err
@@ -113,7 +88,7 @@ func (s *Server) VerifyAccessToken(serverID, tok string) *token.AccessClaims {
 }
 
 // introspectRefresh reports on a refresh token of this server.
-func (s *Server) introspectRefresh(ctx context.Context, req *tokenOpRequest, tok string, now time.Time) *Introspection {
+func (s *Server) introspectRefresh(ctx context.Context, req *tokenRequest, tok string, now time.Time) *Introspection {
 	inactive := &Introspection{Active: false}
 	if len(tok) > 200 {
 		return inactive

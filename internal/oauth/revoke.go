@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	req, ok := s.parseTokenOp(w, r, "revoke")
+	req, ok := s.parseTokenRequest(w, r, "revoke")
 	if !ok {
 		return
 	}
@@ -27,7 +27,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 // Revoke revokes an access token the authenticated client holds. Unknown,
 // expired or foreign tokens are ignored without an error, so that the answer
 // tells a caller nothing about tokens that are not its own.
-func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
+func (s *Server) Revoke(ctx context.Context, req *tokenRequest) *Error {
 	now := s.now()
 	client, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now)
 	if err != nil {
@@ -58,7 +58,7 @@ func (s *Server) Revoke(ctx context.Context, req *tokenOpRequest) *Error {
 
 // revokeRefresh revokes a refresh token of the client and, with it, its
 // whole family: the access tokens issued from it and its successors.
-func (s *Server) revokeRefresh(ctx context.Context, req *tokenOpRequest, client *authenticatedClient, tok string, now time.Time) *Error {
+func (s *Server) revokeRefresh(ctx context.Context, req *tokenRequest, client *authenticatedClient, tok string, now time.Time) *Error {
 	if len(tok) > 200 {
 		return nil
 	}
@@ -72,6 +72,25 @@ func (s *Server) revokeRefresh(ctx context.Context, req *tokenOpRequest, client 
 	if s.audit != nil {
 		s.audit.Event(req.req, eventPrefix(req.server)+".token.revoke", "OAuth2 token revocation request", audit.ClientActor(client.app.ClientID, client.app.Label), "SUCCESS", "",
 			audit.Target{ID: rt.ID, Type: "refresh_token", DisplayName: "Refresh Token"})
+	}
+	return nil
+}
+
+// revokeFamily revokes every refresh token of a family and every access
+// token issued in it, on every replica.
+func (s *Server) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
+	if err := s.store.RefreshTokens().RevokeFamily(ctx, familyID, now); err != nil {
+		return err
+	}
+	ats, err := s.store.RefreshTokens().AccessTokens(ctx, familyID, "", "", now)
+	if err != nil {
+		return err
+	}
+	for _, at := range ats {
+		if err := s.store.Revocations().Revoke(ctx, at.JTI, at.ExpiresAt); err != nil {
+			return err
+		}
+		s.cache.Revoke(at.JTI, at.ExpiresAt)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package oauth
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
+	"github.com/sesame-idp/sesame/internal/pages"
 	"github.com/sesame-idp/sesame/internal/signin"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -117,4 +120,22 @@ func eventPrefix(srv *cache.Server) string {
 		return "app.oauth2"
 	}
 	return "app.oauth2.as"
+}
+
+// useCode uses up a code outside a redemption (a refused redemption, a
+// finished pending request). A code already used or gone is what was
+// wanted; any other failure leaves it usable, which is logged.
+func (s *Server) useCode(ctx context.Context, kind string, hash []byte, now time.Time) {
+	if _, err := s.store.Codes().Use(ctx, kind, hash, now); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		s.logError(ctx, "using up a "+kind+" code failed", err)
+	}
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
+	name := "Sesame"
+	if org := s.cache.Current().Org; org != nil {
+		name = org.Name
+	}
+	pages.Render(w, s.log, status, &pages.Message{Common: pages.Common{Title: "Sign-in error", OrgName: name}, Error: msg,
+		Lines: []string{"Go back to the application and try again. If this keeps happening, tell the application's administrator."}})
 }

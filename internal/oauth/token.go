@@ -4,28 +4,13 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/metrics"
+	"github.com/sesame-idp/sesame/internal/policy"
 	"github.com/sesame-idp/sesame/internal/web"
 )
-
-// Grant type values.
-const (
-	grantAuthorizationCode = "authorization_code"
-	grantClientCredentials = "client_credentials"
-	grantRefreshToken      = "refresh_token"
-	grantPassword          = "password"
-	grantImplicit          = "implicit"
-	grantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
-	grantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
-)
-
-// serverGrantTypes are the grant types the token endpoint knows, in the
-// order error messages list them.
-var serverGrantTypes = []string{grantAuthorizationCode, grantClientCredentials, grantImplicit, grantPassword, grantRefreshToken, grantDeviceCode, grantTokenExchange}
 
 // TokenResponse is the token endpoint's success answer (§2.2).
 type TokenResponse struct {
@@ -40,7 +25,8 @@ type TokenResponse struct {
 	jti string // of the access token, for the System Log
 }
 
-// tokenRequest is a parsed token request.
+// tokenRequest is a parsed request to one of the token endpoints (token,
+// introspect, revoke, device/authorize).
 type tokenRequest struct {
 	server *cache.Server
 	snap   *cache.Snapshot
@@ -53,20 +39,29 @@ type tokenRequest struct {
 	req       audit.Request
 }
 
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+// parseTokenRequest reads a request to the token endpoint named name
+// (token, introspect, revoke, device/authorize); a failure is answered.
+func (s *Server) parseTokenRequest(w http.ResponseWriter, r *http.Request, name string) (*tokenRequest, bool) {
 	snap, srv, ok := s.serverFor(w, r)
 	if !ok {
-		return
+		return nil, false
 	}
 	p, perr := readParams(w, r)
 	if perr != nil {
 		s.writeError(w, r, perr)
+		return nil, false
+	}
+	reqOrigin := s.requestOrigin(r)
+	return &tokenRequest{server: srv, snap: snap, origin: s.originFor(srv, r), reqOrigin: reqOrigin, endpoint: s.baseAt(reqOrigin, srv) + "/v1/" + name,
+		params: p, creds: credentialsFrom(r.Header.Get("Authorization"), p), req: audit.RequestFrom(r)}, true
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.parseTokenRequest(w, r, "token")
+	if !ok {
 		return
 	}
-	resp, err := s.Token(r.Context(), tokenRequest{
-		server: srv, snap: snap, origin: s.originFor(srv, r), reqOrigin: s.requestOrigin(r), endpoint: s.baseAt(s.requestOrigin(r), srv) + "/v1/token", params: p,
-		creds: credentialsFrom(r.Header.Get("Authorization"), p), req: audit.RequestFrom(r),
-	})
+	resp, err := s.Token(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -77,8 +72,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // Token runs a token request and records its outcome in the System Log.
-func (s *Server) Token(ctx context.Context, req tokenRequest) (*TokenResponse, *Error) {
+func (s *Server) Token(ctx context.Context, req *tokenRequest) (*TokenResponse, *Error) {
 	resp, client, err := s.token(ctx, req)
+	if err == nil {
+		metrics.TokensIssued.WithLabelValues(grantLabel(req.params.get("grant_type")), req.server.ID).Inc()
+	} else {
+		metrics.TokenRefusals.WithLabelValues(err.Code).Inc()
+	}
 	if s.audit == nil {
 		return resp, err
 	}
@@ -100,46 +100,47 @@ func (s *Server) Token(ctx context.Context, req tokenRequest) (*TokenResponse, *
 	return resp, err
 }
 
-func (s *Server) token(ctx context.Context, req tokenRequest) (*TokenResponse, *authenticatedClient, *Error) {
+// token checks the client and the grant against the grant table and runs
+// the grant.
+func (s *Server) token(ctx context.Context, req *tokenRequest) (*TokenResponse, *authenticatedClient, *Error) {
 	now := s.now()
-	grant := req.params.get("grant_type")
-	if grant == "" {
+	name := req.params.get("grant_type")
+	if name == "" {
 		return nil, nil, missingGrantType(serverGrantTypes)
 	}
 	client, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now)
 	if err != nil {
 		return nil, nil, err
 	}
-	appGrants := client.app.Settings.OAuthClient.GrantTypes
-	if !slices.Contains(serverGrantTypes, grant) || grant == grantImplicit {
+	g := grantTypeNamed(name)
+	if g == nil || g.token == nil {
 		return nil, client, unsupportedGrantType(serverGrantTypes)
 	}
-	if !slices.Contains(appGrants, grant) {
+	if appGrants := client.app.Settings.OAuthClient.GrantTypes; !slices.Contains(appGrants, name) {
 		return nil, client, unauthorizedClient(appGrants)
 	}
-	var resp *TokenResponse
-	switch grant {
-	case grantClientCredentials:
-		resp, err = s.clientCredentials(ctx, req, client, now)
-	case grantAuthorizationCode:
-		resp, err = s.authorizationCode(ctx, req, client, now)
-	case grantRefreshToken:
-		resp, err = s.refreshToken(ctx, req, client, now)
-	case grantPassword:
-		resp, err = s.password(ctx, req, client, now)
-	case grantDeviceCode:
-		resp, err = s.deviceCode(ctx, req, client, now)
-	case grantTokenExchange:
-		resp, err = s.tokenExchange(ctx, req, client, now)
-	default:
-		return nil, client, unsupportedGrantType(implementedGrantTypes)
+	if req.server.IsOrg() && !g.org {
+		return nil, client, unsupportedGrantType(orgTokenGrantTypes)
 	}
+	if g.publicRefused != nil && client.method == methodNone {
+		return nil, client, g.publicRefused(client)
+	}
+	if g.scopeRefused != nil {
+		for _, sc := range policy.ParseScopes(req.params.get("scope")) {
+			if e := g.scopeRefused(sc); e != nil {
+				return nil, client, e
+			}
+		}
+	}
+	resp, err := g.token(s, ctx, req, client, now)
 	return resp, client, err
 }
 
-// implementedGrantTypes is what the token endpoint can issue today.
-var implementedGrantTypes = []string{grantAuthorizationCode, grantClientCredentials, grantPassword, grantRefreshToken, grantDeviceCode, grantTokenExchange}
-
-func scopeString(scopes []string) string { return strings.Join(scopes, " ") }
-
-func expiresIn(d time.Duration) int64 { return int64(d / time.Second) }
+// grantLabel bounds the grant_type label to the grants the endpoint knows
+// (only successes are labelled with it, but the table is the authority).
+func grantLabel(grant string) string {
+	if grantTypeNamed(grant) != nil {
+		return grant
+	}
+	return "other"
+}

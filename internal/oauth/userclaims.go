@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -250,3 +251,28 @@ func (s *Server) matchGroups(c *store.Claim, names []string) ([]string, bool) {
 	}
 	return out, true
 }
+
+// userAllowed reloads the user of a grant and checks they may still use
+// the app.
+func (s *Server) userAllowed(ctx context.Context, userID string, app *cache.App) (*subject, *Error) {
+	sub, err := s.loadSubject(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, serverError("loading user", err)
+	}
+	if !sub.user.CanSignIn() {
+		return nil, nil
+	}
+	ok, err := s.store.Apps().AssignedTo(ctx, app.ID, userID, sub.groupIDs)
+	if err != nil {
+		return nil, serverError("checking assignment", err)
+	}
+	if !ok {
+		return nil, errNotAssigned
+	}
+	return sub, nil
+}
+
+var errNotAssigned = oerr(400, "access_denied", "User is not assigned to the client application.")

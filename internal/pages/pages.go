@@ -75,7 +75,10 @@ type Field struct{ Name, Value string }
 
 const basePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'"
 
-func setHeaders(w http.ResponseWriter, csp string) {
+// SetHeaders sets the headers every HTML page of Sesame carries: its CSP,
+// no caching, no referrer, no sniffing, and no framing when the CSP forbids
+// it. The admin console, which renders its own templates, uses it too.
+func SetHeaders(w http.ResponseWriter, csp string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -95,7 +98,7 @@ func render(w http.ResponseWriter, log *slog.Logger, status int, name, csp strin
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	setHeaders(w, csp)
+	SetHeaders(w, csp)
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

@@ -248,7 +248,11 @@ func (s *Service) createAdmin(ctx context.Context, tx store.Store, a Admin, hash
 	if err := tx.Users().Create(ctx, u); err != nil {
 		return nil, fmt.Errorf("create administrator: %w", err)
 	}
-	return u, s.record(ctx, tx, SystemContext, "user.lifecycle.create", "Create okta user", userTarget(u))
+	if err := s.record(ctx, tx, SystemContext, "user.lifecycle.create", "Create okta user", userTarget(u)); err != nil {
+		return nil, err
+	}
+	_, err := s.grantRole(ctx, tx, SystemContext, u, RoleSuperAdmin)
+	return u, err
 }
 
 // provisionOrg creates everything an org has before anyone signs in.

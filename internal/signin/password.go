@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -97,6 +98,7 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 	key := strings.ToLower(strings.TrimSpace(login))
 	if !p.users.allowed(key, now) || !p.ips.allowed(req.IP, now) {
 		p.event(req, "user.session.start", "User login to Okta", login, nil, "FAILURE", "RATE_LIMIT")
+		metrics.SignIns.WithLabelValues("throttled").Inc()
 		return nil, ErrThrottled
 	}
 	u, err := p.st.Users().GetByLogin(ctx, key)
@@ -107,6 +109,7 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 		secret.VerifyPassword(password, secret.DummyHash)
 		p.fail(key, req.IP, now)
 		p.event(req, "user.session.start", "User login to Okta", login, nil, "FAILURE", "INVALID_CREDENTIALS")
+		metrics.SignIns.WithLabelValues("failure").Inc()
 		return nil, ErrInvalidCredentials
 	}
 	// A lock that has run its course lifts before the password is checked.
@@ -130,18 +133,22 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 			}
 			if nu.Status == store.UserLockedOut && u.Status != store.UserLockedOut {
 				p.event(req, "user.account.lock", "Max sign in attempts exceeded", u.Login, u, "SUCCESS", "")
+				metrics.Lockouts.Inc()
 			}
 		}
 		p.event(req, "user.session.start", "User login to Okta", login, u, "FAILURE", "INVALID_CREDENTIALS")
+		metrics.SignIns.WithLabelValues("failure").Inc()
 		return nil, ErrInvalidCredentials
 	}
 	switch {
 	case u.CanSignIn():
 	case u.Status == store.UserLockedOut:
 		p.event(req, "user.session.start", "User login to Okta", login, u, "FAILURE", "LOCKED_OUT")
+		metrics.SignIns.WithLabelValues("locked_out").Inc()
 		return nil, ErrLockedOut
 	default:
 		p.event(req, "user.session.start", "User login to Okta", login, u, "FAILURE", "INVALID_CREDENTIALS")
+		metrics.SignIns.WithLabelValues("failure").Inc()
 		return nil, ErrInvalidCredentials
 	}
 	if secret.NeedsUpgrade(u.PasswordHash) {
@@ -152,6 +159,7 @@ func (p *Passwords) Check(ctx context.Context, req audit.Request, login, passwor
 	if err := p.st.Users().RecordLogin(ctx, u.ID, now); err != nil {
 		return nil, err
 	}
+	metrics.SignIns.WithLabelValues("success").Inc()
 	return u, nil
 }
 

@@ -32,6 +32,7 @@ type Store interface {
 	AuthServers() AuthServers
 	Keys() Keys
 	APITokens() APITokens
+	AdminRoles() AdminRoles
 	TrustedOrigins() TrustedOrigins
 	Replays() Replays
 	Revocations() Revocations
@@ -39,6 +40,7 @@ type Store interface {
 	Codes() Codes
 	RefreshTokens() RefreshTokens
 	UserGrants() UserGrants
+	Factors() Factors
 	Audit() Audit
 	Config() ConfigVersion
 
@@ -54,6 +56,12 @@ type Store interface {
 	// replica at a time. On SQLite, whose database one process owns, the
 	// lock is the process's.
 	Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error)
+}
+
+// Checker is implemented by stores that can say whether they are ready to
+// serve: the database answers and its schema is the one this binary expects.
+type Checker interface {
+	Ready(ctx context.Context) error
 }
 
 // Notifier is implemented by stores that tell every replica about changes
@@ -448,6 +456,23 @@ type APITokens interface {
 	Delete(ctx context.Context, id string) error
 	DeleteByUser(ctx context.Context, userID string) error
 	List(ctx context.Context, p Page) ([]*APIToken, error)
+}
+
+// AdminRole is a standard administrator role held by a user.
+type AdminRole struct {
+	UserID      string
+	Type        string // SUPER_ADMIN, ORG_ADMIN, APP_ADMIN, …
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+type AdminRoles interface {
+	Assign(ctx context.Context, r *AdminRole) error // ErrConflict when the user holds it
+	Unassign(ctx context.Context, userID, typ string) error
+	// Of lists the roles of a user by type.
+	Of(ctx context.Context, userID string) ([]*AdminRole, error)
+	// Holders counts the users of a status who hold a role.
+	Holders(ctx context.Context, typ, userStatus string) (int, error)
 }
 
 // TrustedOrigin is an origin allowed to call Sesame from a browser (CORS),

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sesame-idp/sesame/internal/metrics"
 )
 
 // Alg is the only algorithm Sesame signs with: every Okta verifier pins RS256.
@@ -36,6 +38,7 @@ func Sign(k *Key, claims any) (string, error) {
 
 // SignPayload signs an already encoded claims object.
 func SignPayload(k *Key, payload []byte) (string, error) {
+	metrics.Signatures.Inc()
 	header, err := json.Marshal(struct {
 		KID string `json:"kid"`
 		Alg string `json:"alg"`

@@ -32,7 +32,7 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		e = oktaerr.Internal(err)
 	}
 	if e.Status >= http.StatusInternalServerError || e.Unwrap() != nil {
-		log.Error("request failed", "request_id", RequestID(r.Context()), "path", r.URL.Path, "errorId", e.ID, "err", err)
+		log.Error("request failed", "request_id", RequestID(r.Context()), "route", routeName(r.Pattern), "errorId", e.ID, "err", err)
 	}
 	WriteError(w, e)
 }

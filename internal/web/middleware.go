@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 )
@@ -49,9 +50,12 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Wrap adds what every response needs: a request id (X-Okta-Request-Id),
-// recovery from panics as E0000009, and one access-log line. The log has
-// the path without the query string, which may carry client assertions.
-func Wrap(h http.Handler, log *slog.Logger) http.Handler {
+// recovery from panics as E0000009, and one access-log line. The line names
+// the route (the mux pattern, "unmatched" for unknown paths) rather than
+// the path, and never the query, headers or body: paths carry activation
+// and recovery tokens, queries client assertions, headers credentials and
+// cookies. route resolves a request to its pattern.
+func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := secret.RandomString(20)
@@ -59,21 +63,49 @@ func Wrap(h http.Handler, log *slog.Logger) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		rt := routeName(route(r))
+		metrics.InFlight.Inc()
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
+				log.Error("panic serving request", "request_id", id, "route", rt, "panic", p)
 				if sw.status == 0 {
 					WriteError(sw, oktaerr.Internal(fmt.Errorf("panic: %v", p)))
 				}
 			}
-			log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000, "ip", ClientIP(r))
+			took := time.Since(start)
+			metrics.InFlight.Dec()
+			method, code := metrics.Method(r.Method), metrics.Code(sw.status)
+			metrics.Requests.WithLabelValues(method, rt, code).Inc()
+			metrics.RequestDuration.WithLabelValues(method, rt, code).Observe(took.Seconds())
+			log.Info("request", "request_id", id, "method", r.Method, "route", rt, "status", sw.status,
+				"bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ClientIP(r))
 		}()
 		h.ServeHTTP(sw, r)
 	})
+}
+
+// routeName turns a mux pattern ("GET /api/v1/users/{id}") into the route
+// the logs and metrics use ("/api/v1/users/{id}"): the method is logged on
+// its own. Patterns are few and fixed, so the route is a bounded label.
+func routeName(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = pattern[i+1:]
+	}
+	return pattern
+}
+
+// Route resolves a request to the pattern mux would serve it with.
+func Route(mux *http.ServeMux) func(*http.Request) string {
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		return pattern
+	}
 }
 
 // probeWriter swallows the answer of the mux's own not-found and

@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 )
 
@@ -113,6 +116,8 @@ type RateLimiter struct {
 	now    func() time.Time
 	window atomic.Int64 // unix minute of the current window
 	counts []atomic.Int64
+	// rejected counts 429s by class (sesame_rate_limit_rejections_total).
+	rejected []prometheus.Counter
 }
 
 // NewRateLimiter returns a limiter with the given per-class limits.
@@ -123,6 +128,7 @@ func NewRateLimiter(limits map[string]int, now func() time.Time) *RateLimiter {
 	l := &RateLimiter{limits: make([]int, len(rateClasses)), now: now, counts: make([]atomic.Int64, len(rateClasses))}
 	for i, c := range rateClasses {
 		l.limits[i] = limits[c.name]
+		l.rejected = append(l.rejected, metrics.RateLimited.WithLabelValues(c.name))
 	}
 	return l
 }
@@ -159,6 +165,7 @@ func (l *RateLimiter) Wrap(h http.Handler) http.Handler {
 		hd.Set("X-Rate-Limit-Remaining", strconv.Itoa(max(limit-used, 0)))
 		hd.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset, 10))
 		if used > limit {
+			l.rejected[class].Inc()
 			hd.Set("Date", now.UTC().Format(http.TimeFormat))
 			WriteError(w, oktaerr.RateLimited())
 			return

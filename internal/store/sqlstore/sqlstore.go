@@ -8,8 +8,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sesame-idp/sesame/internal/metrics"
 
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -44,6 +47,7 @@ func (s *Store) AuthServers() store.AuthServers       { return authServers{s} }
 func (s *Store) Keys() store.Keys                     { return keys{s} }
 func (s *Store) APITokens() store.APITokens           { return apiTokens{s} }
 func (s *Store) TrustedOrigins() store.TrustedOrigins { return trustedOrigins{s} }
+func (s *Store) AdminRoles() store.AdminRoles         { return adminRoles{s} }
 func (s *Store) Replays() store.Replays               { return replays{s} }
 func (s *Store) Revocations() store.Revocations       { return revocations{s} }
 func (s *Store) Audit() store.Audit                   { return audit{s} }
@@ -51,6 +55,7 @@ func (s *Store) Sessions() store.Sessions             { return sessions{s} }
 func (s *Store) Codes() store.Codes                   { return codes{s} }
 func (s *Store) RefreshTokens() store.RefreshTokens   { return refreshTokens{s} }
 func (s *Store) UserGrants() store.UserGrants         { return userGrants{s} }
+func (s *Store) Factors() store.Factors               { return factors{s} }
 func (s *Store) Config() store.ConfigVersion          { return configVersion{s} }
 func (s *Store) Backend() string                      { return s.d.name() }
 
@@ -76,10 +81,11 @@ func (s *Store) Close() error {
 
 // InTx runs fn in one transaction. A Store already bound to a transaction
 // runs fn in that same transaction, so that services can compose.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) (err error) {
 	if s.inTx() {
 		return fn(s)
 	}
+	defer observe(kindTx, time.Now(), &err)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return s.mapErr("begin", err)
@@ -125,7 +131,8 @@ func (s *Store) writer() querier {
 }
 
 // exec runs a write and returns the number of rows it affected.
-func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
+func (s *Store) exec(ctx context.Context, op, query string, args ...any) (_ int64, err error) {
+	defer observe(kindWrite, time.Now(), &err)
 	res, err := s.writer().ExecContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return 0, s.mapErr(op, err)
@@ -150,7 +157,8 @@ func (s *Store) execOne(ctx context.Context, op, query string, args ...any) erro
 }
 
 // get reads one row into dest via scan; no row is store.ErrNotFound.
-func (s *Store) get(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) error {
+func (s *Store) get(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) (err error) {
+	defer observe(kindRead, time.Now(), &err)
 	row := s.reader().QueryRowContext(ctx, s.rebind(query), args...)
 	if err := scan(row); err != nil {
 		return s.mapErr(op, err)
@@ -160,7 +168,8 @@ func (s *Store) get(ctx context.Context, op string, scan func(row scanner) error
 
 // writeGet runs a write that returns one row (UPDATE … RETURNING) on the
 // writer; no row is store.ErrNotFound.
-func (s *Store) writeGet(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) error {
+func (s *Store) writeGet(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) (err error) {
+	defer observe(kindWrite, time.Now(), &err)
 	row := s.writer().QueryRowContext(ctx, s.rebind(query), args...)
 	if err := scan(row); err != nil {
 		return s.mapErr(op, err)
@@ -168,8 +177,39 @@ func (s *Store) writeGet(ctx context.Context, op string, scan func(row scanner) 
 	return nil
 }
 
+// Kinds of database work, the label of sesame_db_query_duration_seconds.
+// (Operation names would be finer, but some carry ids.)
+const (
+	kindRead  = "read"
+	kindWrite = "write"
+	kindTx    = "transaction"
+)
+
+// observe records how long a statement or transaction took and how it
+// ended; deferred with the address of the caller's named error.
+func observe(kind string, start time.Time, err *error) {
+	outcome := "ok"
+	switch {
+	case *err == nil:
+	case errors.Is(*err, store.ErrNotFound):
+		outcome = "not_found"
+	default:
+		outcome = "error"
+	}
+	metrics.DBQueryDuration.WithLabelValues(kind, outcome).Observe(time.Since(start).Seconds())
+}
+
+// Pools are the connection pools, by name, for the pool metrics.
+func (s *Store) Pools() map[string]*sql.DB {
+	if s.read == s.write {
+		return map[string]*sql.DB{"main": s.write}
+	}
+	return map[string]*sql.DB{"write": s.write, "read": s.read}
+}
+
 // list reads every row of a query, scanning each with scan.
-func list[T any](ctx context.Context, s *Store, op string, scan func(row scanner) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, s *Store, op string, scan func(row scanner) (T, error), query string, args ...any) (_ []T, err error) {
+	defer observe(kindRead, time.Now(), &err)
 	rows, err := s.reader().QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return nil, s.mapErr(op, err)

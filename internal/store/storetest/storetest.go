@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, auditCases...)
 	cases = append(cases, txCases...)
 	cases = append(cases, signinCases...)
+	cases = append(cases, factorCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -92,7 +92,7 @@ func normalizeUserCode(s string) string {
 }
 
 func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
-	req, ok := s.parseTokenOp(w, r, "device/authorize")
+	req, ok := s.parseTokenRequest(w, r, "device/authorize")
 	if !ok {
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
 }
 
 // DeviceAuthorize starts a device authorization.
-func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenOpRequest) (*DeviceResponse, *Error) {
+func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenRequest) (*DeviceResponse, *Error) {
 	now := s.now()
 	c, err := s.authenticateClient(ctx, req.snap, req.creds, req.endpoint, now)
 	if err != nil {
@@ -341,7 +341,7 @@ var (
 )
 
 // deviceCode is the token request a device polls with.
-func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+func (s *Server) deviceCode(ctx context.Context, req *tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
 	raw := req.params.get("device_code")
 	if raw == "" || len(raw) > 200 {
 		return nil, errDeviceInvalid
@@ -388,7 +388,7 @@ func (s *Server) deviceCode(ctx context.Context, req tokenRequest, c *authentica
 		return nil, errDevicePending
 	}
 	if !u.Approved {
-		s.store.Codes().Use(ctx, store.CodeDevice, dh, now)
+		s.useCode(ctx, store.CodeDevice, dh, now)
 		return nil, errDeviceDenied
 	}
 	sub, aerr := s.userAllowed(ctx, u.UserID, c.app)

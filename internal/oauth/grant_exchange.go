@@ -12,21 +12,14 @@ import (
 
 const tokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
 
-// orgTokenGrantTypes are the token endpoint's grant types on the org
-// server, which has no token exchange.
-var orgTokenGrantTypes = slices.DeleteFunc(slices.Clone(implementedGrantTypes), func(g string) bool { return g == grantTokenExchange })
+var errExchangePublic = oerr(401, "invalid_client", "Token exchange requires a confidential client.")
 
 // tokenExchange (RFC 8693, §2.2): a confidential client trades a user's
 // access token from a server this one trusts (its associated servers) for
 // an access token of this server, on behalf of the same user, when a rule of
-// this server allows token-exchange for that client and user.
-func (s *Server) tokenExchange(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
-	if req.server.IsOrg() {
-		return nil, unsupportedGrantType(orgTokenGrantTypes)
-	}
-	if c.method == methodNone {
-		return nil, oerr(401, "invalid_client", "Token exchange requires a confidential client.")
-	}
+// this server allows token-exchange for that client and user. Only custom
+// servers offer it, to confidential clients (the grant table).
+func (s *Server) tokenExchange(ctx context.Context, req *tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
 	subjectToken, subjectType := req.params.get("subject_token"), req.params.get("subject_token_type")
 	if subjectToken == "" {
 		return nil, oerr(400, "invalid_request", "The 'subject_token' parameter is required.")

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/policy"
-	"github.com/sesame-idp/sesame/internal/token"
 )
 
 // orgAccessTokenLifetime is fixed for the org authorization server (§3.4).
@@ -17,21 +16,23 @@ const orgAccessTokenLifetime = time.Hour
 // for them to describe.
 var oidcScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access", "device_sso"}
 
+// clientCredentialsScopeRefused: there is no user for OpenID scopes to
+// describe, nor for a .self scope to act as.
+func clientCredentialsScopeRefused(sc string) *Error {
+	if slices.Contains(oidcScopes, sc) {
+		return errOpenIDClientCreds
+	}
+	if strings.HasSuffix(sc, ".self") {
+		return errSelfScopeClientCreds
+	}
+	return nil
+}
+
 // clientCredentials issues an access token to the client itself (§2.2).
-func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
+// The dispatch has refused public clients and the scopes above.
+func (s *Server) clientCredentials(ctx context.Context, req *tokenRequest, c *authenticatedClient, now time.Time) (*TokenResponse, *Error) {
 	app := c.app
-	if c.method == methodNone {
-		return nil, unauthorizedClient(app.Settings.OAuthClient.GrantTypes)
-	}
 	requested := policy.ParseScopes(req.params.get("scope"))
-	for _, sc := range requested {
-		if slices.Contains(oidcScopes, sc) {
-			return nil, errOpenIDClientCreds
-		}
-		if strings.HasSuffix(sc, ".self") {
-			return nil, errSelfScopeClientCreds
-		}
-	}
 
 	srv := req.server
 	if srv.IsOrg() {
@@ -81,17 +82,4 @@ func (s *Server) clientCredentials(ctx context.Context, req tokenRequest, c *aut
 		return nil, cerr
 	}
 	return s.mintClientToken(srv.Active, s.issuerAt(req.origin, srv), aud, app.ClientID, res.Scopes, time.Duration(res.AccessTokenLifetimeMinutes)*time.Minute, extra, now)
-}
-
-func (s *Server) mintClientToken(k *token.Key, iss, aud, clientID string, scopes []string, life time.Duration, extra map[string]any, now time.Time) (*TokenResponse, *Error) {
-	if k == nil {
-		return nil, serverError("no active signing key for issuer "+iss, nil)
-	}
-	at, claims, err := token.MintAccess(k, token.Access{
-		Issuer: iss, Audience: aud, ClientID: clientID, Subject: clientID, Scopes: scopes, Lifetime: life, Extra: extra,
-	}, now)
-	if err != nil {
-		return nil, serverError("minting access token", err)
-	}
-	return &TokenResponse{TokenType: "Bearer", ExpiresIn: expiresIn(life), AccessToken: at, Scope: scopeString(scopes), jti: claims.JTI}, nil
 }

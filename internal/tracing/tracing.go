@@ -1,0 +1,72 @@
+// Package tracing sends OpenTelemetry traces over OTLP/HTTP when the
+// standard OTEL_* variables ask for it, and is a no-op otherwise. A span
+// covers each HTTP request (package web starts it) with the database
+// statements and transactions it ran beneath it (package sqlstore).
+package tracing
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Tracer is Sesame's tracer. Until Setup installs a provider it is the
+// global no-op one, whose spans cost a few nanoseconds and record nothing.
+func Tracer() trace.Tracer { return otel.Tracer("github.com/sesame-idp/sesame") }
+
+// Enabled reports whether the environment asks for traces: an OTLP
+// endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), and neither OTEL_SDK_DISABLED nor
+// OTEL_TRACES_EXPORTER=none says no.
+func Enabled() bool {
+	if strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
+		return false
+	}
+	switch strings.ToLower(os.Getenv("OTEL_TRACES_EXPORTER")) {
+	case "", "otlp":
+	default:
+		return false // "none", or an exporter Sesame does not ship
+	}
+	return os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
+}
+
+// Setup installs the OTLP/HTTP exporter when Enabled, configured by the
+// standard variables (endpoint, headers, timeout, compression, sampler via
+// OTEL_TRACES_SAMPLER, resource via OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES, batching via OTEL_BSP_*), and W3C trace
+// context propagation, so that a caller's traceparent makes Sesame's span
+// its child. shutdown sends what is still batched.
+func Setup(ctx context.Context, version string) (shutdown func(context.Context) error, err error) {
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	if !Enabled() {
+		return func(context.Context) error { return nil }, nil
+	}
+	if os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL") != "" && os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL") != "http/protobuf" ||
+		os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") != "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") != "http/protobuf" {
+		return nil, errors.New("OTEL_EXPORTER_OTLP_PROTOCOL: Sesame exports traces over http/protobuf only")
+	}
+	exp, err := otlptracehttp.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String("service.version", version)))
+	if err != nil {
+		return nil, err
+	}
+	if os.Getenv("OTEL_SERVICE_NAME") == "" && !strings.Contains(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), "service.name=") {
+		res, _ = resource.Merge(res, resource.NewSchemaless(attribute.String("service.name", "sesame")))
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	otel.SetTracerProvider(tp)
+	return tp.Shutdown, nil
+}
