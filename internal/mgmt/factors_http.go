@@ -99,17 +99,11 @@ func (h *Handler) enrollFactor(w http.ResponseWriter, r *http.Request, p *princi
 		web.WriteError(w, werr)
 		return
 	}
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
 	var in struct {
 		FactorType string `json:"factorType"`
 		Provider   string `json:"provider"`
 	}
-	if werr := decodeBody(body, &in); werr != nil {
-		web.WriteError(w, werr)
+	if !readInto(w, r, &in) {
 		return
 	}
 	e, err := h.svc.EnrollFactor(r.Context(), serviceContext(r, p), id, in.FactorType, in.Provider)

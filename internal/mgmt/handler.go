@@ -88,6 +88,20 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *oktaerr.Error) {
 	return b, nil
 }
 
+// readInto reads the body and decodes it into v, answering the error itself
+// when it cannot.
+func readInto(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, werr := readBody(w, r)
+	if werr == nil {
+		werr = decodeBody(body, v)
+	}
+	if werr != nil {
+		web.WriteError(w, werr)
+		return false
+	}
+	return true
+}
+
 // writeErr writes err as an Okta error object (web.Fail logs what is not one).
 func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	web.Fail(w, r, h.log, err)

@@ -76,16 +76,10 @@ func (h *Handler) assignUserRole(w http.ResponseWriter, r *http.Request, p *prin
 		web.WriteError(w, werr)
 		return
 	}
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
 	var in struct {
 		Type string `json:"type"`
 	}
-	if werr := decodeBody(body, &in); werr != nil {
-		web.WriteError(w, werr)
+	if !readInto(w, r, &in) {
 		return
 	}
 	role, err := h.svc.AssignUserRole(r.Context(), serviceContext(r, p), id, in.Type)

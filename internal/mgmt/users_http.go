@@ -197,14 +197,8 @@ func (r *userRequest) setsCredentials() bool {
 }
 
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, p *principal) {
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
 	var in userRequest
-	if werr := decodeBody(body, &in); werr != nil {
-		web.WriteError(w, werr)
+	if !readInto(w, r, &in) {
 		return
 	}
 	activate := true
@@ -264,14 +258,8 @@ func (h *Handler) updateUser(replace bool) authedHandler {
 			web.WriteError(w, werr)
 			return
 		}
-		body, werr := readBody(w, r)
-		if werr != nil {
-			web.WriteError(w, werr)
-			return
-		}
 		var in userRequest
-		if werr := decodeBody(body, &in); werr != nil {
-			web.WriteError(w, werr)
+		if !readInto(w, r, &in) {
 			return
 		}
 		if replace && in.Profile == nil && !in.setsCredentials() {
@@ -392,11 +380,6 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p *prin
 		web.WriteError(w, werr)
 		return
 	}
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
 	var in struct {
 		Old *struct {
 			Value string `json:"value"`
@@ -405,8 +388,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p *prin
 			Value string `json:"value"`
 		} `json:"newPassword"`
 	}
-	if werr := decodeBody(body, &in); werr != nil {
-		web.WriteError(w, werr)
+	if !readInto(w, r, &in) {
 		return
 	}
 	var oldPw, newPw string
@@ -432,19 +414,13 @@ func (h *Handler) changeRecoveryQuestion(w http.ResponseWriter, r *http.Request,
 		web.WriteError(w, werr)
 		return
 	}
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
 	var in struct {
 		Password *struct {
 			Value string `json:"value"`
 		} `json:"password"`
 		RecoveryQuestion *RecoveryQuestionJSON `json:"recovery_question"`
 	}
-	if werr := decodeBody(body, &in); werr != nil {
-		web.WriteError(w, werr)
+	if !readInto(w, r, &in) {
 		return
 	}
 	var pw string
