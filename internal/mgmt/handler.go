@@ -78,6 +78,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerSessions(mux)
 	h.registerFactors(mux)
 	h.registerUserSchema(mux)
+	h.registerOrgPolicies(mux)
 }
 
 // readBody reads a JSON request body within the size limit.

@@ -42,6 +42,7 @@ type Store interface {
 	UserGrants() UserGrants
 	Factors() Factors
 	UserSchema() UserSchema
+	OrgPolicies() OrgPolicies
 	Audit() Audit
 	Config() ConfigVersion
 
