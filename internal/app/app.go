@@ -162,6 +162,7 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	signinHandler := signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log)
 	signinHandler.Register(mux)
 	signinHandler.RegisterLinks(mux, svc)
+	signinHandler.RegisterMFA(mux, svc)
 	limits := cfg.RateLimits
 	if limits == nil {
 		limits = web.DefaultRateLimits
