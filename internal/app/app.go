@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	console.NewSetup(svc, sessions, log).Register(mux)
 	// The console reads through the API in-process; what it reads there is
 	// not recorded, so the actor is only nominal.
-	console.New(svc, sessions, api.Local(audit.System), log).Register(mux)
+	console.New(svc, sessions, api.Local(audit.System), srv, log).Register(mux)
 	signinHandler := signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log)
 	signinHandler.Register(mux)
 	signinHandler.RegisterLinks(mux, svc)
