@@ -148,7 +148,14 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	sessions.SetClock(o.now)
 	passwords := sessions.NewPasswords(aw)
 	srv := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw,
-		Sessions: sessions, Passwords: passwords, URLAliases: cfg.URLAliases, Now: o.now})
+		Sessions: sessions, Passwords: passwords, URLAliases: cfg.URLAliases, Now: o.now,
+		AppSignOn: func(ctx context.Context, appID, userID string) (oauth.AppRequirement, error) {
+			d, err := svc.EvaluateAppSignOn(ctx, appID, userID)
+			if err != nil {
+				return oauth.AppRequirement{}, err
+			}
+			return oauth.AppRequirement{Deny: d.Deny, RequireFactor: d.RequireFactor, Within: d.ReauthenticateIn}, nil
+		}})
 	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: srv, Audit: aw, Sessions: sessions, now: o.now}
 
 	mux := http.NewServeMux()

@@ -130,6 +130,29 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		pages.Render(w, h.log, status, page)
 		return
 	}
+	d, err := h.factorDue(r.Context(), r, u)
+	if errors.Is(err, ErrInvalidCredentials) {
+		page.Error = "Unable to sign in: the username or password is not right."
+		pages.Render(w, h.log, http.StatusUnauthorized, page)
+		return
+	}
+	if err != nil {
+		h.log.Error("evaluating the sign-on policy failed", "request_id", web.RequestID(r.Context()), "err", err)
+		page.Error = "Something went wrong on the server. Try again."
+		pages.Render(w, h.log, http.StatusInternalServerError, page)
+		return
+	}
+	if d != nil {
+		tx, tok, _, err := h.startTx(r.Context(), u, d, from)
+		if err != nil {
+			h.log.Error("starting the factor step failed", "request_id", web.RequestID(r.Context()), "err", err)
+			page.Error = "Something went wrong on the server. Try again."
+			pages.Render(w, h.log, http.StatusInternalServerError, page)
+			return
+		}
+		h.renderFactor(w, r, http.StatusOK, tx, tok, "")
+		return
+	}
 	s, err := h.mgr.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{})
 	if err != nil {
 		h.log.Error("starting session failed", "request_id", web.RequestID(r.Context()), "err", err)
