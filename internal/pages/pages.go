@@ -80,6 +80,12 @@ type Factor struct {
 	// initial state (off unless the policy says otherwise).
 	Remember, RememberChecked bool
 	RememberMinutes           int
+	// WebAuthn: HasWebAuthn offers the passkey on the verify step;
+	// WebAuthnMode ("create" or "get") and WebAuthnOptions (JSON for
+	// navigator.credentials) run a ceremony, whose script needs Nonce.
+	HasWebAuthn                   bool
+	WebAuthnMode, WebAuthnOptions string
+	Nonce                         string
 }
 
 // FactorChoice is one enrolled factor the person may use.
@@ -154,6 +160,10 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 	policy := basePolicy + "; form-action 'self'; frame-ancestors 'none'"
 	if name == "login.html" || name == "consent.html" || name == "device.html" || name == "factor.html" {
 		policy = basePolicy + "; frame-ancestors 'none'"
+	}
+	if f, ok := data.(*Factor); ok && f.WebAuthnMode != "" {
+		f.Nonce = secret.RandomString(22)
+		policy += "; script-src 'nonce-" + f.Nonce + "'"
 	}
 	render(w, log, status, name, policy, data)
 }

@@ -25,6 +25,8 @@ func (h *Handler) registerFactorPage(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login/factor", h.factorVerifySubmit)
 	mux.HandleFunc("POST /login/factor/enroll", h.factorEnrollSubmit)
 	mux.HandleFunc("POST /login/factor/activate", h.factorActivateSubmit)
+	mux.HandleFunc("POST /login/factor/webauthn/start", h.webAuthnStartSubmit)
+	mux.HandleFunc("POST /login/factor/webauthn", h.webAuthnFinishSubmit)
 }
 
 // StepUpURL is the factor step for a signed-in person, continuing to
@@ -63,11 +65,12 @@ func (h *Handler) renderFactor(w http.ResponseWriter, r *http.Request, status in
 			h.factorFailed(w, r, err)
 			return
 		}
-		for i, f := range active {
-			if f.Type != store.FactorTOTP {
+		for _, f := range active {
+			if f.Type == store.FactorWebAuthn {
+				p.HasWebAuthn = true
 				continue
 			}
-			p.Factors = append(p.Factors, pages.FactorChoice{ID: f.ID, Label: factorLabel(f), Checked: i == 0 || f.ID == tx.FactorID})
+			p.Factors = append(p.Factors, pages.FactorChoice{ID: f.ID, Label: factorLabel(f), Checked: len(p.Factors) == 0 || f.ID == tx.FactorID})
 		}
 	case StateMFAEnrollActivate:
 		f, err := h.txFactor(ctx, tx, tx.FactorID)
@@ -208,6 +211,10 @@ func (h *Handler) factorEnrollSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if r.PostForm.Get("factorType") == store.FactorWebAuthn {
+		h.webAuthnBegin(w, r, tx, tok, true)
+		return
+	}
 	e, err := h.enrollInTx(ctx, r, tx, r.PostForm.Get("factorType"), "OKTA")
 	if err != nil {
 		if msg, status, ok := factorMessage(err); ok {
@@ -251,3 +258,125 @@ func (h *Handler) factorStepUp(w http.ResponseWriter, r *http.Request) {
 // sessionHasFactor says whether a session's sign-in included a second
 // factor.
 func sessionHasFactor(s *store.Session) bool { return slices.Contains(s.AMR, "mfa") }
+
+// webAuthnBegin starts a passkey ceremony in a transaction: registration
+// (enrol, from MFA_ENROLL) or assertion (verify, from MFA_REQUIRED). The
+// ceremony's state travels in the next stateToken's transaction.
+func (h *Handler) webAuthnBegin(w http.ResponseWriter, r *http.Request, tx *mfaTx, tok string, enrol bool) {
+	ctx := r.Context()
+	u, err := h.mgr.st.Users().Get(ctx, tx.UserID)
+	if err != nil {
+		h.factorFailed(w, r, err)
+		return
+	}
+	var options, state []byte
+	next, mode := StateMFAChallenge, "get"
+	if enrol {
+		if tx.Status != StateMFAEnroll && tx.Status != StateMFAEnrollActivate {
+			h.renderFactor(w, r, http.StatusForbidden, tx, tok, "This step is not possible now. Sign in again.")
+			return
+		}
+		next, mode = StateMFAEnrollActivate, "create"
+		options, state, err = h.svc.BeginWebAuthnEnroll(ctx, u)
+	} else {
+		if tx.Status != StateMFARequired && tx.Status != StateMFAChallenge {
+			h.renderFactor(w, r, http.StatusForbidden, tx, tok, "This step is not possible now. Sign in again.")
+			return
+		}
+		options, state, err = h.svc.BeginWebAuthnVerify(ctx, u)
+	}
+	if err != nil {
+		if msg, status, ok := factorMessage(err); ok {
+			h.renderFactor(w, r, status, tx, tok, msg)
+			return
+		}
+		h.factorFailed(w, r, err)
+		return
+	}
+	if err := h.spendTx(ctx, tok); err != nil {
+		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
+			Error: "Your sign-in expired or was already used. Sign in again."})
+		return
+	}
+	tx.Status, tx.FactorID, tx.FactorType, tx.WebAuthn = next, "", store.FactorWebAuthn, state
+	ntok, _, err := h.saveTx(ctx, tx)
+	if err != nil {
+		h.factorFailed(w, r, err)
+		return
+	}
+	title := "Verify it's you"
+	if enrol {
+		title = "Set up a passkey"
+	}
+	pages.Render(w, h.log, http.StatusOK, &pages.Factor{Common: h.common(title), CSRF: h.csrfToken(w, r), StateToken: ntok, State: next,
+		Login: u.Login, WebAuthnMode: mode, WebAuthnOptions: string(options),
+		Remember: tx.Remember, RememberChecked: tx.RememberDefault, RememberMinutes: tx.RememberMinutes})
+}
+
+// webAuthnStartSubmit is the verify step's "use a passkey" button.
+func (h *Handler) webAuthnStartSubmit(w http.ResponseWriter, r *http.Request) {
+	tx, tok, ok := h.factorForm(w, r)
+	if !ok {
+		return
+	}
+	h.webAuthnBegin(w, r, tx, tok, false)
+}
+
+// webAuthnFinishSubmit receives the authenticator's answer. A refused one
+// starts the step again (with a new ceremony): a challenge is good once.
+func (h *Handler) webAuthnFinishSubmit(w http.ResponseWriter, r *http.Request) {
+	tx, tok, ok := h.factorForm(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	if tx.FactorType != store.FactorWebAuthn || len(tx.WebAuthn) == 0 {
+		h.renderFactor(w, r, http.StatusForbidden, tx, tok, "This step is not possible now. Sign in again.")
+		return
+	}
+	if err := h.spendTx(ctx, tok); err != nil {
+		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
+			Error: "Your sign-in expired or was already used. Sign in again."})
+		return
+	}
+	u, err := h.mgr.st.Users().Get(ctx, tx.UserID)
+	if err != nil {
+		h.factorFailed(w, r, err)
+		return
+	}
+	cred := []byte(r.PostForm.Get("credential"))
+	var f *store.Factor
+	if tx.Status == StateMFAEnrollActivate {
+		f, err = h.svc.FinishWebAuthnEnroll(ctx, h.svcContext(r, u), u, tx.WebAuthn, cred)
+	} else {
+		f, err = h.svc.FinishWebAuthnVerify(ctx, h.svcContext(r, u), u, tx.WebAuthn, cred)
+	}
+	if err != nil {
+		msg, status, known := factorMessage(err)
+		if !known {
+			h.factorFailed(w, r, err)
+			return
+		}
+		if status == http.StatusUnauthorized {
+			msg = "The passkey or security key could not be verified. Try again."
+		}
+		// Back to the step the ceremony started from, with a new token.
+		active, aerr := h.activeFactors(ctx, u.ID)
+		if aerr != nil {
+			h.factorFailed(w, r, aerr)
+			return
+		}
+		tx.Status, tx.FactorType, tx.WebAuthn, tx.FactorID = StateMFAEnroll, "", nil, ""
+		if len(active) > 0 {
+			tx.Status = StateMFARequired
+		}
+		ntok, _, serr := h.saveTx(ctx, tx)
+		if serr != nil {
+			h.factorFailed(w, r, serr)
+			return
+		}
+		h.renderFactor(w, r, status, tx, ntok, msg)
+		return
+	}
+	h.finishFactor(w, r, tx, f, tx.Remember && r.PostForm.Get("rememberDevice") == "true")
+}

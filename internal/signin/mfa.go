@@ -56,6 +56,10 @@ type mfaTx struct {
 	Remember        bool `json:"remember,omitempty"`
 	RememberDefault bool `json:"remember_default,omitempty"`
 	RememberMinutes int  `json:"remember_minutes,omitempty"`
+	// FactorType is webauthn while a passkey ceremony runs; WebAuthn is
+	// that ceremony's state (challenge, user, allowed credentials).
+	FactorType string          `json:"ftype,omitempty"`
+	WebAuthn   json.RawMessage `json:"webauthn,omitempty"`
 }
 
 // errInvalidState is a stateToken that is unknown, expired or spent.
