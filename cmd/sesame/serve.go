@@ -61,6 +61,7 @@ func newServeCommand() *cobra.Command {
 
 var opsFlagHelp = []struct{ name, env, help string }{
 	{"metrics-addr", "SESAME_METRICS_ADDR", "listen address, host:port, for /metrics, /healthz and /readyz apart from the main address (default: off)"},
+	{"trusted-proxies", "SESAME_TRUSTED_PROXIES", "reverse proxies whose Forwarded/X-Forwarded-For/-Proto/-Host headers are believed, as CIDR prefixes or addresses, comma-separated (default: none)"},
 }
 
 // opsFlags reads the operations settings from flags or their environment
@@ -80,6 +81,12 @@ func opsFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string) e
 				return fmt.Errorf("--metrics-addr %q: want host:port", v)
 			}
 			cfg.MetricsAddr = v
+		case "trusted-proxies":
+			p, err := web.ParseProxies(v)
+			if err != nil {
+				return err
+			}
+			cfg.TrustedProxies = p
 		}
 	}
 	return nil

@@ -175,7 +175,7 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 		limits = web.DefaultRateLimits
 	}
 	a.trackMetrics()
-	a.handler = a.withProbes(web.Wrap(web.NewRateLimiter(limits, o.now).Wrap(cors(web.OktaMux(mux), c)), log, web.Route(mux)))
+	a.handler = a.withProbes(web.Proxies(cfg.TrustedProxies).Wrap(web.Wrap(web.NewRateLimiter(limits, o.now).Wrap(cors(web.OktaMux(mux), c)), log, web.Route(mux))))
 	return a, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -142,15 +141,6 @@ func OktaMux(mux *http.ServeMux) http.Handler {
 			WriteError(w, oktaerr.PathNotFound())
 		}
 	})
-}
-
-// ClientIP is the peer address of the request (proxies are not trusted).
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // PublicCORS answers any origin: for discovery documents and key sets,
