@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -61,6 +62,8 @@ func newServeCommand() *cobra.Command {
 
 var opsFlagHelp = []struct{ name, env, help string }{
 	{"metrics-addr", "SESAME_METRICS_ADDR", "listen address, host:port, for /metrics, /healthz and /readyz apart from the main address (default: off)"},
+	{"tls-cert", "SESAME_TLS_CERT", "PEM certificate (chain) file: serve https on --addr, reloaded when the file changes (with --tls-key)"},
+	{"tls-key", "SESAME_TLS_KEY", "PEM private key file of --tls-cert"},
 	{"trusted-proxies", "SESAME_TRUSTED_PROXIES", "reverse proxies whose Forwarded/X-Forwarded-For/-Proto/-Host headers are believed, as CIDR prefixes or addresses, comma-separated (default: none)"},
 }
 
@@ -81,6 +84,10 @@ func opsFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string) e
 				return fmt.Errorf("--metrics-addr %q: want host:port", v)
 			}
 			cfg.MetricsAddr = v
+		case "tls-cert":
+			cfg.TLSCert = v
+		case "tls-key":
+			cfg.TLSKey = v
 		case "trusted-proxies":
 			p, err := web.ParseProxies(v)
 			if err != nil {
@@ -88,6 +95,9 @@ func opsFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string) e
 			}
 			cfg.TrustedProxies = p
 		}
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
 	return nil
 }
@@ -181,9 +191,18 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 		}()
 	}
 
+	var certs *web.CertFiles
+	if cfg.TLSCert != "" {
+		if certs, err = web.LoadCertFiles(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if certs != nil {
+		ln = tls.NewListener(ln, certs.TLSConfig())
 	}
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)

@@ -52,6 +52,9 @@ type Config struct {
 	// TrustedProxies are the peers whose Forwarded/X-Forwarded-* headers
 	// are believed (empty: none; every client is its TCP peer).
 	TrustedProxies []netip.Prefix
+	// TLSCert and TLSKey are PEM files: when set, Sesame serves https itself
+	// and reloads them when they change.
+	TLSCert, TLSKey string
 }
 
 // DefaultShutdownGrace leaves room, within Kubernetes' default 30 s between

@@ -60,6 +60,11 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 		id := secret.RandomString(20)
 		w.Header().Set("X-Okta-Request-Id", id)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if Scheme(r) == "https" {
+			// Browsers keep to https for a year once they have seen this over
+			// https; over plain http it would mean nothing and is not sent.
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rt := routeName(route(r))
