@@ -169,7 +169,7 @@ func opLabel(op string) string {
 func (c *Console) person(w http.ResponseWriter, r *http.Request, q *request) {
 	notice := map[string]string{"created": "Person added.", "saved": "Saved.", "done": "Done.", "cleared": "Sessions cleared: the person must sign in again everywhere.",
 		"password": "Password set.",
-		"factors": "Factors reset: the person enrols a new factor at the next sign-in that asks for one."}[r.URL.Query().Get("done")]
+		"factors":  "Factors reset: the person enrols a new factor at the next sign-in that asks for one."}[r.URL.Query().Get("done")]
 	c.renderPerson(w, r, q, http.StatusOK, notice, "", nil)
 }
 
