@@ -42,6 +42,7 @@ type Store interface {
 	UserGrants() UserGrants
 	Factors() Factors
 	OrgPolicies() OrgPolicies
+	RecoveryCodes() RecoveryCodes
 	Audit() Audit
 	Config() ConfigVersion
 
