@@ -43,6 +43,7 @@ type Store interface {
 	Factors() Factors
 	UserSchema() UserSchema
 	OrgPolicies() OrgPolicies
+	RecoveryCodes() RecoveryCodes
 	Audit() Audit
 	Config() ConfigVersion
 
