@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/sesame-idp/sesame/internal/tracing"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -159,6 +161,22 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	log := newLogger(cmd.ErrOrStderr())
 
 	metrics.SetVersion(versionString())
+	shutdownTracing, err := tracing.Setup(ctx, versionString())
+	if err != nil {
+		return fmt.Errorf("OpenTelemetry: %w", err)
+	}
+	defer func() {
+		// The spans still batched go out before the process ends, within a
+		// bound: an unreachable collector must not hold up a shutdown.
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(c); err != nil {
+			log.Warn("OpenTelemetry: spans not sent at shutdown", "err", err)
+		}
+	}()
+	if tracing.Enabled() {
+		log.Info("OpenTelemetry traces on (OTLP/HTTP, from the OTEL_* variables)")
+	}
 	a, err := app.Open(ctx, cfg, log, false)
 	if err != nil {
 		return err

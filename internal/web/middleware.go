@@ -3,6 +3,12 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/sesame-idp/sesame/internal/tracing"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -66,8 +72,15 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rt := routeName(route(r))
+		// The span is named by the route, never the path (paths carry
+		// tokens), and a caller's traceparent makes it a child of theirs.
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracing.Tracer().Start(ctx, r.Method+" "+rt, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", rt),
+				attribute.String("sesame.request_id", id)))
+		defer span.End()
+		r = r.WithContext(context.WithValue(ctx, requestIDKey, id))
 		metrics.InFlight.Inc()
 		defer func() {
 			if p := recover(); p != nil {
@@ -84,6 +97,10 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 			method, code := metrics.Method(r.Method), metrics.Code(sw.status)
 			metrics.Requests.WithLabelValues(method, rt, code).Inc()
 			metrics.RequestDuration.WithLabelValues(method, rt, code).Observe(took.Seconds())
+			span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+			if sw.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(sw.status))
+			}
 			log.Info("request", "request_id", id, "method", r.Method, "route", rt, "status", sw.status,
 				"bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ClientIP(r))
 		}()
