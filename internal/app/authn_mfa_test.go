@@ -103,7 +103,7 @@ func TestAuthnMFA(t *testing.T) {
 		st, m = login("ada@example.com")
 		tok := wantState(t, "ada first", st, m, "MFA_ENROLL")
 		cat := dig(m, "_embedded", "factors").([]any)
-		if len(cat) != 1 || cat[0].(map[string]any)["factorType"] != "token:software:totp" ||
+		if len(cat) != 2 || cat[0].(map[string]any)["factorType"] != "token:software:totp" || cat[1].(map[string]any)["factorType"] != "webauthn" ||
 			dig(cat[0].(map[string]any), "_links", "enroll", "href") != ts.URL+"/api/v1/authn/factors" {
 			t.Fatalf("enrol catalogue: %v", cat)
 		}

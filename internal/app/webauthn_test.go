@@ -248,3 +248,81 @@ func TestWebAuthnSignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthnWebAuthn enrols and verifies a webauthn factor through the
+// Authentication API in Okta's shapes (activation options, {attestation,
+// clientData}; challenge, {clientData, authenticatorData, signatureData}),
+// on both backends, and refuses an assertion for another origin and a
+// spent stateToken.
+func TestAuthnWebAuthn(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		sealer, err := keys.NewSealer(secret.RawBytes(32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		localhost := func(c *config.Config) { c.URL = strings.Replace(c.URL, "127.0.0.1", "localhost", 1) }
+		ts := serveReplicaWith(t, open(t), sealer, "", true, []func(*config.Config){localhost}, nil)
+		origin := strings.Replace(ts.Addr, "127.0.0.1", "localhost", 1)
+		ada := ts.newUser(t, "ada@example.com")
+		ts.requireMFA(t, "", "ALWAYS", 0)
+		k := newSoftKey(t)
+		login := func() (int, map[string]any) {
+			return ts.authnCall(t, "/api/v1/authn", map[string]any{"username": "ada@example.com", "password": "Correct-Horse-42"})
+		}
+
+		st, m := login()
+		tok := wantState(t, "first", st, m, "MFA_ENROLL")
+		st, m = ts.authnCall(t, "/api/v1/authn/factors", map[string]any{"stateToken": tok, "factorType": "webauthn", "provider": "FIDO"})
+		tok = wantState(t, "enrol webauthn", st, m, "MFA_ENROLL_ACTIVATE")
+		factor := dig(m, "_embedded", "factor").(map[string]any)
+		fid := factor["id"].(string)
+		act, _ := dig(factor, "_embedded", "activation").(map[string]any)
+		if act == nil || dig(act, "rp", "id") != "localhost" || act["challenge"] == nil || dig(m, "_links", "next", "href") != strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)+"/api/v1/authn/factors/"+fid+"/lifecycle/activate" {
+			t.Fatalf("activation: %v", m)
+		}
+		var o waOptions
+		raw, _ := json.Marshal(map[string]any{"publicKey": act})
+		json.Unmarshal(raw, &o)
+		var created struct {
+			Response struct {
+				ClientDataJSON    string `json:"clientDataJSON"`
+				AttestationObject string `json:"attestationObject"`
+			} `json:"response"`
+		}
+		json.Unmarshal([]byte(k.create(t, o, origin)), &created)
+		activate := "/api/v1/authn/factors/" + fid + "/lifecycle/activate"
+		st, m = ts.authnCall(t, activate, map[string]any{"stateToken": tok})
+		wantAuthnError(t, "activate without an attestation", st, m, 400, "E0000001")
+		st, m = ts.authnCall(t, activate, map[string]any{"stateToken": tok, "attestation": created.Response.AttestationObject, "clientData": created.Response.ClientDataJSON})
+		wantState(t, "activate", st, m, "SUCCESS")
+		st, m = ts.authnCall(t, activate, map[string]any{"stateToken": tok, "attestation": created.Response.AttestationObject, "clientData": created.Response.ClientDataJSON})
+		wantAuthnError(t, "activate twice", st, m, 401, "E0000011")
+
+		// Verify: MFA_REQUIRED → MFA_CHALLENGE → SUCCESS.
+		st, m = login()
+		tok = wantState(t, "second", st, m, "MFA_REQUIRED")
+		verify := "/api/v1/authn/factors/" + fid + "/verify"
+		st, m = ts.authnCall(t, verify, map[string]any{"stateToken": tok})
+		tok = wantState(t, "challenge", st, m, "MFA_CHALLENGE")
+		ch, _ := dig(m, "_embedded", "factor", "_embedded", "challenge", "challenge").(string)
+		if ch == "" || dig(m, "_embedded", "factor", "profile", "credentialId") != b64u.EncodeToString(k.id) {
+			t.Fatalf("challenge: %v", m)
+		}
+		var vo waOptions
+		vo.PublicKey.Challenge, vo.PublicKey.RPID = ch, "localhost"
+		assertion := func(origin string) map[string]any {
+			var a struct {
+				Response map[string]string `json:"response"`
+			}
+			json.Unmarshal([]byte(k.get(t, vo, origin, ada.ID, true)), &a)
+			return map[string]any{"stateToken": tok, "clientData": a.Response["clientDataJSON"],
+				"authenticatorData": a.Response["authenticatorData"], "signatureData": a.Response["signature"]}
+		}
+		st, m = ts.authnCall(t, verify, assertion("http://evil.example"))
+		wantAuthnError(t, "another origin", st, m, 403, "E0000068")
+		st, m = ts.authnCall(t, verify, assertion(origin))
+		wantState(t, "verify", st, m, "SUCCESS")
+		st, m = ts.authnCall(t, verify, assertion(origin))
+		wantAuthnError(t, "the spent stateToken", st, m, 401, "E0000011")
+	})
+}

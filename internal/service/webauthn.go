@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/sesame-idp/sesame/internal/audit"
@@ -133,7 +134,7 @@ func (s *Service) BeginWebAuthnEnroll(ctx context.Context, u *store.User) (optio
 
 // FinishWebAuthnEnroll checks the authenticator's answer and stores the
 // credential as an ACTIVE webauthn factor.
-func (s *Service) FinishWebAuthnEnroll(ctx context.Context, c Context, u *store.User, state, response []byte) (*store.Factor, error) {
+func (s *Service) FinishWebAuthnEnroll(ctx context.Context, c Context, u *store.User, factorID string, state, response []byte) (*store.Factor, error) {
 	rp, err := s.relyingParty()
 	if err != nil {
 		return nil, err
@@ -156,7 +157,10 @@ func (s *Service) FinishWebAuthnEnroll(ctx context.Context, c Context, u *store.
 	}
 	sealedCred, _ := json.Marshal(cred)
 	now := s.now()
-	f := &store.Factor{ID: secret.NewID("fwf"), UserID: u.ID, Type: store.FactorWebAuthn, Provider: "FIDO", Status: store.FactorActive,
+	if factorID == "" {
+		factorID = NewWebAuthnFactorID()
+	}
+	f := &store.Factor{ID: factorID, UserID: u.ID, Type: store.FactorWebAuthn, Provider: "FIDO", Status: store.FactorActive,
 		Counter: int64(cred.Authenticator.SignCount), LastVerified: now, Created: now, LastUpdated: now}
 	f.Profile, _ = json.Marshal(WebAuthnProfile{CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID), AuthenticatorName: authenticatorName(cred)})
 	if f.SecretSealed, err = keys.SealFactorSecret(s.Sealer, sealedCred, f.ID); err != nil {
@@ -172,6 +176,27 @@ func (s *Service) FinishWebAuthnEnroll(ctx context.Context, c Context, u *store.
 		return audit.Record(ctx, tx, c.Request, "user.mfa.factor.activate", "Activate factor", c.Actor, "SUCCESS", userTarget(u), factorTarget(f))
 	})
 	return f, err
+}
+
+// NewWebAuthnFactorID names a webauthn factor before it exists: the
+// Authentication API shows a pending factor's id at enrolment.
+func NewWebAuthnFactorID() string { return secret.NewID("fwf") }
+
+// CredentialIDOf reads the credential id out of an attestation object
+// (base64url), for clients that send the attestation without it, as
+// Okta's Authentication API takes it.
+func CredentialIDOf(attestation []byte) ([]byte, error) {
+	var ao protocol.AttestationObject
+	if err := webauthncbor.Unmarshal(attestation, &ao); err != nil {
+		return nil, err
+	}
+	if err := ao.AuthData.Unmarshal(ao.RawAuthData); err != nil {
+		return nil, err
+	}
+	if len(ao.AuthData.AttData.CredentialID) == 0 {
+		return nil, errors.New("webauthn: the attestation names no credential")
+	}
+	return ao.AuthData.AttData.CredentialID, nil
 }
 
 func authenticatorName(c *webauthn.Credential) string {

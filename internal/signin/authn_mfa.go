@@ -57,10 +57,11 @@ func (h *Handler) factorInTxJSON(f *store.Factor, rel string) map[string]any {
 
 // catalogJSON is the factors a person may enrol (MFA_ENROLL).
 func (h *Handler) catalogJSON() []map[string]any {
-	return []map[string]any{{
-		"factorType": store.FactorTOTP, "provider": "OKTA", "vendorName": "OKTA", "status": "NOT_SETUP", "enrollment": "REQUIRED",
-		"_links": map[string]any{"enroll": link(h.orgURL+"/api/v1/authn/factors", "POST")},
-	}}
+	enroll := map[string]any{"enroll": link(h.orgURL+"/api/v1/authn/factors", "POST")}
+	return []map[string]any{
+		{"factorType": store.FactorTOTP, "provider": "OKTA", "vendorName": "OKTA", "status": "NOT_SETUP", "enrollment": "OPTIONAL", "_links": enroll},
+		{"factorType": store.FactorWebAuthn, "provider": "FIDO", "vendorName": "FIDO", "status": "NOT_SETUP", "enrollment": "OPTIONAL", "_links": enroll},
+	}
 }
 
 // txJSON answers a transaction that waits for a factor.
@@ -130,6 +131,11 @@ type mfaBody struct {
 	PassCode   string `json:"passCode"`
 	FactorType string `json:"factorType"`
 	Provider   string `json:"provider"`
+	// WebAuthn, as Okta's Authentication API takes it (base64url).
+	Attestation       string `json:"attestation"`
+	ClientData        string `json:"clientData"`
+	AuthenticatorData string `json:"authenticatorData"`
+	SignatureData     string `json:"signatureData"`
 }
 
 func readMFABody(w http.ResponseWriter, r *http.Request) (*mfaBody, bool) {
@@ -225,6 +231,10 @@ func (h *Handler) authnEnroll(w http.ResponseWriter, r *http.Request) {
 		h.writeMFAErr(w, r, err)
 		return
 	}
+	if in.FactorType == store.FactorWebAuthn {
+		h.authnWebAuthnEnroll(w, r, tx, in)
+		return
+	}
 	e, err := h.enrollInTx(ctx, r, tx, in.FactorType, in.Provider)
 	if err != nil {
 		h.writeMFAErr(w, r, err)
@@ -280,9 +290,17 @@ func (h *Handler) authnCheck(w http.ResponseWriter, r *http.Request, activate bo
 		h.writeMFAErr(w, r, err)
 		return
 	}
+	if activate && tx.FactorType == store.FactorWebAuthn {
+		h.authnWebAuthnActivate(w, r, tx, in)
+		return
+	}
 	f, err := h.txFactor(ctx, tx, r.PathValue("factorId"))
 	if err != nil {
 		h.writeMFAErr(w, r, err)
+		return
+	}
+	if !activate && f.Type == store.FactorWebAuthn {
+		h.authnWebAuthnVerify(w, r, tx, f, in)
 		return
 	}
 	if !activate && in.PassCode == "" && f.Status == store.FactorActive && (tx.Status == StateMFARequired || tx.Status == StateMFAChallenge) {

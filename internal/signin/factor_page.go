@@ -399,7 +399,7 @@ func (h *Handler) webAuthnFinishSubmit(w http.ResponseWriter, r *http.Request) {
 	cred := []byte(r.PostForm.Get("credential"))
 	var f *store.Factor
 	if tx.Status == StateMFAEnrollActivate {
-		f, err = h.svc.FinishWebAuthnEnroll(ctx, h.svcContext(r, u), u, tx.WebAuthn, cred)
+		f, err = h.svc.FinishWebAuthnEnroll(ctx, h.svcContext(r, u), u, "", tx.WebAuthn, cred)
 	} else {
 		f, err = h.svc.FinishWebAuthnVerify(ctx, h.svcContext(r, u), u, tx.WebAuthn, cred)
 	}
