@@ -31,26 +31,11 @@ const (
 
 // LinkSender delivers a link to the person it is for (an e-mail, in
 // practice). It is called after the link exists, outside any transaction;
-// an error is logged and does not undo the lifecycle operation (the
-// administrator can ask for the link again with sendEmail=false).
+// an error does not undo the lifecycle operation: the link is then handed
+// to the administrator instead (see LinkLifecycle).
 type LinkSender interface {
 	SendActivation(ctx context.Context, u *store.User, link string, expires time.Time) error
 	SendReset(ctx context.Context, u *store.User, link string, expires time.Time) error
-}
-
-// LogOnlySender is the LinkSender of a Sesame without a mailer: it sends
-// nothing and logs (without the link, which is a credential) that nothing
-// was sent.
-type LogOnlySender struct{ Service *Service }
-
-func (l LogOnlySender) SendActivation(ctx context.Context, u *store.User, _ string, _ time.Time) error {
-	l.Service.Log.Warn("no mailer configured: the activation link was not sent; use sendEmail=false to get it", "user", u.ID)
-	return nil
-}
-
-func (l LogOnlySender) SendReset(ctx context.Context, u *store.User, _ string, _ time.Time) error {
-	l.Service.Log.Warn("no mailer configured: the password reset link was not sent; use sendEmail=false to get it", "user", u.ID)
-	return nil
 }
 
 // UserLink is an issued link.
@@ -59,6 +44,12 @@ type UserLink struct {
 	Token   string
 	URL     string
 	Expires time.Time
+	// Sent is set when the link went to the person by e-mail; otherwise
+	// the caller must show it to the administrator.
+	Sent bool
+	// NotSent says why a link asked to be e-mailed was not (no mailer
+	// configured, or the mail server refused).
+	NotSent string
 }
 
 // linkData is what a link token stands for. PasswordChanged pins the
@@ -88,8 +79,10 @@ func wantsLink(kind string) string {
 // LinkLifecycle runs activate, reactivate or reset_password and issues the
 // link the new status calls for: an activation link for a PROVISIONED
 // user, a reset link for one in RECOVERY (none for a user activated with a
-// password). With sendEmail the link goes to the LinkSender and is not
-// returned.
+// password). With sendEmail the link goes to the LinkSender (Sent); with
+// no LinkSender configured, or when sending fails, the link is returned
+// unsent with the reason, so that it is never silently lost: the caller
+// shows it to the administrator.
 func (s *Service) LinkLifecycle(ctx context.Context, c Context, idOrLogin, op string, sendEmail bool) (*UserLink, error) {
 	var link *UserLink
 	var user *store.User
@@ -126,18 +119,27 @@ func (s *Service) LinkLifecycle(ctx context.Context, c Context, idOrLogin, op st
 	if link == nil || !sendEmail {
 		return link, nil
 	}
-	var sender LinkSender = LogOnlySender{s}
-	if s.Links != nil {
-		sender = s.Links
+	s.sendLink(ctx, user, link)
+	return link, nil
+}
+
+// sendLink e-mails link to u, or records in link why it was not.
+func (s *Service) sendLink(ctx context.Context, u *store.User, link *UserLink) {
+	if s.Links == nil {
+		link.NotSent = "no mail server is configured (--smtp-url)"
+		s.Log.Warn("no mailer configured: the link is handed to the administrator instead of e-mailed", "user", u.ID, "kind", link.Kind)
+		return
 	}
-	send := sender.SendActivation
+	send := s.Links.SendActivation
 	if link.Kind == LinkReset {
-		send = sender.SendReset
+		send = s.Links.SendReset
 	}
-	if err := send(ctx, user, link.URL, link.Expires); err != nil {
-		s.Log.Error("sending the link failed", "user", user.ID, "kind", link.Kind, "err", err)
+	if err := send(ctx, u, link.URL, link.Expires); err != nil {
+		link.NotSent = "the e-mail could not be sent"
+		s.Log.Error("sending the link failed; it is handed to the administrator instead", "user", u.ID, "kind", link.Kind, "err", err)
+		return
 	}
-	return nil, nil
+	link.Sent = true
 }
 
 // Why a link does not work.

@@ -1,0 +1,157 @@
+package app
+
+import (
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/mail/mailtest"
+	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/store/sqlstore"
+)
+
+// serveWithMail serves st with --smtp-url pointing at smtpURL and the
+// clock given.
+func serveWithMail(t *testing.T, st store.Store, smtpURL string, clock *fakeClock) *testServer {
+	t.Helper()
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveReplicaWith(t, st, sealer, "", true, []func(*config.Config){func(c *config.Config) {
+		c.SMTPURL, c.SMTPFrom = smtpURL, "Test Org <idp@example.com>"
+	}}, []Option{WithClock(clock.now)})
+}
+
+// mailedLink waits for the n-th message at the sink, checks that it is a
+// well-formed multipart/alternative e-mail to want with the org's name
+// and the same link in both parts, and returns the link.
+func mailedLink(t *testing.T, ts *testServer, sink *mailtest.Sink, n int, want, subject string) string {
+	t.Helper()
+	got := sink.Wait(t, n)
+	if len(got.To) != 1 || got.To[0] != want || got.From != "idp@example.com" {
+		t.Fatalf("envelope %q → %v", got.From, got.To)
+	}
+	p, err := mailtest.Parse(got.Data)
+	if err != nil {
+		t.Fatalf("the message does not parse: %v\n%s", err, got.Data)
+	}
+	if p.Subject != subject || p.MultipartSubtype != "alternative" || p.To.Address != want {
+		t.Errorf("subject %q, multipart/%s, to %v", p.Subject, p.MultipartSubtype, p.To)
+	}
+	link := mailtest.Link(p.Text)
+	if link == "" || mailtest.Link(p.HTML) != link || !strings.HasPrefix(link, ts.URL+"/") {
+		t.Fatalf("links: text %q html %q", link, mailtest.Link(p.HTML))
+	}
+	if !strings.Contains(p.Text, "Test Org") || !strings.Contains(p.HTML, "Test Org") {
+		t.Errorf("the org's name is missing:\n%s", p.Text)
+	}
+	return link
+}
+
+// TestLinksByEmail: with a mail server configured, activate and
+// reset_password (sendEmail=true, the default) answer {} as Okta does and
+// the link arrives by e-mail at a real SMTP server; it works once in a
+// browser, is refused the second time and once expired. On both backends.
+func TestLinksByEmail(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		sink := mailtest.Start(t, mailtest.Options{})
+		clock := &fakeClock{t: time.Now()}
+		ts := serveWithMail(t, open(t), sink.URL(), clock)
+		const login = "grace@example.com"
+		id := ts.createUser(t, "?activate=false", person(login), "")["id"].(string)
+
+		a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+id+"/lifecycle/activate", nil)
+		if a.status != 200 || strings.TrimSpace(string(a.body)) != "{}" {
+			t.Fatalf("activate: %d %s", a.status, a.body)
+		}
+		link := mailedLink(t, ts, sink, 1, login, "Activate your Test Org account")
+		if !strings.HasPrefix(link, ts.URL+"/welcome/") {
+			t.Fatalf("activation link %s", link)
+		}
+		b := newBrowser(t, ts)
+		p := b.get(t, link)
+		if p.status != 200 || !strings.Contains(p.body, login) {
+			t.Fatalf("welcome page: %d %s", p.status, p.body)
+		}
+		p = b.post(t, link, url.Values{"csrf": {field(t, csrfField, p.body)}, "password": {"Abcd1234-mail"}, "confirm": {"Abcd1234-mail"}})
+		if p.status != 200 || !strings.Contains(p.body, "Signed in as "+login) {
+			t.Fatalf("set password: %d %s", p.status, p.body)
+		}
+		if u, _ := ts.App.Store.Users().Get(t.Context(), id); u.Status != store.UserActive {
+			t.Fatalf("status after the link: %s", u.Status)
+		}
+		if p := newBrowser(t, ts).get(t, link); p.status != http.StatusGone || !strings.Contains(p.body, "used already") {
+			t.Errorf("second use: %d %s", p.status, p.body)
+		}
+
+		// A reset by e-mail, used late: refused; a new one works once.
+		reset := func(n int) string {
+			a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+id+"/lifecycle/reset_password?sendEmail=true", nil)
+			if a.status != 200 || strings.TrimSpace(string(a.body)) != "{}" {
+				t.Fatalf("reset: %d %s", a.status, a.body)
+			}
+			l := mailedLink(t, ts, sink, n, login, "Reset your Test Org password")
+			if !strings.HasPrefix(l, ts.URL+"/reset_password/") {
+				t.Fatalf("reset link %s", l)
+			}
+			return l
+		}
+		late := reset(2)
+		clock.add(61 * time.Minute)
+		if p := newBrowser(t, ts).get(t, late); p.status != http.StatusGone || !strings.Contains(p.body, "expired") {
+			t.Errorf("late reset link: %d %s", p.status, p.body)
+		}
+		fresh := reset(3)
+		b = newBrowser(t, ts)
+		p = b.get(t, fresh)
+		p = b.post(t, fresh, url.Values{"csrf": {field(t, csrfField, p.body)}, "password": {"Abcd1234-again"}, "confirm": {"Abcd1234-again"}})
+		if p.status != 200 || !strings.Contains(p.body, "Signed in as "+login) {
+			t.Fatalf("reset: %d %s", p.status, p.body)
+		}
+		if p := newBrowser(t, ts).get(t, fresh); p.status != http.StatusGone {
+			t.Errorf("reset link used twice: %d", p.status)
+		}
+		if n := len(sink.Messages()); n != 3 {
+			t.Errorf("%d messages arrived, want 3", n)
+		}
+		// sendEmail=false still hands the link to the caller, mailing nothing.
+		a = ts.mgmt(t, http.MethodPost, "/api/v1/users/"+id+"/lifecycle/reset_password?sendEmail=false", nil)
+		if u, _ := a.json(t)["resetPasswordUrl"].(string); !strings.HasPrefix(u, ts.URL+"/reset_password/") {
+			t.Errorf("sendEmail=false: %s", a.body)
+		}
+		if n := len(sink.Messages()); n != 3 {
+			t.Errorf("sendEmail=false sent mail: %d messages", n)
+		}
+	})
+}
+
+// TestLinkNotLostWhenMailFails: when the mail server cannot be reached,
+// the lifecycle change stands and the answer carries the link instead.
+func TestLinkNotLostWhenMailFails(t *testing.T) {
+	sink := mailtest.Start(t, mailtest.Options{})
+	addr := sink.Addr
+	clock := &fakeClock{t: time.Now()}
+	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ts := serveWithMail(t, st, "smtp://"+addr+"?starttls=off", clock)
+	id := ts.createUser(t, "?activate=false", person("lin@example.com"), "")["id"].(string)
+	sink.Close()
+	a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+id+"/lifecycle/activate", nil)
+	m := a.json(t)
+	if a.status != 200 || !strings.HasPrefix(m["activationUrl"].(string), ts.URL+"/welcome/") || m["activationToken"] == "" {
+		t.Fatalf("activate with the mail server down: %d %s", a.status, a.body)
+	}
+	if u, _ := ts.App.Store.Users().Get(t.Context(), id); u.Status != store.UserProvisioned {
+		t.Errorf("status %s", u.Status)
+	}
+}
