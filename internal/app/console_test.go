@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -25,13 +26,13 @@ const consoleAdminPassword = "Correct-Horse-9-battery"
 
 // consoleServer is a served org whose first administrator has a known
 // password, for signing in to the console.
-func consoleServer(t *testing.T, st store.Store) *testServer {
+func consoleServer(t *testing.T, st store.Store, opts ...func(*config.Config)) *testServer {
 	t.Helper()
 	sealer, err := keys.NewSealer(secret.RawBytes(32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := serveReplica(t, st, sealer, "", false)
+	ts := serveReplica(t, st, sealer, "", false, opts...)
 	res, err := ts.App.Service.Initialize(context.Background(), "Console Org",
 		service.Admin{Email: "admin@example.com", Password: consoleAdminPassword, FirstName: "Ada", LastName: "Admin"}, true)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,8 @@ func mailedLink(t *testing.T, ts *testServer, sink *mailtest.Sink, n int, want, 
 	if link == "" || mailtest.Link(p.HTML) != link || !strings.HasPrefix(link, ts.URL+"/") {
 		t.Fatalf("links: text %q html %q", link, mailtest.Link(p.HTML))
 	}
-	if !strings.Contains(p.Text, "Test Org") || !strings.Contains(p.HTML, "Test Org") {
+	org := ts.App.Cache.Current().Org.Name
+	if !strings.Contains(p.Text, org) || !strings.Contains(p.HTML, org) || !strings.Contains(p.Subject, org) {
 		t.Errorf("the org's name is missing:\n%s", p.Text)
 	}
 	return link
@@ -153,5 +155,92 @@ func TestLinkNotLostWhenMailFails(t *testing.T) {
 	}
 	if u, _ := ts.App.Store.Users().Get(t.Context(), id); u.Status != store.UserProvisioned {
 		t.Errorf("status %s", u.Status)
+	}
+}
+
+var shownLinkField = regexp.MustCompile(`id="link-url" type="text" readonly value="([^"]+)"`)
+
+// TestConsoleInvitations: "Add person" with "Send an invitation" and the
+// "Reset password" action e-mail the person a link when a mail server is
+// configured; without one the console shows the link to the admin, once,
+// and it works. On both backends.
+func TestConsoleInvitations(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		sink := mailtest.Start(t, mailtest.Options{})
+		ts := consoleServer(t, open(t), func(c *config.Config) { c.SMTPURL, c.SMTPFrom = sink.URL(), "idp@example.com" })
+		b, _ := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+		people := b.get(t, ts.Addr+"/admin/people")
+		if !strings.Contains(people.body, `value="invite" checked`) {
+			t.Errorf("the invitation is not the default")
+		}
+		// An invitation and a password at once is ambiguous.
+		p := b.consolePost(t, people, "/admin/people", url.Values{"firstName": {"K"}, "lastName": {"J"}, "email": {"kj@example.com"}, "setup": {"invite"}, "password": {"Abcd1234-x"}})
+		if p.status != 400 || !strings.Contains(p.body, "Choose one") {
+			t.Errorf("invite with a password: %d", p.status)
+		}
+		p = b.consolePost(t, people, "/admin/people", url.Values{"firstName": {"Katherine"}, "lastName": {"Johnson"}, "email": {"kj@example.com"}, "setup": {"invite"}})
+		if p.status != http.StatusSeeOther || p.location.Query().Get("done") != "invited" {
+			t.Fatalf("invite: %d %v %s", p.status, p.location, p.body)
+		}
+		personPath := p.location.Path
+		if page := b.get(t, ts.Addr+p.location.RequestURI()); !strings.Contains(page.body, "Invitation sent") || strings.Contains(page.body, "link-url") {
+			t.Errorf("the page after the invitation: %s", page.body)
+		}
+		link := mailedLink(t, ts, sink, 1, "kj@example.com", "Activate your Console Org account")
+		if u := ts.mgmt(t, http.MethodGet, "/api/v1/users/kj@example.com", nil).json(t); u["status"] != "PROVISIONED" {
+			t.Errorf("invited person: %v", u["status"])
+		}
+		kb := newBrowser(t, ts)
+		lp := kb.get(t, link)
+		if lp = kb.post(t, link, url.Values{"csrf": {field(t, csrfField, lp.body)}, "password": {"Orbit-Math-1962"}, "confirm": {"Orbit-Math-1962"}}); lp.status != 200 {
+			t.Fatalf("activation: %d %s", lp.status, lp.body)
+		}
+		page := b.get(t, ts.Addr+personPath)
+		p = b.consolePost(t, page, personPath+"/lifecycle/reset_password", url.Values{})
+		if p.status != http.StatusSeeOther || p.location.Query().Get("done") != "resetsent" {
+			t.Fatalf("reset: %d %s", p.status, p.body)
+		}
+		if l := mailedLink(t, ts, sink, 2, "kj@example.com", "Reset your Console Org password"); !strings.Contains(l, "/reset_password/") {
+			t.Errorf("reset link %s", l)
+		}
+	})
+}
+
+// TestConsoleLinkWithoutMail: with no mail server the console shows the
+// link it could not send, and the link works.
+func TestConsoleLinkWithoutMail(t *testing.T) {
+	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ts := consoleServer(t, st)
+	b, _ := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+	people := b.get(t, ts.Addr+"/admin/people")
+	xss := `"><script>alert(1)</script>`
+	p := b.consolePost(t, people, "/admin/people", url.Values{"firstName": {"Mary" + xss}, "lastName": {"Jackson"}, "email": {"mj@example.com"}, "setup": {"invite"}})
+	if p.status != 200 || !strings.Contains(p.body, "no mail server is configured") || strings.Contains(p.body, xss) {
+		t.Fatalf("invite without mail: %d %s", p.status, p.body)
+	}
+	link := field(t, shownLinkField, p.body)
+	if !strings.HasPrefix(link, ts.URL+"/welcome/") {
+		t.Fatalf("shown link %q", link)
+	}
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	mb := newBrowser(t, ts)
+	lp := mb.get(t, link)
+	if lp = mb.post(t, link, url.Values{"csrf": {field(t, csrfField, lp.body)}, "password": {"Wind-Tunnel-1958"}, "confirm": {"Wind-Tunnel-1958"}}); lp.status != 200 || !strings.Contains(lp.body, "Signed in as mj@example.com") {
+		t.Fatalf("the shown link: %d %s", lp.status, lp.body)
+	}
+	id := ts.mgmt(t, http.MethodGet, "/api/v1/users/mj@example.com", nil).json(t)["id"].(string)
+	page := b.get(t, ts.Addr+"/admin/people/"+id)
+	if strings.Contains(page.body, "link-url") {
+		t.Errorf("the link is shown again")
+	}
+	p = b.consolePost(t, page, "/admin/people/"+id+"/lifecycle/reset_password", url.Values{})
+	if p.status != 200 || !strings.Contains(field(t, shownLinkField, p.body), "/reset_password/") || !strings.Contains(p.body, "password reset link") {
+		t.Errorf("reset without mail: %d %s", p.status, p.body)
 	}
 }

@@ -349,13 +349,16 @@ func humanDuration(d time.Duration) string {
 		}
 		return strconv.FormatInt(n, 10) + " " + unit + "s"
 	}
+	// Rounded first: a link made a moment ago for an hour expires in "1
+	// hour", not "59 minutes".
+	d = d.Round(time.Minute)
 	switch {
 	case d >= 48*time.Hour:
-		return plural(int64((d+time.Hour)/(24*time.Hour)), "day")
+		return plural(int64(d.Round(24*time.Hour)/(24*time.Hour)), "day")
 	case d >= time.Hour:
-		return plural(int64((d+time.Minute)/time.Hour), "hour")
+		return plural(int64(d.Round(time.Hour)/time.Hour), "hour")
 	case d > 0:
-		return plural(max(1, int64((d+30*time.Second)/time.Minute)), "minute")
+		return plural(int64(d/time.Minute), "minute")
 	}
 	return "0 minutes"
 }

@@ -228,3 +228,21 @@ func TestTemplatesOverride(t *testing.T) {
 		t.Error("a template naming an unknown field rendered")
 	}
 }
+
+func TestHumanDuration(t *testing.T) {
+	sink := mailtest.Start(t, mailtest.Options{})
+	s := sender(t, sink, "Acme", "")
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for d, want := range map[time.Duration]string{
+		time.Hour - 20*time.Millisecond: "1 hour", 7*24*time.Hour - time.Second: "7 days", 90 * time.Minute: "2 hours",
+		30 * time.Minute: "30 minutes", time.Minute: "1 minute", 3 * time.Hour: "3 hours",
+	} {
+		m, err := s.Render(mail.KindReset, newUser(), "https://x/reset_password/a", now.Add(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, "expires in "+want+" (") {
+			t.Errorf("%v: %s", d, m.Text)
+		}
+	}
+}
