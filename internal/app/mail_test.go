@@ -244,3 +244,135 @@ func TestConsoleLinkWithoutMail(t *testing.T) {
 		t.Errorf("reset without mail: %d %s", p.status, p.body)
 	}
 }
+
+// TestForgotPassword: "Forgot password?" on the sign-in page e-mails a
+// reset link to a person who exists and answers the very same page for a
+// username that does not; the person stays ACTIVE with their password
+// until the link is used; the link works once and not late; requests are
+// rate-limited and in the System Log. On both backends.
+func TestForgotPassword(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		sink := mailtest.Start(t, mailtest.Options{})
+		clock := &fakeClock{t: time.Now()}
+		ts := serveWithMail(t, open(t), sink.URL(), clock)
+		const login, oldPW, newPW = "dorothy@example.com", "Abcd1234-old", "Abcd1234-new"
+		id := ts.createUser(t, "?activate=true", person(login), oldPW)["id"].(string)
+
+		b := newBrowser(t, ts)
+		lp := b.get(t, ts.Addr+"/login/login.htm")
+		if !strings.Contains(lp.body, `href="/signin/forgot-password"`) {
+			t.Fatalf("the sign-in page has no Forgot password? link")
+		}
+		fp := b.get(t, ts.Addr+"/signin/forgot-password")
+		if fp.status != 200 || !strings.Contains(fp.header.Get("Content-Security-Policy"), "form-action 'self'") {
+			t.Fatalf("forgot page: %d %v", fp.status, fp.header)
+		}
+		csrf := field(t, csrfField, fp.body)
+		forgot := func(username string) page {
+			return b.post(t, ts.Addr+"/signin/forgot-password", url.Values{"csrf": {csrf}, "username": {username}})
+		}
+		if p := b.post(t, ts.Addr+"/signin/forgot-password", url.Values{"username": {login}}); p.status != http.StatusForbidden {
+			t.Errorf("without CSRF: %d", p.status)
+		}
+		if p := forgot(" "); p.status != http.StatusBadRequest {
+			t.Errorf("empty username: %d", p.status)
+		}
+		unknown := forgot("nobody@example.com")
+		known := forgot(login)
+		if unknown.status != 200 || known.status != 200 {
+			t.Fatalf("answers %d %d", unknown.status, known.status)
+		}
+		if strings.ReplaceAll(unknown.body, "nobody@example.com", "X") != strings.ReplaceAll(known.body, login, "X") || !strings.Contains(known.body, "we have sent an e-mail") {
+			t.Errorf("the answers differ:\n%s\n---\n%s", unknown.body, known.body)
+		}
+		link := mailedLink(t, ts, sink, 1, login, "Reset your Test Org password")
+		if !strings.HasPrefix(link, ts.URL+"/reset_password/") {
+			t.Fatalf("link %s", link)
+		}
+		time.Sleep(200 * time.Millisecond) // the unknown username's request has had time to (not) send
+		if n := len(sink.Messages()); n != 1 {
+			t.Errorf("%d messages, want 1", n)
+		}
+		// Anyone can ask: the person is not locked out by it.
+		if u, _ := ts.App.Store.Users().Get(t.Context(), id); u.Status != store.UserActive {
+			t.Errorf("status after the request: %s", u.Status)
+		}
+		authn := func(pw string) int {
+			return ts.do(t, http.MethodPost, "/api/v1/authn", "", "application/json", []byte(`{"username":"`+login+`","password":"`+pw+`"}`)).status
+		}
+		if s := authn(oldPW); s != 200 {
+			t.Errorf("old password before the reset: %d", s)
+		}
+		rb := newBrowser(t, ts)
+		p := rb.get(t, link)
+		p = rb.post(t, link, url.Values{"csrf": {field(t, csrfField, p.body)}, "password": {newPW}, "confirm": {newPW}})
+		if p.status != 200 || !strings.Contains(p.body, "Signed in as "+login) {
+			t.Fatalf("reset: %d %s", p.status, p.body)
+		}
+		if p := newBrowser(t, ts).get(t, link); p.status != http.StatusGone {
+			t.Errorf("second use: %d", p.status)
+		}
+		if authn(oldPW) != 401 || authn(newPW) != 200 {
+			t.Errorf("passwords after the reset: old %d new %d", authn(oldPW), authn(newPW))
+		}
+
+		// Late: refused.
+		clock.add(time.Minute)
+		forgot(login)
+		late := mailedLink(t, ts, sink, 2, login, "Reset your Test Org password")
+		clock.add(61 * time.Minute)
+		if p := newBrowser(t, ts).get(t, late); p.status != http.StatusGone || !strings.Contains(p.body, "expired") {
+			t.Errorf("late link: %d", p.status)
+		}
+
+		// Rate limits: three e-mails a minute per username (then the same
+		// answer, and nothing sent), ten requests a minute per address.
+		for range 4 {
+			if p := forgot(login); p.status != 200 {
+				t.Fatalf("forgot: %d", p.status)
+			}
+		}
+		sink.Wait(t, 5)
+		for i := 0; i < 6; i++ {
+			forgot("x" + strings.Repeat("y", i) + "@example.com")
+		}
+		if p := forgot("z@example.com"); p.status != http.StatusTooManyRequests {
+			t.Errorf("request 11 in a minute: %d", p.status)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if n := len(sink.Messages()); n != 5 {
+			t.Errorf("%d messages after the limits, want 5", n)
+		}
+
+		// The System Log: a SUCCESS per e-mail, a FAILURE for the unknown
+		// username, the reset itself.
+		logs := func(filter string) []map[string]any {
+			return ts.mgmt(t, http.MethodGet, "/api/v1/logs?limit=100&filter="+url.QueryEscape(filter), nil).list(t)
+		}
+		sent := logs(`eventType eq "system.email.password_reset.sent_message" and outcome.result eq "SUCCESS"`)
+		failed := logs(`eventType eq "system.email.password_reset.sent_message" and outcome.result eq "FAILURE"`)
+		if len(sent) != 5 || len(failed) < 1 {
+			t.Errorf("sent %d failed %d", len(sent), len(failed))
+		}
+		if r := logs(`eventType eq "user.account.reset_password" and target.id eq "` + id + `"`); len(r) != 1 {
+			t.Errorf("reset events: %d", len(r))
+		}
+	})
+}
+
+// TestForgotPasswordWithoutMail: with no mail server, the sign-in page
+// offers no "Forgot password?" and its page says to ask an administrator.
+func TestForgotPasswordWithoutMail(t *testing.T) {
+	ts := serveWithOptions(t)
+	b := newBrowser(t, ts)
+	if p := b.get(t, ts.Addr+"/login/login.htm"); strings.Contains(p.body, "forgot-password") {
+		t.Errorf("Forgot password? offered without a mail server")
+	}
+	p := b.get(t, ts.Addr+"/signin/forgot-password")
+	if p.status != 200 || !strings.Contains(p.body, "Ask your administrator") {
+		t.Errorf("forgot page: %d %s", p.status, p.body)
+	}
+	if p := b.post(t, ts.Addr+"/signin/forgot-password", url.Values{"csrf": {field(t, csrfField, b.get(t, ts.Addr+"/login/login.htm").body)}, "username": {"admin@example.com"}}); p.status != http.StatusServiceUnavailable {
+		t.Errorf("POST without a mail server: %d", p.status)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/pages"
 	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -28,6 +29,9 @@ type Handler struct {
 	audit  *audit.Writer
 	orgURL string
 	log    *slog.Logger
+	// svc and the throttles serve "Forgot password?" (forgot.go).
+	svc                    *service.Service
+	forgotIPs, forgotUsers *throttle
 }
 
 // NewHandler returns the sign-in handler.
@@ -81,7 +85,7 @@ func safeFromURI(s string) string {
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	from := safeFromURI(r.URL.Query().Get("fromURI"))
-	p := &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r), FromURI: from}
+	p := &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r), FromURI: from, Forgot: h.forgotAvailable()}
 	if from != "" {
 		if u, err := url.Parse(from); err == nil {
 			p.Username = u.Query().Get("login_hint")
@@ -98,7 +102,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	from := safeFromURI(r.PostForm.Get("fromURI"))
 	username := strings.TrimSpace(r.PostForm.Get("username"))
-	page := &pages.Login{Common: h.common("Sign in"), FromURI: from, Username: username}
+	page := &pages.Login{Common: h.common("Sign in"), FromURI: from, Username: username, Forgot: h.forgotAvailable()}
 	if !CheckCSRF(r) {
 		page.CSRF = h.csrfToken(w, r)
 		page.Error = "This page expired. Enter your username and password again."
