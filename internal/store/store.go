@@ -41,6 +41,7 @@ type Store interface {
 	RefreshTokens() RefreshTokens
 	UserGrants() UserGrants
 	Factors() Factors
+	OrgPolicies() OrgPolicies
 	Audit() Audit
 	Config() ConfigVersion
 

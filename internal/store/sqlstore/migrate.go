@@ -15,6 +15,7 @@ import (
 // goSteps are the parts of migrations that SQL cannot do alike on both
 // databases, run in the migration's transaction right after its SQL.
 var goSteps = map[int64]func(ctx context.Context, tx *sql.Tx, d dialect) error{
+	1402: addDefaultSignOnPolicy,
 	1701: fillUserKeys,
 }
 
