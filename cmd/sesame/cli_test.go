@@ -284,3 +284,22 @@ func TestFirstStartSetupLink(t *testing.T) {
 		t.Fatalf("GET of a used link: %d", resp.StatusCode)
 	}
 }
+
+// TestServeRefusesBadTrustedProxies: a typo in --trusted-proxies (or its
+// variable) stops serve before it listens, rather than trusting nobody — or
+// everybody — silently.
+func TestServeRefusesBadTrustedProxies(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/40"},
+		{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--trusted-proxies", "10.0.0.1, ingress.local"},
+	} {
+		_, err := run(context.Background(), t, "", args...)
+		if err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
+			t.Errorf("%v: err = %v, want a --trusted-proxies error", args, err)
+		}
+	}
+	t.Setenv("SESAME_TRUSTED_PROXIES", "not-a-cidr")
+	if _, err := run(context.Background(), t, "", "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "not-a-cidr") {
+		t.Errorf("SESAME_TRUSTED_PROXIES=not-a-cidr: err = %v", err)
+	}
+}

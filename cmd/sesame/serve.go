@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
+	"github.com/sesame-idp/sesame/internal/tracing"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -66,6 +69,9 @@ func newServeCommand() *cobra.Command {
 
 var opsFlagHelp = []struct{ name, env, help string }{
 	{"metrics-addr", "SESAME_METRICS_ADDR", "listen address, host:port, for /metrics, /healthz and /readyz apart from the main address (default: off)"},
+	{"tls-cert", "SESAME_TLS_CERT", "PEM certificate (chain) file: serve https on --addr, reloaded when the file changes (with --tls-key)"},
+	{"tls-key", "SESAME_TLS_KEY", "PEM private key file of --tls-cert"},
+	{"trusted-proxies", "SESAME_TRUSTED_PROXIES", "reverse proxies whose Forwarded/X-Forwarded-For/-Proto/-Host headers are believed, as CIDR prefixes or addresses, comma-separated (default: none)"},
 }
 
 // opsFlags reads the operations settings from flags or their environment
@@ -85,7 +91,20 @@ func opsFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string) e
 				return fmt.Errorf("--metrics-addr %q: want host:port", v)
 			}
 			cfg.MetricsAddr = v
+		case "tls-cert":
+			cfg.TLSCert = v
+		case "tls-key":
+			cfg.TLSKey = v
+		case "trusted-proxies":
+			p, err := web.ParseProxies(v)
+			if err != nil {
+				return err
+			}
+			cfg.TrustedProxies = p
 		}
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
 	return nil
 }
@@ -147,6 +166,22 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	log := newLogger(cmd.ErrOrStderr())
 
 	metrics.SetVersion(versionString())
+	shutdownTracing, err := tracing.Setup(ctx, versionString())
+	if err != nil {
+		return fmt.Errorf("OpenTelemetry: %w", err)
+	}
+	defer func() {
+		// The spans still batched go out before the process ends, within a
+		// bound: an unreachable collector must not hold up a shutdown.
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(c); err != nil {
+			log.Warn("OpenTelemetry: spans not sent at shutdown", "err", err)
+		}
+	}()
+	if tracing.Enabled() {
+		log.Info("OpenTelemetry traces on (OTLP/HTTP, from the OTEL_* variables)")
+	}
 	a, err := app.Open(ctx, cfg, log, false)
 	if err != nil {
 		return err
@@ -179,9 +214,18 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 		}()
 	}
 
+	var certs *web.CertFiles
+	if cfg.TLSCert != "" {
+		if certs, err = web.LoadCertFiles(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	if certs != nil {
+		ln = tls.NewListener(ln, certs.TLSConfig())
 	}
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)

@@ -168,7 +168,14 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	sessions.SetClock(o.now)
 	passwords := sessions.NewPasswords(aw)
 	srv := oauth.New(oauth.Options{OrgURL: cfg.URL, Cache: c, Store: st, Log: log, Audit: aw,
-		Sessions: sessions, Passwords: passwords, URLAliases: cfg.URLAliases, Now: o.now})
+		Sessions: sessions, Passwords: passwords, URLAliases: cfg.URLAliases, Now: o.now,
+		AppSignOn: func(ctx context.Context, appID, userID string) (oauth.AppRequirement, error) {
+			d, err := svc.EvaluateAppSignOn(ctx, appID, userID)
+			if err != nil {
+				return oauth.AppRequirement{}, err
+			}
+			return oauth.AppRequirement{Deny: d.Deny, RequireFactor: d.RequireFactor, Within: d.ReauthenticateIn}, nil
+		}})
 	a := &App{Config: cfg, Log: log, Store: st, Cache: c, Service: svc, OAuth: srv, Audit: aw, Sessions: sessions, now: o.now}
 
 	mux := http.NewServeMux()
@@ -178,16 +185,17 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	console.NewSetup(svc, sessions, log).Register(mux)
 	// The console reads through the API in-process; what it reads there is
 	// not recorded, so the actor is only nominal.
-	console.New(svc, sessions, api.Local(audit.System), log).Register(mux)
+	console.New(svc, sessions, api.Local(audit.System), srv, log).Register(mux)
 	signinHandler := signin.NewHandler(sessions, passwords, c, aw, cfg.URL, log)
 	signinHandler.Register(mux)
 	signinHandler.RegisterLinks(mux, svc)
+	signinHandler.RegisterMFA(mux, svc)
 	limits := cfg.RateLimits
 	if limits == nil {
 		limits = web.DefaultRateLimits
 	}
 	a.trackMetrics()
-	a.handler = a.withProbes(web.Wrap(web.NewRateLimiter(limits, o.now).Wrap(cors(web.OktaMux(mux), c)), log, web.Route(mux)))
+	a.handler = a.withProbes(web.Proxies(cfg.TrustedProxies).Wrap(web.Wrap(web.NewRateLimiter(limits, o.now).Wrap(cors(web.OktaMux(mux), c)), log, web.Route(mux))))
 	return a, nil
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -26,13 +27,20 @@ const consoleAdminPassword = "Correct-Horse-9-battery"
 
 // consoleServer is a served org whose first administrator has a known
 // password, for signing in to the console.
-func consoleServer(t *testing.T, st store.Store, opts ...func(*config.Config)) *testServer {
+func consoleServer(t *testing.T, st store.Store, opts ...Option) *testServer {
+	t.Helper()
+	return consoleServerWith(t, st, nil, opts...)
+}
+
+// consoleServerWith is consoleServer with configuration settings (a mail
+// server, say).
+func consoleServerWith(t *testing.T, st store.Store, cfg []func(*config.Config), opts ...Option) *testServer {
 	t.Helper()
 	sealer, err := keys.NewSealer(secret.RawBytes(32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := serveReplica(t, st, sealer, "", false, opts...)
+	ts := serveReplicaWith(t, st, sealer, "", false, cfg, opts)
 	res, err := ts.App.Service.Initialize(context.Background(), "Console Org",
 		service.Admin{Email: "admin@example.com", Password: consoleAdminPassword, FirstName: "Ada", LastName: "Admin"}, true)
 	if err != nil {
@@ -468,16 +476,56 @@ func TestConsoleSecurityAPI(t *testing.T) {
 			t.Errorf("policies tab shows the rules out of order")
 		}
 
-		// Token Preview runs the real evaluation: the service app with
-		// client_credentials matches the service rule and gets the default
-		// scope; the password grant matches no rule.
+		// Token Preview runs the token endpoint's own checks, policy and
+		// claims: the service app with client_credentials matches the
+		// service rule and gets the default scope, its token the audience;
+		// the user claim (user.email) is left out, there is no user.
 		p = b.consolePost(t, settings, base+"/preview", url.Values{"client": {clientID}, "grant": {"client_credentials"}})
 		if p.status != 200 || !strings.Contains(p.body, "A token would be issued") || !strings.Contains(p.body, "Service rule") || !strings.Contains(p.body, "<code>om:read</code>") {
 			t.Errorf("preview: %d %s", p.status, p.body)
 		}
+		at := previewClaims(t, p.body, "preview-access")
+		if at["cid"] != clientID || at["sub"] != clientID || at["aud"] != "api://openmetadata" || at["iss"] != ts.URL+"/oauth2/"+id ||
+			fmt.Sprint(at["scp"]) != "[om:read]" || at["exp"].(float64)-at["iat"].(float64) != 30*60 || at["email"] != nil {
+			t.Errorf("client_credentials access token claims: %v", at)
+		}
+		if strings.Contains(p.body, `id="preview-id"`) {
+			t.Errorf("an ID token for client_credentials")
+		}
+		// A grant the app may not use is refused as the token endpoint refuses it.
 		p = b.consolePost(t, settings, base+"/preview", url.Values{"client": {clientID}, "grant": {"password"}, "login": {"admin@example.com"}})
-		if !strings.Contains(p.body, "Refused: <code>access_denied</code>") {
-			t.Errorf("preview of a grant no rule allows: %s", p.body)
+		if !strings.Contains(p.body, "Refused: <code>unauthorized_client</code>") {
+			t.Errorf("preview of a grant the app lacks: %s", p.body)
+		}
+		// A person's token: the SPA in the policy, a code rule for everyone;
+		// the claim comes from the person's profile, the ID token says who.
+		spaClient, _, spaID := ts.oidcApp(t, "OM SPA", "browser", "none", []string{"authorization_code"}, []string{"code"}, nil)
+		admin := ts.mgmt(t, http.MethodGet, "/api/v1/users/admin@example.com", nil).json(t)
+		ts.assign(t, spaID, admin["id"].(string))
+		pol := ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers/"+id+"/policies/"+pid, nil).json(t)
+		pol["conditions"].(map[string]any)["clients"] = map[string]any{"include": []string{clientID, spaClient}}
+		if a := ts.mgmt(t, http.MethodPut, "/api/v1/authorizationServers/"+id+"/policies/"+pid, pol); a.status != 200 {
+			t.Fatalf("policy clients: %d %s", a.status, a.body)
+		}
+		p = b.consolePost(t, settings, base+"/preview", url.Values{"client": {spaClient}, "grant": {"authorization_code"},
+			"login": {"admin@example.com"}, "scopes": {"openid email om:read"}})
+		at = previewClaims(t, p.body, "preview-access")
+		idt := previewClaims(t, p.body, "preview-id")
+		if at["sub"] != "admin@example.com" || at["uid"] != admin["id"] || at["email"] != "admin@example.com" || at["cid"] != spaClient ||
+			fmt.Sprint(at["scp"]) != "[openid email om:read]" {
+			t.Errorf("authorization_code access token claims: %v", at)
+		}
+		if idt["sub"] != admin["id"] || idt["aud"] != spaClient || idt["email"] != "admin@example.com" || idt["iss"] != ts.URL+"/oauth2/"+id {
+			t.Errorf("ID token claims: %v", idt)
+		}
+		// Someone not assigned to the app is refused, as at sign-in.
+		ts.createUser(t, "?activate=true", person("nobody@example.com"), "Qwerty-Lamp-44")
+		p = b.consolePost(t, settings, base+"/preview", url.Values{"client": {spaClient}, "grant": {"authorization_code"}, "login": {"nobody@example.com"}})
+		if !strings.Contains(p.body, "Refused: <code>access_denied</code>") || strings.Contains(p.body, `id="preview-access"`) {
+			t.Errorf("preview for an unassigned person: %s", p.body)
+		}
+		if p := b.consolePost(t, settings, base+"/preview", url.Values{"client": {spaClient}, "grant": {"authorization_code"}, "login": {"nobody-at-all"}}); p.status != 400 {
+			t.Errorf("preview for an unknown person: %d", p.status)
 		}
 
 		// Trusted origins.
@@ -528,6 +576,20 @@ func TestConsoleSecurityAPI(t *testing.T) {
 		}
 		_ = dash
 	})
+}
+
+// previewClaims reads the claims a Token Preview shows in the element id.
+func previewClaims(t *testing.T, body, id string) map[string]any {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)id="` + id + `"[^>]*>(.*?)</pre>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s in the preview: %s", id, body)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &claims); err != nil {
+		t.Fatalf("%s: %v in %s", id, err, m[1])
+	}
+	return claims
 }
 
 // TestConsoleSystemLog: Reports → System Log speaks the System Log API's
@@ -757,6 +819,58 @@ func TestConsoleAppTabs(t *testing.T) {
 		}
 		if n := len(ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+svcID+"/grants", nil).list(t)); n != 2 {
 			t.Errorf("grants after revoke: %d", n)
+		}
+	})
+}
+
+// TestConsoleKeyWarning: the dashboard warns two weeks before a MANUAL
+// server's signing key reaches the end of its 90 days and after, and when an
+// AUTO server's rotation is overdue; rotating ends the warning.
+func TestConsoleKeyWarning(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		start := time.Now().UTC().Truncate(time.Second)
+		clock := &fakeClock{t: start}
+		ts := consoleServer(t, open(t), WithClock(clock.now))
+		a := ts.mgmt(t, http.MethodPost, "/api/v1/authorizationServers", map[string]any{"name": "Manual <b>AS</b>", "audiences": []string{"api://manual"},
+			"credentials": map[string]any{"signing": map[string]any{"rotationMode": "MANUAL"}}})
+		if a.status != 201 {
+			t.Fatalf("create server: %d %s", a.status, a.body)
+		}
+		manualID := a.json(t)["id"].(string)
+		var b *browser
+		var dash page
+		warned := func(at time.Duration) string {
+			t.Helper()
+			clock.t = start.Add(at)
+			b, dash = consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
+			if dash.status != 200 {
+				t.Fatalf("dashboard: %d", dash.status)
+			}
+			return dash.body
+		}
+		manualEnd := start.Add(service.AutoRotationPeriod).Format("2006-01-02")
+		if body := warned(70 * 24 * time.Hour); strings.Contains(body, "The signing key of") {
+			t.Errorf("a warning 20 days before the end")
+		}
+		body := warned(80 * 24 * time.Hour)
+		if !strings.Contains(body, "“Manual &lt;b&gt;AS&lt;/b&gt;” expires on "+manualEnd) || strings.Contains(body, "“default”") {
+			t.Errorf("10 days before the end: %s", body)
+		}
+		body = warned(92 * 24 * time.Hour)
+		if !strings.Contains(body, "“Manual &lt;b&gt;AS&lt;/b&gt;” expired on "+manualEnd) ||
+			!strings.Contains(body, "“default” was due for automatic rotation on "+manualEnd) {
+			t.Errorf("after the end: %s", body)
+		}
+		// The scheduled work rotates the AUTO server; the MANUAL one is
+		// rotated by hand. Then no key warning is left.
+		if _, _, err := ts.App.RunScheduled(context.Background(), clock.now()); err != nil {
+			t.Fatal(err)
+		}
+		if p := b.consolePost(t, dash, "/admin/api/servers/"+manualID+"/rotate", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("rotate: %d %s", p.status, p.body)
+		}
+		if body := warned(92 * 24 * time.Hour); strings.Contains(body, "The signing key of") {
+			t.Errorf("a key warning after rotating: %s", body)
 		}
 	})
 }

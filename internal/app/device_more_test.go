@@ -15,15 +15,6 @@ import (
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
-// shiftClock makes the server's OAuth clock run ahead of the wall clock by
-// however much the returned function adds, so that tests can age codes and
-// tokens past their lifetimes.
-func shiftClock(ts *testServer) func(time.Duration) {
-	var ahead atomic.Int64
-	ts.App.OAuth.SetClock(func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) })
-	return func(d time.Duration) { ahead.Add(int64(d)) }
-}
-
 // TestDeviceAuthorizationOrgServer runs the device flow on the org server:
 // scopes are required there, and the ID token is the org's.
 func TestDeviceAuthorizationOrgServer(t *testing.T) {
@@ -88,8 +79,10 @@ func TestDeviceAuthorizationOrgServer(t *testing.T) {
 // policies that do not allow the request.
 func TestDeviceAuthorizationRefusals(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		ts := startServer(t, open(t))
-		age := shiftClock(ts)
+		// Codes and tokens age on the app's clock, moved by hand.
+		clock := &fakeClock{t: time.Now()}
+		ts := startServerWith(t, open(t), WithClock(clock.now))
+		age := clock.add
 		user := ts.newUser(t, "ada@example.com")
 		tv, _, tvApp := ts.oidcApp(t, "TV", "native", "none", []string{"authorization_code", grantDevice}, []string{"code"}, nil)
 		ts.assign(t, tvApp, user.ID)
@@ -232,13 +225,22 @@ func TestDeviceApprovalWhilePolling(t *testing.T) {
 				t.Fatalf("activation page: %d %s", p.status, p.body)
 			}
 			body := url.Values{"grant_type": {grantDevice}, "client_id": {tv}, "device_code": {device}}.Encode()
-			var granted, other atomic.Int32
+			// The pollers count every answer and signal it on tick; the test
+			// waits on answers, not on time.
+			var granted, other, answered atomic.Int32
+			tick := make(chan struct{}, 1)
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			for range 4 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					defer func() {
+						select {
+						case tick <- struct{}{}:
+						default:
+						}
+					}()
 					for {
 						select {
 						case <-stop:
@@ -258,23 +260,45 @@ func TestDeviceApprovalWhilePolling(t *testing.T) {
 						default:
 							other.Add(1)
 						}
+						answered.Add(1)
+						select {
+						case tick <- struct{}{}:
+						default:
+						}
 					}
 				}()
 			}
-			time.Sleep(50 * time.Millisecond)
+			halt := func() { close(stop); wg.Wait() }
+			// until waits for cond, giving up (as a failure) after a generous
+			// bound should the pollers stop answering.
+			until := func(what string, cond func() bool) {
+				t.Helper()
+				giveUp := time.After(30 * time.Second)
+				for !cond() {
+					if other.Load() != 0 {
+						halt()
+						t.Fatalf("round %d, waiting for %s: %d polls failed", round, what, other.Load())
+					}
+					select {
+					case <-tick:
+					case <-giveUp:
+						halt()
+						t.Fatalf("round %d: no %s", round, what)
+					}
+				}
+			}
+			// Every poller has had an answer before the approval.
+			until("first polls", func() bool { return answered.Load() >= 4 })
 			p = b.post(t, ts.Addr+"/activate", url.Values{"csrf": {field(t, csrfField, p.body)}, "user_code": {userCode}, "decision": {"approve"}})
 			if p.status != 200 || !strings.Contains(p.body, `id="device-done"`) {
-				close(stop)
-				wg.Wait()
+				halt()
 				t.Fatalf("approve: %d %s", p.status, p.body)
 			}
-			deadline := time.Now().Add(3 * time.Second)
-			for granted.Load() == 0 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			time.Sleep(50 * time.Millisecond)
-			close(stop)
-			wg.Wait()
+			until("tokens", func() bool { return granted.Load() > 0 })
+			// A dozen more answers after the tokens: none may carry tokens again.
+			n := answered.Load()
+			until("polls after the tokens", func() bool { return answered.Load() >= n+12 })
+			halt()
 			if granted.Load() != 1 || other.Load() != 0 {
 				t.Fatalf("round %d: %d polls got tokens, %d failed otherwise; want exactly one with tokens", round, granted.Load(), other.Load())
 			}

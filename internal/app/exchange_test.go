@@ -18,8 +18,10 @@ const grantExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 // name the grant.
 func TestTokenExchangeRefusals(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		ts := startServer(t, open(t))
-		age := shiftClock(ts)
+		// Codes and tokens age on the app's clock, moved by hand.
+		clock := &fakeClock{t: time.Now()}
+		ts := startServerWith(t, open(t), WithClock(clock.now))
+		age := clock.add
 		ada, eve := ts.newUser(t, "ada@example.com"), ts.newUser(t, "eve@example.com")
 		native, _, nativeApp := ts.oidcApp(t, "CLI", "native", "none", []string{"authorization_code", "password"}, []string{"code"}, nil)
 		ts.assign(t, nativeApp, ada.ID)

@@ -167,7 +167,7 @@ var shownLinkField = regexp.MustCompile(`id="link-url" type="text" readonly valu
 func TestConsoleInvitations(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
 		sink := mailtest.Start(t, mailtest.Options{})
-		ts := consoleServer(t, open(t), func(c *config.Config) { c.SMTPURL, c.SMTPFrom = sink.URL(), "idp@example.com" })
+		ts := consoleServerWith(t, open(t), []func(*config.Config){func(c *config.Config) { c.SMTPURL, c.SMTPFrom = sink.URL(), "idp@example.com" }})
 		b, _ := consoleSignIn(t, ts, "admin@example.com", consoleAdminPassword)
 		people := b.get(t, ts.Addr+"/admin/people")
 		if !strings.Contains(people.body, `value="invite" checked`) {

@@ -159,7 +159,8 @@ func basic(clientID string) string { return base64.StdEncoding.EncodeToString([]
 // leeway (the family is revoked), scope narrowing.
 func TestTokenErrors(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		ts := startServer(t, open(t))
+		clock := &fakeClock{t: time.Now()}
+		ts := startServerWith(t, open(t), WithClock(clock.now))
 		user := ts.newUser(t, "ada@example.com")
 		spa, _, spaApp := ts.oidcApp(t, "SPA", "browser", "none", []string{"authorization_code", "refresh_token"}, []string{"code"},
 			map[string]any{"refresh_token": map[string]any{"rotation_type": "ROTATE", "leeway": 0}})
@@ -227,7 +228,7 @@ func TestTokenErrors(t *testing.T) {
 		} else {
 			rt2 = a.json(t)["refresh_token"].(string)
 		}
-		time.Sleep(5 * time.Millisecond)
+		clock.add(time.Second)
 		// rt1 was rotated and its leeway (0 s) is over: presenting it again
 		// is reuse, and the whole family goes.
 		wantOAuth(t, "reuse after leeway", refresh(rt1, ""), 400, "invalid_grant", "The refresh token is invalid or expired.")

@@ -222,7 +222,8 @@ func TestUsersCreate(t *testing.T) {
 
 func TestUsersGetAndUpdate(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		ts := startServer(t, open(t))
+		clock := &fakeClock{t: time.Now()}
+		ts := startServerWith(t, open(t), WithClock(clock.now))
 		p := person("ada@example.com")
 		p["title"] = "Engineer"
 		u := ts.createUser(t, "", p, strongPassword)
@@ -277,7 +278,7 @@ func TestUsersGetAndUpdate(t *testing.T) {
 		weak := map[string]any{"profile": repl, "credentials": map[string]any{"password": map[string]any{"value": "weak"}}}
 		wantError(t, "weak PUT password", ts.mgmt(t, http.MethodPut, "/api/v1/users/"+id, weak), 403, "E0000080")
 		before := u["passwordChanged"]
-		time.Sleep(2 * time.Millisecond)
+		clock.add(time.Second)
 		weak["credentials"] = map[string]any{"password": map[string]any{"value": "Another-Strong-7"}}
 		a = ts.mgmt(t, http.MethodPut, "/api/v1/users/"+id, weak)
 		if a.status != 200 || a.json(t)["passwordChanged"] == before {
@@ -583,7 +584,8 @@ func TestUsersQuery(t *testing.T) {
 
 func TestUsersFilterAndSearch(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		ts := startServer(t, open(t))
+		clock := &fakeClock{t: time.Now()}
+		ts := startServerWith(t, open(t), WithClock(clock.now))
 		mk := func(login, last, dept string, size int) string {
 			p := person(login)
 			p["lastName"], p["department"], p["shoeSize"] = last, dept, size
@@ -592,9 +594,9 @@ func TestUsersFilterAndSearch(t *testing.T) {
 		mk("marie@example.com", "Curie", "Physics", 38)
 		mk("lise@example.com", "Meitner", "Physics", 39)
 		mk("emmy@example.com", "Noether", "Mathematics", 40)
-		time.Sleep(5 * time.Millisecond)
-		mark := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
-		time.Sleep(5 * time.Millisecond)
+		clock.add(time.Second)
+		mark := clock.now().UTC().Format("2006-01-02T15:04:05.000Z")
+		clock.add(time.Second)
 		gone := mk("rosalind@example.com", "Franklin", "Physics", 41)
 		if a := ts.mgmt(t, http.MethodDelete, "/api/v1/users/"+gone, nil); a.status != 204 {
 			t.Fatalf("deactivate: %d", a.status)

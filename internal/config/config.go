@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,12 @@ type Config struct {
 	// shown to the administrator. SMTPFrom is the sender's address;
 	// MailTemplates a directory of templates replacing the embedded ones.
 	SMTPURL, SMTPFrom, MailTemplates string
+	// TrustedProxies are the peers whose Forwarded/X-Forwarded-* headers
+	// are believed (empty: none; every client is its TCP peer).
+	TrustedProxies []netip.Prefix
+	// TLSCert and TLSKey are PEM files: when set, Sesame serves https itself
+	// and reloads them when they change.
+	TLSCert, TLSKey string
 }
 
 // DefaultShutdownGrace leaves room, within Kubernetes' default 30 s between

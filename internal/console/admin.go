@@ -12,6 +12,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/mgmtclient"
+	"github.com/sesame-idp/sesame/internal/oauth"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/pages"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -76,14 +77,17 @@ type Console struct {
 	// language lives there (people search, the System Log filter): the
 	// console asks it rather than parsing those languages a second time.
 	api *mgmtclient.Client
-	log *slog.Logger
+	// oauth is the token service, whose own code the Token Preview runs.
+	oauth *oauth.Server
+	log   *slog.Logger
 }
 
 // New returns the console. api is the management API handler the console
 // reads through (mgmt.Handler.Local); the console checks the administrator's
-// roles itself before it asks.
-func New(svc *service.Service, sessions *signin.Manager, api http.Handler, log *slog.Logger) *Console {
-	return &Console{svc: svc, sessions: sessions, api: mgmtclient.Local(svc.OrgURL, api), log: log}
+// roles itself before it asks. tokens is the OAuth server the Token
+// Preview asks.
+func New(svc *service.Service, sessions *signin.Manager, api http.Handler, tokens *oauth.Server, log *slog.Logger) *Console {
+	return &Console{svc: svc, sessions: sessions, api: mgmtclient.Local(svc.OrgURL, api), oauth: tokens, log: log}
 }
 
 // Register adds the console's routes.

@@ -1,11 +1,13 @@
 package console
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/sesame-idp/sesame/internal/oauth"
 	"github.com/sesame-idp/sesame/internal/policy"
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -127,9 +129,11 @@ type policyView struct {
 
 type previewData struct {
 	ClientID, GrantType, Login, Scopes string
-	Result                             *policy.Result
-	PolicyName, RuleName               string
-	Denial                             *policy.Denial
+	// Out is what the OAuth server answered; nil when the form was refused.
+	Out                  *oauth.Preview
+	PolicyName, RuleName string
+	// AccessJSON and IDJSON are the tokens' claims as shown.
+	AccessJSON, IDJSON string
 }
 
 var serverTabs = []string{"settings", "scopes", "claims", "policies", "preview"}
@@ -368,56 +372,59 @@ func (c *Console) deleteRule(w http.ResponseWriter, r *http.Request, q *request)
 	c.saved(w, r, q, "policies", err, "deleted", nil)
 }
 
-// tokenPreview runs the server's access policies, exactly as a token
-// request would, for the chosen client, grant, person and scopes.
+// tokenPreview asks the OAuth server to run the token endpoint's own
+// checks, policy evaluation and claim computation for the chosen client,
+// grant, person and scopes, and shows the claims of the tokens it would
+// issue. Nothing is stored and no token is shown.
 func (c *Console) tokenPreview(w http.ResponseWriter, r *http.Request, q *request) {
 	p := &previewData{ClientID: r.PostForm.Get("client"), GrantType: r.PostForm.Get("grant"),
 		Login: strings.TrimSpace(r.PostForm.Get("login")), Scopes: r.PostForm.Get("scopes")}
-	snap := c.svc.Cache.Current()
-	srv := snap.Servers[r.PathValue("id")]
-	if srv == nil {
-		c.message(w, r, http.StatusNotFound, "Not found", "There is no such authorization server.")
-		return
-	}
-	req := policy.Request{ClientID: p.ClientID, GrantType: p.GrantType, Scopes: policy.ParseScopes(p.Scopes)}
-	var errText string
-	if p.Login != "" && p.GrantType != "client_credentials" {
+	req := oauth.PreviewRequest{ServerID: r.PathValue("id"), ClientID: p.ClientID, GrantType: p.GrantType, Scopes: policy.ParseScopes(p.Scopes)}
+	if p.GrantType != "client_credentials" {
+		if p.Login == "" {
+			c.renderServer(w, r, q, "preview", http.StatusBadRequest, "", "Choose the person the token is for (their username).", nil, nil, p)
+			return
+		}
 		u, err := c.svc.GetUser(r.Context(), p.Login)
 		if err != nil {
 			if _, _, ok := problem(err); !ok {
 				c.fail(w, r, err)
 				return
 			}
-			errText = "There is no person with the username “" + p.Login + "”."
-		} else {
-			req.UserID = u.ID
-			groups, err := c.svc.UserGroups(r.Context(), u.ID)
-			if err != nil {
-				c.fail(w, r, err)
-				return
-			}
-			for _, g := range groups {
-				req.UserGroups = append(req.UserGroups, g.ID)
-			}
+			c.renderServer(w, r, q, "preview", http.StatusBadRequest, "", "There is no person with the username “"+p.Login+"”.", nil, nil, p)
+			return
 		}
+		req.UserID = u.ID
 	}
-	status := http.StatusOK
-	if errText == "" {
-		p.Result, p.Denial = policy.Evaluate(srv, req)
-		if p.Result != nil {
-			for _, pol := range srv.Policies {
-				if pol.ID == p.Result.PolicyID {
-					p.PolicyName = pol.Name
-					for _, ru := range pol.Rules {
-						if ru.ID == p.Result.RuleID {
-							p.RuleName = ru.Name
-						}
+	res, err := c.oauth.PreviewTokens(r.Context(), req)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	p.Out = res
+	if res.Result != nil {
+		srv := c.svc.Cache.Current().Servers[req.ServerID]
+		for _, pol := range srv.Policies {
+			if pol.ID == res.Result.PolicyID {
+				p.PolicyName = pol.Name
+				for _, ru := range pol.Rules {
+					if ru.ID == res.Result.RuleID {
+						p.RuleName = ru.Name
 					}
 				}
 			}
 		}
-	} else {
-		status = http.StatusBadRequest
+		p.AccessJSON = claimsJSON(res.Access)
+		p.IDJSON = claimsJSON(res.ID)
 	}
-	c.renderServer(w, r, q, "preview", status, "", errText, nil, nil, p)
+	c.renderServer(w, r, q, "preview", http.StatusOK, "", "", nil, nil, p)
+}
+
+// claimsJSON shows a token's claims as indented JSON, keys sorted.
+func claimsJSON(claims map[string]any) string {
+	if claims == nil {
+		return ""
+	}
+	b, _ := json.MarshalIndent(claims, "", "  ")
+	return string(b)
 }

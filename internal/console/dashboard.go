@@ -3,9 +3,11 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -97,6 +99,13 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *request) 
 		}
 	}
 
+	keyWarnings, err := c.keyWarnings(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Warnings = append(d.Warnings, keyWarnings...)
+
 	events, _, err := c.svc.ListLogEvents(ctx, store.AuditQuery{Descending: true, Limit: 10}, nil)
 	if err != nil {
 		c.fail(w, r, err)
@@ -109,6 +118,57 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *request) 
 		"  --om-url https://openmetadata.example.com --admin-email " + q.user.Login + " --out-dir ./openmetadata-sso"
 	c.render(w, http.StatusOK, "dashboard", &view{Title: "Dashboard", Section: "dashboard", User: q.user, CSRF: q.csrf, Data: d})
 }
+
+// keyWarnSoon is how long before a signing key's end the dashboard warns.
+const keyWarnSoon = 14 * 24 * time.Hour
+
+// keyWarnings are the custom authorization servers whose signing key
+// expires soon or has outlived its period. A MANUAL server's active key is
+// meant to be rotated by hand within the period AUTO servers rotate on
+// (service.AutoRotationPeriod after it started signing); an AUTO server
+// whose rotation is a day overdue means the scheduled work is not running.
+func (c *Console) keyWarnings(r *http.Request) ([]string, error) {
+	now := c.svc.Now()
+	var out []string
+	for _, srv := range c.svc.Cache.Current().Servers {
+		if srv.IsOrg() || srv.AuthServer == nil || srv.Status != store.StatusActive {
+			continue
+		}
+		if srv.RotationMode == "AUTO" {
+			if !srv.NextRotation.IsZero() && now.After(srv.NextRotation.Add(24*time.Hour)) {
+				out = append(out, "The signing key of the authorization server “"+srv.Name+"” was due for automatic rotation on "+
+					day(srv.NextRotation)+" and is still signing: check that Sesame's scheduled work runs, or rotate it on the server's Settings tab.")
+			}
+			continue
+		}
+		keys, err := c.svc.ListServerKeys(r.Context(), srv.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if k.Status != store.KeyActive {
+				continue
+			}
+			start := k.Activated
+			if start.IsZero() {
+				start = k.Created
+			}
+			end := start.Add(service.AutoRotationPeriod)
+			switch {
+			case now.After(end):
+				out = append(out, "The signing key of the authorization server “"+srv.Name+"” expired on "+day(end)+
+					" (manual rotation, 90 days): rotate it on the server's Settings tab.")
+			case now.After(end.Add(-keyWarnSoon)):
+				out = append(out, "The signing key of the authorization server “"+srv.Name+"” expires on "+day(end)+
+					" (manual rotation, 90 days): rotate it on the server's Settings tab before then.")
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 func (c *Console) hasAssignment(r *http.Request, appID string) (bool, error) {
 	us, err := c.svc.ListAppUsers(r.Context(), appID, store.Page{Limit: 1})

@@ -5,6 +5,7 @@ package console
 import (
 	"embed"
 	"errors"
+	"github.com/sesame-idp/sesame/internal/web"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -73,7 +74,7 @@ func (s *Setup) get(w http.ResponseWriter, r *http.Request) {
 	}
 	csrf := secret.Token("", 24)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/setup", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+		Secure: web.Scheme(r) == "https", SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	s.render(w, http.StatusOK, setupPage{Token: tok, CSRF: csrf})
 }
 

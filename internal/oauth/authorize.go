@@ -48,6 +48,7 @@ type authzRequest struct {
 	prompt       []string
 	maxAge       int // -1 when absent
 	challenge    string
+	acrValues    []string
 
 	// started is when the request first arrived (before any sign-in it
 	// caused); key names its pending record while the user signs in.
@@ -301,6 +302,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, in *authzInpu
 		return nil
 	}
 
+	if !s.factorSatisfied(w, r, a, sub, sess) {
+		return nil
+	}
+
 	g, aerr := s.grantFor(a, sub)
 	if aerr != nil {
 		s.auditAuthorize(r, a, sub, "FAILURE", aerr.err.Description)
@@ -308,6 +313,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, in *authzInpu
 		return nil
 	}
 	g.authTime, g.amr, g.sessionID = sess.Created, sess.AMR, sess.ID
+	if len(a.acrValues) > 0 {
+		g.acr = acrOf(sess.AMR)
+	}
 
 	need := s.consentDue(ctx, a.srv, a.app, sub, g.scopes, a.prompts("consent"))
 	if len(need) > 0 && a.prompts("none") {
@@ -369,7 +377,7 @@ func (s *Server) issueAuthorize(w http.ResponseWriter, r *http.Request, a *authz
 		code = secret.RandomString(43)
 		data, _ := json.Marshal(codeData{
 			ServerID: a.srv.ID, ClientID: a.app.ClientID, RedirectURI: a.redirectURI, UserID: sub.user.ID, Scopes: g.scopes,
-			Nonce: a.nonce, Challenge: a.challenge, AuthTime: g.authTime, AMR: g.amr, SessionID: g.sessionID,
+			Nonce: a.nonce, Challenge: a.challenge, AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, SessionID: g.sessionID,
 			FamilyID: g.familyID, Rule: g.rule,
 		})
 		if err := s.store.Codes().Create(ctx, &store.Code{Kind: store.CodeAuthorization, Hash: secret.Hash(code), Data: data, Created: now, ExpiresAt: now.Add(codeLifetime)}); err != nil {
@@ -623,6 +631,7 @@ func (s *Server) parseAuthorize(snap *cache.Snapshot, srv *cache.Server, p map[s
 	if a.prompts("none") && len(a.prompt) > 1 {
 		return a, redirectError("invalid_request", "The 'prompt' parameter 'none' cannot be combined with other values.")
 	}
+	a.acrValues = strings.Fields(p["acr_values"])
 	if v, ok := p["max_age"]; ok {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 || n > 1<<31-1 {

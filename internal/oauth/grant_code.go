@@ -24,6 +24,7 @@ type codeData struct {
 	Challenge   string        `json:"cc,omitempty"`
 	AuthTime    time.Time     `json:"auth_time"`
 	AMR         []string      `json:"amr"`
+	ACR         string        `json:"acr,omitempty"`
 	SessionID   string        `json:"sid,omitempty"`
 	FamilyID    string        `json:"fam"`
 	Rule        ruleLifetimes `json:"rule"`
@@ -91,7 +92,7 @@ func (s *Server) authorizationCode(ctx context.Context, req *tokenRequest, c *au
 		return refuse(errCodeInvalid)
 	}
 	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, scopes: d.Scopes, nonce: d.Nonce,
-		authTime: d.AuthTime, amr: d.AMR, sessionID: d.SessionID, familyID: d.FamilyID, rule: d.Rule}
+		authTime: d.AuthTime, amr: d.AMR, acr: d.ACR, sessionID: d.SessionID, familyID: d.FamilyID, rule: d.Rule}
 	m, terr := s.mintUserTokens(g, true, true, true, "", now)
 	if terr != nil {
 		return refuse(terr)

@@ -17,6 +17,7 @@ import (
 type refreshData struct {
 	AuthTime  time.Time     `json:"auth_time"`
 	AMR       []string      `json:"amr"`
+	ACR       string        `json:"acr,omitempty"`
 	SessionID string        `json:"sid,omitempty"`
 	Rule      ruleLifetimes `json:"rule"`
 }
@@ -96,7 +97,7 @@ func (s *Server) refreshToken(ctx context.Context, req *tokenRequest, c *authent
 		return nil, errRefreshInvalid
 	}
 
-	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR,
+	g := &userGrant{srv: req.server, snap: req.snap, origin: req.origin, reqOrigin: req.reqOrigin, app: c.app, sub: sub, scopes: scopes, authTime: d.AuthTime, amr: d.AMR, acr: d.ACR,
 		sessionID: d.SessionID, familyID: rt.FamilyID, rule: d.Rule, refreshExpires: rt.ExpiresAt}
 	m, terr := s.mintUserTokens(g, true, true, false, "", now)
 	if terr != nil {

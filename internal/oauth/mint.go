@@ -41,6 +41,7 @@ type userGrant struct {
 	nonce     string
 	authTime  time.Time
 	amr       []string
+	acr       string // the acr claim, when the request asked with acr_values
 	sessionID string
 	familyID  string
 	rule      ruleLifetimes
@@ -151,6 +152,9 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 		for k, v := range custom {
 			extra[k] = v
 		}
+		if g.acr != "" {
+			extra["acr"] = g.acr
+		}
 		orgID := ""
 		if g.snap.Org != nil {
 			orgID = g.snap.Org.ID
@@ -173,7 +177,7 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 func (s *Server) newRefreshToken(g *userGrant, now time.Time) (string, *store.RefreshToken) {
 	rule := g.lifetimes()
 	tok := secret.RandomString(43)
-	data, _ := json.Marshal(refreshData{AuthTime: g.authTime, AMR: g.amr, SessionID: g.sessionID, Rule: rule})
+	data, _ := json.Marshal(refreshData{AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, SessionID: g.sessionID, Rule: rule})
 	exp := g.refreshExpires
 	if exp.IsZero() && rule.RefreshMinutes > 0 {
 		exp = now.Add(time.Duration(rule.RefreshMinutes) * time.Minute)

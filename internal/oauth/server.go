@@ -33,6 +33,7 @@ type Server struct {
 
 	sessions  *signin.Manager
 	passwords *signin.Passwords
+	appSignOn func(ctx context.Context, appID, userID string) (AppRequirement, error)
 }
 
 // Options configures a Server.
@@ -52,6 +53,18 @@ type Options struct {
 	Passwords *signin.Passwords
 	// URLAliases are other public URLs the install is reached under.
 	URLAliases []string
+	// AppSignOn says what an app's sign-on policy asks of a user (nil:
+	// nothing beyond the session).
+	AppSignOn func(ctx context.Context, appID, userID string) (AppRequirement, error)
+}
+
+// AppRequirement is what an app's sign-on policy asks of a user.
+type AppRequirement struct {
+	Deny bool
+	// RequireFactor: the session must include a second factor, given
+	// within Within (0: any time during the session).
+	RequireFactor bool
+	Within        time.Duration
 }
 
 // New returns a Server.
@@ -61,7 +74,7 @@ func New(o Options) *Server {
 		now = time.Now
 	}
 	s := &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now,
-		sessions: o.Sessions, passwords: o.Passwords}
+		sessions: o.Sessions, passwords: o.Passwords, appSignOn: o.AppSignOn}
 	for _, a := range o.URLAliases {
 		s.aliases = append(s.aliases, strings.TrimRight(a, "/"))
 	}

@@ -214,6 +214,28 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
+// HashPasswords replaces every person's password with the argon2id hash
+// that hash makes of it, as if the file had said passwordHash. It is for
+// sesametest, which starts many servers from one file in a process: the
+// file's few passwords are hashed once there instead of once per server
+// (the hashes are most of a server's start time). Applying such a file
+// gives the same people the same passwords.
+func (f *File) HashPasswords(hash func(password string) (string, error)) error {
+	for _, it := range f.list("people") {
+		pw, ok := it.m["password"].(string)
+		if !ok {
+			continue
+		}
+		phc, err := hash(pw)
+		if err != nil {
+			return err
+		}
+		delete(it.m, "password")
+		it.m["passwordHash"] = phc
+	}
+	return nil
+}
+
 // Password returns the password the file gives the person with this login,
 // or "".
 func (f *File) Password(login string) string {

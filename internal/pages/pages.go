@@ -73,6 +73,36 @@ type SetPassword struct {
 	Rules                      []string
 }
 
+// Factor is the sign-in's second step: enter a code of an enrolled
+// factor (State MFA_REQUIRED), start enrolling one (MFA_ENROLL), or
+// finish an enrolment with the QR code and a first code
+// (MFA_ENROLL_ACTIVATE).
+type Factor struct {
+	Common
+	CSRF, StateToken, State, Login, Error string
+	Factors                               []FactorChoice
+	// Enrolment: the QR code as a PNG data URL, and the secret to type in.
+	QRCode       template.URL
+	SharedSecret string
+	FactorID     string
+	// Remember offers "remember this device"; RememberChecked is its
+	// initial state (off unless the policy says otherwise).
+	Remember, RememberChecked bool
+	RememberMinutes           int
+	// WebAuthn: HasWebAuthn offers the passkey on the verify step;
+	// WebAuthnMode ("create" or "get") and WebAuthnOptions (JSON for
+	// navigator.credentials) run a ceremony, whose script needs Nonce.
+	HasWebAuthn                   bool
+	WebAuthnMode, WebAuthnOptions string
+	Nonce                         string
+}
+
+// FactorChoice is one enrolled factor the person may use.
+type FactorChoice struct {
+	ID, Label string
+	Checked   bool
+}
+
 // ConsentScope is one scope on the consent page.
 type ConsentScope struct {
 	Name, Label, Description string
@@ -129,6 +159,8 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 		name = "setpassword.html"
 	case *Forgot:
 		name = "forgot.html"
+	case *Factor:
+		name = "factor.html"
 	default:
 		panic("pages: unknown page type")
 	}
@@ -137,8 +169,12 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 	// form-action, so those two pages leave it open. Their only forms are
 	// the ones rendered here from escaped values.
 	policy := basePolicy + "; form-action 'self'; frame-ancestors 'none'"
-	if name == "login.html" || name == "consent.html" || name == "device.html" {
+	if name == "login.html" || name == "consent.html" || name == "device.html" || name == "factor.html" {
 		policy = basePolicy + "; frame-ancestors 'none'"
+	}
+	if f, ok := data.(*Factor); ok && f.WebAuthnMode != "" {
+		f.Nonce = secret.RandomString(22)
+		policy += "; script-src 'nonce-" + f.Nonce + "'"
 	}
 	render(w, log, status, name, policy, data)
 }

@@ -61,30 +61,53 @@ func VerifyPassword(password, phc string) (bool, error) {
 	if NeedsUpgrade(phc) {
 		return verifyImported(password, phc)
 	}
+	a, err := parseArgon2(phc)
+	if err != nil {
+		return false, err
+	}
+	got := idKey([]byte(password), a.salt, a.t, a.m, a.p, uint32(len(a.key)))
+	return subtle.ConstantTimeCompare(got, a.key) == 1, nil
+}
+
+// CheckHash reports ErrBadHash for a string VerifyPassword cannot read,
+// without the cost of checking a password against it.
+func CheckHash(phc string) error {
+	if NeedsUpgrade(phc) {
+		_, err := verifyImported("", phc)
+		return err
+	}
+	_, err := parseArgon2(phc)
+	return err
+}
+
+type argon2Hash struct {
+	m, t      uint32
+	p         uint8
+	salt, key []byte
+}
+
+func parseArgon2(phc string) (*argon2Hash, error) {
 	parts := strings.Split(phc, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, ErrBadHash
+		return nil, ErrBadHash
 	}
 	var version int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, ErrBadHash
+		return nil, ErrBadHash
 	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<22 || t > 64 {
-		return false, ErrBadHash
+	var a argon2Hash
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.m, &a.t, &a.p); err != nil || a.m == 0 || a.t == 0 || a.p == 0 || a.m > 1<<22 || a.t > 64 {
+		return nil, ErrBadHash
 	}
 	b64 := base64.RawStdEncoding
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil {
-		return false, ErrBadHash
+	var err error
+	if a.salt, err = b64.DecodeString(parts[4]); err != nil {
+		return nil, ErrBadHash
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 || len(want) > 128 {
-		return false, ErrBadHash
+	if a.key, err = b64.DecodeString(parts[5]); err != nil || len(a.key) == 0 || len(a.key) > 128 {
+		return nil, ErrBadHash
 	}
-	got := idKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return &a, nil
 }
 
 // GeneratePassword returns a strong random password for a first

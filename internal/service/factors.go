@@ -402,3 +402,18 @@ func (s *Service) ResetFactors(ctx context.Context, c Context, idOrLogin string)
 		return audit.Record(ctx, tx, c.Request, "user.mfa.factor.reset_all", "Reset all factors for user", c.Actor, "SUCCESS", userTarget(u))
 	})
 }
+
+// PendingTOTP shows a pending TOTP factor again, on the sign-in page after
+// a wrong first code: its QR code (PNG) and its secret as typed. An active
+// factor's secret is never shown again.
+func (s *Service) PendingTOTP(u *store.User, f *store.Factor) ([]byte, string, error) {
+	if f.Status != store.FactorPending || f.Type != store.FactorTOTP || f.UserID != u.ID {
+		return nil, "", errFactorNotFound(f.ID)
+	}
+	raw, err := keys.OpenFactorSecret(s.Sealer, f.SecretSealed, f.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	img, err := s.TOTPQRCode(u, f)
+	return img, totpSecretString(raw), err
+}

@@ -18,7 +18,7 @@ import (
 // elsewhere (an org file, an export with secrets). Like a password set by an
 // administrator it completes a pending activation.
 func (s *Service) ImportPasswordHash(ctx context.Context, c Context, userID, phc string) (*store.User, error) {
-	if _, err := secret.VerifyPassword("", phc); errors.Is(err, secret.ErrBadHash) {
+	if err := secret.CheckHash(phc); errors.Is(err, secret.ErrBadHash) {
 		return nil, oktaerr.Validation("passwordHash", "passwordHash: Not an argon2id hash ($argon2id$v=19$m=…,t=…,p=…$salt$hash).")
 	}
 	var out *store.User

@@ -29,7 +29,9 @@ type Handler struct {
 	audit  *audit.Writer
 	orgURL string
 	log    *slog.Logger
-	// svc and the throttles serve "Forgot password?" (forgot.go).
+	// svc evaluates the sign-on policy and checks second factors (set by
+	// RegisterMFA; without it sign-in asks for the password only) and
+	// serves "Forgot password?" (forgot.go) with its throttles.
 	svc                    *service.Service
 	forgotIPs, forgotUsers *throttle
 }
@@ -130,6 +132,29 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		pages.Render(w, h.log, status, page)
 		return
 	}
+	d, err := h.factorDue(r.Context(), r, u)
+	if errors.Is(err, ErrInvalidCredentials) {
+		page.Error = "Unable to sign in: the username or password is not right."
+		pages.Render(w, h.log, http.StatusUnauthorized, page)
+		return
+	}
+	if err != nil {
+		h.log.Error("evaluating the sign-on policy failed", "request_id", web.RequestID(r.Context()), "err", err)
+		page.Error = "Something went wrong on the server. Try again."
+		pages.Render(w, h.log, http.StatusInternalServerError, page)
+		return
+	}
+	if d != nil {
+		tx, tok, _, err := h.startTx(r.Context(), u, d, from)
+		if err != nil {
+			h.log.Error("starting the factor step failed", "request_id", web.RequestID(r.Context()), "err", err)
+			page.Error = "Something went wrong on the server. Try again."
+			pages.Render(w, h.log, http.StatusInternalServerError, page)
+			return
+		}
+		h.renderFactor(w, r, http.StatusOK, tx, tok, "")
+		return
+	}
 	s, err := h.mgr.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{})
 	if err != nil {
 		h.log.Error("starting session failed", "request_id", web.RequestID(r.Context()), "err", err)
@@ -212,9 +237,10 @@ func (h *Handler) redirectAllowed(target string) bool {
 
 // authnRequest is the body of POST /api/v1/authn.
 type authnRequest struct {
-	Username *string        `json:"username"`
-	Password *string        `json:"password"`
-	Options  map[string]any `json:"options"`
+	StateToken string         `json:"stateToken"`
+	Username   *string        `json:"username"`
+	Password   *string        `json:"password"`
+	Options    map[string]any `json:"options"`
 }
 
 func (h *Handler) authn(w http.ResponseWriter, r *http.Request) {
@@ -226,6 +252,10 @@ func (h *Handler) authn(w http.ResponseWriter, r *http.Request) {
 	var req authnRequest
 	if err := json.Unmarshal(b, &req); err != nil {
 		web.WriteError(w, oktaerr.MalformedBody())
+		return
+	}
+	if req.StateToken != "" && req.Username == nil {
+		h.authnState(w, r, req.StateToken)
 		return
 	}
 	if req.Username == nil || req.Password == nil || *req.Username == "" {
@@ -248,25 +278,7 @@ func (h *Handler) authn(w http.ResponseWriter, r *http.Request) {
 		web.Fail(w, r, h.log, fmt.Errorf("checking the password: %w", err))
 		return
 	}
-	tok, exp, err := h.mgr.NewSessionToken(r.Context(), u.ID, []string{"pwd"})
-	if err != nil {
-		web.Fail(w, r, h.log, fmt.Errorf("issuing a session token: %w", err))
-		return
-	}
-	profile := map[string]any{"login": u.Login}
-	for _, k := range []string{"firstName", "lastName", "locale", "timeZone"} {
-		if v, ok := u.Profile[k]; ok {
-			profile[k] = v
-		}
-	}
-	user := map[string]any{"id": u.ID, "profile": profile}
-	if !u.PasswordChanged.IsZero() {
-		user["passwordChanged"] = u.PasswordChanged.UTC().Format("2006-01-02T15:04:05.000Z")
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{
-		"expiresAt": exp.UTC().Format("2006-01-02T15:04:05.000Z"), "status": "SUCCESS", "sessionToken": tok,
-		"_embedded": map[string]any{"user": user},
-	})
+	h.afterPasswordAPI(w, r, u)
 }
 
 func (h *Handler) sessionJSON(s *store.Session, u *store.User) map[string]any {

@@ -7,8 +7,10 @@ package tracing
 import (
 	"context"
 	"errors"
+	"go.opentelemetry.io/otel/trace/noop"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -19,9 +21,24 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
+const name = "github.com/sesame-idp/sesame"
+
+// current is the tracer of the provider Setup installed last, got once:
+// asking otel's global provider for a tracer per span takes a lock, and a
+// tracer got from the global provider keeps forwarding to the first
+// provider ever installed, where a test installs one per run.
+var current atomic.Pointer[trace.Tracer]
+
 // Tracer is Sesame's tracer. Until Setup installs a provider it is the
 // global no-op one, whose spans cost a few nanoseconds and record nothing.
-func Tracer() trace.Tracer { return otel.Tracer("github.com/sesame-idp/sesame") }
+func Tracer() trace.Tracer {
+	if t := current.Load(); t != nil {
+		return *t
+	}
+	return noopTracer
+}
+
+var noopTracer = noop.NewTracerProvider().Tracer(name)
 
 // Enabled reports whether the environment asks for traces: an OTLP
 // endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or
@@ -68,5 +85,10 @@ func Setup(ctx context.Context, version string) (shutdown func(context.Context) 
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
-	return tp.Shutdown, nil
+	t := tp.Tracer(name)
+	current.Store(&t)
+	return func(ctx context.Context) error {
+		current.Store(nil)
+		return tp.Shutdown(ctx)
+	}, nil
 }

@@ -3,8 +3,13 @@ package web
 import (
 	"context"
 	"fmt"
+	"github.com/sesame-idp/sesame/internal/tracing"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -61,9 +66,21 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 		id := secret.RandomString(20)
 		w.Header().Set("X-Okta-Request-Id", id)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if Scheme(r) == "https" {
+			// Browsers keep to https for a year once they have seen this over
+			// https; over plain http it would mean nothing and is not sent.
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rt := routeName(route(r))
+		// The span is named by the route, never the path (paths carry
+		// tokens), and a caller's traceparent makes it a child of theirs.
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracing.Tracer().Start(ctx, r.Method+" "+rt, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", rt),
+				attribute.String("sesame.request_id", id)))
+		defer span.End()
+		r = r.WithContext(context.WithValue(ctx, requestIDKey, id))
 		metrics.InFlight.Inc()
 		defer func() {
 			if p := recover(); p != nil {
@@ -80,6 +97,10 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 			method, code := metrics.Method(r.Method), metrics.Code(sw.status)
 			metrics.Requests.WithLabelValues(method, rt, code).Inc()
 			metrics.RequestDuration.WithLabelValues(method, rt, code).Observe(took.Seconds())
+			span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+			if sw.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(sw.status))
+			}
 			log.Info("request", "request_id", id, "method", r.Method, "route", rt, "status", sw.status,
 				"bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000, "ip", ClientIP(r))
 		}()
@@ -142,15 +163,6 @@ func OktaMux(mux *http.ServeMux) http.Handler {
 			WriteError(w, oktaerr.PathNotFound())
 		}
 	})
-}
-
-// ClientIP is the peer address of the request (proxies are not trusted).
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // PublicCORS answers any origin: for discovery documents and key sets,

@@ -8,6 +8,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/sesame-idp/sesame/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,7 +90,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) (err er
 	if s.inTx() {
 		return fn(s)
 	}
-	defer observe(kindTx, time.Now(), &err)
+	ctx, done := s.observe(ctx, kindTx, "transaction")
+	defer done(&err)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return s.mapErr("begin", err)
@@ -133,7 +138,8 @@ func (s *Store) writer() querier {
 
 // exec runs a write and returns the number of rows it affected.
 func (s *Store) exec(ctx context.Context, op, query string, args ...any) (_ int64, err error) {
-	defer observe(kindWrite, time.Now(), &err)
+	ctx, done := s.observe(ctx, kindWrite, op)
+	defer done(&err)
 	res, err := s.writer().ExecContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return 0, s.mapErr(op, err)
@@ -159,7 +165,8 @@ func (s *Store) execOne(ctx context.Context, op, query string, args ...any) erro
 
 // get reads one row into dest via scan; no row is store.ErrNotFound.
 func (s *Store) get(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) (err error) {
-	defer observe(kindRead, time.Now(), &err)
+	ctx, done := s.observe(ctx, kindRead, op)
+	defer done(&err)
 	row := s.reader().QueryRowContext(ctx, s.rebind(query), args...)
 	if err := scan(row); err != nil {
 		return s.mapErr(op, err)
@@ -170,7 +177,8 @@ func (s *Store) get(ctx context.Context, op string, scan func(row scanner) error
 // writeGet runs a write that returns one row (UPDATE … RETURNING) on the
 // writer; no row is store.ErrNotFound.
 func (s *Store) writeGet(ctx context.Context, op string, scan func(row scanner) error, query string, args ...any) (err error) {
-	defer observe(kindWrite, time.Now(), &err)
+	ctx, done := s.observe(ctx, kindWrite, op)
+	defer done(&err)
 	row := s.writer().QueryRowContext(ctx, s.rebind(query), args...)
 	if err := scan(row); err != nil {
 		return s.mapErr(op, err)
@@ -186,18 +194,31 @@ const (
 	kindTx    = "transaction"
 )
 
-// observe records how long a statement or transaction took and how it
-// ended; deferred with the address of the caller's named error.
-func observe(kind string, start time.Time, err *error) {
-	outcome := "ok"
-	switch {
-	case *err == nil:
-	case errors.Is(*err, store.ErrNotFound):
-		outcome = "not_found"
-	default:
-		outcome = "error"
+// dbSystem is OpenTelemetry's name of each backend.
+var dbSystem = map[string]string{"sqlite": "sqlite", "postgres": "postgresql"}
+
+// observe starts the span of a statement or transaction (a child of the
+// request's span when tracing is on) and returns what ends it: the span, and
+// the duration by kind and outcome. Deferred with the address of the
+// caller's named error. op goes on the span, not into its name: some
+// operations carry ids.
+func (s *Store) observe(ctx context.Context, kind, op string) (context.Context, func(err *error)) {
+	start := time.Now()
+	ctx, span := tracing.Tracer().Start(ctx, "db."+kind, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system", dbSystem[s.d.name()]), attribute.String("db.operation.name", op)))
+	return ctx, func(err *error) {
+		outcome := "ok"
+		switch {
+		case *err == nil:
+		case errors.Is(*err, store.ErrNotFound):
+			outcome = "not_found"
+		default:
+			outcome = "error"
+			span.SetStatus(otelcodes.Error, (*err).Error())
+		}
+		span.End()
+		metrics.DBQueryDuration.WithLabelValues(kind, outcome).Observe(time.Since(start).Seconds())
 	}
-	metrics.DBQueryDuration.WithLabelValues(kind, outcome).Observe(time.Since(start).Seconds())
 }
 
 // Pools are the connection pools, by name, for the pool metrics.
@@ -210,7 +231,8 @@ func (s *Store) Pools() map[string]*sql.DB {
 
 // list reads every row of a query, scanning each with scan.
 func list[T any](ctx context.Context, s *Store, op string, scan func(row scanner) (T, error), query string, args ...any) (_ []T, err error) {
-	defer observe(kindRead, time.Now(), &err)
+	ctx, done := s.observe(ctx, kindRead, op)
+	defer done(&err)
 	rows, err := s.reader().QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return nil, s.mapErr(op, err)
