@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -72,6 +73,13 @@ func startDev(t *testing.T, args ...string) (string, *syncBuffer, func()) {
 	}
 	orgURL := "http://" + addr
 	out, stop := runServer(t, orgURL, append([]string{"dev", "--addr", addr}, args...)...)
+	// dev serves before it prints the org's credentials: wait for the end
+	// of what it prints, not only for an answer.
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "Ctrl-C stops it."); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("dev printed no end of its start-up:\n%s", out)
+		}
+	}
 	return orgURL, out, stop
 }
 

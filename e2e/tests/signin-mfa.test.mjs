@@ -6,6 +6,7 @@
 //   authenticator (DevTools protocol WebAuthn.enable + WebAuthn.addVirtualAuthenticator, through
 //   playwright-core's CDP session); signs out; signs in again with password + passkey. The ID
 //   token's amr says so (["pwd","hwk","mfa"]) and the authenticator's signature counter grew.
+// - The first enrolment shows ten one-time recovery codes before going on to the app.
 // - A person with a TOTP factor (enrolled through the factors API, codes computed here from its
 //   secret) signs in through the hosted page's code step.
 // - The app without the requirement signs the same person in with the password only (amr ["pwd"]).
@@ -164,6 +165,10 @@ test('a passkey is enrolled at the first sign-in into the MFA app, then signs in
   const first = await signIn(page, apps.mfa, users.alice, async (p) => {
     await p.locator('#factor-enroll-passkey').click();
     await p.locator('#webauthn-start').click();
+    // The first enrolment shows the recovery codes once.
+    await p.locator('#recovery-codes').waitFor();
+    assert.equal(await p.locator('#recovery-codes li').count(), 10, 'ten recovery codes');
+    await p.locator('#recovery-continue').click();
   });
   assert.deepEqual(first.amr, ['pwd', 'hwk', 'mfa']);
   const { credentials: enrolled } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });

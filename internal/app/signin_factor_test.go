@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +19,8 @@ var (
 	factorField = regexp.MustCompile(`name="factorId" value="([^"]+)"`)
 	secretText  = regexp.MustCompile(`id="factor-secret">([A-Z2-7]+)<`)
 	qrImage     = regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`)
+	recoveryRe  = regexp.MustCompile(`<li><code>([a-z2-9-]+)</code></li>`)
+	continueRe  = regexp.MustCompile(`href="([^"]+)" id="recovery-continue"`)
 )
 
 // factorForm posts one of the factor step's forms.
@@ -101,11 +104,21 @@ func TestSignInFactorStep(t *testing.T) {
 
 		// The MFA app with the same session: the factor step, enrolment first.
 		var secret string
+		var recovery []string
 		enrolled := false
 		c = codeFlow(t, ts, b, mfaApp, mfaSecret, url.Values{"acr_values": {"urn:okta:loa:2fa:any"}}, func(p page) page {
 			switch {
 			case strings.Contains(p.body, `id="factor-enroll"`):
 				return b.factorForm(t, p, "/login/factor/enroll", url.Values{"factorType": {"token:software:totp"}})
+			case strings.Contains(p.body, `id="recovery-codes"`):
+				// The first enrolment shows recovery codes once, then goes on.
+				for _, m := range recoveryRe.FindAllStringSubmatch(p.body, -1) {
+					recovery = append(recovery, m[1])
+				}
+				if len(recovery) != 10 {
+					t.Fatalf("recovery codes: %v", recovery)
+				}
+				return b.get(t, ts.Addr+field(t, continueRe, p.body))
 			case strings.Contains(p.body, `id="factor-activate"`):
 				secret = field(t, secretText, p.body)
 				png, err := base64.StdEncoding.DecodeString(field(t, qrImage, p.body))
@@ -205,6 +218,33 @@ func TestSignInFactorStep(t *testing.T) {
 			t.Fatalf("spent stateToken: %d %s", again.status, again.body)
 		}
 
+		// A recovery code stands in for the factor, once.
+		clock.add(30 * time.Second)
+		useRecovery := func(b *browser, code string) page {
+			lp := b.follow(t, b.get(t, ts.Addr+"/login/login.htm"))
+			fp := b.submitLogin(t, lp, "ada@example.com", "Correct-Horse-42")
+			return b.post(t, ts.Addr+"/login/factor/recovery", url.Values{"csrf": {field(t, csrfField, fp.body)},
+				"stateToken": {field(t, stateField, fp.body)}, "recoveryCode": {code}})
+		}
+		b5 := newBrowser(t, ts)
+		if p := useRecovery(b5, strings.ToUpper(recovery[3])); p.status != 200 || !strings.Contains(p.body, "Signed in as ada@example.com") {
+			t.Fatalf("recovery code: %d %s", p.status, p.body)
+		}
+		var sess map[string]any
+		json.Unmarshal([]byte(b5.get(t, ts.Addr+"/api/v1/sessions/me").body), &sess)
+		if amr, _ := sess["amr"].([]any); !slices.Equal(toStrings(amr), []string{"pwd", "mfa"}) {
+			t.Fatalf("recovery session amr: %v", sess["amr"])
+		}
+		if p := useRecovery(newBrowser(t, ts), recovery[3]); p.status != 401 || !strings.Contains(p.body, "recovery code is not right") {
+			t.Fatalf("reused recovery code: %d %s", p.status, p.body)
+		}
+		if p := useRecovery(newBrowser(t, ts), "aaaa-bbbb-cccc-dddd"); p.status != 401 {
+			t.Fatalf("wrong recovery code: %d %s", p.status, p.body)
+		}
+		if n, _ := ts.App.Store.RecoveryCodes().Remaining(t.Context(), ada.ID); n != 9 {
+			t.Fatalf("recovery codes left: %d", n)
+		}
+
 		// A DEVICE rule offers to remember the device, unchecked; checked,
 		// the next sign-in on that device within factorLifetime skips
 		// the factor, another device does not.
@@ -242,6 +282,17 @@ func TestSignInFactorStep(t *testing.T) {
 		lp = b3.follow(t, b3.get(t, ts.Addr+"/login/login.htm"))
 		if fp := b3.submitLogin(t, lp, "ada@example.com", "Correct-Horse-42"); !strings.Contains(fp.body, `id="factor-verify"`) {
 			t.Fatalf("an expired remembered device skipped the factor: %s", fp.body)
+		}
+		// Resetting the factors removes the recovery codes too: the next
+		// sign-in enrols again, where a recovery code is not taken.
+		if a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+ada.ID+"/lifecycle/reset_factors", nil); a.status != 200 {
+			t.Fatalf("reset factors: %d %s", a.status, a.body)
+		}
+		if n, _ := ts.App.Store.RecoveryCodes().Remaining(t.Context(), ada.ID); n != 0 {
+			t.Fatalf("recovery codes after reset: %d", n)
+		}
+		if p := useRecovery(newBrowser(t, ts), recovery[4]); p.status != 403 || !strings.Contains(p.body, `id="factor-enroll"`) {
+			t.Fatalf("after reset: %d %s", p.status, p.body)
 		}
 	})
 }

@@ -39,6 +39,21 @@ func (ts *testServer) createUser(t *testing.T, query string, profile map[string]
 	return a.json(t)
 }
 
+// declare adds custom properties (name, type pairs) to the user profile
+// schema: custom attributes are declared before users carry them, as in
+// Okta.
+func (ts *testServer) declare(t *testing.T, nameTypes ...string) {
+	t.Helper()
+	props := map[string]any{}
+	for i := 0; i+1 < len(nameTypes); i += 2 {
+		props[nameTypes[i]] = map[string]any{"title": nameTypes[i], "type": nameTypes[i+1]}
+	}
+	body := map[string]any{"definitions": map[string]any{"custom": map[string]any{"properties": props}}}
+	if a := ts.mgmt(t, http.MethodPost, "/api/v1/meta/schemas/user/default", body); a.status != 200 {
+		t.Fatalf("declare custom properties: %d %s", a.status, a.body)
+	}
+}
+
 // wantError checks an Okta error answer and returns its causes.
 func wantError(t *testing.T, name string, a answer, status int, code string) []string {
 	t.Helper()
@@ -63,6 +78,7 @@ var oktaTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 func TestUsersCreate(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
 		ts := startServer(t, open(t))
+		ts.declare(t, "favouriteColour", "string", "shoeSize", "integer")
 
 		p := person("isaac@example.com")
 		p["mobilePhone"] = "+1 555 0100"
@@ -586,6 +602,7 @@ func TestUsersFilterAndSearch(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
 		clock := &fakeClock{t: time.Now()}
 		ts := startServerWith(t, open(t), WithClock(clock.now))
+		ts.declare(t, "shoeSize", "integer")
 		mk := func(login, last, dept string, size int) string {
 			p := person(login)
 			p["lastName"], p["department"], p["shoeSize"] = last, dept, size

@@ -173,7 +173,7 @@ func TestWebAuthnSignIn(t *testing.T) {
 				t.Fatalf("rp id %q", o.PublicKey.RP.ID)
 			}
 			done := b.postCredential(t, p, k.create(t, o, origin))
-			if done.status != 200 || !strings.Contains(done.body, "Signed in as "+login) {
+			if done.status != 200 || !strings.Contains(done.body, `id="recovery-codes"`) || !strings.Contains(done.body, login) {
 				t.Fatalf("enrolment: %d %s", done.status, done.body)
 			}
 		}

@@ -29,6 +29,7 @@ func (c *Console) registerDirectory(mux *http.ServeMux) {
 	mux.Handle("POST /admin/people/{id}/lifecycle/{op}", c.admin(usersManage, c.personLifecycle))
 	mux.Handle("POST /admin/people/{id}/password", c.admin(usersManage, c.setPersonPassword))
 	mux.Handle("POST /admin/people/{id}/sessions/clear", c.admin("okta.sessions.manage", c.clearSessions))
+	mux.Handle("POST /admin/people/{id}/factors/reset", c.admin(usersManage, c.resetPersonFactors))
 	mux.Handle("POST /admin/people/{id}/groups", c.admin(groupsManage, c.addPersonToGroup))
 	mux.Handle("POST /admin/people/{id}/groups/{gid}/remove", c.admin(groupsManage, c.removePersonFromGroup))
 	mux.Handle("POST /admin/people/{id}/delete", c.admin(usersManage, c.deletePerson))
@@ -161,6 +162,7 @@ type personData struct {
 	Apps     []appRow
 	Ops      []string
 	Sessions bool
+	Factors  []*store.Factor
 }
 
 // personOps are the status actions offered, in Okta's words, when the
@@ -183,7 +185,8 @@ func opLabel(op string) string {
 func (c *Console) person(w http.ResponseWriter, r *http.Request, q *request) {
 	notice := map[string]string{"created": "Person added.", "saved": "Saved.", "done": "Done.", "cleared": "Sessions cleared: the person must sign in again everywhere.",
 		"password": "Password set.", "invited": "Invitation sent: the person sets a password through the activation link e-mailed to them.",
-		"resetsent": "Password reset e-mail sent: the person chooses a new password through the link in it."}[r.URL.Query().Get("done")]
+		"resetsent": "Password reset e-mail sent: the person chooses a new password through the link in it.",
+		"factors":   "Factors reset: the person enrols a new factor at the next sign-in that asks for one."}[r.URL.Query().Get("done")]
 	c.renderPerson(w, r, q, http.StatusOK, notice, "", nil)
 }
 
@@ -242,6 +245,10 @@ func (c *Console) renderPerson(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	for _, a := range apps {
 		d.Apps = append(d.Apps, appRow{ID: mgmtclient.Str(a, "id"), Label: mgmtclient.Str(a, "label"), Status: mgmtclient.Str(a, "status")})
+	}
+	if _, d.Factors, err = c.svc.ListFactors(ctx, u.ID); err != nil {
+		c.fail(w, r, err)
+		return
 	}
 	for _, o := range personOps {
 		if service.UserOpAllowed(o.Op, u.Status) {
@@ -303,6 +310,13 @@ func (c *Console) setPersonPassword(w http.ResponseWriter, r *http.Request, q *r
 	pw := r.PostForm.Get("password")
 	_, err := c.svc.UpdateUser(r.Context(), q.ctx(r), r.PathValue("id"), service.UserUpdate{Profile: map[string]any{}, Password: &pw})
 	c.personDone(w, r, q, err, "password")
+}
+
+// resetPersonFactors is Okta's "Reset Multifactor" (lifecycle/reset_factors):
+// every factor and recovery code of the person goes.
+func (c *Console) resetPersonFactors(w http.ResponseWriter, r *http.Request, q *request) {
+	err := c.svc.ResetFactors(r.Context(), q.ctx(r), r.PathValue("id"))
+	c.personDone(w, r, q, err, "factors")
 }
 
 func (c *Console) clearSessions(w http.ResponseWriter, r *http.Request, q *request) {

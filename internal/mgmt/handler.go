@@ -77,6 +77,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerClaims(mux)
 	h.registerSessions(mux)
 	h.registerFactors(mux)
+	h.registerUserSchema(mux)
 	h.registerOrgPolicies(mux)
 }
 

@@ -97,6 +97,14 @@ type Factor struct {
 	Nonce                         string
 }
 
+// Recovery shows a new set of recovery codes once, then goes on.
+type Recovery struct {
+	Common
+	Login    string
+	Codes    []string
+	Continue string // a path on this server; empty: the sign-in is done
+}
+
 // FactorChoice is one enrolled factor the person may use.
 type FactorChoice struct {
 	ID, Label string
@@ -161,6 +169,8 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 		name = "forgot.html"
 	case *Factor:
 		name = "factor.html"
+	case *Recovery:
+		name = "recovery.html"
 	default:
 		panic("pages: unknown page type")
 	}

@@ -399,6 +399,9 @@ func (s *Service) ResetFactors(ctx context.Context, c Context, idOrLogin string)
 		if _, err := tx.Factors().DeleteByUser(ctx, u.ID); err != nil {
 			return err
 		}
+		if err := tx.RecoveryCodes().DeleteByUser(ctx, u.ID); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, c.Request, "user.mfa.factor.reset_all", "Reset all factors for user", c.Actor, "SUCCESS", userTarget(u))
 	})
 }

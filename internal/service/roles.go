@@ -77,7 +77,7 @@ var roleActions = map[string][]string{
 	// which Okta keeps for super and API access management administrators.
 	RoleOrgAdmin: {"okta.apps.manage", "okta.appGrants.manage", "okta.clients.manage", "okta.users.manage",
 		"okta.groups.manage", "okta.trustedOrigins.manage", "okta.apiTokens.manage", "okta.logs.read",
-		"okta.sessions.manage", "okta.roles.read", "okta.authorizationServers.read", "okta.policies.manage"},
+		"okta.sessions.manage", "okta.roles.read", "okta.authorizationServers.read", "okta.policies.manage", "okta.schemas.manage", "okta.userTypes.read"},
 	RoleAppAdmin: {"okta.apps.manage", "okta.appGrants.manage", "okta.clients.manage",
 		"okta.users.read", "okta.groups.read"},
 	RoleUserAdmin:          {"okta.users.manage", "okta.groups.manage", "okta.sessions.manage", "okta.apps.read"},

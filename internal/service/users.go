@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -130,9 +131,13 @@ func init() {
 // 100 for login and names and at most 1024 elsewhere).
 const maxAttrLen = 1024
 
-// validateProfile checks a complete profile against the default schema and
-// drops null members (an unset attribute). One cause per problem.
-func validateProfile(p map[string]any) error {
+// validateProfile checks a complete profile against the default schema
+// (the base attributes and custom, the org's custom properties) and drops
+// null members (an unset attribute). One cause per problem. An attribute
+// the schema does not declare is refused as Okta refuses it, unless before
+// (the stored profile) holds it with the same value: data written before
+// the schema existed stays, and updates that do not touch it pass.
+func validateProfile(p map[string]any, custom map[string]*SchemaAttribute, before map[string]any) error {
 	var causes []string
 	var fields []string
 	bad := func(field, text string) {
@@ -145,6 +150,15 @@ func validateProfile(p map[string]any) error {
 			continue
 		}
 		if !standardProfile[k] {
+			if a := custom[k]; a != nil {
+				if cause := checkCustomValue(k, a, v); cause != "" {
+					causes = append(causes, cause)
+					fields = append(fields, k)
+				}
+			} else if old, kept := before[k]; !kept || !reflect.DeepEqual(old, v) {
+				causes = append(causes, "Property name '"+k+"' is not defined in profile")
+				fields = append(fields, k)
+			}
 			continue
 		}
 		s, ok := v.(string)
@@ -153,6 +167,11 @@ func validateProfile(p map[string]any) error {
 			bad(k, "The field must be a string.")
 		case len(s) > maxAttrLen || (k == "login" || k == "firstName" || k == "lastName") && len([]rune(s)) > 100:
 			bad(k, "The field is too long.")
+		}
+	}
+	for k, a := range custom {
+		if _, present := p[k]; a.Required && !present {
+			bad(k, "The field cannot be left blank")
 		}
 	}
 	for _, k := range requiredProfile {
@@ -203,7 +222,11 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 	if in.Profile == nil {
 		in.Profile = map[string]any{}
 	}
-	if err := validateProfile(in.Profile); err != nil {
+	schema, err := s.GetUserSchema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateProfile(in.Profile, schema.custom(), nil); err != nil {
 		return nil, err
 	}
 	login := in.Profile["login"].(string)
@@ -436,7 +459,11 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 		for k, v := range up.Profile {
 			profile[k] = v
 		}
-		if err := validateProfile(profile); err != nil {
+		schema, err := s.userSchema(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := validateProfile(profile, schema.custom(), u.Profile); err != nil {
 			return err
 		}
 		now := s.now()

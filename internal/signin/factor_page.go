@@ -27,6 +27,40 @@ func (h *Handler) registerFactorPage(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login/factor/activate", h.factorActivateSubmit)
 	mux.HandleFunc("POST /login/factor/webauthn/start", h.webAuthnStartSubmit)
 	mux.HandleFunc("POST /login/factor/webauthn", h.webAuthnFinishSubmit)
+	mux.HandleFunc("POST /login/factor/recovery", h.recoverySubmit)
+}
+
+// recoverySubmit signs in with a recovery code in place of the factor
+// (the verify step only: enrolment gives codes, it does not take them).
+func (h *Handler) recoverySubmit(w http.ResponseWriter, r *http.Request) {
+	tx, tok, ok := h.factorForm(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	if tx.Status != StateMFARequired && tx.Status != StateMFAChallenge {
+		h.renderFactor(w, r, http.StatusForbidden, tx, tok, "This step is not possible now. Sign in again.")
+		return
+	}
+	u, err := h.mgr.st.Users().Get(ctx, tx.UserID)
+	if err != nil {
+		h.factorFailed(w, r, err)
+		return
+	}
+	if err := h.svc.UseRecoveryCode(ctx, h.svcContext(r, u), u, r.PostForm.Get("recoveryCode")); err != nil {
+		if _, status, known := factorMessage(err); known {
+			h.renderFactor(w, r, status, tx, tok, "That recovery code is not right or was used already.")
+			return
+		}
+		h.factorFailed(w, r, err)
+		return
+	}
+	if err := h.spendTx(ctx, tok); err != nil {
+		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
+			Error: "Your sign-in expired or was already used. Sign in again."})
+		return
+	}
+	h.finishFactor(w, r, tx, []string{"pwd", "mfa"}, false, false)
 }
 
 // StepUpURL is the factor step for a signed-in person, continuing to
@@ -172,11 +206,11 @@ func (h *Handler) factorCheckSubmit(w http.ResponseWriter, r *http.Request, acti
 			Error: "Your sign-in expired or was already used. Sign in again."})
 		return
 	}
-	h.finishFactor(w, r, tx, f, tx.Remember && r.PostForm.Get("rememberDevice") == "true")
+	h.finishFactor(w, r, tx, amrOf(f), tx.Remember && r.PostForm.Get("rememberDevice") == "true", tx.Status == StateMFAEnrollActivate)
 }
 
 // finishFactor opens the session the factor completed and goes on.
-func (h *Handler) finishFactor(w http.ResponseWriter, r *http.Request, tx *mfaTx, f *store.Factor, remember bool) {
+func (h *Handler) finishFactor(w http.ResponseWriter, r *http.Request, tx *mfaTx, amr []string, remember, enrolled bool) {
 	ctx := r.Context()
 	u, err := h.mgr.st.Users().Get(ctx, tx.UserID)
 	if err != nil {
@@ -191,12 +225,30 @@ func (h *Handler) finishFactor(w http.ResponseWriter, r *http.Request, tx *mfaTx
 	}
 	// The session starts now: its auth_time is when the second factor
 	// was given, which is what max_age and reauthenticateIn measure.
-	s, err := h.mgr.Start(ctx, w, r, u.ID, amrOf(f), h.mgr.clock())
+	s, err := h.mgr.Start(ctx, w, r, u.ID, amr, h.mgr.clock())
 	if err != nil {
 		h.factorFailed(w, r, err)
 		return
 	}
 	h.sessionStarted(audit.RequestFrom(r), u, s)
+	// A person who just enrolled and has no recovery codes gets a set,
+	// shown once, before going on.
+	if enrolled {
+		left, err := h.svc.RemainingRecoveryCodes(ctx, u.ID)
+		if err != nil {
+			h.factorFailed(w, r, err)
+			return
+		}
+		if left == 0 {
+			codes, err := h.svc.NewRecoveryCodes(ctx, h.svcContext(r, u), u)
+			if err != nil {
+				h.factorFailed(w, r, err)
+				return
+			}
+			pages.Render(w, h.log, http.StatusOK, &pages.Recovery{Common: h.common("Save your recovery codes"), Login: u.Login, Codes: codes, Continue: tx.FromURI})
+			return
+		}
+	}
 	if tx.FromURI == "" {
 		h.signedIn(w, r, u)
 		return
@@ -378,5 +430,5 @@ func (h *Handler) webAuthnFinishSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderFactor(w, r, status, tx, ntok, msg)
 		return
 	}
-	h.finishFactor(w, r, tx, f, tx.Remember && r.PostForm.Get("rememberDevice") == "true")
+	h.finishFactor(w, r, tx, amrOf(f), tx.Remember && r.PostForm.Get("rememberDevice") == "true", tx.Status == StateMFAEnrollActivate)
 }

@@ -60,3 +60,16 @@ type Factors interface {
 	// DeleteByUser removes every factor of a user and says how many there were.
 	DeleteByUser(ctx context.Context, userID string) (int64, error)
 }
+
+// RecoveryCodes stores the hashes of users' one-time recovery codes.
+type RecoveryCodes interface {
+	// Replace removes a user's codes and stores new ones.
+	Replace(ctx context.Context, userID string, hashes [][]byte, at time.Time) error
+	// Use marks an unused code used at at, in one statement: false when
+	// the code is not the user's or was used already (by a concurrent
+	// request on any replica, too).
+	Use(ctx context.Context, userID string, hash []byte, at time.Time) (bool, error)
+	// Remaining counts a user's unused codes.
+	Remaining(ctx context.Context, userID string) (int, error)
+	DeleteByUser(ctx context.Context, userID string) error
+}

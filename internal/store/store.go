@@ -41,7 +41,9 @@ type Store interface {
 	RefreshTokens() RefreshTokens
 	UserGrants() UserGrants
 	Factors() Factors
+	UserSchema() UserSchema
 	OrgPolicies() OrgPolicies
+	RecoveryCodes() RecoveryCodes
 	Audit() Audit
 	Config() ConfigVersion
 
@@ -158,6 +160,9 @@ type Users interface {
 	SetRecovery(ctx context.Context, id, question, answerHash string) error
 	// RecordLogin resets the failure count and sets LastLogin.
 	RecordLogin(ctx context.Context, id string, at time.Time) error
+	// DropAttribute removes a profile attribute from every user who has
+	// it (a custom schema property was removed) and reports how many.
+	DropAttribute(ctx context.Context, name string) (int64, error)
 }
 
 // Group is an Okta group. Type is OKTA_GROUP, APP_GROUP or BUILT_IN.
@@ -732,4 +737,24 @@ type UserGrants interface {
 	Delete(ctx context.Context, userID, id string) error
 	// DeleteForClient revokes every grant of a user to one client.
 	DeleteForClient(ctx context.Context, userID, clientID string) error
+}
+
+// UserSchemaProperty is one custom property of the default user profile
+// schema (/api/v1/meta/schemas/user/default, definitions.custom). Definition
+// is its JSON in Okta's shape; the service owns that shape.
+type UserSchemaProperty struct {
+	Name        string
+	Definition  []byte
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+type UserSchema interface {
+	// List returns the custom properties by name.
+	List(ctx context.Context) ([]*UserSchemaProperty, error)
+	// Put adds a property or replaces the one of that name (its Created
+	// is kept).
+	Put(ctx context.Context, p *UserSchemaProperty) error
+	// Delete removes a property; ErrNotFound when there is none.
+	Delete(ctx context.Context, name string) error
 }

@@ -9,6 +9,7 @@ import (
 
 var signOnCases = []testCase{
 	{"OrgPolicies", testOrgPolicies},
+	{"RecoveryCodes", testRecoveryCodes},
 }
 
 func testOrgPolicies(t *testing.T, s store.Store) {
@@ -86,4 +87,32 @@ func testOrgPolicies(t *testing.T, s store.Store) {
 	notFound(t, err, "rule of a deleted policy")
 	_, err = s.OrgPolicies().AppPolicy(ctx, "0oa1")
 	notFound(t, err, "app of a deleted policy")
+}
+
+func testRecoveryCodes(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	ok(t, s.Users().Create(ctx, newUser("00u1", "ada@example.com")), "create user")
+	ok(t, s.Users().Create(ctx, newUser("00u2", "bob@example.com")), "create user")
+	ok(t, s.RecoveryCodes().Replace(ctx, "00u1", [][]byte{{1}, {2}, {3}}, at(0)), "store codes")
+	ok(t, s.RecoveryCodes().Replace(ctx, "00u2", [][]byte{{9}}, at(0)), "store codes of another user")
+	n, err := s.RecoveryCodes().Remaining(ctx, "00u1")
+	ok(t, err, "count")
+	same(t, n, 3, "codes")
+	used, err := s.RecoveryCodes().Use(ctx, "00u1", []byte{2}, at(time.Minute))
+	ok(t, err, "use")
+	same(t, used, true, "first use")
+	used, _ = s.RecoveryCodes().Use(ctx, "00u1", []byte{2}, at(2*time.Minute))
+	same(t, used, false, "second use")
+	used, _ = s.RecoveryCodes().Use(ctx, "00u1", []byte{9}, at(2*time.Minute))
+	same(t, used, false, "another user's code")
+	n, _ = s.RecoveryCodes().Remaining(ctx, "00u1")
+	same(t, n, 2, "codes left")
+	ok(t, s.RecoveryCodes().Replace(ctx, "00u1", [][]byte{{2}, {4}}, at(3*time.Minute)), "replace codes")
+	used, _ = s.RecoveryCodes().Use(ctx, "00u1", []byte{2}, at(4*time.Minute))
+	same(t, used, true, "a replaced set starts unused")
+	ok(t, s.RecoveryCodes().DeleteByUser(ctx, "00u1"), "delete")
+	n, _ = s.RecoveryCodes().Remaining(ctx, "00u1")
+	same(t, n, 0, "codes after delete")
+	n, _ = s.RecoveryCodes().Remaining(ctx, "00u2")
+	same(t, n, 1, "the other user's codes stay")
 }

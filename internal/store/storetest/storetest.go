@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, txCases...)
 	cases = append(cases, signinCases...)
 	cases = append(cases, factorCases...)
+	cases = append(cases, userSchemaCases...)
 	cases = append(cases, signOnCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
