@@ -27,6 +27,7 @@ func newServeCommand() *cobra.Command {
 	var rateLimits string
 	sess := map[string]*string{}
 	ops := map[string]*string{}
+	var mailVals map[string]*string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the identity provider",
@@ -48,6 +49,9 @@ func newServeCommand() *cobra.Command {
 			if err := opsFlags(cmd, &cfg, ops); err != nil {
 				return err
 			}
+			if err := mailFlags(cmd, &cfg, mailVals); err != nil {
+				return err
+			}
 			return serve(cmd, cfg)
 		},
 	}
@@ -59,6 +63,7 @@ func newServeCommand() *cobra.Command {
 	for _, f := range opsFlagHelp {
 		ops[f.name] = cmd.Flags().String(f.name, "", f.help+" (env "+f.env+")")
 	}
+	mailVals = registerMailFlags(cmd)
 	return cmd
 }
 

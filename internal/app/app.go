@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/console"
 	"github.com/sesame-idp/sesame/internal/keys"
+	"github.com/sesame-idp/sesame/internal/mail"
 	"github.com/sesame-idp/sesame/internal/mgmt"
 	"github.com/sesame-idp/sesame/internal/oauth"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -96,7 +98,12 @@ type Option func(*options)
 type options struct {
 	now       func() time.Time
 	fixedKeys func(server string) crypto.Signer
+	mailTLS   *tls.Config
 }
+
+// WithMailTLS makes the e-mail sender trust what cfg trusts (tests give
+// the root CA of their SMTP server here).
+func WithMailTLS(cfg *tls.Config) Option { return func(o *options) { o.mailTLS = cfg } }
 
 // WithClock makes every decision about time — expiry of codes, tokens,
 // sessions, keys and revocations, and the times stored — read now instead
@@ -143,6 +150,19 @@ func New(ctx context.Context, cfg config.Config, st store.Store, sealer *keys.Se
 	}
 	svc := service.New(st, sealer, c, cfg.URL, log)
 	svc.Now, svc.FixedKeys = o.now, o.fixedKeys
+	if cfg.SMTPURL != "" {
+		m, err := mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.SMTPFrom, TemplatesDir: cfg.MailTemplates, TLS: o.mailTLS,
+			OrgName: func() string {
+				if org := c.Current().Org; org != nil {
+					return org.Name
+				}
+				return "Sesame"
+			}, OrgURL: cfg.URL, Now: o.now, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		svc.Links = m
+	}
 	aw := audit.NewWriter(st, log)
 	sessions := signin.NewManager(st, log, signinOptions(cfg))
 	sessions.SetClock(o.now)

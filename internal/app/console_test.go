@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -28,11 +29,18 @@ const consoleAdminPassword = "Correct-Horse-9-battery"
 // password, for signing in to the console.
 func consoleServer(t *testing.T, st store.Store, opts ...Option) *testServer {
 	t.Helper()
+	return consoleServerWith(t, st, nil, opts...)
+}
+
+// consoleServerWith is consoleServer with configuration settings (a mail
+// server, say).
+func consoleServerWith(t *testing.T, st store.Store, cfg []func(*config.Config), opts ...Option) *testServer {
+	t.Helper()
 	sealer, err := keys.NewSealer(secret.RawBytes(32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := serveReplicaWith(t, st, sealer, "", false, nil, opts)
+	ts := serveReplicaWith(t, st, sealer, "", false, cfg, opts)
 	res, err := ts.App.Service.Initialize(context.Background(), "Console Org",
 		service.Admin{Email: "admin@example.com", Password: consoleAdminPassword, FirstName: "Ada", LastName: "Admin"}, true)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sesame-idp/sesame/internal/mail"
 )
 
 // Config is the configuration of a Sesame process.
@@ -49,6 +51,11 @@ type Config struct {
 	// MetricsAddr is the listen address of the metrics and probe endpoints
 	// (empty: not served separately).
 	MetricsAddr string
+	// SMTPURL is the mail server that invitations and password resets go
+	// through (package mail's ParseURL); empty: no e-mail, the links are
+	// shown to the administrator. SMTPFrom is the sender's address;
+	// MailTemplates a directory of templates replacing the embedded ones.
+	SMTPURL, SMTPFrom, MailTemplates string
 	// TrustedProxies are the peers whose Forwarded/X-Forwarded-* headers
 	// are believed (empty: none; every client is its TCP peer).
 	TrustedProxies []netip.Prefix
@@ -100,6 +107,18 @@ func (c *Config) Validate() error {
 	}
 	if !c.Postgres() && c.DataDir == "" {
 		errs = append(errs, errors.New("--data: a data directory is required"))
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseURL(c.SMTPURL); err != nil {
+			errs = append(errs, err)
+		}
+		if c.SMTPFrom == "" {
+			errs = append(errs, errors.New("--smtp-from: the address e-mails come from is required with --smtp-url"))
+		} else if _, err := mail.ParseFrom(c.SMTPFrom); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.SMTPFrom != "" || c.MailTemplates != "" {
+		errs = append(errs, errors.New("--smtp-from and --mail-templates need --smtp-url"))
 	}
 	return errors.Join(errs...)
 }

@@ -114,7 +114,16 @@ func (c *Console) renderPeople(w http.ResponseWriter, r *http.Request, q *reques
 }
 
 func (c *Console) addPerson(w http.ResponseWriter, r *http.Request, q *request) {
-	form := formOf(r, "firstName", "lastName", "email", "login", "password", "activate")
+	form := formOf(r, "firstName", "lastName", "email", "login", "password", "activate", "setup")
+	// "Send an invitation": the person is created STAGED, then activated
+	// with an activation link — e-mailed, or shown to the admin here when
+	// it could not be.
+	invite := form["setup"] == "invite"
+	if invite && form["password"] != "" {
+		form["password"] = ""
+		c.renderPeople(w, r, q, http.StatusBadRequest, "", "Choose one: send an invitation, or set a password.", nil, form)
+		return
+	}
 	login := strings.TrimSpace(form["login"])
 	if login == "" {
 		login = strings.TrimSpace(form["email"])
@@ -125,7 +134,12 @@ func (c *Console) addPerson(w http.ResponseWriter, r *http.Request, q *request) 
 		pw := form["password"]
 		in.Password = &pw
 	}
-	u, err := c.svc.CreateUser(r.Context(), q.ctx(r), in, form["activate"] != "")
+	u, err := c.svc.CreateUser(r.Context(), q.ctx(r), in, form["activate"] != "" && !invite)
+	if err == nil && invite {
+		link, err := c.svc.LinkLifecycle(r.Context(), q.ctx(r), u.ID, service.OpActivate, true)
+		c.linkDone(w, r, q, u.ID, link, err, "invited")
+		return
+	}
 	if err != nil {
 		form["password"] = ""
 		if summary, causes, ok := problem(err); ok {
@@ -139,6 +153,8 @@ func (c *Console) addPerson(w http.ResponseWriter, r *http.Request, q *request) 
 }
 
 type personData struct {
+	// Link is a link that could not be e-mailed, shown once to the admin.
+	Link     *shownLink
 	Person   *store.User
 	Profile  map[string]string
 	Groups   []*store.Group
@@ -152,7 +168,7 @@ type personData struct {
 // personOps are the status actions offered, in Okta's words, when the
 // person's status allows them (the service's own table decides).
 var personOps = []struct{ Op, Label string }{
-	{service.OpActivate, "Activate"}, {service.OpSuspend, "Suspend"}, {service.OpUnsuspend, "Unsuspend"},
+	{service.OpActivate, "Activate"}, {service.OpReactivate, "Resend activation e-mail"}, {service.OpSuspend, "Suspend"}, {service.OpUnsuspend, "Unsuspend"},
 	{service.OpUnlock, "Unlock"}, {service.OpResetPassword, "Reset password"}, {service.OpExpirePassword, "Expire password"},
 	{service.OpDeactivate, "Deactivate"},
 }
@@ -168,12 +184,41 @@ func opLabel(op string) string {
 
 func (c *Console) person(w http.ResponseWriter, r *http.Request, q *request) {
 	notice := map[string]string{"created": "Person added.", "saved": "Saved.", "done": "Done.", "cleared": "Sessions cleared: the person must sign in again everywhere.",
-		"password": "Password set.",
-		"factors":  "Factors reset: the person enrols a new factor at the next sign-in that asks for one."}[r.URL.Query().Get("done")]
+		"password": "Password set.", "invited": "Invitation sent: the person sets a password through the activation link e-mailed to them.",
+		"resetsent": "Password reset e-mail sent: the person chooses a new password through the link in it.",
+		"factors":   "Factors reset: the person enrols a new factor at the next sign-in that asks for one."}[r.URL.Query().Get("done")]
 	c.renderPerson(w, r, q, http.StatusOK, notice, "", nil)
 }
 
-func (c *Console) renderPerson(w http.ResponseWriter, r *http.Request, q *request, status int, notice, errText string, causes []string) {
+// shownLink is an activation or reset link the admin must hand on.
+type shownLink struct {
+	What, URL, Why, Expires string
+}
+
+// linkDone finishes an action that issues a link (invite, activate,
+// reset password): when it went by e-mail, back to the person's page;
+// when it could not, the page again with the link shown once (a link is a
+// credential: it never travels in a URL).
+func (c *Console) linkDone(w http.ResponseWriter, r *http.Request, q *request, id string, link *service.UserLink, err error, done string) {
+	if err != nil || link == nil || link.Sent {
+		if link == nil && err == nil {
+			done = "done"
+		}
+		r.SetPathValue("id", id)
+		c.personDone(w, r, q, err, done)
+		return
+	}
+	what := "activation link"
+	if link.Kind == service.LinkReset {
+		what = "password reset link"
+	}
+	r.SetPathValue("id", id)
+	c.renderPerson(w, r, q, http.StatusOK, "", "", nil, func(d *personData) {
+		d.Link = &shownLink{What: what, URL: link.URL, Why: link.NotSent, Expires: link.Expires.UTC().Format("2006-01-02 15:04 UTC")}
+	})
+}
+
+func (c *Console) renderPerson(w http.ResponseWriter, r *http.Request, q *request, status int, notice, errText string, causes []string, extra ...func(*personData)) {
 	ctx := r.Context()
 	u, err := c.svc.GetUser(ctx, r.PathValue("id"))
 	if err != nil {
@@ -210,6 +255,9 @@ func (c *Console) renderPerson(w http.ResponseWriter, r *http.Request, q *reques
 			d.Ops = append(d.Ops, o.Op)
 		}
 	}
+	for _, f := range extra {
+		f(&d)
+	}
 	c.render(w, status, "person", &view{Title: u.DisplayName(), Section: "people", User: q.user, CSRF: q.csrf, Notice: notice, Error: errText, Causes: causes, Data: d})
 }
 
@@ -242,6 +290,16 @@ func (c *Console) personLifecycle(w http.ResponseWriter, r *http.Request, q *req
 	op := r.PathValue("op")
 	if !service.IsUserOp(op) {
 		c.message(w, r, http.StatusNotFound, "Not found", "There is no such action.")
+		return
+	}
+	if op == service.OpActivate || op == service.OpReactivate || op == service.OpResetPassword {
+		// As Okta's console: these e-mail the person a link.
+		link, err := c.svc.LinkLifecycle(r.Context(), q.ctx(r), r.PathValue("id"), op, true)
+		done := "invited"
+		if op == service.OpResetPassword {
+			done = "resetsent"
+		}
+		c.linkDone(w, r, q, r.PathValue("id"), link, err, done)
 		return
 	}
 	_, err := c.svc.UserLifecycle(r.Context(), q.ctx(r), r.PathValue("id"), op)

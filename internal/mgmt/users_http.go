@@ -330,9 +330,12 @@ func (h *Handler) userLifecycle(w http.ResponseWriter, r *http.Request, p *princ
 
 // linkLifecycle runs activate, reactivate and reset_password. With
 // sendEmail=false the answer carries the link (Okta's activationUrl and
-// activationToken, or resetPasswordUrl); otherwise the link goes to the
-// service's LinkSender and the answer is {}. sendEmail defaults to true,
-// except for reactivate (as Okta documents).
+// activationToken, or resetPasswordUrl); otherwise the link is e-mailed
+// and the answer is {}, as Okta's. When it could not be e-mailed (no
+// --smtp-url, or the mail server refused) the answer carries the link as
+// with sendEmail=false, so that the caller can hand it on: it is never
+// silently dropped. sendEmail defaults to true, except for reactivate (as
+// Okta documents).
 func (h *Handler) linkLifecycle(w http.ResponseWriter, r *http.Request, p *principal, id, op string) {
 	send := op != service.OpReactivate
 	if v := r.URL.Query().Get("sendEmail"); v != "" {
@@ -349,7 +352,7 @@ func (h *Handler) linkLifecycle(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	switch {
-	case link == nil:
+	case link == nil || link.Sent:
 		web.WriteJSON(w, http.StatusOK, struct{}{})
 	case link.Kind == service.LinkReset:
 		web.WriteJSON(w, http.StatusOK, map[string]string{"summary": "Reset password without sending email", "resetPasswordUrl": link.URL})

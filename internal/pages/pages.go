@@ -27,10 +27,19 @@ type Common struct {
 	OrgName string
 }
 
-// Login is the hosted sign-in page.
+// Login is the hosted sign-in page; Forgot offers "Forgot password?".
 type Login struct {
 	Common
 	CSRF, FromURI, Username, Error string
+	Forgot                         bool
+}
+
+// Forgot is the "Forgot password?" page: the form, or (Sent) the answer
+// given whether or not the username exists.
+type Forgot struct {
+	Common
+	CSRF, Username, Error string
+	Available, Sent       bool
 }
 
 // Message is an information or error page.
@@ -156,6 +165,8 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 		name = "device.html"
 	case *SetPassword:
 		name = "setpassword.html"
+	case *Forgot:
+		name = "forgot.html"
 	case *Factor:
 		name = "factor.html"
 	case *Recovery:

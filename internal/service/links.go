@@ -31,26 +31,11 @@ const (
 
 // LinkSender delivers a link to the person it is for (an e-mail, in
 // practice). It is called after the link exists, outside any transaction;
-// an error is logged and does not undo the lifecycle operation (the
-// administrator can ask for the link again with sendEmail=false).
+// an error does not undo the lifecycle operation: the link is then handed
+// to the administrator instead (see LinkLifecycle).
 type LinkSender interface {
 	SendActivation(ctx context.Context, u *store.User, link string, expires time.Time) error
 	SendReset(ctx context.Context, u *store.User, link string, expires time.Time) error
-}
-
-// LogOnlySender is the LinkSender of a Sesame without a mailer: it sends
-// nothing and logs (without the link, which is a credential) that nothing
-// was sent.
-type LogOnlySender struct{ Service *Service }
-
-func (l LogOnlySender) SendActivation(ctx context.Context, u *store.User, _ string, _ time.Time) error {
-	l.Service.Log.Warn("no mailer configured: the activation link was not sent; use sendEmail=false to get it", "user", u.ID)
-	return nil
-}
-
-func (l LogOnlySender) SendReset(ctx context.Context, u *store.User, _ string, _ time.Time) error {
-	l.Service.Log.Warn("no mailer configured: the password reset link was not sent; use sendEmail=false to get it", "user", u.ID)
-	return nil
 }
 
 // UserLink is an issued link.
@@ -59,6 +44,12 @@ type UserLink struct {
 	Token   string
 	URL     string
 	Expires time.Time
+	// Sent is set when the link went to the person by e-mail; otherwise
+	// the caller must show it to the administrator.
+	Sent bool
+	// NotSent says why a link asked to be e-mailed was not (no mailer
+	// configured, or the mail server refused).
+	NotSent string
 }
 
 // linkData is what a link token stands for. PasswordChanged pins the
@@ -68,7 +59,15 @@ type UserLink struct {
 type linkData struct {
 	UserID          string `json:"uid"`
 	PasswordChanged int64  `json:"pwc"`
+	// Self marks the reset link of a person's own "Forgot password?": it
+	// leaves them ACTIVE (anyone can ask for it, so it must not lock them
+	// out) and works while they may still sign in.
+	Self bool `json:"self,omitempty"`
 }
+
+// selfResetStatuses are the statuses in which a person may reset their
+// own password by e-mail.
+var selfResetStatuses = map[string]bool{store.UserActive: true, store.UserPasswordExpired: true, store.UserRecovery: true}
 
 func linkPath(kind string) string {
 	if kind == LinkReset {
@@ -88,8 +87,10 @@ func wantsLink(kind string) string {
 // LinkLifecycle runs activate, reactivate or reset_password and issues the
 // link the new status calls for: an activation link for a PROVISIONED
 // user, a reset link for one in RECOVERY (none for a user activated with a
-// password). With sendEmail the link goes to the LinkSender and is not
-// returned.
+// password). With sendEmail the link goes to the LinkSender (Sent); with
+// no LinkSender configured, or when sending fails, the link is returned
+// unsent with the reason, so that it is never silently lost: the caller
+// shows it to the administrator.
 func (s *Service) LinkLifecycle(ctx context.Context, c Context, idOrLogin, op string, sendEmail bool) (*UserLink, error) {
 	var link *UserLink
 	var user *store.User
@@ -109,15 +110,8 @@ func (s *Service) LinkLifecycle(ctx context.Context, c Context, idOrLogin, op st
 		if u.Status != wantsLink(kind) {
 			return nil
 		}
-		lifetime := ActivationLinkLifetime
-		if kind == LinkReset {
-			lifetime = ResetLinkLifetime
-		}
-		now := s.now()
-		tok := secret.RandomString(32)
-		data, _ := json.Marshal(linkData{UserID: u.ID, PasswordChanged: u.PasswordChanged.UnixMilli()})
-		link = &UserLink{Kind: kind, Token: tok, URL: s.OrgURL + linkPath(kind) + tok, Expires: now.Add(lifetime)}
-		return tx.Codes().Create(ctx, &store.Code{Kind: kind, Hash: secret.Hash(tok), Data: data, Created: now, ExpiresAt: link.Expires})
+		link, err = s.issueLink(ctx, tx, u, kind, false)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -126,18 +120,94 @@ func (s *Service) LinkLifecycle(ctx context.Context, c Context, idOrLogin, op st
 	if link == nil || !sendEmail {
 		return link, nil
 	}
-	var sender LinkSender = LogOnlySender{s}
-	if s.Links != nil {
-		sender = s.Links
+	s.sendLink(ctx, user, link)
+	return link, nil
+}
+
+// issueLink stores a new link of kind for u.
+func (s *Service) issueLink(ctx context.Context, tx store.Store, u *store.User, kind string, self bool) (*UserLink, error) {
+	lifetime := ActivationLinkLifetime
+	if kind == LinkReset {
+		lifetime = ResetLinkLifetime
 	}
-	send := sender.SendActivation
+	now := s.now()
+	tok := secret.RandomString(32)
+	data, _ := json.Marshal(linkData{UserID: u.ID, PasswordChanged: u.PasswordChanged.UnixMilli(), Self: self})
+	link := &UserLink{Kind: kind, Token: tok, URL: s.OrgURL + linkPath(kind) + tok, Expires: now.Add(lifetime)}
+	return link, tx.Codes().Create(ctx, &store.Code{Kind: kind, Hash: secret.Hash(tok), Data: data, Created: now, ExpiresAt: link.Expires})
+}
+
+// SelfResetAvailable says whether "Forgot password?" can work: only with
+// a mail server, since the link must reach the person and no one else.
+func (s *Service) SelfResetAvailable() bool { return s.Links != nil }
+
+// ForgotPassword is the sign-in page's "Forgot password?": when login
+// names a person who may reset their password (ACTIVE, PASSWORD_EXPIRED
+// or RECOVERY), a reset link is e-mailed to them; their status and
+// password stay as they are until the link is used. It returns nothing
+// the caller could tell apart: the page answers the same whether or not
+// the person exists. Every request is in the System Log:
+// system.email.password_reset.sent_message, SUCCESS when the e-mail left,
+// FAILURE (with the reason) otherwise.
+func (s *Service) ForgotPassword(ctx context.Context, req audit.Request, login string) {
+	anon := audit.Actor{ID: "unknown", Type: "User", AlternateID: login, DisplayName: "unknown"}
+	event := func(actor audit.Actor, result, reason string, targets ...audit.Target) {
+		e, err := audit.New(req, "system.email.password_reset.sent_message", "Send password reset email", actor, result, reason, targets...)
+		if err == nil {
+			err = s.Store.Audit().Append(ctx, e)
+		}
+		if err != nil {
+			s.Log.Error("recording a password reset request failed", "err", err)
+		}
+	}
+	if s.Links == nil {
+		event(anon, "FAILURE", "no mail server is configured")
+		return
+	}
+	u, err := s.Store.Users().GetByLogin(ctx, login)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.Log.Error("looking up a person for a password reset failed", "err", err)
+		}
+		event(anon, "FAILURE", "no such user")
+		return
+	}
+	actor, target := audit.UserActor(u), userTarget(u)
+	if !selfResetStatuses[u.Status] {
+		event(actor, "FAILURE", "not allowed in the user's status "+u.Status, target)
+		return
+	}
+	link, err := s.issueLink(ctx, s.Store, u, LinkReset, true)
+	if err != nil {
+		s.Log.Error("issuing a password reset link failed", "user", u.ID, "err", err)
+		event(actor, "FAILURE", "internal error", target)
+		return
+	}
+	if err := s.Links.SendReset(ctx, u, link.URL, link.Expires); err != nil {
+		s.Log.Error("sending the password reset e-mail failed", "user", u.ID, "err", err)
+		event(actor, "FAILURE", "the e-mail could not be sent", target)
+		return
+	}
+	event(actor, "SUCCESS", "", target)
+}
+
+// sendLink e-mails link to u, or records in link why it was not.
+func (s *Service) sendLink(ctx context.Context, u *store.User, link *UserLink) {
+	if s.Links == nil {
+		link.NotSent = "no mail server is configured (--smtp-url)"
+		s.Log.Warn("no mailer configured: the link is handed to the administrator instead of e-mailed", "user", u.ID, "kind", link.Kind)
+		return
+	}
+	send := s.Links.SendActivation
 	if link.Kind == LinkReset {
-		send = sender.SendReset
+		send = s.Links.SendReset
 	}
-	if err := send(ctx, user, link.URL, link.Expires); err != nil {
-		s.Log.Error("sending the link failed", "user", user.ID, "kind", link.Kind, "err", err)
+	if err := send(ctx, u, link.URL, link.Expires); err != nil {
+		link.NotSent = "the e-mail could not be sent"
+		s.Log.Error("sending the link failed; it is handed to the administrator instead", "user", u.ID, "kind", link.Kind, "err", err)
+		return
 	}
-	return nil, nil
+	link.Sent = true
 }
 
 // Why a link does not work.
@@ -180,7 +250,11 @@ func (s *Service) linkUser(ctx context.Context, st store.Store, c *store.Code) (
 	if err != nil {
 		return nil, err
 	}
-	if u.Status != wantsLink(c.Kind) || u.PasswordChanged.UnixMilli() != d.PasswordChanged {
+	statusOK := u.Status == wantsLink(c.Kind)
+	if d.Self {
+		statusOK = c.Kind == LinkReset && selfResetStatuses[u.Status]
+	}
+	if !statusOK || u.PasswordChanged.UnixMilli() != d.PasswordChanged {
 		return nil, ErrLinkUsed
 	}
 	return u, nil

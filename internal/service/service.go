@@ -33,7 +33,8 @@ type Service struct {
 	// development orgs keep their keys, and so their tokens, across restarts.
 	FixedKeys func(server string) crypto.Signer
 	// Links delivers activation and password-reset links when a lifecycle
-	// request asks for an e-mail (sendEmail=true); nil is LogOnlySender.
+	// request asks for an e-mail (sendEmail=true); nil when no mail server
+	// is configured (the link is then returned to the administrator).
 	Links LinkSender
 }
 

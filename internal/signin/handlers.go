@@ -29,9 +29,11 @@ type Handler struct {
 	audit  *audit.Writer
 	orgURL string
 	log    *slog.Logger
-	// svc, set by RegisterMFA, evaluates the sign-on policy and checks
-	// second factors; without it sign-in asks for the password only.
-	svc *service.Service
+	// svc evaluates the sign-on policy and checks second factors (set by
+	// RegisterMFA; without it sign-in asks for the password only) and
+	// serves "Forgot password?" (forgot.go) with its throttles.
+	svc                    *service.Service
+	forgotIPs, forgotUsers *throttle
 }
 
 // NewHandler returns the sign-in handler.
@@ -85,7 +87,7 @@ func safeFromURI(s string) string {
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	from := safeFromURI(r.URL.Query().Get("fromURI"))
-	p := &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r), FromURI: from}
+	p := &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r), FromURI: from, Forgot: h.forgotAvailable()}
 	if from != "" {
 		if u, err := url.Parse(from); err == nil {
 			p.Username = u.Query().Get("login_hint")
@@ -102,7 +104,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	from := safeFromURI(r.PostForm.Get("fromURI"))
 	username := strings.TrimSpace(r.PostForm.Get("username"))
-	page := &pages.Login{Common: h.common("Sign in"), FromURI: from, Username: username}
+	page := &pages.Login{Common: h.common("Sign in"), FromURI: from, Username: username, Forgot: h.forgotAvailable()}
 	if !CheckCSRF(r) {
 		page.CSRF = h.csrfToken(w, r)
 		page.Error = "This page expired. Enter your username and password again."

@@ -25,6 +25,7 @@ func (h *Handler) RegisterLinks(mux *http.ServeMux, svc *service.Service) {
 		mux.HandleFunc("GET "+l.path, func(w http.ResponseWriter, r *http.Request) { h.linkPage(w, r, svc, l.kind, l.title) })
 		mux.HandleFunc("POST "+l.path, func(w http.ResponseWriter, r *http.Request) { h.linkSubmit(w, r, svc, l.kind, l.title) })
 	}
+	h.registerForgot(mux, svc)
 }
 
 // linkRefused shows why a link does not work, and what to do instead.
