@@ -155,7 +155,7 @@ func TestAuthnMFA(t *testing.T) {
 		p := b.get(t, ts.Addr+"/api/v1/sessions/me")
 		var sess map[string]any
 		json.Unmarshal([]byte(p.body), &sess)
-		if amr, _ := sess["amr"].([]any); !slices.Equal(toStrings(amr), []string{"pwd", "otp", "mfa"}) {
+		if amr, _ := sess["amr"].([]any); !slices.Equal(toStrings(amr), []string{"pwd", "otp", "mfa"}) || sess["mfaActive"] != true || sess["lastFactorVerification"] == nil {
 			t.Fatalf("session amr: %s", p.body)
 		}
 

@@ -306,11 +306,18 @@ func SessionJSON(s *store.Session, u *store.User, orgURL, orgID string, me bool)
 	if me {
 		self, refresh, user = orgURL+"/api/v1/sessions/me", orgURL+"/api/v1/sessions/me/lifecycle/refresh", orgURL+"/api/v1/users/me"
 	}
+	// A session that began with a second factor (the factor step starts
+	// it) verified the factor when it began.
+	mfa := sessionHasFactor(s)
+	var lastFactor any
+	if mfa {
+		lastFactor = ts(s.Created)
+	}
 	return map[string]any{
 		"id": s.ID, "login": login, "userId": s.UserID, "status": "ACTIVE",
 		"createdAt": ts(s.Created), "expiresAt": ts(s.IdleExpiresAt),
-		"lastPasswordVerification": ts(s.LastPasswordVerification), "lastFactorVerification": nil,
-		"amr": s.AMR, "idp": map[string]any{"id": orgID, "type": "OKTA"}, "mfaActive": false,
+		"lastPasswordVerification": ts(s.LastPasswordVerification), "lastFactorVerification": lastFactor,
+		"amr": s.AMR, "idp": map[string]any{"id": orgID, "type": "OKTA"}, "mfaActive": mfa,
 		"_links": map[string]any{
 			"refresh": map[string]any{"href": refresh, "hints": map[string]any{"allow": []string{"POST"}}},
 			"self":    map[string]any{"href": self, "hints": map[string]any{"allow": []string{"GET", "DELETE"}}},
