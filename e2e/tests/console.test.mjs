@@ -118,6 +118,8 @@ test('console: sign in, dashboard, Create App Integration (SPA), axe on every sc
     await page.getByRole('navigation', { name: 'Authorization server tabs' }).getByRole('link', { name: tab }).click();
     await checkA11y(page, `authorization server: ${tab}`);
   }
+  // A preview for a user grant names the person (the admin who is signed in).
+  await page.fill('#tp-user', 'admin@example.com');
   await page.getByRole('button', { name: 'Preview Token' }).click();
   await page.locator('#preview-result').waitFor();
   await checkA11y(page, 'token preview result');
@@ -133,7 +135,8 @@ test('console: sign in, dashboard, Create App Integration (SPA), axe on every sc
   await page.getByLabel('First name').fill('Grace');
   await page.getByLabel('Last name').fill('Hopper');
   await page.getByLabel('Primary email').fill('grace@example.com');
-  await page.getByLabel('Password (set by admin; empty: none yet)').fill('Navy-Cobol-1959');
+  await page.getByLabel('Set by admin', { exact: true }).check();
+  await page.getByLabel('Password (when set by admin; empty: none yet)').fill('Navy-Cobol-1959');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('status').waitFor();
   await checkA11y(page, 'person');
