@@ -225,7 +225,18 @@ func lex(src string) ([]tok, error) {
 			for j < len(src) && (isIdentStart(src[j]) || isDigit(src[j])) {
 				j++
 			}
-			toks = append(toks, tok{kind: tIdent, pos: i + 1, text: src[i:j]})
+			word := src[i:j]
+			afterDot := len(toks) > 0 && toks[len(toks)-1].kind == tOp && toks[len(toks)-1].text == "."
+			// Okta's language (Spring's, underneath) spells the boolean
+			// operators as words too: group rules are commonly written
+			// `user.a == "x" OR user.b == "y"`. A member named "and" or
+			// "or" after a dot stays a name.
+			if w := strings.ToUpper(word); !afterDot && (w == "AND" || w == "OR") {
+				op := map[string]string{"AND": "&&", "OR": "||"}[w]
+				toks = append(toks, tok{kind: tOp, pos: i + 1, text: op})
+			} else {
+				toks = append(toks, tok{kind: tIdent, pos: i + 1, text: word})
+			}
 			i = j
 		case isDigit(c):
 			j := i

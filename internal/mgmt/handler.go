@@ -59,6 +59,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 	h.registerAppCredentials(mux)
 	h.registerGroups(mux)
+	h.registerGroupRules(mux)
 	h.registerAssignments(mux)
 
 	mux.Handle("GET /oauth2/v1/clients", h.auth("okta.clients.read", h.listClients))

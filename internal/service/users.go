@@ -284,7 +284,10 @@ func (s *Service) CreateUser(ctx context.Context, c Context, in NewUser, activat
 				return err
 			}
 		}
-		return s.addToGroups(ctx, tx, c, u, in.GroupIDs)
+		if err := s.addToGroups(ctx, tx, c, u, in.GroupIDs); err != nil {
+			return err
+		}
+		return s.applyGroupRules(ctx, tx, c, u)
 	})
 	if err != nil {
 		return nil, err
@@ -496,6 +499,9 @@ func (s *Service) UpdateUser(ctx context.Context, c Context, idOrLogin string, u
 		out = u
 		if up.Profile != nil {
 			if err := s.record(ctx, tx, c, "user.account.update_profile", "Update user profile for Okta", userTarget(u)); err != nil {
+				return err
+			}
+			if err := s.applyGroupRules(ctx, tx, c, u); err != nil {
 				return err
 			}
 		}

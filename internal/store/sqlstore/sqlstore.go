@@ -61,6 +61,7 @@ func (s *Store) RefreshTokens() store.RefreshTokens   { return refreshTokens{s} 
 func (s *Store) UserGrants() store.UserGrants         { return userGrants{s} }
 func (s *Store) Factors() store.Factors               { return factors{s} }
 func (s *Store) UserSchema() store.UserSchema         { return userSchema{s} }
+func (s *Store) GroupRules() store.GroupRules         { return groupRules{s} }
 func (s *Store) OrgPolicies() store.OrgPolicies       { return orgPolicies{s} }
 func (s *Store) RecoveryCodes() store.RecoveryCodes   { return recoveryCodes{s} }
 func (s *Store) Config() store.ConfigVersion          { return configVersion{s} }

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, auditCases...)
 	cases = append(cases, txCases...)
 	cases = append(cases, signinCases...)
+	cases = append(cases, groupRuleCases...)
 	cases = append(cases, factorCases...)
 	cases = append(cases, userSchemaCases...)
 	cases = append(cases, signOnCases...)
