@@ -222,6 +222,18 @@ func (e *exporter) person(u map[string]any) (map[string]any, error) {
 			p["groups"] = toAny(names)
 		}
 	}
+	roles, err := e.t.API.List(e.ctx, "/api/v1/users/"+id+"/roles")
+	if err != nil {
+		return nil, err
+	}
+	types := []string{}
+	for _, r := range roles {
+		types = append(types, getStr(r, "type"))
+	}
+	sort.Strings(types)
+	if len(types) > 0 {
+		p["roles"] = toAny(types)
+	}
 	if e.o.WithSecrets && e.t.Local != nil {
 		h, err := e.t.Local.PasswordHash(e.ctx, id)
 		if err != nil {

@@ -133,6 +133,7 @@ func TestChangedFile(t *testing.T) {
 		"redirect_uris: [http://localhost:3000/callback]", "redirect_uris: [http://localhost:3000/callback, http://localhost:3000/other]",
 		"description: Builders", "description: Makers",
 		"password: Correct-Horse-42", "password: Correct-Horse-43",
+		"roles: [READ_ONLY_ADMIN]", "roles: [APP_ADMIN, REPORT_ADMIN]",
 		"grants: [okta.users.read]", "grants: [okta.users.read, okta.clients.read]",
 		"{name: api, description: The API, default: true}", "{name: api, description: The API, default: false}",
 		"    origin: http://localhost:3000\n", "    origin: http://localhost:3000\n    status: INACTIVE\n",
@@ -141,6 +142,7 @@ func TestChangedFile(t *testing.T) {
     profile.description: "Builders" → "Makers"
 ~ update person "ada@example.com"
     password: (secret) → (secret)
+    roles: ["READ_ONLY_ADMIN"] → ["APP_ADMIN","REPORT_ADMIN"]
 ~ update app "My SPA"
     settings.oauthClient.redirect_uris: ["http://localhost:3000/callback"] → ["http://localhost:3000/callback","http://localhost:3000/other"]
 ~ update app "Backend"
@@ -248,7 +250,7 @@ func TestExportRoundTrip(t *testing.T) {
 	if got := apply(t, local(b), string(first), orgfile.Options{}); got != "No changes: the org matches the file.\n" {
 		t.Fatalf("applying the export again:\n%s", got)
 	}
-	for _, want := range []string{"client_id: spa-client", "- okta.users.read", "- Engineering", "name: SPA policy", "owner: admin@example.com"} {
+	for _, want := range []string{"client_id: spa-client", "- okta.users.read", "- Engineering", "name: SPA policy", "owner: admin@example.com", "- READ_ONLY_ADMIN", "- SUPER_ADMIN"} {
 		if !strings.Contains(string(first), want) {
 			t.Fatalf("the export lacks %q:\n%s", want, first)
 		}
@@ -306,6 +308,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"unknown person key", "people:\n  - profile: {login: a@example.com}\n    pasword: x\n", "org.yaml:3:5: people[0].pasword: unknown key"},
 		{"wrong type", "groups:\n  - name: [a, b]\n", "org.yaml:2:11: groups[0].name: want a string, not a list"},
 		{"bad enum", "people:\n  - profile: {login: a@example.com}\n    status: HAPPY\n", `org.yaml:3:13: people[0].status: "HAPPY" is not one of ACTIVE, STAGED, SUSPENDED, DEPROVISIONED`},
+		{"unknown role", "people:\n  - profile: {login: a@example.com}\n    roles: [GOD_MODE]\n", `org.yaml:3:13: people[0].roles[0]: "GOD_MODE" is not one of SUPER_ADMIN, ORG_ADMIN`},
 		{"missing required", "apps:\n  - name: oidc_client\n", "org.yaml:2:5: apps[0]: label is required"},
 		{"duplicate key", "groups:\n  - name: a\n    name: b\n", "org.yaml:3:5: groups[0].name: this key is given twice"},
 		{"duplicate login", "people:\n  - profile: {login: a@example.com}\n  - profile: {login: A@example.com}\n",

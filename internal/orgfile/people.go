@@ -137,6 +137,7 @@ func (a *applier) applyPeople() error {
 		phc, _ := it.m["passwordHash"].(string)
 		oktaHash, _ := it.m["passwordHash"].(map[string]any)
 		wantGroups, hasGroups := getStrs(it.m, "groups")
+		wantRoles, hasRoles := getStrs(it.m, "roles")
 		var groupIDs []string
 		for i, g := range wantGroups {
 			id, err := a.groupID(g, fmt.Sprintf("%s.groups[%d]", it.path, i))
@@ -193,6 +194,11 @@ func (a *applier) applyPeople() error {
 			}
 			if err := a.personStatus(&c, it, got, status, password != "" || phc != "" || oktaHash != nil); err != nil {
 				return err
+			}
+			if hasRoles {
+				if err := a.roles(&c, it, id, wantRoles); err != nil {
+					return err
+				}
 			}
 			c.Fields = nil
 			a.plan.add(c)
@@ -262,6 +268,11 @@ func (a *applier) applyPeople() error {
 				return err
 			}
 		}
+		if hasRoles {
+			if err := a.roles(&c, it, id, wantRoles); err != nil {
+				return err
+			}
+		}
 		a.finish(c)
 	}
 	return nil
@@ -311,6 +322,27 @@ func (a *applier) memberships(c *Change, it item, userID string, want []string) 
 		},
 		func(g string) error {
 			return a.wrap(it, "remove the person from "+names[g], a.call("DELETE", "/api/v1/groups/"+g+"/users/"+userID, nil, nil))
+		})
+}
+
+// roles gives a person exactly the stated standard administrator roles
+// (the set is of role types; the API removes an assignment by its id).
+func (a *applier) roles(c *Change, it item, userID string, want []string) error {
+	base := "/api/v1/users/" + userID + "/roles"
+	assignment := map[string]string{}
+	have, err := a.current(userID, base, func(r map[string]any) string {
+		assignment[getStr(r, "type")] = getStr(r, "id")
+		return getStr(r, "type")
+	})
+	if err != nil {
+		return err
+	}
+	return a.exactSet(c, "roles", want, have, nil,
+		func(role string) error {
+			return a.wrap(it, "assign the role "+role, a.call("POST", base, map[string]any{"type": role}, nil))
+		},
+		func(role string) error {
+			return a.wrap(it, "unassign the role "+role, a.call("DELETE", base+"/"+assignment[role], nil, nil))
 		})
 }
 

@@ -74,7 +74,13 @@ var personSchema = obj("A person (an Okta user), matched by profile.login.",
 	p("status", enum("ACTIVE (the default; PROVISIONED while there is no password), STAGED, SUSPENDED or DEPROVISIONED.",
 		"ACTIVE", "STAGED", "SUSPENDED", "DEPROVISIONED")),
 	p("groups", strs("Names of the groups the person is a member of: exactly these (Everyone is implicit).")),
+	p("roles", arr("The person's standard administrator roles: exactly these (absent: left as they are).",
+		enum("A standard role type.", adminRoleTypes...))),
 ).require("profile")
+
+// adminRoleTypes are the standard roles /api/v1/users/{id}/roles assigns.
+var adminRoleTypes = []string{"SUPER_ADMIN", "ORG_ADMIN", "APP_ADMIN", "USER_ADMIN", "HELP_DESK_ADMIN",
+	"GROUP_MEMBERSHIP_ADMIN", "READ_ONLY_ADMIN", "API_ACCESS_MANAGEMENT_ADMIN", "REPORT_ADMIN"}
 
 var groupSchema = obj("A group (OKTA_GROUP), matched by name.",
 	p("name", str("The group's name; identifies it in the file.")),
