@@ -61,6 +61,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerGroups(mux)
 	h.registerGroupRules(mux)
 	h.registerAppLinks(mux)
+	h.registerClientTokens(mux)
 	h.registerLogos(mux)
 	h.registerAssignments(mux)
 
