@@ -125,9 +125,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusTooManyRequests
 			page.Error = "Too many sign-in attempts. Wait a minute, then try again."
 		default:
-			h.log.Error("sign-in failed", "request_id", web.RequestID(r.Context()), "err", err)
-			status = http.StatusInternalServerError
-			page.Error = "Something went wrong on the server. Try again."
+			status, page.Error = h.trouble(r, "sign-in failed", err)
 		}
 		pages.Render(w, h.log, status, page)
 		return
@@ -139,17 +137,17 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.log.Error("evaluating the sign-on policy failed", "request_id", web.RequestID(r.Context()), "err", err)
-		page.Error = "Something went wrong on the server. Try again."
-		pages.Render(w, h.log, http.StatusInternalServerError, page)
+		status, msg := h.trouble(r, "evaluating the sign-on policy failed", err)
+		page.Error = msg
+		pages.Render(w, h.log, status, page)
 		return
 	}
 	if d != nil {
 		tx, tok, _, err := h.startTx(r.Context(), u, d, from)
 		if err != nil {
-			h.log.Error("starting the factor step failed", "request_id", web.RequestID(r.Context()), "err", err)
-			page.Error = "Something went wrong on the server. Try again."
-			pages.Render(w, h.log, http.StatusInternalServerError, page)
+			status, msg := h.trouble(r, "starting the factor step failed", err)
+			page.Error = msg
+			pages.Render(w, h.log, status, page)
 			return
 		}
 		h.renderFactor(w, r, http.StatusOK, tx, tok, "")
@@ -157,9 +155,9 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.mgr.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{})
 	if err != nil {
-		h.log.Error("starting session failed", "request_id", web.RequestID(r.Context()), "err", err)
-		page.Error = "Something went wrong on the server. Try again."
-		pages.Render(w, h.log, http.StatusInternalServerError, page)
+		status, msg := h.trouble(r, "starting session failed", err)
+		page.Error = msg
+		pages.Render(w, h.log, status, page)
 		return
 	}
 	h.sessionStarted(req, u, s)
@@ -362,4 +360,16 @@ func (h *Handler) deleteMySession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// trouble logs a failure the person cannot fix and says what to tell them:
+// while the database is unreachable, 503 and that it will pass (replicas
+// and load balancers retry a 503, and the person should too); otherwise
+// 500.
+func (h *Handler) trouble(r *http.Request, what string, err error) (int, string) {
+	h.log.Error(what, "request_id", web.RequestID(r.Context()), "err", err)
+	if errors.Is(err, store.ErrUnavailable) {
+		return http.StatusServiceUnavailable, "Signing in is unavailable for a moment: the server cannot reach its database. Try again in a minute."
+	}
+	return http.StatusInternalServerError, "Something went wrong on the server. Try again."
 }
