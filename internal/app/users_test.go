@@ -288,7 +288,7 @@ func TestUsersGetAndUpdate(t *testing.T) {
 
 // TestUserStatusMachine runs every lifecycle operation on a user in every
 // status. The expectations are written out from Okta's Users API docs
-// (reference §4.7) and the decisions documented in service/users.go.
+// (docs/okta-api.md §4.7) and the decisions documented in service/users.go.
 func TestUserStatusMachine(t *testing.T) {
 	const refused = "E0000038"
 	type outcome struct{ status, code string }
