@@ -78,7 +78,7 @@ func TestConsoleAppSignOn(t *testing.T) {
 		// Refused, with the API's own messages, and nothing changes.
 		for _, bad := range []url.Values{
 			{"issuer_mode": {"EVIL"}},
-			{"issuer_mode": {"ORG_URL"}, "claim_type": {"GROUPS"}, "claim_name": {"teams"}, "claim_value": {"Eng"}}, // no filter
+			{"issuer_mode": {"ORG_URL"}, "claim_type": {"GROUPS"}, "claim_name": {"teams"}, "claim_value": {"Eng"}},    // no filter
 			{"issuer_mode": {"ORG_URL"}, "claim_type": {"GROUPS"}, "claim_filter": {"EQUALS"}, "claim_value": {"Eng"}}, // no name
 			{"issuer_mode": {"ORG_URL"}, "claim_type": {"EXPRESSION"}, "claim_name": {"teams"}},                        // no value
 			{"issuer_mode": {"ORG_URL"}, "claim_type": {"SOMETHING"}, "claim_name": {"teams"}, "claim_value": {"x"}},
