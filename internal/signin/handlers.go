@@ -126,8 +126,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			page.Error = "Too many sign-in attempts. Wait a minute, then try again."
 		default:
 			h.log.Error("sign-in failed", "request_id", web.RequestID(r.Context()), "err", err)
-			status = http.StatusInternalServerError
-			page.Error = "Something went wrong on the server. Try again."
+			status, page.Error = web.PageFailure(w, err)
 		}
 		pages.Render(w, h.log, status, page)
 		return
@@ -140,16 +139,18 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.log.Error("evaluating the sign-on policy failed", "request_id", web.RequestID(r.Context()), "err", err)
-		page.Error = "Something went wrong on the server. Try again."
-		pages.Render(w, h.log, http.StatusInternalServerError, page)
+		status, msg := web.PageFailure(w, err)
+		page.Error = msg
+		pages.Render(w, h.log, status, page)
 		return
 	}
 	if d != nil {
 		tx, tok, _, err := h.startTx(r.Context(), u, d, from)
 		if err != nil {
 			h.log.Error("starting the factor step failed", "request_id", web.RequestID(r.Context()), "err", err)
-			page.Error = "Something went wrong on the server. Try again."
-			pages.Render(w, h.log, http.StatusInternalServerError, page)
+			status, msg := web.PageFailure(w, err)
+			page.Error = msg
+			pages.Render(w, h.log, status, page)
 			return
 		}
 		h.renderFactor(w, r, http.StatusOK, tx, tok, "")
@@ -158,8 +159,9 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	s, err := h.mgr.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{})
 	if err != nil {
 		h.log.Error("starting session failed", "request_id", web.RequestID(r.Context()), "err", err)
-		page.Error = "Something went wrong on the server. Try again."
-		pages.Render(w, h.log, http.StatusInternalServerError, page)
+		status, msg := web.PageFailure(w, err)
+		page.Error = msg
+		pages.Render(w, h.log, status, page)
 		return
 	}
 	h.sessionStarted(req, u, s)
@@ -215,6 +217,9 @@ func (h *Handler) sessionCookieRedirect(w http.ResponseWriter, r *http.Request) 
 	if _, err := h.mgr.StartFromSessionToken(r.Context(), w, r, q.Get("token")); err != nil {
 		if !errors.Is(err, ErrInvalidSessionToken) {
 			h.log.Error("redeeming session token failed", "request_id", web.RequestID(r.Context()), "err", err)
+			status, msg := web.PageFailure(w, err)
+			pages.Render(w, h.log, status, &pages.Message{Common: h.common("Sign-in error"), Error: msg})
+			return
 		}
 		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Message{Common: h.common("Sign-in error"), Error: "The session token is invalid, expired or was used already. Sign in again."})
 		return
