@@ -60,6 +60,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.registerAppCredentials(mux)
 	h.registerGroups(mux)
 	h.registerGroupRules(mux)
+	h.registerAppLinks(mux)
+	h.registerClientTokens(mux)
+	h.registerLogos(mux)
 	h.registerAssignments(mux)
 
 	mux.Handle("GET /oauth2/v1/clients", h.auth("okta.clients.read", h.listClients))

@@ -111,6 +111,18 @@ type FactorChoice struct {
 	Checked   bool
 }
 
+// Settings is a signed-in person's own page (/enduser/settings).
+type Settings struct {
+	Common
+	CSRF, Login, Email, Notice, Error string
+	Causes                            []string
+	Fields                            []SettingsField
+	Rules                             []string
+}
+
+// SettingsField is a profile attribute the person may edit.
+type SettingsField struct{ Name, Label, Autocomplete, Value string }
+
 // ConsentScope is one scope on the consent page.
 type ConsentScope struct {
 	Name, Label, Description string
@@ -171,6 +183,8 @@ func Render(w http.ResponseWriter, log *slog.Logger, status int, data any) {
 		name = "factor.html"
 	case *Recovery:
 		name = "recovery.html"
+	case *Settings:
+		name = "settings.html"
 	default:
 		panic("pages: unknown page type")
 	}

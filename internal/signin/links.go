@@ -26,6 +26,7 @@ func (h *Handler) RegisterLinks(mux *http.ServeMux, svc *service.Service) {
 		mux.HandleFunc("POST "+l.path, func(w http.ResponseWriter, r *http.Request) { h.linkSubmit(w, r, svc, l.kind, l.title) })
 	}
 	h.registerForgot(mux, svc)
+	h.registerSettings(mux)
 }
 
 // linkRefused shows why a link does not work, and what to do instead.

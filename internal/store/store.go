@@ -709,6 +709,10 @@ type RefreshTokens interface {
 	// client (optionally only those of one client for the user).
 	RevokeByUser(ctx context.Context, userID, clientID string, at time.Time) error
 	RevokeByClient(ctx context.Context, clientID string, at time.Time) error
+	// Live lists the refresh tokens of a server that can still be used
+	// (not revoked, rotated or expired at now), of one client or of all
+	// when clientID is empty, by id.
+	Live(ctx context.Context, serverID, clientID string, now time.Time) ([]*RefreshToken, error)
 	RecordAccessToken(ctx context.Context, a *FamilyAccessToken) error
 	// AccessTokens lists the unexpired access tokens of a family, or of a
 	// user when familyID is empty (optionally of one client).

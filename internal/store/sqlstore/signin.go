@@ -163,6 +163,17 @@ func (r refreshTokens) GetByHash(ctx context.Context, hash []byte) (t *store.Ref
 	return t, err
 }
 
+func (r refreshTokens) Live(ctx context.Context, serverID, clientID string, now time.Time) ([]*store.RefreshToken, error) {
+	q := `SELECT ` + refreshCols + ` FROM refresh_tokens WHERE server_id = ? AND revoked_at = 0 AND rotated_at = 0
+		AND idle_expires_at > ? AND (expires_at = 0 OR expires_at > ?)`
+	args := []any{serverID, ms(now), ms(now)}
+	if clientID != "" {
+		q += ` AND client_id = ?`
+		args = append(args, clientID)
+	}
+	return list(ctx, r.s, "list live refresh tokens of "+serverID, scanRefresh, q+` ORDER BY id`, args...)
+}
+
 func (r refreshTokens) MarkRotated(ctx context.Context, id string, at time.Time) (bool, error) {
 	n, err := r.s.exec(ctx, "rotate refresh token", `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at = 0`, ms(at), id)
 	return n == 1, err

@@ -172,6 +172,21 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 		UserID: "00u1", Scopes: []string{}, Created: at(0), IdleExpiresAt: at(time.Hour)}), "create successor")
 	ok(t, s.RefreshTokens().Create(ctx, &store.RefreshToken{ID: "oar3", Hash: []byte("r3"), FamilyID: "fam2", ServerID: "default", ClientID: "c2",
 		UserID: "00u1", Scopes: []string{}, Created: at(0), IdleExpiresAt: at(time.Hour)}), "create other family")
+	// Live: oar1 was rotated; oar2 and oar3 can be used until their idle
+	// expiry, and only on their own server.
+	liveIDs := func(server, client string, now time.Time) []string {
+		live, err := s.RefreshTokens().Live(ctx, server, client, now)
+		ok(t, err, "live tokens")
+		ids := []string{}
+		for _, l := range live {
+			ids = append(ids, l.ID)
+		}
+		return ids
+	}
+	sameStrings(t, liveIDs("default", "", at(0)), []string{"oar2", "oar3"}, "live tokens of the server")
+	sameStrings(t, liveIDs("default", "c1", at(0)), []string{"oar2"}, "live tokens of one client")
+	sameStrings(t, liveIDs("other", "", at(0)), []string{}, "live tokens of another server")
+	sameStrings(t, liveIDs("default", "", at(2*time.Hour)), []string{}, "live tokens after their idle expiry")
 	now := time.Now()
 	for _, a := range []*store.FamilyAccessToken{
 		{FamilyID: "fam1", JTI: "AT.1", UserID: "00u1", ClientID: "c1", ExpiresAt: now.Add(time.Hour)},
