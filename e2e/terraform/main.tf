@@ -156,3 +156,18 @@ resource "okta_user_schema_property" "team" {
   description = "The team a person works in"
   master      = "PROFILE_MASTER"
 }
+
+# A group rule: people are put in the group by an expression over their
+# profile, not one by one.
+resource "okta_group" "lovelaces" {
+  name        = "Lovelaces"
+  description = "Filled by a group rule"
+}
+
+resource "okta_group_rule" "lovelaces" {
+  name              = "Lovelaces"
+  status            = "ACTIVE"
+  group_assignments = [okta_group.lovelaces.id]
+  expression_type   = "urn:okta:expression:1.0"
+  expression_value  = "user.lastName==\"Lovelace\""
+}

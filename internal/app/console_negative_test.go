@@ -13,6 +13,7 @@ import (
 // not exist: the CSRF check comes before anything is looked up.
 var consolePostRoutes = []string{
 	"/admin/signout", "/admin/apps", "/admin/apps/X/general", "/admin/apps/X/lifecycle/deactivate",
+	"/admin/apps/X/secrets", "/admin/apps/X/secrets/X/deactivate", "/admin/apps/X/secrets/X/delete",
 	"/admin/apps/X/assignments/people", "/admin/apps/X/assignments/people/X/remove", "/admin/apps/X/assignments/groups",
 	"/admin/apps/X/assignments/groups/X/remove", "/admin/apps/X/scopes", "/admin/apps/X/scopes/okta.users.read/revoke",
 	"/admin/api/servers", "/admin/api/servers/X/settings", "/admin/api/servers/X/rotate", "/admin/api/servers/X/scopes",

@@ -100,6 +100,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /admin/signout", c.admin("", c.signOut))
 	c.registerApps(mux)
 	c.registerAppTabs(mux)
+	c.registerAppSecrets(mux)
 	c.registerAPI(mux)
 	c.registerDirectory(mux)
 	mux.Handle("GET /admin/logs", c.admin("okta.logs.read", c.systemLog))

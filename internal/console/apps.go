@@ -307,6 +307,9 @@ type appView struct {
 	Type         *appType
 	ClientSecret string
 	HasSecret    bool
+	UsesSecret   bool              // the app authenticates with a client secret
+	Secrets      []store.AppSecret // its client secrets, at most service.MaxAppSecrets
+	CanAdd       bool              // fewer than service.MaxAppSecrets
 	Grants       []string
 	ImplicitID   bool
 	ImplicitAT   bool
@@ -325,7 +328,8 @@ func (c *Console) renderApp(w http.ResponseWriter, r *http.Request, q *request, 
 		ClientSecret: clientSecret, HasSecret: len(a.Secrets) > 0, Grants: oc.GrantTypes,
 		ImplicitID: slices.Contains(oc.ResponseTypes, "id_token"), ImplicitAT: slices.Contains(oc.ResponseTypes, "token"),
 		Redirects: strings.Join(oc.RedirectURIs, "\n"), Logouts: strings.Join(oc.PostLogoutRedirectURIs, "\n"),
-		Consent: oc.ConsentMethod == mgmt.ConsentRequired, Notes: notes}
+		Consent: oc.ConsentMethod == mgmt.ConsentRequired, Notes: notes,
+		UsesSecret: service.UsesClientSecret(a.ClientAuthMethod()), Secrets: a.Secrets, CanAdd: len(a.Secrets) < service.MaxAppSecrets}
 	if rt := oc.RefreshToken; rt != nil {
 		v.Rotation, v.Leeway = rt.RotationType, rt.Leeway
 	}
@@ -346,6 +350,12 @@ func (c *Console) appGeneral(w http.ResponseWriter, r *http.Request, q *request)
 		notice = "Application activated."
 	case "deactivated":
 		notice = "Application deactivated."
+	case "secret-activated":
+		notice = "Client secret activated."
+	case "secret-deactivated":
+		notice = "Client secret deactivated."
+	case "secret-deleted":
+		notice = "Client secret deleted."
 	}
 	c.renderApp(w, r, q, a, http.StatusOK, notice, "", nil)
 }

@@ -125,8 +125,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusTooManyRequests
 			page.Error = "Too many sign-in attempts. Wait a minute, then try again."
 		default:
-			h.log.Error("sign-in failed", "request_id", web.RequestID(r.Context()), "err", err)
-			status, page.Error = web.PageFailure(w, err)
+			status, page.Error = h.trouble(w, r, "sign-in failed", err)
 		}
 		pages.Render(w, h.log, status, page)
 		return
@@ -138,8 +137,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.log.Error("evaluating the sign-on policy failed", "request_id", web.RequestID(r.Context()), "err", err)
-		status, msg := web.PageFailure(w, err)
+		status, msg := h.trouble(w, r, "evaluating the sign-on policy failed", err)
 		page.Error = msg
 		pages.Render(w, h.log, status, page)
 		return
@@ -147,8 +145,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if d != nil {
 		tx, tok, _, err := h.startTx(r.Context(), u, d, from)
 		if err != nil {
-			h.log.Error("starting the factor step failed", "request_id", web.RequestID(r.Context()), "err", err)
-			status, msg := web.PageFailure(w, err)
+			status, msg := h.trouble(w, r, "starting the factor step failed", err)
 			page.Error = msg
 			pages.Render(w, h.log, status, page)
 			return
@@ -158,8 +155,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.mgr.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{})
 	if err != nil {
-		h.log.Error("starting session failed", "request_id", web.RequestID(r.Context()), "err", err)
-		status, msg := web.PageFailure(w, err)
+		status, msg := h.trouble(w, r, "starting session failed", err)
 		page.Error = msg
 		pages.Render(w, h.log, status, page)
 		return
@@ -367,4 +363,12 @@ func (h *Handler) deleteMySession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// trouble logs a failure the person cannot fix and says what to tell them
+// (web.PageFailure): while the database is unreachable, 503 and that it
+// will pass; otherwise 500.
+func (h *Handler) trouble(w http.ResponseWriter, r *http.Request, what string, err error) (int, string) {
+	h.log.Error(what, "request_id", web.RequestID(r.Context()), "err", err)
+	return web.PageFailure(w, err)
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/internal/secret"
+)
+
+// TestSignInPageDuringDatabaseOutage: while PostgreSQL is unreachable the
+// hosted sign-in page answers 503 with a page that says it will pass (not
+// a 500), and once the database is back the same person signs in without
+// Sesame being restarted.
+func TestSignInPageDuringDatabaseOutage(t *testing.T) {
+	base := os.Getenv("SESAME_TEST_DATABASE_URL")
+	if base == "" {
+		t.Skip("SESAME_TEST_DATABASE_URL is not set; make test sets it")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	dbName := "sesame_outage_" + strings.ToLower(secret.RandomString(10))
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE " + dbName); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)") })
+	baseURL, _ := url.Parse(base)
+	pg := startTCPProxy(t, baseURL.Host)
+	dbURL := *baseURL
+	dbURL.Host = pg.addr()
+	dbURL.Path = "/" + dbName
+
+	addr := freeAddr(t)
+	orgURL := "http://" + addr
+	keyFile, tokenFile := filepath.Join(dir, "master.key"), filepath.Join(dir, "api-token")
+	if out, err := run(ctx, t, "", "init", "--database-url", dbURL.String(), "--master-key-file", keyFile, "--url", orgURL,
+		"--admin-email", "ops@example.com", "--api-token-file", tokenFile); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	tok, _ := os.ReadFile(tokenFile)
+	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--database-url", dbURL.String(), "--master-key-file", keyFile)
+	p.waitFor(t, "Sesame is serving")
+
+	body, _ := json.Marshal(map[string]any{"profile": map[string]any{"login": "ada@example.com", "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
+		"credentials": map[string]any{"password": map[string]any{"value": "Correct-Horse-42"}}})
+	req, _ := http.NewRequest(http.MethodPost, orgURL+"/api/v1/users", bytes.NewReader(body))
+	req.Header.Set("Authorization", "SSWS "+strings.TrimSpace(string(tok)))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("create user: %v %v", err, resp)
+	}
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	signIn := func() (int, string) {
+		t.Helper()
+		resp, err := browser.Get(orgURL + "/login/login.htm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := csrf.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("sign-in page: %d %s", resp.StatusCode, page)
+		}
+		resp, err = browser.PostForm(orgURL+"/login/login.htm", url.Values{"csrf": {string(m[1])}, "fromURI": {""},
+			"username": {"ada@example.com"}, "password": {"Correct-Horse-42"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(out)
+	}
+
+	pg.cut()
+	status, page := signIn()
+	if status != http.StatusServiceUnavailable || !strings.Contains(page, "cannot reach its database") || !strings.Contains(page, `role="alert"`) {
+		t.Fatalf("sign-in with the database down: %d %s", status, page)
+	}
+	pg.restore()
+	// The pool's connections died with the cut: the first requests after
+	// the restore may still meet one, then new connections are made.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		status, page := signIn()
+		if status == http.StatusFound || status == http.StatusOK && strings.Contains(page, "Signed in as") {
+			break
+		}
+		if status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("sign-in after the database came back: %d %s", status, page)
+		}
+	}
+}
