@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,6 +158,24 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 	}
 	if _, err := run(ctx, t, "", "restore", "--data", restored, "--from", backup); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("restore over a database without --force: %v", err)
+	}
+	// The server is still running on data: a restore over it is refused
+	// even with --force, and the server keeps serving its database.
+	if _, err := run(ctx, t, "", "restore", "--data", data, "--from", backup, "--force"); err == nil || !strings.Contains(err.Error(), "running") {
+		t.Errorf("restore under a running server: %v", err)
+	}
+	if code, err := createUser(orgURL, apiToken, "after-refused-restore@example.com"); err != nil || code != 200 {
+		t.Errorf("the server after a refused restore: %d %v", code, err)
+	}
+	// Once the server on restored has stopped, a restore over it goes ahead.
+	if err := p2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p2.waitExit(t); code != 0 {
+		t.Fatalf("the server on the restored database exited with %d", code)
+	}
+	if out, err := run(ctx, t, "", "restore", "--data", restored, "--from", backup, "--force"); err != nil || !strings.Contains(out, "Restored") {
+		t.Errorf("restore --force over a stopped server's database: %v\n%s", err, out)
 	}
 	newer := filepath.Join(dir, "newer.db")
 	copyFile(t, backup, newer)

@@ -303,3 +303,22 @@ func TestServeRefusesBadTrustedProxies(t *testing.T) {
 		t.Errorf("SESAME_TRUSTED_PROXIES=not-a-cidr: err = %v", err)
 	}
 }
+
+// TestServeRefusesBadShutdownAndRetention: --shutdown-delay and
+// --log-retention values that are not durations (or a retention so short it
+// would empty the System Log between two polls) stop serve before it starts.
+func TestServeRefusesBadShutdownAndRetention(t *testing.T) {
+	for _, c := range []struct{ flag, value string }{
+		{"--shutdown-delay", "-1s"},
+		{"--shutdown-delay", "soon"},
+		{"--log-retention", "10m"},
+		{"--log-retention", "90days"},
+		{"--log-retention", "-3d"},
+		{"--log-retention", "99999999d"},
+	} {
+		_, err := run(context.Background(), t, "", "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", c.flag, c.value)
+		if err == nil || !strings.Contains(err.Error(), c.flag) {
+			t.Errorf("%s %s: err = %v, want a %s error", c.flag, c.value, err, c.flag)
+		}
+	}
+}

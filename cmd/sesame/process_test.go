@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -239,5 +240,64 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	r2.Body.Close()
 	if len(events) != 1 || events[0]["actor"].(map[string]any)["id"] != clientID {
 		t.Fatalf("token events after the restart: %v", events)
+	}
+}
+
+// TestServeDrainsBeforeStopping: with --shutdown-delay, SIGTERM first turns
+// /readyz to 503 while the server keeps accepting and answering new
+// connections (a load balancer's last requests), and only after the delay
+// stops accepting and exits 0.
+func TestServeDrainsBeforeStopping(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	addr := freeAddr(t)
+	orgURL := "http://" + addr
+	if out, err := run(ctx, t, "", "init", "--data", data, "--url", orgURL, "--admin-email", "ops@example.com", "--api-token-file", filepath.Join(dir, "tok")); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	const delay = 2 * time.Second
+	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--data", data, "--shutdown-delay", delay.String())
+	p.waitFor(t, "Sesame is serving")
+	// A fresh connection per request: the point is that new connections
+	// are still accepted while draining.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	get := func(path string) int {
+		t.Helper()
+		resp, err := client.Get(orgURL + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("/readyz"); code != 200 {
+		t.Fatalf("/readyz before SIGTERM: %d", code)
+	}
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor(t, "draining")
+	if code := get("/readyz"); code != 503 {
+		t.Fatalf("/readyz while draining: %d", code)
+	}
+	if code := get("/oauth2/default/.well-known/openid-configuration"); code != 200 {
+		t.Fatalf("a new request while draining: %d", code)
+	}
+	if code := get("/healthz"); code != 200 {
+		t.Fatalf("/healthz while draining: %d", code)
+	}
+	p.waitFor(t, `msg="shutting down"`) // not the probe's "not ready" warning, which says shutting down too
+	if waited := time.Since(sent); waited < delay {
+		t.Fatalf("stopped accepting %v after SIGTERM, before the %v delay:\n%s", waited, delay, p.out)
+	}
+	if code := p.waitExit(t); code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, p.out)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("still accepting after exit")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -115,6 +116,8 @@ var signInFlagHelp = []struct{ name, env, help string }{
 	{"lockout-attempts", "SESAME_LOCKOUT_ATTEMPTS", "failed sign-ins in a row that lock a user out; 0 turns lockout off (default 10)"},
 	{"lockout-duration", "SESAME_LOCKOUT_DURATION", "how long a lockout lasts before it lifts by itself; 0 means until an admin unlocks (default 1h)"},
 	{"shutdown-grace", "SESAME_SHUTDOWN_GRACE", "on SIGTERM, how long requests in flight may take to finish (default 15s)"},
+	{"shutdown-delay", "SESAME_SHUTDOWN_DELAY", "on SIGTERM, how long to keep serving with /readyz at 503 so load balancers stop sending, before no longer accepting (default 0s)"},
+	{"log-retention", "SESAME_LOG_RETENTION", "delete System Log events older than this, e.g. 90d (Okta keeps 90 days); 0 keeps them for ever (default 0)"},
 }
 
 // signInFlags reads the session and lockout settings from flags or their
@@ -139,8 +142,9 @@ func signInFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string
 			}
 			continue
 		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || (d == 0 && f.name != "lockout-duration") {
+		d, err := parseDuration(v)
+		zeroOK := f.name == "lockout-duration" || f.name == "shutdown-delay" || f.name == "log-retention"
+		if err != nil || d < 0 || (d == 0 && !zeroOK) {
 			return fmt.Errorf("--%s %q: want a duration such as 30m or 8h", f.name, v)
 		}
 		switch f.name {
@@ -150,6 +154,13 @@ func signInFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string
 			cfg.SessionLifetime = d
 		case "shutdown-grace":
 			cfg.ShutdownGrace = d
+		case "shutdown-delay":
+			cfg.ShutdownDelay = d
+		case "log-retention":
+			if d > 0 && d < time.Hour {
+				return fmt.Errorf("--log-retention %q: keep the System Log for an hour at least", v)
+			}
+			cfg.LogRetention = d
 		case "lockout-duration":
 			cfg.LockoutDuration = d
 			if d == 0 {
@@ -158,6 +169,19 @@ func signInFlags(cmd *cobra.Command, cfg *config.Config, vals map[string]*string
 		}
 	}
 	return nil
+}
+
+// parseDuration is time.ParseDuration that also takes whole days ("90d"),
+// the unit retention periods are given in.
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 36500 {
+			return 0, fmt.Errorf("bad number of days %q", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
 }
 
 func serve(cmd *cobra.Command, cfg config.Config) error {

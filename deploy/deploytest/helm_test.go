@@ -294,6 +294,7 @@ func TestHelmTemplateOptions(t *testing.T) {
 		"replicaCount":         5,
 		"shutdownGraceSeconds": 40,
 		"trustedProxies":       []any{"10.0.0.0/8", "192.168.0.0/16"},
+		"logRetention":         "90d",
 		"migrations":           map[string]any{"job": map[string]any{"enabled": true}},
 		"ingress": map[string]any{"enabled": true, "className": "nginx",
 			"tls": []any{map[string]any{"secretName": "idp-tls", "hosts": []any{"idp.example.com"}}}},
@@ -323,6 +324,9 @@ func TestHelmTemplateOptions(t *testing.T) {
 	}
 	if env["SESAME_SHUTDOWN_GRACE"].Value != "40s" || *dep.Spec.Template.Spec.TerminationGracePeriodSeconds < 5+40+10 {
 		t.Errorf("grace %q, termination %d", env["SESAME_SHUTDOWN_GRACE"].Value, *dep.Spec.Template.Spec.TerminationGracePeriodSeconds)
+	}
+	if env["SESAME_LOG_RETENTION"].Value != "90d" {
+		t.Errorf("log retention %q", env["SESAME_LOG_RETENTION"].Value)
 	}
 	if env["SESAME_TRUSTED_PROXIES"].Value != "10.0.0.0/8,192.168.0.0/16" || env["SESAME_METRICS_ADDR"].Value != ":9090" {
 		t.Errorf("trusted proxies %q, metrics %q", env["SESAME_TRUSTED_PROXIES"].Value, env["SESAME_METRICS_ADDR"].Value)

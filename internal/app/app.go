@@ -299,6 +299,18 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		grace = config.DefaultShutdownGrace
 	}
 	a.draining.Store(true)
+	if d := a.Config.ShutdownDelay; d > 0 {
+		// Keep serving while /readyz says no, so that load balancers take
+		// this replica out before it refuses connections.
+		a.Log.Info("draining: /readyz answers 503, still serving", "delay", d.String())
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case err := <-errc:
+			t.Stop()
+			return err
+		}
+	}
 	a.Log.Info("shutting down", "grace", grace.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -334,9 +346,10 @@ func (a *App) schedule(ctx context.Context) {
 // RunScheduled does the scheduled work once — the key rotation of AUTO
 // authorization servers, then deleting what has expired at now: replay ids
 // (client-assertion jti's, one-time tokens), revocations, sessions, codes,
-// refresh tokens — unless another replica is doing it (ran is then false).
-// purged counts the rows deleted, by kind. Every step runs even when one
-// fails; the error joins their failures.
+// refresh tokens, System Log events past the retention period — unless
+// another replica is doing it (ran is then false). purged counts the rows
+// deleted, by kind. Every step runs even when one fails; the error joins
+// their failures.
 func (a *App) RunScheduled(ctx context.Context, now time.Time) (ran bool, purged map[string]int64, err error) {
 	purged = map[string]int64{}
 	ran, err = a.Store.Exclusive(ctx, "scheduled", func(ctx context.Context) error {
@@ -353,6 +366,7 @@ func (a *App) RunScheduled(ctx context.Context, now time.Time) (ran bool, purged
 			{"sessions", a.Store.Sessions().Purge},
 			{"codes", a.Store.Codes().Purge},
 			{"refresh_tokens", a.Store.RefreshTokens().Purge},
+			{"system_log", a.purgeSystemLog},
 		} {
 			n, err := p.purge(ctx, now)
 			if err != nil {
@@ -364,6 +378,15 @@ func (a *App) RunScheduled(ctx context.Context, now time.Time) (ran bool, purged
 		return errors.Join(errs...)
 	})
 	return ran, purged, err
+}
+
+// purgeSystemLog deletes the System Log events older than the retention
+// period (--log-retention); without one it keeps everything.
+func (a *App) purgeSystemLog(ctx context.Context, now time.Time) (int64, error) {
+	if a.Config.LogRetention <= 0 {
+		return 0, nil
+	}
+	return a.Store.Audit().Purge(ctx, now.Add(-a.Config.LogRetention))
 }
 
 // Close writes the queued System Log events and releases the store.

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
@@ -104,4 +106,79 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSystemLogRetention: without --log-retention the scheduled clean-up
+// keeps every System Log event; with 30 days it deletes exactly the events
+// published before then — more than one delete batch of them — and the
+// events of the last 30 days, and polling them, stay.
+func TestSystemLogRetention(t *testing.T) {
+	sharedBackends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ctx := context.Background()
+		sealer, err := keys.NewSealer(secret.RawBytes(32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		retention := 30 * 24 * time.Hour
+		a := serveReplica(t, open(t), sealer, "", true, func(c *config.Config) { c.LogRetention = retention })
+		st := a.App.Store
+		a.App.Audit.Close() // everything the start-up queued is in the table
+		rows := func() int64 {
+			t.Helper()
+			n, err := st.(*sqlstore.Store).TableRows(ctx, "audit_events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		now := time.Now()
+		const old, recent = 5300, 40
+		must(t, st.InTx(ctx, func(tx store.Store) error {
+			for i := range old + recent {
+				// old events from 31 to ~60 days ago; recent ones within the last 29 days
+				published := now.Add(-retention - 24*time.Hour - time.Duration(i)*7*time.Minute)
+				if i >= old {
+					published = now.Add(-time.Duration(i-old) * 17 * time.Hour)
+				}
+				e := &store.AuditEvent{UUID: fmt.Sprintf("ret-%05d", i), Published: published, EventType: "user.session.start",
+					Severity: "INFO", ActorID: "00u1", Data: []byte(`{}`)}
+				if err := tx.Audit().Append(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		before := rows()
+
+		// Retention off: nothing goes.
+		a.App.Config.LogRetention = 0
+		if _, purged, err := a.App.RunScheduled(ctx, now); err != nil || purged["system_log"] != 0 || rows() != before {
+			t.Fatalf("without retention: purged %v, %v; rows %d, want %d", purged, err, rows(), before)
+		}
+		a.App.Config.LogRetention = retention
+		ran, purged, err := a.App.RunScheduled(ctx, now)
+		if err != nil || !ran || purged["system_log"] != old {
+			t.Fatalf("with 30 days: ran %v, purged %v, %v; want %d", ran, purged, err, old)
+		}
+		if n := rows(); n != before-old {
+			t.Fatalf("audit_events has %d rows after the clean-up, want %d", n, before-old)
+		}
+		left, err := st.Audit().List(ctx, store.AuditQuery{Since: now.Add(-retention)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := 0
+		for _, e := range left {
+			if strings.HasPrefix(e.UUID, "ret-") {
+				kept++
+			}
+		}
+		if kept != recent {
+			t.Fatalf("%d of the %d recent events are left", kept, recent)
+		}
+		// A second run finds nothing more.
+		if _, purged, err := a.App.RunScheduled(ctx, now); err != nil || purged["system_log"] != 0 {
+			t.Fatalf("second run: purged %v, %v", purged, err)
+		}
+	})
 }

@@ -48,6 +48,13 @@ type Config struct {
 	// ShutdownGrace is how long a stopping server lets requests in flight
 	// finish (zero: DefaultShutdownGrace).
 	ShutdownGrace time.Duration
+	// ShutdownDelay is how long a stopping server keeps serving, with
+	// /readyz already answering 503, before it stops accepting: the time
+	// load balancers need to notice and send no more (zero: stop at once).
+	ShutdownDelay time.Duration
+	// LogRetention is how long System Log events are kept; the scheduled
+	// clean-up deletes older ones (zero: kept for ever).
+	LogRetention time.Duration
 	// MetricsAddr is the listen address of the metrics and probe endpoints
 	// (empty: not served separately).
 	MetricsAddr string

@@ -107,8 +107,12 @@ func (s *Setup) post(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Error("setup failed", "err", err)
-		p.Error = "Something went wrong on the server; nothing was saved. Try again."
-		s.render(w, http.StatusInternalServerError, p)
+		status, msg := web.PageFailure(w, err)
+		p.Error = msg
+		if status == http.StatusInternalServerError {
+			p.Error = "Something went wrong on the server; nothing was saved. Try again."
+		}
+		s.render(w, status, p)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Path: "/setup", MaxAge: -1})

@@ -249,8 +249,10 @@ func (s *Server) handleActivate(w http.ResponseWriter, r *http.Request) {
 		s.devicePage(w, r, http.StatusForbidden, p)
 		return
 	case aerr != nil:
-		p.Error = "Something went wrong on the server. Try again."
-		s.devicePage(w, r, http.StatusInternalServerError, p)
+		s.logError(ctx, "checking the device user's assignment failed", aerr)
+		status, msg := web.PageFailure(w, aerr)
+		p.Error = msg
+		s.devicePage(w, r, status, p)
 		return
 	case sub == nil:
 		// The session outlived the account (deactivated or deleted).
@@ -317,8 +319,9 @@ func (s *Server) decide(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		s.devicePage(w, r, http.StatusBadRequest, p)
 	default:
 		s.logError(ctx, "saving device decision failed", err)
-		p.Error, p.ClientName = "Something went wrong on the server. Try again.", ""
-		s.devicePage(w, r, http.StatusInternalServerError, p)
+		status, msg := web.PageFailure(w, err)
+		p.Error, p.ClientName = msg, ""
+		s.devicePage(w, r, status, p)
 	}
 	return false
 }

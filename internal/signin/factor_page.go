@@ -125,7 +125,8 @@ func (h *Handler) renderFactor(w http.ResponseWriter, r *http.Request, status in
 
 func (h *Handler) factorFailed(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("factor step failed", "request_id", web.RequestID(r.Context()), "err", err)
-	pages.Render(w, h.log, http.StatusInternalServerError, &pages.Message{Common: h.common("Sign-in error"), Error: "Something went wrong on the server. Try again."})
+	status, msg := web.PageFailure(w, err)
+	pages.Render(w, h.log, status, &pages.Message{Common: h.common("Sign-in error"), Error: msg})
 }
 
 // factorForm reads a factor form: CSRF and a live transaction, or it

@@ -125,7 +125,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusTooManyRequests
 			page.Error = "Too many sign-in attempts. Wait a minute, then try again."
 		default:
-			status, page.Error = h.trouble(r, "sign-in failed", err)
+			status, page.Error = h.trouble(w, r, "sign-in failed", err)
 		}
 		pages.Render(w, h.log, status, page)
 		return
@@ -137,7 +137,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		status, msg := h.trouble(r, "evaluating the sign-on policy failed", err)
+		status, msg := h.trouble(w, r, "evaluating the sign-on policy failed", err)
 		page.Error = msg
 		pages.Render(w, h.log, status, page)
 		return
@@ -145,7 +145,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if d != nil {
 		tx, tok, _, err := h.startTx(r.Context(), u, d, from)
 		if err != nil {
-			status, msg := h.trouble(r, "starting the factor step failed", err)
+			status, msg := h.trouble(w, r, "starting the factor step failed", err)
 			page.Error = msg
 			pages.Render(w, h.log, status, page)
 			return
@@ -155,7 +155,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := h.mgr.Start(r.Context(), w, r, u.ID, []string{"pwd"}, time.Time{})
 	if err != nil {
-		status, msg := h.trouble(r, "starting session failed", err)
+		status, msg := h.trouble(w, r, "starting session failed", err)
 		page.Error = msg
 		pages.Render(w, h.log, status, page)
 		return
@@ -213,6 +213,9 @@ func (h *Handler) sessionCookieRedirect(w http.ResponseWriter, r *http.Request) 
 	if _, err := h.mgr.StartFromSessionToken(r.Context(), w, r, q.Get("token")); err != nil {
 		if !errors.Is(err, ErrInvalidSessionToken) {
 			h.log.Error("redeeming session token failed", "request_id", web.RequestID(r.Context()), "err", err)
+			status, msg := web.PageFailure(w, err)
+			pages.Render(w, h.log, status, &pages.Message{Common: h.common("Sign-in error"), Error: msg})
+			return
 		}
 		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Message{Common: h.common("Sign-in error"), Error: "The session token is invalid, expired or was used already. Sign in again."})
 		return
@@ -362,14 +365,10 @@ func (h *Handler) deleteMySession(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// trouble logs a failure the person cannot fix and says what to tell them:
-// while the database is unreachable, 503 and that it will pass (replicas
-// and load balancers retry a 503, and the person should too); otherwise
-// 500.
-func (h *Handler) trouble(r *http.Request, what string, err error) (int, string) {
+// trouble logs a failure the person cannot fix and says what to tell them
+// (web.PageFailure): while the database is unreachable, 503 and that it
+// will pass; otherwise 500.
+func (h *Handler) trouble(w http.ResponseWriter, r *http.Request, what string, err error) (int, string) {
 	h.log.Error(what, "request_id", web.RequestID(r.Context()), "err", err)
-	if errors.Is(err, store.ErrUnavailable) {
-		return http.StatusServiceUnavailable, "Signing in is unavailable for a moment: the server cannot reach its database. Try again in a minute."
-	}
-	return http.StatusInternalServerError, "Something went wrong on the server. Try again."
+	return web.PageFailure(w, err)
 }

@@ -43,8 +43,7 @@ func (h *Handler) linkRefused(w http.ResponseWriter, r *http.Request, title stri
 		msg = "This link is not valid. Check that you opened the whole link, or ask your administrator for a new one."
 	default:
 		h.log.Error("checking a link failed", "request_id", web.RequestID(r.Context()), "err", err)
-		status = http.StatusInternalServerError
-		msg = "Something went wrong on the server. Try again."
+		status, msg = web.PageFailure(w, err)
 	}
 	pages.Render(w, h.log, status, &pages.Message{Common: h.common(title), Error: msg})
 }

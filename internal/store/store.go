@@ -577,6 +577,9 @@ type Audit interface {
 	// consumed: the last event's position, or past every position this call
 	// ruled out when it found fewer than q.Limit.
 	Poll(ctx context.Context, q AuditPoll) (events []*AuditEvent, resume AuditPosition, err error)
+	// Purge deletes the events published before before (the retention
+	// period's start) and returns how many it deleted.
+	Purge(ctx context.Context, before time.Time) (int64, error)
 }
 
 // AuditPoll selects the System Log events a poller has not seen yet.

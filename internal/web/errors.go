@@ -49,3 +49,19 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 }
+
+// UnavailableText is what a hosted page says while the database cannot be
+// reached: the person can wait it out, unlike a server fault.
+const UnavailableText = "Sesame cannot reach its database at the moment. Nothing was changed; try again in a minute."
+
+// PageFailure is the status and the sentence an HTML page answers with for
+// an error it did not expect: 503 with UnavailableText (and Retry-After)
+// when the database is unreachable, else 500 with the generic sentence the
+// hosted pages use. The caller logs err.
+func PageFailure(w http.ResponseWriter, err error) (int, string) {
+	if errors.Is(err, store.ErrUnavailable) {
+		w.Header().Set("Retry-After", "30")
+		return http.StatusServiceUnavailable, UnavailableText
+	}
+	return http.StatusInternalServerError, "Something went wrong on the server. Try again."
+}

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"strconv"
+	"time"
 
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -97,4 +99,26 @@ func (r audit) Poll(ctx context.Context, q store.AuditPoll) ([]*store.AuditEvent
 		resume = store.AuditPosition{Tx: h.Tx, Seq: h.Seq - 1}
 	}
 	return events, resume, nil
+}
+
+// auditPurgeBatch bounds each delete of the retention clean-up: one short
+// transaction per batch, so that a first clean-up of a large log neither
+// holds a long write lock (SQLite) nor keeps a transaction open that the
+// System Log's pollers would wait behind (PostgreSQL).
+const auditPurgeBatch = 5000
+
+func (r audit) Purge(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		n, err := r.s.exec(ctx, "purge audit events",
+			`DELETE FROM audit_events WHERE uuid IN (SELECT uuid FROM audit_events WHERE published < ? ORDER BY published LIMIT `+strconv.Itoa(auditPurgeBatch)+`)`,
+			ms(before))
+		total += n
+		if err != nil || n < auditPurgeBatch {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
 }

@@ -247,9 +247,19 @@ func RestoreSQLite(ctx context.Context, from, path string, replace bool) (Schema
 	if _, err := os.Stat(path); err == nil && !replace {
 		return SchemaStatus{}, fmt.Errorf("restore: %s exists; stop Sesame and pass --force to replace it", path)
 	}
+	// Every Sesame process using the database holds a shared lock on it
+	// (OpenSQLite): take it exclusively, and keep it until the new file is
+	// in place.
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return SchemaStatus{}, fmt.Errorf("restore: %w", err)
 	}
+	held, err := lockDatabase(path, true)
+	if errors.Is(err, errFileLocked) {
+		return SchemaStatus{}, fmt.Errorf("restore: Sesame is running on %s (or another sesame command has it open); stop it first", path)
+	} else if err != nil {
+		return SchemaStatus{}, fmt.Errorf("restore: %w", err)
+	}
+	defer held.Close()
 	tmp := path + ".restoring"
 	if err := copyPrivate(from, tmp); err != nil {
 		os.Remove(tmp)
@@ -266,6 +276,25 @@ func RestoreSQLite(ctx context.Context, from, path string, replace bool) (Schema
 		return SchemaStatus{}, fmt.Errorf("restore: %w", err)
 	}
 	return st, nil
+}
+
+// errFileLocked: another process holds a conflicting lock (flockFile).
+var errFileLocked = errors.New("locked by another process")
+
+// lockDatabase opens the SQLite database's lock file (path + ".lock") and
+// locks it, shared or exclusive. A separate file, not the database: closing
+// any descriptor of the database file would drop the POSIX locks SQLite
+// holds on it in this process.
+func lockDatabase(path string, exclusive bool) (*os.File, error) {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: lock file of %s: %w", path, err)
+	}
+	if err := flockFile(f, exclusive); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func createPrivate(name string) error {

@@ -90,6 +90,23 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("sqlstore: create %s: %w", abs, err)
 	}
+	// The lock file stays open with a shared lock while the store is:
+	// `sesame restore` takes it exclusively, so it cannot replace the
+	// database under a running Sesame, nor Sesame start on a half-restored
+	// one.
+	held, err := lockDatabase(abs, false)
+	if err != nil {
+		if errors.Is(err, errFileLocked) {
+			return nil, fmt.Errorf("sqlstore: %s is being restored; start Sesame when the restore is done", abs)
+		}
+		return nil, err
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			held.Close()
+		}
+	}()
 
 	// A file: URI keeps characters such as ? and # in the path from being
 	// read as DSN syntax.
@@ -114,7 +131,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	s := &Store{d: sqliteDialect{}, write: write, read: write, path: abs}
+	s := &Store{d: sqliteDialect{}, write: write, read: write, path: abs, held: held}
 	if err := retryBusy(ctx, func() error {
 		if err := write.PingContext(ctx); err != nil {
 			return fmt.Errorf("sqlstore: open %s: %w", abs, err)
@@ -142,5 +159,6 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open %s for reading: %w", abs, err)
 	}
 	s.read = read
+	opened = true
 	return s, nil
 }

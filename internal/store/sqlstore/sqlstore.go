@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,8 +38,10 @@ type Store struct {
 	// pg is PostgreSQL's connection configuration, for the connections
 	// that live outside the pool (LISTEN); nil on SQLite.
 	pg *pgx.ConnConfig
-	// path is SQLite's database file.
+	// path is SQLite's database file; held is its lock file, open with a
+	// shared lock for as long as the store is (lockDatabase).
 	path string
+	held *os.File
 }
 
 var _ store.Store = (*Store)(nil)
@@ -80,6 +83,9 @@ func (s *Store) Close() error {
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
+	}
+	if s.held != nil {
+		s.held.Close()
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
