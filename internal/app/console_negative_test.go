@@ -13,7 +13,7 @@ import (
 // not exist: the CSRF check comes before anything is looked up.
 var consolePostRoutes = []string{
 	"/admin/signout", "/admin/apps", "/admin/apps/X/general", "/admin/apps/X/lifecycle/deactivate",
-	"/admin/apps/X/secrets", "/admin/apps/X/secrets/X/deactivate", "/admin/apps/X/secrets/X/delete",
+	"/admin/apps/X/signon", "/admin/apps/X/secrets", "/admin/apps/X/secrets/X/deactivate", "/admin/apps/X/secrets/X/delete",
 	"/admin/apps/X/assignments/people", "/admin/apps/X/assignments/people/X/remove", "/admin/apps/X/assignments/groups",
 	"/admin/apps/X/assignments/groups/X/remove", "/admin/apps/X/scopes", "/admin/apps/X/scopes/okta.users.read/revoke",
 	"/admin/api/servers", "/admin/api/servers/X/settings", "/admin/api/servers/X/rotate", "/admin/api/servers/X/scopes",
@@ -107,7 +107,7 @@ func TestConsoleEscapesEverything(t *testing.T) {
 			shows bool // the page shows one of the marked-up names
 		}{
 			{"/admin", false}, {"/admin/groups", true}, {"/admin/groups/" + group, true}, {"/admin/people", true}, {"/admin/people/" + user, true},
-			{"/admin/apps", true}, {"/admin/apps/" + app, true}, {"/admin/apps/" + app + "/assignments", true}, {"/admin/api/origins", true},
+			{"/admin/apps", true}, {"/admin/apps/" + app, true}, {"/admin/apps/" + app + "/assignments", true}, {"/admin/apps/" + app + "/signon", true}, {"/admin/api/origins", true},
 			{"/admin/api/servers", true}, {"/admin/api/servers/" + srv, true}, {"/admin/api/servers/" + srv + "/scopes", true},
 			{"/admin/api/servers/" + srv + "/claims", false}, {"/admin/api/servers/" + srv + "/policies", true},
 			{"/admin/api/servers/" + srv + "/preview", true}, {"/admin/logs", true},

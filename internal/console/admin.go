@@ -101,6 +101,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.registerApps(mux)
 	c.registerAppTabs(mux)
 	c.registerAppSecrets(mux)
+	c.registerAppSignOn(mux)
 	c.registerAPI(mux)
 	c.registerDirectory(mux)
 	mux.Handle("GET /admin/logs", c.admin("okta.logs.read", c.systemLog))

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -401,58 +403,53 @@ func (h *Handler) getIDTokenSettings(w http.ResponseWriter, r *http.Request, p *
 	web.WriteJSON(w, http.StatusOK, h.idTokenToJSON(a))
 }
 
-// setIDTokenSettings sets the app's issuer mode (the same setting as
-// settings.oauthClient.issuer_mode) and its groups claim; a body without a
-// claim name removes the claim, as the provider sends when none is set.
-// Values are stored as sent: an EXPRESSION is evaluated when a token is
-// made, as Okta does.
-func (h *Handler) setIDTokenSettings(w http.ResponseWriter, r *http.Request, p *principal) {
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
-	var in struct {
-		IssuerMode      string `json:"issuerMode"`
-		ValueType       string `json:"valueType"`
-		Name            string `json:"name"`
-		Value           string `json:"value"`
-		GroupFilterType string `json:"groupFilterType"`
-	}
-	if e := decodeBody(body, &in); e != nil {
-		web.WriteError(w, e)
-		return
-	}
-	var c causeList
+// IDTokenSettingsInput is what sets an app's ID-token settings: the body of
+// POST /api/v1/internal/apps/{id}/settings/oauth/idToken, and the console's
+// Sign On tab.
+type IDTokenSettingsInput struct {
+	IssuerMode      string `json:"issuerMode"`
+	ValueType       string `json:"valueType"`
+	Name            string `json:"name"`
+	Value           string `json:"value"`
+	GroupFilterType string `json:"groupFilterType"`
+}
+
+// SetIDTokenSettings sets the app's issuer mode (the same setting as
+// settings.oauthClient.issuer_mode) and its groups claim; an input without a
+// claim name, type or value removes the claim, as the provider sends when
+// none is set. Values are stored as sent: an EXPRESSION is evaluated when a
+// token is made, as Okta does. Shared by the API and the console so that
+// both check the same rules.
+func SetIDTokenSettings(ctx context.Context, svc *service.Service, c service.Context, appID string, in IDTokenSettingsInput) (*store.App, error) {
+	var cl causeList
 	if in.IssuerMode != "" {
-		checkEnum(&c, "issuerMode", in.IssuerMode, IssuerOrgURL, IssuerCustomURL, IssuerDynamic)
+		checkEnum(&cl, "issuerMode", in.IssuerMode, IssuerOrgURL, IssuerCustomURL, IssuerDynamic)
 	}
 	var claim *store.AppGroupsClaim
 	if in.Name != "" || in.ValueType != "" || in.Value != "" {
 		claim = &store.AppGroupsClaim{Name: in.Name, ValueType: in.ValueType, Value: in.Value, GroupFilterType: in.GroupFilterType}
 		if in.Name == "" {
-			c.add("name", blank)
+			cl.add("name", blank)
 		} else if len(in.Name) > 100 {
-			c.add("name", "The value must be at most 100 characters long.")
+			cl.add("name", "The value must be at most 100 characters long.")
 		}
 		if in.Value == "" {
-			c.add("value", blank)
+			cl.add("value", blank)
 		} else if len(in.Value) > 1024 {
-			c.add("value", "The value must be at most 1024 characters long.")
+			cl.add("value", "The value must be at most 1024 characters long.")
 		}
-		if checkEnum(&c, "valueType", in.ValueType, "GROUPS", "EXPRESSION") {
+		if checkEnum(&cl, "valueType", in.ValueType, "GROUPS", "EXPRESSION") {
 			if in.ValueType == "GROUPS" {
-				checkEnum(&c, "groupFilterType", in.GroupFilterType, "STARTS_WITH", "EQUALS", "CONTAINS", "REGEX")
+				checkEnum(&cl, "groupFilterType", in.GroupFilterType, "STARTS_WITH", "EQUALS", "CONTAINS", "REGEX")
 			} else if in.GroupFilterType != "" {
-				c.add("groupFilterType", "The field is allowed only when valueType is 'GROUPS'.")
+				cl.add("groupFilterType", "The field is allowed only when valueType is 'GROUPS'.")
 			}
 		}
 	}
-	if len(c) > 0 {
-		web.WriteError(w, c.webError())
-		return
+	if len(cl) > 0 {
+		return nil, cl.webError()
 	}
-	a, err := h.svc.ModifyApp(r.Context(), serviceContext(r, p), r.PathValue("id"), "application.lifecycle.update", "Update ID token settings",
+	return svc.ModifyApp(ctx, c, appID, "application.lifecycle.update", "Update ID token settings",
 		func(a *store.App, now time.Time) error {
 			if in.IssuerMode != "" {
 				a.Settings.OAuthClient.IssuerMode = in.IssuerMode
@@ -460,6 +457,20 @@ func (h *Handler) setIDTokenSettings(w http.ResponseWriter, r *http.Request, p *
 			a.GroupsClaim = claim
 			return nil
 		})
+}
+
+func (h *Handler) setIDTokenSettings(w http.ResponseWriter, r *http.Request, p *principal) {
+	body, werr := readBody(w, r)
+	if werr != nil {
+		web.WriteError(w, werr)
+		return
+	}
+	var in IDTokenSettingsInput
+	if e := decodeBody(body, &in); e != nil {
+		web.WriteError(w, e)
+		return
+	}
+	a, err := SetIDTokenSettings(r.Context(), h.svc, serviceContext(r, p), r.PathValue("id"), in)
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
