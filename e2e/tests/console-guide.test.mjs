@@ -1,7 +1,7 @@
 // OpenMetadata's guide (docs/openmetadata.md) performed in the console, screen by screen, in
 // headless Chromium: the SPA through Create App Integration (with its trusted origin), an
 // authorization server with the SPA's client id as audience, a scope, a groups claim, an access
-// policy and a rule, the ingestion service app, an API token — then a person signs in to the
+// policy and a rule, the ingestion service app with its Okta API scopes, an API token — then a person signs in to the
 // okta-auth-js SPA with what was created and the access token carries the server's issuer, the
 // audience, the scope and the groups claim. axe-core on every screen visited.
 //
@@ -62,6 +62,13 @@ test('the OpenMetadata guide in the console, then a sign-in to the SPA', { timeo
   await page.getByRole('status').waitFor();
   const spaClientId = (await page.locator('#client-id').textContent()).trim();
   await checkA11y(page, 'SPA General tab');
+  await page.getByRole('navigation', { name: 'Application tabs' }).getByRole('link', { name: 'Sign On' }).click();
+  await checkA11y(page, 'SPA Sign On tab');
+
+  // The base URI became a trusted origin (Security → API → Trusted Origins).
+  await page.goto(`${sesame.orgUrl}/admin/api/origins`);
+  await page.getByText(spa.origin).first().waitFor();
+  await checkA11y(page, 'Trusted Origins');
 
   // Security → API → Authorization Servers → Add Authorization Server.
   await nav('API');
@@ -113,6 +120,13 @@ test('the OpenMetadata guide in the console, then a sign-in to the SPA', { timeo
   await page.getByRole('status').waitFor();
   assert.ok((await page.locator('#client-secret').textContent()).trim().length >= 30, 'the service app secret is shown');
   await checkA11y(page, 'service app General tab');
+  // Its Okta API Scopes, as the guide grants them to the ingestion bot.
+  await page.getByRole('navigation', { name: 'Application tabs' }).getByRole('link', { name: 'Okta API Scopes' }).click();
+  for (const scope of ['okta.users.read', 'okta.groups.read']) {
+    await page.getByRole('button', { name: `Grant ${scope}`, exact: true }).click();
+    await page.getByRole('button', { name: `Revoke ${scope}`, exact: true }).waitFor();
+  }
+  await checkA11y(page, 'Okta API Scopes');
 
   // Security → API → Tokens → Create Token.
   await page.goto(`${sesame.orgUrl}/admin/api/tokens`);

@@ -3,68 +3,14 @@ package app
 import (
 	"context"
 	"crypto"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/keys"
-	"github.com/sesame-idp/sesame/internal/secret"
-	"github.com/sesame-idp/sesame/internal/service"
-	"github.com/sesame-idp/sesame/internal/store/sqlstore"
 	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
-
-// fakeClock is a clock a test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// serveWithOptions initializes an org on a fresh SQLite store built with
-// opts and serves it.
-func serveWithOptions(t *testing.T, opts ...Option) *testServer {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, _ := keys.NewSealer(secret.RawBytes(32))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	orgURL := "http://" + ln.Addr().String()
-	a, err := New(ctx, config.Config{Addr: ln.Addr().String(), URL: orgURL, DataDir: t.TempDir()}, st, sealer,
-		slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := a.Service.Initialize(ctx, "Test Org", service.Admin{Email: "admin@example.com"}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler()}}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return &testServer{URL: orgURL, Addr: orgURL, APIToken: res.APIToken, App: a, HTTP: srv.Client()}
-}
 
 // TestAppClock: one clock given to app.New moves token expiry, sessions and
 // stored times together, with no sleep.

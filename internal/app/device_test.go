@@ -6,7 +6,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -110,93 +113,293 @@ func TestDeviceAuthorization(t *testing.T) {
 	})
 }
 
-func basicSecret(id, secret string) string { return basic(id + ":" + secret) }
-
-// TestTokenExchange: a service app exchanges a user's access token from
-// another custom server of the org for one of this server, on behalf of
-// the same user, when a rule allows token-exchange; refusals otherwise.
-func TestTokenExchange(t *testing.T) {
+// TestDeviceAuthorizationOrgServer runs the device flow on the org server:
+// scopes are required there, and the ID token is the org's.
+func TestDeviceAuthorizationOrgServer(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
 		ts := startServer(t, open(t))
 		user := ts.newUser(t, "ada@example.com")
-		native, _, nativeApp := ts.oidcApp(t, "CLI", "native", "none", []string{"authorization_code", "password"}, []string{"code"}, nil)
-		ts.assign(t, nativeApp, user.ID)
-		subject := ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"password"}, "client_id": {native},
-			"username": {"ada@example.com"}, "password": {"Correct-Horse-42"}, "scope": {"openid"}}).json(t)["access_token"].(string)
+		tv, _, tvApp := ts.oidcApp(t, "TV", "native", "none", []string{"authorization_code", grantDevice}, []string{"code"}, nil)
+		ts.assign(t, tvApp, user.ID)
+		start := func(v url.Values) answer { return ts.form(t, "/oauth2/v1/device/authorize", "", v) }
 
-		// The downstream API's server, with a policy for the service app.
-		srv := ts.create(t, "/api/v1/authorizationServers", map[string]any{"name": "Reports API", "audiences": []string{"api://reports"}, "issuerMode": "ORG_URL"})
+		wantOAuth(t, "org server without scope", start(url.Values{"client_id": {tv}}), 400, "invalid_scope", "No scopes were requested.")
+		wantOAuth(t, "org server, a custom scope", start(url.Values{"client_id": {tv}, "scope": {"openid tv:watch"}}), 400, "invalid_scope",
+			"One or more scopes are not configured for the authorization server resource.")
+		wantOAuth(t, "unknown client", start(url.Values{"client_id": {"0oanosuch"}, "scope": {"openid"}}), 401, "invalid_client",
+			"Invalid value for 'client_id' parameter.")
+
+		a := start(url.Values{"client_id": {tv}, "scope": {"openid email"}})
+		if a.status != 200 || a.header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("device/authorize: %d %v %s", a.status, a.header, a.body)
+		}
+		d := a.json(t)
+		b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
+		// Typed by hand: lower case with a dash in the middle still counts.
+		uc := d["user_code"].(string)
+		p := b.post(t, ts.Addr+"/activate", url.Values{"csrf": {field(t, csrfField, b.get(t, ts.Addr+"/activate").body)},
+			"user_code": {strings.ToLower(uc[:4] + "-" + uc[4:])}, "decision": {"next"}})
+		if p.status != 200 || !strings.Contains(p.body, `id="device-approve"`) || !strings.Contains(p.body, "<li>email</li>") {
+			t.Fatalf("confirmation page: %d %s", p.status, p.body)
+		}
+		p = b.post(t, ts.Addr+"/activate", url.Values{"csrf": {field(t, csrfField, p.body)}, "user_code": {uc}, "decision": {"approve"}})
+		if p.status != 200 || !strings.Contains(p.body, `id="device-done"`) {
+			t.Fatalf("approve: %d %s", p.status, p.body)
+		}
+		tok := ts.form(t, "/oauth2/v1/token", "", url.Values{"grant_type": {grantDevice}, "client_id": {tv}, "device_code": {d["device_code"].(string)}})
+		if tok.status != 200 {
+			t.Fatalf("poll: %d %s", tok.status, tok.body)
+		}
+		m := tok.json(t)
+		ctx := oidc.ClientContext(context.Background(), ts.HTTP)
+		provider, err := oidc.NewProvider(ctx, ts.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idt, err := provider.Verifier(&oidc.Config{ClientID: tv}).Verify(ctx, m["id_token"].(string))
+		if err != nil || idt.Subject != user.ID || m["scope"] != "openid email" || m["refresh_token"] != nil {
+			t.Fatalf("org device tokens: %v %v", err, m)
+		}
+		var claims struct {
+			Email string `json:"email"`
+		}
+		if err := idt.Claims(&claims); err != nil || claims.Email != "ada@example.com" {
+			t.Fatalf("ID token email %q: %v", claims.Email, err)
+		}
+		if c := decodeClaims(t, m["access_token"].(string)); c["iss"] != ts.URL || c["uid"] != user.ID || c["cid"] != tv {
+			t.Fatalf("org access token %v", c)
+		}
+	})
+}
+
+// TestDeviceAuthorizationRefusals: codes that expired, belong to another
+// client or server, decisions without CSRF or made twice, scopes and
+// policies that do not allow the request.
+func TestDeviceAuthorizationRefusals(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		// Codes and tokens age on the app's clock, moved by hand.
+		clock := &fakeClock{t: time.Now()}
+		ts := startServerWith(t, open(t), WithClock(clock.now))
+		age := clock.add
+		user := ts.newUser(t, "ada@example.com")
+		tv, _, tvApp := ts.oidcApp(t, "TV", "native", "none", []string{"authorization_code", grantDevice}, []string{"code"}, nil)
+		ts.assign(t, tvApp, user.ID)
+		box, boxSecret, boxApp := ts.oidcApp(t, "Set-top box", "web", "client_secret_basic", []string{"authorization_code", grantDevice}, []string{"code"}, nil)
+		ts.assign(t, boxApp, user.ID)
+		start := func(server, auth string, v url.Values) map[string]any {
+			t.Helper()
+			a := ts.form(t, "/oauth2/"+server+"/v1/device/authorize", auth, v)
+			if a.status != 200 {
+				t.Fatalf("device/authorize: %d %s", a.status, a.body)
+			}
+			return a.json(t)
+		}
+		poll := func(server, client, code string) answer {
+			return ts.form(t, "/oauth2/"+server+"/v1/token", "", url.Values{"grant_type": {grantDevice}, "client_id": {client}, "device_code": {code}})
+		}
+		b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
+		decide := func(userCode, decision string) page {
+			t.Helper()
+			p := b.get(t, ts.Addr+"/activate?user_code="+userCode)
+			return b.post(t, ts.Addr+"/activate", url.Values{"csrf": {field(t, csrfField, p.body)}, "user_code": {userCode}, "decision": {decision}})
+		}
+
+		// Scopes: the default server has no default scopes until one is made.
+		a := ts.form(t, "/oauth2/default/v1/device/authorize", "", url.Values{"client_id": {tv}})
+		wantOAuth(t, "no scope, no default scopes", a, 400, "invalid_scope",
+			"The authorization server resource does not have any configured default scopes, 'scope' must be provided.")
+		a = ts.form(t, "/oauth2/default/v1/device/authorize", "", url.Values{"client_id": {tv}, "scope": {"openid tv:watch"}})
+		wantOAuth(t, "unknown scope", a, 400, "invalid_scope", "One or more scopes are not configured for the authorization server resource.")
+		a = ts.form(t, "/oauth2/default/v1/device/authorize", "Basic "+basicSecret(box, "wrong"), url.Values{"scope": {"openid"}})
+		wantOAuth(t, "confidential client, wrong secret", a, 401, "invalid_client", "The client secret supplied for a confidential client is invalid.")
+
+		// A confidential client authenticates when it polls too.
+		d := start("default", "Basic "+basicSecret(box, boxSecret), url.Values{"scope": {"openid"}})
+		wantOAuth(t, "confidential poll without the secret", poll("default", box, d["device_code"].(string)), 401, "invalid_client",
+			"Client authentication failed. Either the client or the client credentials are invalid.")
+		a = ts.form(t, "/oauth2/default/v1/token", "Basic "+basicSecret(box, boxSecret), url.Values{"grant_type": {grantDevice}, "device_code": {d["device_code"].(string)}})
+		wantOAuth(t, "confidential poll", a, 400, "authorization_pending", "The device authorization is pending. Please try again later.")
+		wantOAuth(t, "poll by another client", poll("default", tv, d["device_code"].(string)), 400, "invalid_grant",
+			"The device code is invalid or has expired.")
+
+		// Without the CSRF token nothing is decided.
+		d = start("default", "", url.Values{"client_id": {tv}, "scope": {"openid"}})
+		device, userCode := d["device_code"].(string), d["user_code"].(string)
+		p := b.post(t, ts.Addr+"/activate", url.Values{"user_code": {userCode}, "decision": {"approve"}})
+		if p.status != 403 {
+			t.Fatalf("approval without CSRF: %d %s", p.status, p.body)
+		}
+		wantOAuth(t, "after a forged approval", poll("default", tv, device), 400, "authorization_pending",
+			"The device authorization is pending. Please try again later.")
+		// Another server's token endpoint does not know the code.
+		wantOAuth(t, "poll at the org server", poll("", tv, device), 400, "invalid_grant", "The device code is invalid or has expired.")
+		// A decision is made once.
+		if p := decide(userCode, "deny"); p.status != 200 || !strings.Contains(p.body, "You denied") {
+			t.Fatalf("deny: %d %s", p.status, p.body)
+		}
+		p = b.post(t, ts.Addr+"/activate", url.Values{"csrf": {field(t, csrfField, p.body)}, "user_code": {userCode}, "decision": {"approve"}})
+		if p.status != 400 || !strings.Contains(p.body, "not valid") {
+			t.Fatalf("approval after a denial: %d %s", p.status, p.body)
+		}
+		wantOAuth(t, "denied", poll("default", tv, device), 400, "access_denied", "The resource owner denied the request.")
+		wantOAuth(t, "after the denial was told", poll("default", tv, device), 400, "invalid_grant", "The device code is invalid or has expired.")
+
+		// Expired: the device hears expired_token, the page refuses the code.
+		d = start("default", "", url.Values{"client_id": {tv}, "scope": {"openid"}})
+		age(601 * time.Second)
+		wantOAuth(t, "expired", poll("default", tv, d["device_code"].(string)), 400, "expired_token", "The device code has expired.")
+		if p := b.get(t, ts.Addr+"/activate?user_code="+d["user_code"].(string)); p.status != 400 || !strings.Contains(p.body, "not valid") {
+			t.Fatalf("expired user code on the page: %d %s", p.status, p.body)
+		}
+		wantOAuth(t, "garbage device code", poll("default", tv, strings.Repeat("x", 300)), 400, "invalid_grant", "The device code is invalid or has expired.")
+
+		// A server whose rule does not allow the device grant: the person
+		// is told at approval and the device keeps waiting; once the rule
+		// allows it, its lifetime and the server's default scope apply.
+		srv := ts.create(t, "/api/v1/authorizationServers", map[string]any{"name": "Living room", "audiences": []string{"api://tv"}, "issuerMode": "ORG_URL"})
 		sid := srv["id"].(string)
-		ts.create(t, "/api/v1/authorizationServers/"+sid+"/scopes", map[string]any{"name": "reports:read", "default": true})
-		svc, sec, _ := ts.oidcApp(t, "Gateway", "service", "client_secret_basic", []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}, []string{"token"}, nil)
-		pol := ts.create(t, "/api/v1/authorizationServers/"+sid+"/policies", map[string]any{"type": "OAUTH_AUTHORIZATION_POLICY", "name": "Gateway",
-			"priority": 1, "conditions": map[string]any{"clients": map[string]any{"include": []string{svc}}}})
-		ts.create(t, "/api/v1/authorizationServers/"+sid+"/policies/"+pol["id"].(string)+"/rules", map[string]any{"type": "RESOURCE_ACCESS", "name": "Exchange",
-			"conditions": map[string]any{"people": map[string]any{"groups": map[string]any{"include": []string{"EVERYONE"}}},
-				"grantTypes": map[string]any{"include": []string{"urn:ietf:params:oauth:grant-type:token-exchange"}}, "scopes": map[string]any{"include": []string{"*"}}},
-			"actions": map[string]any{"token": map[string]any{"accessTokenLifetimeMinutes": 10}}})
-		exchangeWith := func(tok, aud, auth string) answer {
-			return ts.form(t, "/oauth2/"+sid+"/v1/token", auth, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
-				"subject_token": {tok}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}, "audience": {aud}, "scope": {"reports:read"}})
+		ts.createScope(t, sid, "tv:watch", true)
+		pol := ts.create(t, "/api/v1/authorizationServers/"+sid+"/policies", map[string]any{"type": "OAUTH_AUTHORIZATION_POLICY", "name": "TV",
+			"priority": 1, "conditions": map[string]any{"clients": map[string]any{"include": []string{"ALL_CLIENTS"}}}})
+		rules := "/api/v1/authorizationServers/" + sid + "/policies/" + pol["id"].(string) + "/rules"
+		rule := func(grants ...string) map[string]any {
+			return map[string]any{"type": "RESOURCE_ACCESS", "name": "Watch", "priority": 1,
+				"conditions": map[string]any{"people": map[string]any{"groups": map[string]any{"include": []string{"EVERYONE"}}},
+					"grantTypes": map[string]any{"include": grants}, "scopes": map[string]any{"include": []string{"*"}}},
+				"actions": map[string]any{"token": map[string]any{"accessTokenLifetimeMinutes": 15}}}
 		}
-		// Until the default server is trusted, its tokens are not accepted.
-		wantOAuth(t, "untrusted issuer", exchangeWith(subject, "api://reports", "Basic "+basicSecret(svc, sec)), 400, "invalid_grant",
-			"The 'subject_token' is invalid or expired.")
-		assoc := "/api/v1/authorizationServers/" + sid + "/associatedServers"
-		if r := ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{"default"}}); r.status != 201 || !strings.Contains(string(r.body), `"id":"default"`) {
-			t.Fatalf("associate: %d %s", r.status, r.body)
+		r := ts.create(t, rules, rule("authorization_code"))
+		d = start(sid, "", url.Values{"client_id": {tv}})
+		if p := decide(d["user_code"].(string), "approve"); p.status != 403 || !strings.Contains(p.body, "Policy evaluation failed") {
+			t.Fatalf("approval the policy refuses: %d %s", p.status, p.body)
 		}
-		wantError(t, "trust itself", ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{sid}}), 400, "E0000001")
-		wantError(t, "trust a missing server", ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{"ausnope"}}), 400, "E0000001")
-		if l := ts.mgmt(t, http.MethodGet, assoc+"?trusted=true", nil); l.status != 200 || len(l.list(t)) != 1 || l.list(t)[0]["id"] != "default" {
-			t.Fatalf("associated servers: %d %s", l.status, l.body)
+		age(10 * time.Second) // past the polling interval
+		wantOAuth(t, "after a refused approval", poll(sid, tv, d["device_code"].(string)), 400, "authorization_pending",
+			"The device authorization is pending. Please try again later.")
+		if u := ts.mgmt(t, http.MethodPut, rules+"/"+r["id"].(string), rule("authorization_code", grantDevice)); u.status != 200 {
+			t.Fatalf("replace rule: %d %s", u.status, u.body)
 		}
-		a := exchangeWith(subject, "api://reports", "Basic "+basicSecret(svc, sec))
-		if a.status != 200 {
-			t.Fatalf("exchange: %d %s", a.status, a.body)
+		if p := decide(d["user_code"].(string), "approve"); p.status != 200 || !strings.Contains(p.body, `id="device-done"`) {
+			t.Fatalf("approval: %d %s", p.status, p.body)
 		}
-		m := a.json(t)
+		tok := poll(sid, tv, d["device_code"].(string))
+		if tok.status != 200 {
+			t.Fatalf("poll: %d %s", tok.status, tok.body)
+		}
+		m := tok.json(t)
 		c := decodeClaims(t, m["access_token"].(string))
-		if m["issued_token_type"] != "urn:ietf:params:oauth:token-type:access_token" || m["refresh_token"] != nil ||
-			c["uid"] != user.ID || c["sub"] != "ada@example.com" || c["cid"] != svc || c["aud"] != "api://reports" ||
-			c["iss"] != ts.URL+"/oauth2/"+sid || c["exp"].(float64)-c["iat"].(float64) != 600 {
-			t.Fatalf("exchanged token %v %v", m, c)
+		if m["scope"] != "tv:watch" || m["id_token"] != nil || m["expires_in"] != float64(900) || c["aud"] != "api://tv" || c["uid"] != user.ID {
+			t.Fatalf("tokens %v, claims %v", m, c)
 		}
 
-		wantOAuth(t, "wrong audience", exchangeWith(subject, "api://other", "Basic "+basicSecret(svc, sec)), 400, "invalid_target",
-			"The 'audience' parameter does not name this authorization server's audience.")
-		wantOAuth(t, "garbage subject", exchangeWith("not-a-token", "api://reports", "Basic "+basicSecret(svc, sec)), 400, "invalid_grant",
-			"The 'subject_token' is invalid or expired.")
-		// A client-credentials token has no user to act for.
-		cc := ts.form(t, "/oauth2/"+sid+"/v1/token", "Basic "+basicSecret(svc, sec), url.Values{"grant_type": {"client_credentials"}})
-		if cc.status == 200 {
-			wantOAuth(t, "subject without a user", exchangeWith(cc.json(t)["access_token"].(string), "api://reports", "Basic "+basicSecret(svc, sec)),
-				400, "invalid_grant", "The 'subject_token' is invalid or expired.")
+		// Approved, then unassigned before the device came back.
+		d = start(sid, "", url.Values{"client_id": {tv}})
+		if p := decide(d["user_code"].(string), "approve"); p.status != 200 {
+			t.Fatalf("approval: %d %s", p.status, p.body)
 		}
-		// Dissociated: refused again; associated back for the rest.
-		if r := ts.mgmt(t, http.MethodDelete, assoc+"/default", nil); r.status != 204 {
-			t.Fatalf("dissociate: %d %s", r.status, r.body)
+		if u := ts.mgmt(t, http.MethodDelete, "/api/v1/apps/"+tvApp+"/users/"+user.ID, nil); u.status != 204 {
+			t.Fatalf("unassign: %d %s", u.status, u.body)
 		}
-		wantOAuth(t, "dissociated issuer", exchangeWith(subject, "api://reports", "Basic "+basicSecret(svc, sec)), 400, "invalid_grant",
-			"The 'subject_token' is invalid or expired.")
-		wantError(t, "dissociate twice", ts.mgmt(t, http.MethodDelete, assoc+"/default", nil), 404, "E0000007")
-		ts.mgmt(t, http.MethodPost, assoc, map[string]any{"trusted": []string{"default"}})
-		// Revoked subject tokens do not count.
-		if r := ts.form(t, "/oauth2/default/v1/revoke", "", url.Values{"token": {subject}, "client_id": {native}}); r.status != 200 {
-			t.Fatalf("revoke: %d", r.status)
+		wantOAuth(t, "unassigned after approval", poll(sid, tv, d["device_code"].(string)), 400, "access_denied",
+			"User is not assigned to the client application.")
+	})
+}
+
+// TestDeviceApprovalWhilePolling approves a device code while the device
+// polls as fast as it can: the approval must not be lost to a poll that
+// recorded its time in the same moment, and the tokens come out once.
+func TestDeviceApprovalWhilePolling(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		user := ts.newUser(t, "ada@example.com")
+		tv, _, tvApp := ts.oidcApp(t, "TV", "native", "none", []string{"authorization_code", grantDevice}, []string{"code"}, nil)
+		ts.assign(t, tvApp, user.ID)
+		b := signedInBrowser(t, ts, "ada@example.com", "Correct-Horse-42")
+		for round := 0; round < 8; round++ {
+			d := ts.form(t, "/oauth2/default/v1/device/authorize", "", url.Values{"client_id": {tv}, "scope": {"openid"}}).json(t)
+			userCode, device := d["user_code"].(string), d["device_code"].(string)
+			p := b.get(t, ts.Addr+"/activate?user_code="+userCode)
+			if p.status != 200 {
+				t.Fatalf("activation page: %d %s", p.status, p.body)
+			}
+			body := url.Values{"grant_type": {grantDevice}, "client_id": {tv}, "device_code": {device}}.Encode()
+			// The pollers count every answer and signal it on tick; the test
+			// waits on answers, not on time.
+			var granted, other, answered atomic.Int32
+			tick := make(chan struct{}, 1)
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() {
+						select {
+						case tick <- struct{}{}:
+						default:
+						}
+					}()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						resp, err := ts.HTTP.Post(ts.Addr+"/oauth2/default/v1/token", "application/x-www-form-urlencoded", strings.NewReader(body))
+						if err != nil {
+							other.Add(1)
+							return
+						}
+						resp.Body.Close()
+						switch resp.StatusCode {
+						case http.StatusOK:
+							granted.Add(1)
+						case http.StatusBadRequest:
+						default:
+							other.Add(1)
+						}
+						answered.Add(1)
+						select {
+						case tick <- struct{}{}:
+						default:
+						}
+					}
+				}()
+			}
+			halt := func() { close(stop); wg.Wait() }
+			// until waits for cond, giving up (as a failure) after a generous
+			// bound should the pollers stop answering.
+			until := func(what string, cond func() bool) {
+				t.Helper()
+				giveUp := time.After(30 * time.Second)
+				for !cond() {
+					if other.Load() != 0 {
+						halt()
+						t.Fatalf("round %d, waiting for %s: %d polls failed", round, what, other.Load())
+					}
+					select {
+					case <-tick:
+					case <-giveUp:
+						halt()
+						t.Fatalf("round %d: no %s", round, what)
+					}
+				}
+			}
+			// Every poller has had an answer before the approval.
+			until("first polls", func() bool { return answered.Load() >= 4 })
+			p = b.post(t, ts.Addr+"/activate", url.Values{"csrf": {field(t, csrfField, p.body)}, "user_code": {userCode}, "decision": {"approve"}})
+			if p.status != 200 || !strings.Contains(p.body, `id="device-done"`) {
+				halt()
+				t.Fatalf("approve: %d %s", p.status, p.body)
+			}
+			until("tokens", func() bool { return granted.Load() > 0 })
+			// A dozen more answers after the tokens: none may carry tokens again.
+			n := answered.Load()
+			until("polls after the tokens", func() bool { return answered.Load() >= n+12 })
+			halt()
+			if granted.Load() != 1 || other.Load() != 0 {
+				t.Fatalf("round %d: %d polls got tokens, %d failed otherwise; want exactly one with tokens", round, granted.Load(), other.Load())
+			}
 		}
-		wantOAuth(t, "revoked subject", exchangeWith(subject, "api://reports", "Basic "+basicSecret(svc, sec)), 400, "invalid_grant",
-			"The 'subject_token' is invalid or expired.")
-		// The default server's policy allows every grant, but this client
-		// lacks a rule on a server whose policy names no token exchange.
-		subject2 := ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"password"}, "client_id": {native},
-			"username": {"ada@example.com"}, "password": {"Correct-Horse-42"}, "scope": {"openid"}}).json(t)["access_token"].(string)
-		other, osec, _ := ts.oidcApp(t, "Other", "service", "client_secret_basic", []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}, []string{"token"}, nil)
-		wantOAuth(t, "no matching rule", exchangeWith(subject2, "api://reports", "Basic "+basicSecret(other, osec)), 401, "access_denied",
-			"Policy evaluation failed for this request, please check the policy configurations.")
-		// A client without the grant.
-		plain, psec, _ := ts.oidcApp(t, "Plain", "service", "client_secret_basic", []string{"client_credentials"}, []string{"token"}, nil)
-		wantOAuth(t, "client without the grant", exchangeWith(subject2, "api://reports", "Basic "+basicSecret(plain, psec)), 400, "unauthorized_client",
-			"The client is not authorized to use the provided grant type. Configured grant types: [client_credentials].")
 	})
 }

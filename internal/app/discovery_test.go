@@ -3,7 +3,6 @@ package app
 import (
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 
@@ -114,20 +113,4 @@ func TestDiscoveryAndKeys(t *testing.T) {
 			t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
 		}
 	})
-}
-
-func hasAll(v any, want ...string) bool {
-	arr, _ := v.([]any)
-	var got []string
-	for _, x := range arr {
-		if s, ok := x.(string); ok {
-			got = append(got, s)
-		}
-	}
-	for _, w := range want {
-		if !slices.Contains(got, w) {
-			return false
-		}
-	}
-	return true
 }

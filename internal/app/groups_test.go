@@ -12,18 +12,6 @@ import (
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
-// newUser creates an active user through the Users API and returns its
-// stored record.
-func (ts *testServer) newUser(t *testing.T, login string) *store.User {
-	t.Helper()
-	m := ts.createUser(t, "", map[string]any{"login": login, "email": login, "firstName": "Grace", "lastName": "Hopper"}, "Correct-Horse-42")
-	u, err := ts.App.Store.Users().Get(context.Background(), m["id"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 // walk follows rel="next" links from path and returns every object listed.
 func (ts *testServer) walk(t *testing.T, path string) []map[string]any {
 	t.Helper()
@@ -52,20 +40,6 @@ func ids(items []map[string]any) map[string]int {
 	out := map[string]int{}
 	for _, it := range items {
 		out[it["id"].(string)]++
-	}
-	return out
-}
-
-func eventTypes(t *testing.T, ts *testServer) map[string]int {
-	t.Helper()
-	ts.App.Audit.Flush() // token and sign-in events are written in batches
-	events, err := ts.App.Store.Audit().List(context.Background(), store.AuditQuery{Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int{}
-	for _, e := range events {
-		out[e.EventType]++
 	}
 	return out
 }

@@ -1,73 +1,13 @@
 package app
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
-
-// nextLink returns the path and query of the rel="next" Link header, or "";
-// it fails unless rel="self" comes first, one header per relation.
-func nextLink(t *testing.T, ts *testServer, a answer) string {
-	t.Helper()
-	links := a.header.Values("Link")
-	if len(links) == 0 || !strings.HasSuffix(links[0], `>; rel="self"`) {
-		t.Fatalf("links %v", links)
-	}
-	for _, l := range links[1:] {
-		if strings.HasSuffix(l, `>; rel="next"`) {
-			return strings.TrimPrefix(strings.TrimSuffix(l, `>; rel="next"`), "<"+ts.URL)
-		}
-	}
-	return ""
-}
-
-func (a answer) list(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	if err := json.Unmarshal(a.body, &out); err != nil || a.status != 200 {
-		t.Fatalf("list: %d %s", a.status, a.body)
-	}
-	return out
-}
-
-// errorCode checks an Okta error answer and returns its code.
-func (a answer) errorCode(t *testing.T, status int) string {
-	t.Helper()
-	if a.status != status {
-		t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
-	}
-	m := a.json(t)
-	code, _ := m["errorCode"].(string)
-	if code == "" || m["errorId"] == nil {
-		t.Fatalf("not an Okta error object: %s", a.body)
-	}
-	return code
-}
-
-// orgBearer returns an org-server access token of a new service app granted
-// the given Okta scopes.
-func (ts *testServer) orgBearer(t *testing.T, name string, scopes ...string) string {
-	t.Helper()
-	clientID, key, kid := ts.serviceApp(t, name)
-	for _, sc := range scopes {
-		if g := ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+clientID+"/grants", map[string]string{"scopeId": sc, "issuer": ts.URL}); g.status != http.StatusCreated {
-			t.Fatalf("grant %s: %d %s", sc, g.status, g.body)
-		}
-	}
-	orgToken := tokenclient.TokenURL(ts.URL, "org")
-	tok, err := tokenclient.ClientCredentials(context.Background(), ts.HTTP, orgToken, ts.assertion(t, clientID, key, kid, orgToken), strings.Join(scopes, " "))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.AccessToken
-}
 
 func TestTrustedOrigins(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
@@ -261,5 +201,3 @@ func TestTrustedOrigins(t *testing.T) {
 		}
 	})
 }
-
-func urlQuery(s string) string { return url.QueryEscape(s) }

@@ -35,15 +35,6 @@ func (ts *testServer) policyOrder(t *testing.T, path string) []string {
 	return out
 }
 
-func (ts *testServer) create(t *testing.T, path string, body any) map[string]any {
-	t.Helper()
-	a := ts.mgmt(t, http.MethodPost, path, body)
-	if a.status != http.StatusCreated {
-		t.Fatalf("POST %s: %d %s", path, a.status, a.body)
-	}
-	return a.json(t)
-}
-
 func expectValidation(t *testing.T, a answer, summary string) {
 	t.Helper()
 	if a.status != 400 {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/store/sqlstore"
 	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
 
@@ -23,32 +20,6 @@ import (
 // one is refused on the other, and a revocation on one holds on the other.
 func TestReplicasShareOneDatabase(t *testing.T) {
 	sharedBackends(t, replicas)
-}
-
-// sharedBackends runs fn once per storage backend with open returning a new
-// store on one shared database each time, as separate replicas have: SQLite
-// (one file, opened by several stores as several processes would) always,
-// PostgreSQL when SESAME_TEST_DATABASE_URL is set.
-func sharedBackends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) store.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "sesame.db")
-		fn(t, func(t *testing.T) store.Store {
-			st, err := sqlstore.OpenSQLite(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("SESAME_TEST_DATABASE_URL")
-		if base == "" {
-			t.Skip("SESAME_TEST_DATABASE_URL is not set; make test sets it")
-		}
-		dbURL := freshPostgresURL(t, base)
-		fn(t, func(t *testing.T) store.Store { return openPostgres(t, dbURL) })
-	})
 }
 
 func replicas(t *testing.T, open func(t *testing.T) store.Store) {

@@ -3,14 +3,12 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,110 +19,9 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
-
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (a answer) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(a.body, &m); err != nil {
-		t.Fatalf("status %d, body is not a JSON object: %s", a.status, a.body)
-	}
-	return m
-}
-
-func (ts *testServer) do(t *testing.T, method, path, auth, contentType string, body []byte) answer {
-	t.Helper()
-	a, err := ts.tryDo(method, path, auth, contentType, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-// tryDo is do for goroutines other than the test's, which must not call
-// t.Fatal: it returns the error instead.
-func (ts *testServer) tryDo(method, path, auth, contentType string, body []byte) (answer, error) {
-	req, err := http.NewRequest(method, ts.Addr+path, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, err
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := ts.HTTP.Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return answer{}, err
-	}
-	return answer{resp.StatusCode, resp.Header, b}, nil
-}
-
-func (ts *testServer) mgmt(t *testing.T, method, path string, body any) answer {
-	t.Helper()
-	var b []byte
-	if body != nil {
-		b, _ = json.Marshal(body)
-	}
-	return ts.do(t, method, path, "SSWS "+ts.APIToken, "application/json", b)
-}
-
-func (ts *testServer) form(t *testing.T, path, auth string, v url.Values) answer {
-	t.Helper()
-	return ts.do(t, http.MethodPost, path, auth, "application/x-www-form-urlencoded", []byte(v.Encode()))
-}
-
-// serviceApp registers a private_key_jwt service app by DCR with a key made
-// the way `sesame keys generate` makes it.
-func (ts *testServer) serviceApp(t *testing.T, name string) (clientID string, key crypto.Signer, kid string) {
-	t.Helper()
-	g, err := keys.GenerateSet(keys.GenerateOptions{KID: name + "-key", Alg: "RS256", Size: 2048, Use: "sig"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var jwks map[string]any
-	json.Unmarshal([]byte(g.PublicJWKS), &jwks)
-	a := ts.mgmt(t, http.MethodPost, "/oauth2/v1/clients", map[string]any{
-		"client_name": name, "application_type": "service", "grant_types": []string{"client_credentials"},
-		"token_endpoint_auth_method": "private_key_jwt", "jwks": jwks,
-	})
-	if a.status != http.StatusCreated {
-		t.Fatalf("DCR: %d %s", a.status, a.body)
-	}
-	m := a.json(t)
-	if _, ok := m["client_secret"]; ok {
-		t.Fatalf("private_key_jwt client got a secret: %s", a.body)
-	}
-	key, fileKID, err := keys.ParsePrivateKey([]byte(g.PrivateJWK))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m["client_id"].(string), key, fileKID
-}
-
-func (ts *testServer) assertion(t *testing.T, clientID string, key crypto.Signer, kid, aud string) string {
-	t.Helper()
-	s, err := tokenclient.Assertion{ClientID: clientID, Audience: aud, KID: kid, Key: key}.Sign(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func TestServiceAppFlow(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
@@ -260,43 +157,6 @@ func TestServiceAppFlow(t *testing.T) {
 	})
 }
 
-// createScope adds a custom scope through the management API, as the
-// guide's step 5 does.
-func (ts *testServer) createScope(t *testing.T, server, name string, def bool) {
-	t.Helper()
-	a := ts.mgmt(t, http.MethodPost, "/api/v1/authorizationServers/"+server+"/scopes",
-		map[string]any{"name": name, "description": "test scope", "default": def, "metadataPublish": "ALL_CLIENTS"})
-	if a.status != http.StatusCreated {
-		t.Fatalf("create scope %s: %d %s", name, a.status, a.body)
-	}
-}
-
-func expectOAuthError(t *testing.T, err error, status int, code, desc string) {
-	t.Helper()
-	te, ok := err.(*tokenclient.Error)
-	if !ok {
-		t.Fatalf("want OAuth error %s, got %v", code, err)
-	}
-	if te.Response.Status != status || te.Response.Error != code || te.Response.ErrorDescription != desc {
-		t.Fatalf("got %d %s %q, want %d %s %q", te.Response.Status, te.Response.Error, te.Response.ErrorDescription, status, code, desc)
-	}
-}
-
-func decodeClaims(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	return m
-}
-
 // TestClientAssertionFailures is every way a client assertion is refused,
 // each with Okta's status, error and description.
 func TestClientAssertionFailures(t *testing.T) {
@@ -374,8 +234,6 @@ func TestClientAssertionFailures(t *testing.T) {
 		}
 	})
 }
-
-func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
 
 // TestSecretClientOnCustomServer is a confidential web app using its
 // client secret (Basic and post) for client_credentials, through

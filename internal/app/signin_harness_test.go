@@ -163,3 +163,14 @@ func (ts *testServer) assign(t *testing.T, appID, userID string) {
 		t.Fatalf("assign: %d %s", a.status, a.body)
 	}
 }
+
+// signedInBrowser signs a user in on the hosted page directly.
+func signedInBrowser(t *testing.T, ts *testServer, username, password string) *browser {
+	t.Helper()
+	b := newBrowser(t, ts)
+	p := b.submitLogin(t, b.get(t, ts.Addr+"/login/login.htm"), username, password)
+	if p.status != 200 || !strings.Contains(p.body, "You are signed in") {
+		t.Fatalf("sign-in: %d %s", p.status, p.body)
+	}
+	return b
+}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -21,17 +20,6 @@ import (
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/token"
 )
-
-// signedInBrowser signs a user in on the hosted page directly.
-func signedInBrowser(t *testing.T, ts *testServer, username, password string) *browser {
-	t.Helper()
-	b := newBrowser(t, ts)
-	p := b.submitLogin(t, b.get(t, ts.Addr+"/login/login.htm"), username, password)
-	if p.status != 200 || !strings.Contains(p.body, "You are signed in") {
-		t.Fatalf("sign-in: %d %s", p.status, p.body)
-	}
-	return b
-}
 
 // TestAuthorizeErrors is the table of refused authorize and token requests:
 // each answer is the reference's error, delivered where Okta delivers it.
@@ -125,34 +113,6 @@ func TestAuthorizeErrors(t *testing.T) {
 		}
 	})
 }
-
-// exchange redeems a code at the token endpoint as a public client.
-func exchange(t *testing.T, ts *testServer, clientID, code, verifier, redirect string) answer {
-	t.Helper()
-	return ts.form(t, "/oauth2/default/v1/token", "", url.Values{"grant_type": {"authorization_code"}, "client_id": {clientID},
-		"code": {code}, "code_verifier": {verifier}, "redirect_uri": {redirect}})
-}
-
-func wantOAuth(t *testing.T, name string, a answer, status int, code, desc string) {
-	t.Helper()
-	var m map[string]string
-	json.Unmarshal(a.body, &m)
-	if a.status != status || m["error"] != code || m["error_description"] != desc {
-		t.Errorf("%s: got %d %s, want %d %s %q", name, a.status, a.body, status, code, desc)
-	}
-}
-
-func introspectActive(t *testing.T, ts *testServer, clientID, tok string) bool {
-	t.Helper()
-	a := ts.form(t, "/oauth2/default/v1/introspect", "Basic "+basic(clientID), url.Values{"token": {tok}})
-	if a.status != 200 {
-		t.Fatalf("introspect: %d %s", a.status, a.body)
-	}
-	return a.json(t)["active"] == true
-}
-
-// basic is okta-auth-js's Basic base64(client_id) for public clients.
-func basic(clientID string) string { return base64.StdEncoding.EncodeToString([]byte(clientID)) }
 
 // TestTokenErrors covers code and refresh misuse: PKCE, code reuse (which
 // revokes what the first use issued), refresh reuse within and after the

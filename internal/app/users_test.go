@@ -19,26 +19,6 @@ import (
 	"github.com/sesame-idp/sesame/internal/tokenclient"
 )
 
-const strongPassword = "Correct-Horse-9-Battery"
-
-// person is a create-user body with the four required attributes.
-func person(login string) map[string]any {
-	return map[string]any{"firstName": "Isaac", "lastName": "Brock", "email": login, "login": login}
-}
-
-func (ts *testServer) createUser(t *testing.T, query string, profile map[string]any, password string) map[string]any {
-	t.Helper()
-	body := map[string]any{"profile": profile}
-	if password != "" {
-		body["credentials"] = map[string]any{"password": map[string]any{"value": password}}
-	}
-	a := ts.mgmt(t, http.MethodPost, "/api/v1/users"+query, body)
-	if a.status != 200 {
-		t.Fatalf("create user %v: %d %s", profile["login"], a.status, a.body)
-	}
-	return a.json(t)
-}
-
 // declare adds custom properties (name, type pairs) to the user profile
 // schema: custom attributes are declared before users carry them, as in
 // Okta.
@@ -52,25 +32,6 @@ func (ts *testServer) declare(t *testing.T, nameTypes ...string) {
 	if a := ts.mgmt(t, http.MethodPost, "/api/v1/meta/schemas/user/default", body); a.status != 200 {
 		t.Fatalf("declare custom properties: %d %s", a.status, a.body)
 	}
-}
-
-// wantError checks an Okta error answer and returns its causes.
-func wantError(t *testing.T, name string, a answer, status int, code string) []string {
-	t.Helper()
-	if a.status != status {
-		t.Errorf("%s: status %d, want %d: %s", name, a.status, status, a.body)
-		return nil
-	}
-	m := a.json(t)
-	if m["errorCode"] != code {
-		t.Errorf("%s: errorCode %v, want %s: %s", name, m["errorCode"], code, a.body)
-	}
-	var causes []string
-	cs, _ := m["errorCauses"].([]any)
-	for _, c := range cs {
-		causes = append(causes, c.(map[string]any)["errorSummary"].(string))
-	}
-	return causes
 }
 
 var oktaTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
@@ -327,7 +288,7 @@ func TestUsersGetAndUpdate(t *testing.T) {
 
 // TestUserStatusMachine runs every lifecycle operation on a user in every
 // status. The expectations are written out from Okta's Users API docs
-// (reference §4.7) and the decisions documented in service/users.go.
+// (docs/okta-api.md §4.7) and the decisions documented in service/users.go.
 func TestUserStatusMachine(t *testing.T) {
 	const refused = "E0000038"
 	type outcome struct{ status, code string }

@@ -43,6 +43,8 @@ type Snapshot struct {
 	// redirectOrigins are the origins of active apps' sign-in redirect URIs,
 	// from which Okta lets single-page apps call the token endpoint.
 	redirectOrigins map[string]bool
+	// compiled holds the claim expressions and group regexes, parsed once.
+	compiled map[compiledKey]*compiled
 }
 
 // App is an application with what authentication needs already decoded.
@@ -348,6 +350,8 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 		}
 		snap.Servers[s.ID] = srv
 	}
+
+	snap.compileClaims()
 
 	allKeys, err := c.store.Keys().ListAll(ctx)
 	if err != nil {

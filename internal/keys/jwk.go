@@ -57,7 +57,7 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 // Okta's clients require on every published key. An empty alg means
 // DefaultAlg for the key and an empty use means "sig"; kid is required and
 // must be 1–128 characters of [A-Za-z0-9._-] so that it is safe in a JWT
-// header (reference §3.1) and as a file name.
+// header (docs/okta-api.md §3.1) and as a file name.
 func PublicJWK(key crypto.PublicKey, kid, alg, use string) ([]byte, error) {
 	pub := publicOf(key)
 	if err := checkPublicKey(pub); err != nil {
@@ -173,7 +173,7 @@ func ecPublicMembers(k *ecdsa.PublicKey) (ecJWK, error) {
 
 // checkKID enforces the kid alphabet for keys Sesame emits. Besides being safe
 // as a file name, it keeps JWT headers decodable by okta-jwt-verifier-golang,
-// which decodes them as standard (not URL-safe) base64 (reference §3.1).
+// which decodes them as standard (not URL-safe) base64 (docs/okta-api.md §3.1).
 func checkKID(kid string) error {
 	if kid == "" {
 		return errors.New("kid is required")

@@ -257,7 +257,7 @@ func TestThumbprintRFC7638(t *testing.T) {
 }
 
 // okta-jwt-verifier-golang decodes JWT headers as standard base64 after
-// re-padding (reference §3.1), so a header must encode without '-' or '_'.
+// re-padding (docs/okta-api.md §3.1), so a header must encode without '-' or '_'.
 // That holds for every kid over the alphabet PublicJWK allows, whatever the
 // position of each character in the base64 groups.
 func TestKIDAlphabetKeepsHeaderStandardBase64(t *testing.T) {

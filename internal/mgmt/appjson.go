@@ -430,7 +430,7 @@ type defaults struct {
 }
 
 // applyDefaults fills every member the request may leave out, following
-// §4.1.1 of the reference (and §2.10 for DCR through d).
+// §4.1.1 of docs/okta-api.md (and §2.10 for DCR through d).
 func applyDefaults(a *store.App, d defaults) {
 	oc := &a.Settings.OAuthClient
 	cr := &a.Credentials.OAuthClient

@@ -60,7 +60,7 @@ func (c causeList) webError() *oktaerr.Error {
 }
 
 // ValidateApp checks an app record against Okta's rules for OIDC apps
-// (reference §4.1.1 and §2.10) and returns nil or 400 E0000001 carrying every
+// (docs/okta-api.md §4.1.1 and §2.10) and returns nil or 400 E0000001 carrying every
 // problem found, each cause "field: text", the summary naming the first
 // field. Fields are named as Okta names them: the member name within
 // settings.oauthClient or credentials.oauthClient, dotted below that.

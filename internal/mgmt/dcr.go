@@ -27,7 +27,7 @@ func invalidMetadata(desc string) *OAuthClientError {
 }
 
 // ClientJSON is the client object of dynamic client registration (RFC 7591
-// as Okta serves it, reference §2.10). ClientSecret is set only in the answer
+// as Okta serves it, docs/okta-api.md §2.10). ClientSecret is set only in the answer
 // that created the secret.
 type ClientJSON struct {
 	ClientID                          string         `json:"client_id"`

@@ -10,7 +10,7 @@ import (
 )
 
 // GrantJSON is an Okta API scope consent grant of
-// /api/v1/apps/{appId}/grants (reference §4.1.3).
+// /api/v1/apps/{appId}/grants (docs/okta-api.md §4.1.3).
 type GrantJSON struct {
 	ID          string          `json:"id"`
 	Status      string          `json:"status"`

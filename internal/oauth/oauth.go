@@ -10,6 +10,9 @@
 // issuer.go under which URL. /authorize is authorize.go (with consent.go for
 // the consent page), /logout logout.go, client authentication clientauth.go
 // and assertion.go, errors and their writer errors.go.
+//
+// Section references such as §2.2 in comments are sections of docs/okta-api.md,
+// the Okta API reference the code follows.
 package oauth
 
 import (

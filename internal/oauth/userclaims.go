@@ -140,7 +140,7 @@ func (s *Server) customClaims(snap *cache.Snapshot, srv *cache.Server, app *cach
 		var v any
 		switch c.ValueType {
 		case "EXPRESSION":
-			e, err := expr.Parse(c.Value)
+			e, err := snap.ClaimExpr(c.Value)
 			if err != nil {
 				s.log.Warn("claim expression does not parse; claim left out", "server", srv.ID, "claim", c.ID, "err", err)
 				continue
@@ -153,7 +153,7 @@ func (s *Server) customClaims(snap *cache.Snapshot, srv *cache.Server, app *cach
 			if sub == nil {
 				continue
 			}
-			names, ok := s.matchGroups(c, sub.groupNames)
+			names, ok := s.matchGroups(snap, c, sub.groupNames)
 			if !ok {
 				return nil, errTooManyGroups
 			}
@@ -188,7 +188,7 @@ func (s *Server) appGroupsClaim(snap *cache.Snapshot, app *cache.App, scopes []s
 	var v any
 	switch gc.ValueType {
 	case "GROUPS":
-		names, ok := s.matchGroups(&store.Claim{ID: app.ID, Value: gc.Value, GroupFilterType: gc.GroupFilterType}, sub.groupNames)
+		names, ok := s.matchGroups(snap, &store.Claim{ID: app.ID, Value: gc.Value, GroupFilterType: gc.GroupFilterType}, sub.groupNames)
 		if !ok {
 			return nil, errTooManyGroups
 		}
@@ -202,7 +202,7 @@ func (s *Server) appGroupsClaim(snap *cache.Snapshot, app *cache.App, scopes []s
 		if snap != nil && snap.Org != nil {
 			env.Org = expr.Org{ID: snap.Org.ID, Name: snap.Org.Name}
 		}
-		e, err := expr.Parse(gc.Value)
+		e, err := snap.ClaimExpr(gc.Value)
 		if err == nil {
 			v, err = e.Eval(env)
 		}
@@ -216,13 +216,13 @@ func (s *Server) appGroupsClaim(snap *cache.Snapshot, app *cache.App, scopes []s
 	return map[string]any{gc.Name: v}, nil
 }
 
-// matchGroups applies a GROUPS claim's filter; false when more than Okta's
-// limit match.
-func (s *Server) matchGroups(c *store.Claim, names []string) ([]string, bool) {
+// matchGroups applies a GROUPS claim's filter (a REGEX compiled once in the
+// snapshot); false when more than Okta's limit match.
+func (s *Server) matchGroups(snap *cache.Snapshot, c *store.Claim, names []string) ([]string, bool) {
 	var re *regexp.Regexp
 	if c.GroupFilterType == "REGEX" {
 		var err error
-		if re, err = regexp.Compile("^(?:" + c.Value + ")$"); err != nil {
+		if re, err = snap.GroupRegex(c.Value); err != nil {
 			s.log.Warn("groups claim regex does not compile; claim left out", "claim", c.ID, "err", err)
 			return nil, true
 		}

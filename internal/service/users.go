@@ -37,7 +37,7 @@ const activated = "(activated)"
 // → new status. A status missing from an operation's row is refused with
 // E0000038 (E0000016 for activating an ACTIVE user).
 //
-// From Okta's Users API docs (reference §4.7 and the retired users page):
+// From Okta's Users API docs (docs/okta-api.md §4.7 and the retired users page):
 // activate only from STAGED or DEPROVISIONED; deactivate from any status
 // but DEPROVISIONED; suspend only ACTIVE; unsuspend only SUSPENDED; unlock
 // LOCKED_OUT (and ACTIVE, which Okta documents as allowed: it clears a
