@@ -94,6 +94,12 @@ func TestConsoleEscapesEverything(t *testing.T) {
 		create("/api/v1/authorizationServers/"+srv+"/scopes", map[string]any{"name": "xss.read", "description": "SC " + xss, "displayName": "DN " + xss})
 		create("/api/v1/authorizationServers/"+srv+"/claims", map[string]any{"name": "xss", "claimType": "RESOURCE", "valueType": "EXPRESSION",
 			"value": `"` + strings.ReplaceAll(xss, `"`, `'`) + `"`, "conditions": map[string]any{"scopes": []string{}}})
+		// Scope and claim names refuse spaces and double quotes, not markup:
+		// a name that is nothing but markup is stored and must come back escaped.
+		bare := `<script>alert(1)</script>'>`
+		create("/api/v1/authorizationServers/"+srv+"/scopes", map[string]any{"name": "n" + bare, "description": "SC2 " + xss})
+		create("/api/v1/authorizationServers/"+srv+"/claims", map[string]any{"name": "c" + bare, "claimType": "IDENTITY", "valueType": "EXPRESSION",
+			"value": "user.login", "conditions": map[string]any{"scopes": []string{}}})
 		pol := create("/api/v1/authorizationServers/"+srv+"/policies", map[string]any{"type": "OAUTH_AUTHORIZATION_POLICY", "name": "P " + xss,
 			"description": "PD " + xss, "priority": 1, "conditions": map[string]any{"clients": map[string]any{"include": []string{"ALL_CLIENTS"}}}})
 		create("/api/v1/authorizationServers/"+srv+"/policies/"+pol["id"].(string)+"/rules", map[string]any{"type": "RESOURCE_ACCESS", "name": "R " + xss,
@@ -109,7 +115,7 @@ func TestConsoleEscapesEverything(t *testing.T) {
 			{"/admin", false}, {"/admin/groups", true}, {"/admin/groups/" + group, true}, {"/admin/people", true}, {"/admin/people/" + user, true},
 			{"/admin/apps", true}, {"/admin/apps/" + app, true}, {"/admin/apps/" + app + "/assignments", true}, {"/admin/apps/" + app + "/signon", true}, {"/admin/api/origins", true},
 			{"/admin/api/servers", true}, {"/admin/api/servers/" + srv, true}, {"/admin/api/servers/" + srv + "/scopes", true},
-			{"/admin/api/servers/" + srv + "/claims", false}, {"/admin/api/servers/" + srv + "/policies", true},
+			{"/admin/api/servers/" + srv + "/claims", true}, {"/admin/api/servers/" + srv + "/policies", true},
 			{"/admin/api/servers/" + srv + "/preview", true}, {"/admin/logs", true},
 		} {
 			page := b.get(t, ts.Addr+c.path)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/sesame-idp/sesame/internal/config"
@@ -75,6 +76,32 @@ func TestTrustedProxies(t *testing.T) {
 		if resp.StatusCode != 401 {
 			t.Fatalf("sign-in as %s through %s: %d, want 401", login, base, resp.StatusCode)
 		}
+	}
+	// The org URL is http: a cookie is Secure (and the session cookie
+	// SameSite=None) only when the request really came over https — as
+	// the trusted proxy says, never as a client on its own says.
+	csrfCookie := func(base string) *http.Cookie {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/login/login.htm", nil)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == "sesame_csrf" || strings.Contains(c.Name, "csrf") {
+				return c
+			}
+		}
+		t.Fatalf("GET %s/login/login.htm set no CSRF cookie: %v", base, resp.Header["Set-Cookie"])
+		return nil
+	}
+	if c := csrfCookie(proxy.URL); !c.Secure {
+		t.Errorf("through the trusted proxy, which received https: CSRF cookie not Secure")
+	}
+	if c := csrfCookie(ts.Addr); c.Secure {
+		t.Errorf("directly over http with a forged X-Forwarded-Proto: CSRF cookie Secure")
 	}
 	signIn(proxy.URL, "through-proxy@example.com")
 	signIn(ts.Addr, "direct@example.com")

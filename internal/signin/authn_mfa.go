@@ -335,7 +335,7 @@ func (h *Handler) authnCheck(w http.ResponseWriter, r *http.Request, activate bo
 		return
 	}
 	if tx.Remember && (r.URL.Query().Get("rememberDevice") == "true" || (tx.RememberDefault && r.URL.Query().Get("rememberDevice") != "false")) {
-		if err := h.rememberDevice(ctx, w, u.ID, tx.RememberMinutes); err != nil {
+		if err := h.rememberDevice(ctx, w, r, u.ID, tx.RememberMinutes); err != nil {
 			web.Fail(w, r, h.log, fmt.Errorf("remembering the device: %w", err))
 			return
 		}

@@ -219,7 +219,7 @@ func (h *Handler) finishFactor(w http.ResponseWriter, r *http.Request, tx *mfaTx
 		return
 	}
 	if remember {
-		if err := h.rememberDevice(ctx, w, u.ID, tx.RememberMinutes); err != nil {
+		if err := h.rememberDevice(ctx, w, r, u.ID, tx.RememberMinutes); err != nil {
 			h.factorFailed(w, r, err)
 			return
 		}

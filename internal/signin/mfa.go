@@ -118,7 +118,7 @@ func (h *Handler) deviceRemembered(ctx context.Context, r *http.Request, userID 
 }
 
 // rememberDevice sets the device cookie after a factor, for minutes.
-func (h *Handler) rememberDevice(ctx context.Context, w http.ResponseWriter, userID string, minutes int) error {
+func (h *Handler) rememberDevice(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, minutes int) error {
 	if minutes <= 0 {
 		minutes = service.DefaultFactorLifetime
 	}
@@ -129,7 +129,7 @@ func (h *Handler) rememberDevice(ctx context.Context, w http.ResponseWriter, use
 	if err := h.mgr.st.Codes().Create(ctx, &store.Code{Kind: codeMFADevice, Hash: secret.Hash(tok), Data: data, Created: now, ExpiresAt: exp}); err != nil {
 		return err
 	}
-	c := h.mgr.cookie(tok, exp.Truncate(time.Second).Add(time.Second))
+	c := h.mgr.cookie(r, tok, exp.Truncate(time.Second).Add(time.Second))
 	c.Name = DeviceCookie
 	http.SetCookie(w, c)
 	return nil

@@ -164,7 +164,7 @@ func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	// Cookie dates have whole seconds: round up, so that the browser keeps
 	// the cookie as long as the session lives (the server decides the end).
-	http.SetCookie(w, m.cookie(tok, s.ExpiresAt.Truncate(time.Second).Add(time.Second)))
+	http.SetCookie(w, m.cookie(r, tok, s.ExpiresAt.Truncate(time.Second).Add(time.Second)))
 	return s, nil
 }
 
@@ -177,15 +177,22 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 			m.log.Error("ending session failed", "request_id", web.RequestID(ctx), "err", err)
 		}
 	}
-	c := m.cookie("", time.Unix(0, 0))
+	c := m.cookie(r, "", time.Unix(0, 0))
 	c.MaxAge = -1
 	http.SetCookie(w, c)
 	return s
 }
 
-func (m *Manager) cookie(value string, expires time.Time) *http.Cookie {
+// secureFor says whether r's cookies are Secure: when the org URL is https,
+// and also when this request really came over https (TLS served by Sesame,
+// or a trusted proxy's X-Forwarded-Proto/Forwarded) under an http org URL.
+func (m *Manager) secureFor(r *http.Request) bool {
+	return m.secure || web.Scheme(r) == "https"
+}
+
+func (m *Manager) cookie(r *http.Request, value string, expires time.Time) *http.Cookie {
 	c := &http.Cookie{Name: CookieName, Value: value, Path: "/", HttpOnly: true, Expires: expires}
-	if m.secure {
+	if m.secureFor(r) {
 		c.Secure, c.SameSite = true, http.SameSiteNoneMode
 	} else {
 		c.SameSite = http.SameSiteLaxMode
@@ -260,6 +267,6 @@ func (m *Manager) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	}
 	tok := secret.RandomString(32)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true,
-		Secure: m.secure, SameSite: http.SameSiteLaxMode})
+		Secure: m.secureFor(r), SameSite: http.SameSiteLaxMode})
 	return tok
 }
