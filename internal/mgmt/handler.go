@@ -12,20 +12,29 @@ import (
 	"net/http"
 
 	"github.com/sesame-idp/sesame/internal/audit"
-	"github.com/sesame-idp/sesame/internal/oauth"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // maxBodyBytes bounds a management request body.
 const maxBodyBytes = 1 << 20
 
+// Tokens is what the management API needs of the OAuth server: verifying
+// an org-server access token presented as a bearer, and the issuer of an
+// app's org-server ID tokens. app.go passes the *oauth.Server; mgmt does
+// not import oauth.
+type Tokens interface {
+	VerifyAccessToken(serverID, tok string) *token.AccessClaims
+	OrgIDTokenIssuer(app *store.App) string
+}
+
 // Handler serves the management API.
 type Handler struct {
 	svc    *service.Service
-	oauth  *oauth.Server
+	oauth  Tokens
 	orgURL string
 	log    *slog.Logger
 	// as, when set, is who every request acts as (Local).
@@ -33,7 +42,7 @@ type Handler struct {
 }
 
 // New returns a Handler.
-func New(svc *service.Service, o *oauth.Server, log *slog.Logger) *Handler {
+func New(svc *service.Service, o Tokens, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, oauth: o, orgURL: svc.OrgURL, log: log}
 }
 
