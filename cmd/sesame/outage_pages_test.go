@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,8 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sesame-idp/sesame/internal/secret"
 )
 
 // TestSignInPageDuringDatabaseOutage: while PostgreSQL is unreachable the
@@ -30,21 +27,7 @@ func TestSignInPageDuringDatabaseOutage(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	dbName := "sesame_outage_" + strings.ToLower(secret.RandomString(10))
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + dbName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)") })
-	baseURL, _ := url.Parse(base)
-	pg := startTCPProxy(t, baseURL.Host)
-	dbURL := *baseURL
-	dbURL.Host = pg.addr()
-	dbURL.Path = "/" + dbName
+	pg, dbURL := postgresBehindProxy(t, base, "sesame_outage_")
 
 	addr := freeAddr(t)
 	orgURL := "http://" + addr

@@ -46,23 +46,7 @@ func TestThreeReplicasSurviveKillAndDatabaseRestart(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-
-	// PostgreSQL behind a TCP proxy the test can cut; a database of its own.
-	dbName := "sesame_kill_" + strings.ToLower(secret.RandomString(10))
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE " + dbName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)") })
-	baseURL, _ := url.Parse(base)
-	pg := startTCPProxy(t, baseURL.Host)
-	dbURL := *baseURL
-	dbURL.Host = pg.addr()
-	dbURL.Path = "/" + dbName
+	pg, dbURL := postgresBehindProxy(t, base, "sesame_kill_")
 
 	// The load balancer's address is the org URL of every replica.
 	lb := newRoundRobin(t)
@@ -559,6 +543,35 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	http.Error(w, "no backend answered", http.StatusBadGateway)
+}
+
+// postgresBehindProxy creates a database of its own on the server of base
+// (dropped when the test ends) and returns the URL that reaches it through
+// a TCP proxy the test can cut.
+func postgresBehindProxy(t *testing.T, base, prefix string) (*tcpProxy, url.URL) {
+	t.Helper()
+	dbName := prefix + strings.ToLower(secret.RandomString(10))
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec("CREATE DATABASE " + dbName); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)")
+		admin.Close()
+	})
+	baseURL, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := startTCPProxy(t, baseURL.Host)
+	dbURL := *baseURL
+	dbURL.Host = pg.addr()
+	dbURL.Path = "/" + dbName
+	return pg, dbURL
 }
 
 // tcpProxy forwards TCP connections to target until cut, which closes

@@ -105,12 +105,16 @@ func TestServeTLS(t *testing.T) {
 		t.Fatalf("TLS state: %+v", resp.TLS)
 	}
 	// The hosted sign-in page's session cookie is Secure under https.
-	if resp, err = client.Get(orgURL + "/login/login.htm"); err == nil {
-		resp.Body.Close()
-		for _, c := range resp.Cookies() {
-			if !c.Secure {
-				t.Errorf("cookie %s without Secure over https", c.Name)
-			}
+	if resp, err = client.Get(orgURL + "/login/login.htm"); err != nil {
+		t.Fatalf("sign-in page over https: %v", err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) == 0 {
+		t.Error("the sign-in page set no cookie (its CSRF cookie) to check")
+	}
+	for _, c := range resp.Cookies() {
+		if !c.Secure {
+			t.Errorf("cookie %s without Secure over https", c.Name)
 		}
 	}
 

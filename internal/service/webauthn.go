@@ -132,18 +132,29 @@ func (s *Service) BeginWebAuthnEnroll(ctx context.Context, u *store.User) (optio
 	return options, state, err
 }
 
+// ceremony is what finishing an enrolment or a verification starts from:
+// the relying party, the ceremony's stored session (its challenge) and the
+// person as the library sees them.
+func (s *Service) ceremony(ctx context.Context, u *store.User, state []byte) (*webauthn.WebAuthn, webauthn.SessionData, *waUser, error) {
+	var session webauthn.SessionData
+	rp, err := s.relyingParty()
+	if err != nil {
+		return nil, session, nil, err
+	}
+	if json.Unmarshal(state, &session) != nil {
+		return nil, session, nil, errWebAuthnRefused()
+	}
+	w, err := s.webAuthnUser(ctx, u)
+	if err != nil {
+		return nil, session, nil, err
+	}
+	return rp, session, w, nil
+}
+
 // FinishWebAuthnEnroll checks the authenticator's answer and stores the
 // credential as an ACTIVE webauthn factor.
 func (s *Service) FinishWebAuthnEnroll(ctx context.Context, c Context, u *store.User, factorID string, state, response []byte) (*store.Factor, error) {
-	rp, err := s.relyingParty()
-	if err != nil {
-		return nil, err
-	}
-	var session webauthn.SessionData
-	if json.Unmarshal(state, &session) != nil {
-		return nil, errWebAuthnRefused()
-	}
-	w, err := s.webAuthnUser(ctx, u)
+	rp, session, w, err := s.ceremony(ctx, u, state)
 	if err != nil {
 		return nil, err
 	}
@@ -233,15 +244,7 @@ func (s *Service) BeginWebAuthnVerify(ctx context.Context, u *store.User) (optio
 // FinishWebAuthnVerify checks an assertion: its origin, challenge,
 // signature and the factor's signature counter, which must grow.
 func (s *Service) FinishWebAuthnVerify(ctx context.Context, c Context, u *store.User, state, response []byte) (*store.Factor, error) {
-	rp, err := s.relyingParty()
-	if err != nil {
-		return nil, err
-	}
-	var session webauthn.SessionData
-	if json.Unmarshal(state, &session) != nil {
-		return nil, errWebAuthnRefused()
-	}
-	w, err := s.webAuthnUser(ctx, u)
+	rp, session, w, err := s.ceremony(ctx, u, state)
 	if err != nil {
 		return nil, err
 	}

@@ -56,8 +56,7 @@ func (h *Handler) recoverySubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.spendTx(ctx, tok); err != nil {
-		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
-			Error: "Your sign-in expired or was already used. Sign in again."})
+		h.signInExpired(w, r)
 		return
 	}
 	h.finishFactor(w, r, tx, []string{"pwd", "mfa"}, false, false)
@@ -143,8 +142,7 @@ func (h *Handler) factorForm(w http.ResponseWriter, r *http.Request) (*mfaTx, st
 	if err != nil {
 		var oe *oktaerr.Error
 		if errors.As(err, &oe) {
-			pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
-				Error: "Your sign-in expired or was already used. Sign in again."})
+			h.signInExpired(w, r)
 		} else {
 			h.factorFailed(w, r, err)
 		}
@@ -195,16 +193,11 @@ func (h *Handler) factorCheckSubmit(w http.ResponseWriter, r *http.Request, acti
 		err = h.checkInTx(ctx, r, tx, f, r.PostForm.Get("passCode"), activate)
 	}
 	if err != nil {
-		if msg, status, ok := factorMessage(err); ok {
-			h.renderFactor(w, r, status, tx, tok, msg)
-			return
-		}
-		h.factorFailed(w, r, err)
+		h.factorRefused(w, r, tx, tok, err)
 		return
 	}
 	if err := h.spendTx(ctx, tok); err != nil {
-		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
-			Error: "Your sign-in expired or was already used. Sign in again."})
+		h.signInExpired(w, r)
 		return
 	}
 	h.finishFactor(w, r, tx, amrOf(f), tx.Remember && r.PostForm.Get("rememberDevice") == "true", tx.Status == StateMFAEnrollActivate)
@@ -270,16 +263,11 @@ func (h *Handler) factorEnrollSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := h.enrollInTx(ctx, r, tx, r.PostForm.Get("factorType"), "OKTA")
 	if err != nil {
-		if msg, status, ok := factorMessage(err); ok {
-			h.renderFactor(w, r, status, tx, tok, msg)
-			return
-		}
-		h.factorFailed(w, r, err)
+		h.factorRefused(w, r, tx, tok, err)
 		return
 	}
 	if err := h.spendTx(ctx, tok); err != nil {
-		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
-			Error: "Your sign-in expired or was already used. Sign in again."})
+		h.signInExpired(w, r)
 		return
 	}
 	tx.Status, tx.FactorID = StateMFAEnrollActivate, e.Factor.ID
@@ -339,16 +327,11 @@ func (h *Handler) webAuthnBegin(w http.ResponseWriter, r *http.Request, tx *mfaT
 		options, state, err = h.svc.BeginWebAuthnVerify(ctx, u)
 	}
 	if err != nil {
-		if msg, status, ok := factorMessage(err); ok {
-			h.renderFactor(w, r, status, tx, tok, msg)
-			return
-		}
-		h.factorFailed(w, r, err)
+		h.factorRefused(w, r, tx, tok, err)
 		return
 	}
 	if err := h.spendTx(ctx, tok); err != nil {
-		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
-			Error: "Your sign-in expired or was already used. Sign in again."})
+		h.signInExpired(w, r)
 		return
 	}
 	tx.Status, tx.FactorID, tx.FactorType, tx.WebAuthn = next, "", store.FactorWebAuthn, state
@@ -388,8 +371,7 @@ func (h *Handler) webAuthnFinishSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.spendTx(ctx, tok); err != nil {
-		pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
-			Error: "Your sign-in expired or was already used. Sign in again."})
+		h.signInExpired(w, r)
 		return
 	}
 	u, err := h.mgr.st.Users().Get(ctx, tx.UserID)
@@ -432,4 +414,21 @@ func (h *Handler) webAuthnFinishSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.finishFactor(w, r, tx, amrOf(f), tx.Remember && r.PostForm.Get("rememberDevice") == "true", tx.Status == StateMFAEnrollActivate)
+}
+
+// signInExpired answers a factor step whose state token is spent or
+// expired: the sign-in starts over.
+func (h *Handler) signInExpired(w http.ResponseWriter, r *http.Request) {
+	pages.Render(w, h.log, http.StatusUnauthorized, &pages.Login{Common: h.common("Sign in"), CSRF: h.csrfToken(w, r),
+		Error: "Your sign-in expired or was already used. Sign in again."})
+}
+
+// factorRefused shows the factor step again with what the person can fix
+// (a wrong code, a locked factor), or fails the step for anything else.
+func (h *Handler) factorRefused(w http.ResponseWriter, r *http.Request, tx *mfaTx, tok string, err error) {
+	if msg, status, ok := factorMessage(err); ok {
+		h.renderFactor(w, r, status, tx, tok, msg)
+		return
+	}
+	h.factorFailed(w, r, err)
 }

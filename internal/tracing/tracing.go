@@ -40,6 +40,16 @@ func Tracer() trace.Tracer {
 
 var noopTracer = noop.NewTracerProvider().Tracer(name)
 
+// Recording reports whether Setup installed an exporter. Callers on hot
+// paths (every request, every database statement) skip building spans and
+// their attributes when it is false: the no-op tracer would discard them,
+// but the option slices are allocated first.
+func Recording() bool { return current.Load() != nil }
+
+// Idle is a span that records nothing, for the paths that skip tracing. It
+// is never a request's real span, so ending it cannot end one early.
+var Idle = trace.SpanFromContext(context.Background())
+
 // Enabled reports whether the environment asks for traces: an OTLP
 // endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), and neither OTEL_SDK_DISABLED nor

@@ -75,10 +75,13 @@ func Wrap(h http.Handler, log *slog.Logger, route func(*http.Request) string) ht
 		rt := routeName(route(r))
 		// The span is named by the route, never the path (paths carry
 		// tokens), and a caller's traceparent makes it a child of theirs.
-		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := tracing.Tracer().Start(ctx, r.Method+" "+rt, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", rt),
-				attribute.String("sesame.request_id", id)))
+		ctx, span := r.Context(), tracing.Idle
+		if tracing.Recording() {
+			ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+			ctx, span = tracing.Tracer().Start(ctx, r.Method+" "+rt, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", rt),
+					attribute.String("sesame.request_id", id)))
+		}
 		defer span.End()
 		r = r.WithContext(context.WithValue(ctx, requestIDKey, id))
 		metrics.InFlight.Inc()

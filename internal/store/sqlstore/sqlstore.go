@@ -213,8 +213,11 @@ var dbSystem = map[string]string{"sqlite": "sqlite", "postgres": "postgresql"}
 // operations carry ids.
 func (s *Store) observe(ctx context.Context, kind, op string) (context.Context, func(err *error)) {
 	start := time.Now()
-	ctx, span := tracing.Tracer().Start(ctx, "db."+kind, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("db.system", dbSystem[s.d.name()]), attribute.String("db.operation.name", op)))
+	span := tracing.Idle
+	if tracing.Recording() {
+		ctx, span = tracing.Tracer().Start(ctx, "db."+kind, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system", dbSystem[s.d.name()]), attribute.String("db.operation.name", op)))
+	}
 	return ctx, func(err *error) {
 		outcome := "ok"
 		switch {
