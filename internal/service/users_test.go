@@ -200,3 +200,39 @@ func TestChangePasswordRefusals(t *testing.T) {
 	_, err = f.svc.ChangePassword(f.ctx, SystemContext, p.ID, "Old12345", "New12345")
 	wantOkta(t, "no password set", err, 403, "E0000014", "oldPassword: Old Password is not correct")
 }
+
+// TestPasswordStrength: the default password policy — at least 8
+// characters, a lowercase letter, an uppercase letter and a number, no part
+// of the username — answered as 403 E0000080 with one cause per rule
+// broken (§4.7: password policy violation).
+func TestPasswordStrength(t *testing.T) {
+	const (
+		length  = "password: Password requirements were not met. Password requirements: at least 8 characters."
+		classes = "password: Password requirements were not met. Password requirements: a lowercase letter, an uppercase letter, a number."
+		name    = "password: Password requirements were not met. Password requirements: no parts of your username."
+	)
+	for _, c := range []struct {
+		pw, login string
+		causes    []string // nil: accepted
+	}{
+		{"Abcdefg1", "ada@example.com", nil},
+		{"Abcdef1", "ada@example.com", []string{length}},
+		{"abcdefg1", "ada@example.com", []string{classes}},
+		{"ABCDEFG1", "ada@example.com", []string{classes}},
+		{"Abcdefgh", "ada@example.com", []string{classes}},
+		{"", "ada@example.com", []string{length, classes}},
+		{"xxADA123x", "ada@example.com", []string{name}},
+		{"Ab1", "ab1@example.com", []string{length, name}},
+		// Only the part before the @ counts.
+		{"Example123", "ada@example.com", nil},
+	} {
+		err := checkPasswordStrength(c.pw, c.login)
+		if c.causes == nil {
+			if err != nil {
+				t.Errorf("%q for %s: %v", c.pw, c.login, err)
+			}
+			continue
+		}
+		wantOkta(t, c.pw, err, 403, "E0000080", c.causes...)
+	}
+}
