@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -149,4 +150,93 @@ type AppGroupsClaim struct {
 	ValueType       string `json:"valueType"` // GROUPS or EXPRESSION
 	Value           string `json:"value"`
 	GroupFilterType string `json:"groupFilterType,omitempty"` // STARTS_WITH, EQUALS, CONTAINS, REGEX (GROUPS)
+}
+
+// App is an application (OIDC client). Settings, Credentials and the other
+// JSON documents are kept in Okta's shapes (see the types in app.go).
+type App struct {
+	ID          string // 0oa…; also the default client_id
+	Name        string // "oidc_client"
+	Label       string
+	Status      string // ACTIVE, INACTIVE
+	SignOnMode  string // OPENID_CONNECT
+	ClientID    string // unique
+	Credentials AppCredentials
+	Settings    AppSettings
+	Profile     map[string]any
+	// Secrets are the client secrets, at most two: any ACTIVE one
+	// authenticates the client, so a secret can be replaced without
+	// downtime. Apps whose method needs no secret have none.
+	Secrets []AppSecret
+	// GroupsClaim is the groups claim of the app's ID tokens from the org
+	// authorization server; nil for none.
+	GroupsClaim *AppGroupsClaim
+	// CreatedByDCR marks clients registered through /oauth2/v1/clients.
+	CreatedByDCR bool
+	Created      time.Time
+	LastUpdated  time.Time
+}
+
+type Apps interface {
+	Create(ctx context.Context, a *App) error // ErrConflict on duplicate id or client id
+	Get(ctx context.Context, id string) (*App, error)
+	GetByClientID(ctx context.Context, clientID string) (*App, error)
+	Update(ctx context.Context, a *App) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, p Page) ([]*App, error)
+	// ListAll returns every app; used to build the configuration cache.
+	ListAll(ctx context.Context) ([]*App, error)
+
+	CreateGrant(ctx context.Context, g *AppGrant) error // ErrConflict on duplicate (app, issuer, scope)
+	GetGrant(ctx context.Context, appID, grantID string) (*AppGrant, error)
+	ListGrants(ctx context.Context, appID string) ([]*AppGrant, error)
+	DeleteGrant(ctx context.Context, appID, grantID string) error
+	// ListAllGrants returns every grant of every app (configuration cache).
+	ListAllGrants(ctx context.Context) ([]*AppGrant, error)
+
+	// Assignments of users and groups to an app.
+	AssignUser(ctx context.Context, a *AppUser) error // ErrConflict when assigned already
+	GetUserAssignment(ctx context.Context, appID, userID string) (*AppUser, error)
+	UnassignUser(ctx context.Context, appID, userID string) error
+	ListUserAssignments(ctx context.Context, appID string, p Page) ([]*AppUser, error)
+	AssignGroup(ctx context.Context, a *AppGroup) error // replaces an existing assignment
+	GetGroupAssignment(ctx context.Context, appID, groupID string) (*AppGroup, error)
+	UnassignGroup(ctx context.Context, appID, groupID string) error
+	ListGroupAssignments(ctx context.Context, appID string, p Page) ([]*AppGroup, error)
+	// AssignedTo reports in one query whether the app is assigned to the
+	// user directly or to any of the given groups.
+	AssignedTo(ctx context.Context, appID, userID string, groupIDs []string) (bool, error)
+}
+
+// AppGrant is an Okta API scope granted to an app (admin consent).
+type AppGrant struct {
+	ID          string // oag…
+	AppID       string
+	Issuer      string
+	ScopeID     string // e.g. okta.users.read
+	Status      string // ACTIVE, REVOKED
+	Source      string // ADMIN, END_USER
+	CreatedBy   string // user id
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+// AppUser is a direct user assignment.
+type AppUser struct {
+	AppID       string
+	UserID      string
+	Scope       string // USER or GROUP
+	UserName    string
+	Profile     map[string]any
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+// AppGroup is a group assignment.
+type AppGroup struct {
+	AppID       string
+	GroupID     string
+	Priority    int
+	Profile     map[string]any
+	LastUpdated time.Time
 }
