@@ -507,15 +507,15 @@ func TestValidateAppCollectsEveryCause(t *testing.T) {
 
 var testNow = time.Date(2025, 3, 13, 23, 22, 54, 0, time.UTC)
 
-// testKeys are generated once: RSA key generation is slow.
-type testKeys struct {
+// clientKeys are generated once: RSA key generation is slow.
+type clientKeys struct {
 	rsa2048 *rsa.PrivateKey
 	rsa1024 *rsa.PrivateKey
 	ec256   *ecdsa.PrivateKey
 	ec384   *ecdsa.PrivateKey
 }
 
-var keysOnce = sync.OnceValue(func() testKeys {
+var keysOnce = sync.OnceValue(func() clientKeys {
 	must := func(err error) {
 		if err != nil {
 			panic(err)
@@ -529,7 +529,7 @@ var keysOnce = sync.OnceValue(func() testKeys {
 	must(err)
 	e2, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	must(err)
-	return testKeys{r1, r2, e1, e2}
+	return clientKeys{r1, r2, e1, e2}
 })
 
 // jwkJSON renders a public (or, for tests of refusal, private) key.
@@ -595,4 +595,40 @@ func cloneApp(t testing.TB, a *store.App) *store.App {
 		t.Fatal(err)
 	}
 	return &c
+}
+
+// TestAppWritesValidate: CreateApp, UpdateApp and ModifyApp refuse an app
+// ValidateApp refuses, with its error, and store nothing of it.
+func TestAppWritesValidate(t *testing.T) {
+	f := newFixture(t)
+	bad := testApp("0oabad", "client-bad")
+	bad.Settings.OAuthClient.RedirectURIs = []string{"https://app.test/cb#fragment"}
+	wantOkta(t, "create", f.svc.CreateApp(f.ctx, SystemContext, bad, ""), 400, "E0000001",
+		"redirect_uris: 'https://app.test/cb#fragment' must not contain a fragment.")
+	if _, err := f.svc.GetApp(f.ctx, bad.ID); err == nil {
+		t.Fatal("the refused app was stored")
+	}
+
+	a := testApp("0oagood", "client-good")
+	if err := f.svc.CreateApp(f.ctx, SystemContext, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	upd := cloneApp(t, a)
+	upd.Settings.OAuthClient.GrantTypes = []string{GrantClientCredentials}
+	wantOkta(t, "update", f.svc.UpdateApp(f.ctx, SystemContext, upd, ""), 400, "E0000001")
+	_, err := f.svc.ModifyApp(f.ctx, SystemContext, a.ID, "application.lifecycle.update", "test", func(a *store.App, _ time.Time) error {
+		a.Settings.OAuthClient.GrantTypes = append(a.Settings.OAuthClient.GrantTypes, "urn:example:unknown")
+		return nil
+	})
+	wantOkta(t, "modify", err, 400, "E0000001", "grant_types: 'urn:example:unknown' is not a valid grant type.")
+	got, err := f.svc.GetApp(f.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Settings.OAuthClient.GrantTypes, []string{GrantAuthorizationCode}) {
+		t.Fatalf("grant types after the refusals: %q", got.Settings.OAuthClient.GrantTypes)
+	}
+	if err := f.svc.SetAppStatus(f.ctx, SystemContext, a.ID, store.StatusInactive); err != nil {
+		t.Fatalf("deactivate: %v", err)
+	}
 }
