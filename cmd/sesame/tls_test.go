@@ -52,7 +52,10 @@ func writeCert(t *testing.T, certFile, keyFile string, serial int64) *x509.Certi
 			t.Fatal(err)
 		}
 	}
-	cert, _ := x509.ParseCertificate(der)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return cert
 }
 
@@ -146,17 +149,8 @@ func TestServeTLS(t *testing.T) {
 			t.Fatalf("the renewed certificate was not served: %v", err)
 		}
 	}
-
-	// A half-written pair on disk keeps the working one served.
-	if err := os.WriteFile(keyFile, []byte("-----BEGIN EC PRIVATE KEY-----\ngarbage\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1100 * time.Millisecond) // past the one-second check interval: the broken pair is read and refused
-	if resp, err := client.Get(orgURL + "/.well-known/openid-configuration"); err != nil || resp.TLS.PeerCertificates[0].SerialNumber.Int64() != 2 {
-		t.Fatalf("after a broken key file: %v", err)
-	} else {
-		resp.Body.Close()
-	}
+	// A half-written pair on disk keeps the working one served: that is
+	// internal/web's TestCertFilesReload, on a clock it moves.
 }
 
 func TestServeTLSRefusals(t *testing.T) {

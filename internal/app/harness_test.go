@@ -455,6 +455,16 @@ func wantError(t *testing.T, name string, a answer, status int, code string) []s
 
 // newUser creates an active user through the Users API and returns its
 // stored record.
+// storedUser reads a user from the store, failing the test when it cannot.
+func (ts *testServer) storedUser(t *testing.T, id string) *store.User {
+	t.Helper()
+	u, err := ts.App.Store.Users().Get(t.Context(), id)
+	if err != nil {
+		t.Fatalf("read user %s: %v", id, err)
+	}
+	return u
+}
+
 func (ts *testServer) newUser(t *testing.T, login string) *store.User {
 	t.Helper()
 	m := ts.createUser(t, "", map[string]any{"login": login, "email": login, "firstName": "Grace", "lastName": "Hopper"}, "Correct-Horse-42")

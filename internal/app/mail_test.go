@@ -1,14 +1,17 @@
 package app
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/mail/mailtest"
@@ -28,6 +31,37 @@ func serveWithMail(t *testing.T, st store.Store, smtpURL string, clock *fakeCloc
 	return serveReplicaWith(t, st, sealer, "", true, []func(*config.Config){func(c *config.Config) {
 		c.SMTPURL, c.SMTPFrom = smtpURL, "Test Org <idp@example.com>"
 	}}, []Option{WithClock(clock.now)})
+}
+
+// waitResetRefused waits until each login's forgot-password request has
+// recorded its refusal (system.email.password_reset.sent_message FAILURE):
+// the request's last step, so after it nothing more is sent for it.
+func waitResetRefused(t *testing.T, ts *testServer, logins ...string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		evs, err := ts.App.Store.Audit().List(t.Context(), store.AuditQuery{EventType: "system.email.password_reset.sent_message"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := map[string]bool{}
+		for _, e := range evs {
+			var ev audit.Event
+			if err := json.Unmarshal(e.Data, &ev); err != nil {
+				t.Fatalf("event %s: %v", e.UUID, err)
+			}
+			if ev.Outcome.Result == "FAILURE" {
+				refused[ev.Actor.AlternateID] = true
+			}
+		}
+		missing := slices.DeleteFunc(slices.Clone(logins), func(l string) bool { return refused[l] })
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no refusal recorded for %v", missing)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // mailedLink waits for the n-th message at the sink, checks that it is a
@@ -86,7 +120,7 @@ func TestLinksByEmail(t *testing.T) {
 		if p.status != 200 || !strings.Contains(p.body, "Signed in as "+login) {
 			t.Fatalf("set password: %d %s", p.status, p.body)
 		}
-		if u, _ := ts.App.Store.Users().Get(t.Context(), id); u.Status != store.UserActive {
+		if u := ts.storedUser(t, id); u.Status != store.UserActive {
 			t.Fatalf("status after the link: %s", u.Status)
 		}
 		if p := newBrowser(t, ts).get(t, link); p.status != http.StatusGone || !strings.Contains(p.body, "used already") {
@@ -153,7 +187,7 @@ func TestLinkNotLostWhenMailFails(t *testing.T) {
 	if a.status != 200 || !strings.HasPrefix(m["activationUrl"].(string), ts.URL+"/welcome/") || m["activationToken"] == "" {
 		t.Fatalf("activate with the mail server down: %d %s", a.status, a.body)
 	}
-	if u, _ := ts.App.Store.Users().Get(t.Context(), id); u.Status != store.UserProvisioned {
+	if u := ts.storedUser(t, id); u.Status != store.UserProvisioned {
 		t.Errorf("status %s", u.Status)
 	}
 }
@@ -289,12 +323,14 @@ func TestForgotPassword(t *testing.T) {
 		if !strings.HasPrefix(link, ts.URL+"/reset_password/") {
 			t.Fatalf("link %s", link)
 		}
-		time.Sleep(200 * time.Millisecond) // the unknown username's request has had time to (not) send
+		// The unknown username's request has ended (its System Log event is
+		// the last thing it does) without sending anything.
+		waitResetRefused(t, ts, "nobody@example.com")
 		if n := len(sink.Messages()); n != 1 {
 			t.Errorf("%d messages, want 1", n)
 		}
 		// Anyone can ask: the person is not locked out by it.
-		if u, _ := ts.App.Store.Users().Get(t.Context(), id); u.Status != store.UserActive {
+		if u := ts.storedUser(t, id); u.Status != store.UserActive {
 			t.Errorf("status after the request: %s", u.Status)
 		}
 		authn := func(pw string) int {
@@ -333,13 +369,17 @@ func TestForgotPassword(t *testing.T) {
 			}
 		}
 		sink.Wait(t, 5)
+		var strangers []string
 		for i := 0; i < 6; i++ {
-			forgot("x" + strings.Repeat("y", i) + "@example.com")
+			strangers = append(strangers, "x"+strings.Repeat("y", i)+"@example.com")
+			forgot(strangers[i])
 		}
 		if p := forgot("z@example.com"); p.status != http.StatusTooManyRequests {
 			t.Errorf("request 11 in a minute: %d", p.status)
 		}
-		time.Sleep(200 * time.Millisecond)
+		// The username over its budget started nothing; the six unknown
+		// ones have ended once their events are in.
+		waitResetRefused(t, ts, strangers...)
 		if n := len(sink.Messages()); n != 5 {
 			t.Errorf("%d messages after the limits, want 5", n)
 		}

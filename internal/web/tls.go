@@ -22,11 +22,13 @@ type CertFiles struct {
 	cert    *tls.Certificate
 	stamp   string
 	checked time.Time
+	// now paces the checks; tests move it instead of waiting.
+	now func() time.Time
 }
 
 // LoadCertFiles reads the pair once; an error here stops the server.
 func LoadCertFiles(certFile, keyFile string, log *slog.Logger) (*CertFiles, error) {
-	c := &CertFiles{certFile: certFile, keyFile: keyFile, log: log}
+	c := &CertFiles{certFile: certFile, keyFile: keyFile, log: log, now: time.Now}
 	stamp, err := c.stampNow()
 	if err != nil {
 		return nil, err
@@ -35,7 +37,7 @@ func LoadCertFiles(certFile, keyFile string, log *slog.Logger) (*CertFiles, erro
 	if err != nil {
 		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
-	c.cert, c.stamp, c.checked = &cert, stamp, time.Now()
+	c.cert, c.stamp, c.checked = &cert, stamp, c.now()
 	return c, nil
 }
 
@@ -60,10 +62,11 @@ const reloadEvery = time.Second
 func (c *CertFiles) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.checked) < reloadEvery {
+	now := c.now()
+	if now.Sub(c.checked) < reloadEvery {
 		return c.cert, nil
 	}
-	c.checked = time.Now()
+	c.checked = now
 	stamp, err := c.stampNow()
 	if err != nil || stamp == c.stamp {
 		return c.cert, nil
