@@ -430,7 +430,9 @@ func TestAppKeyIDs(t *testing.T) {
 		t.Fatalf("bookkeeping %+v", key)
 	}
 	var members map[string]any
-	json.Unmarshal(key.JWK, &members)
+	if err := json.Unmarshal(key.JWK, &members); err != nil {
+		t.Fatal(err)
+	}
 	if members["kid"] != "k1" || members["n"] == nil || members["id"] != nil {
 		t.Fatalf("members %v", members)
 	}

@@ -495,7 +495,9 @@ func TestShowSanitizes(t *testing.T) {
 func TestECKeyWithoutCurve(t *testing.T) {
 	for _, key := range []*ecdsa.PrivateKey{keysOnce().ec256, keysOnce().ec384} {
 		var m map[string]any
-		json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m)
+		if err := json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m); err != nil {
+			t.Fatal(err)
+		}
 		want := m["crv"]
 		delete(m, "crv")
 		raw, _ := json.Marshal(m)
@@ -506,7 +508,9 @@ func TestECKeyWithoutCurve(t *testing.T) {
 			t.Fatalf("%v: %v %q", want, err, causes(err))
 		}
 		var got map[string]any
-		json.Unmarshal(a.Settings.OAuthClient.JWKS.Keys[0].JWK, &got)
+		if err := json.Unmarshal(a.Settings.OAuthClient.JWKS.Keys[0].JWK, &got); err != nil {
+			t.Fatal(err)
+		}
 		if got["crv"] != want || got["x"] != m["x"] {
 			t.Fatalf("stored %v, want crv %v", got, want)
 		}
