@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/store"
@@ -42,6 +43,12 @@ func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEven
 	if q.EventType != "" {
 		query += ` AND event_type = ?`
 		args = append(args, q.EventType)
+	}
+	if q.ActorID != "" {
+		// lower() as the index of migration 1750 holds it; both
+		// databases fold ASCII alike.
+		query += ` AND lower(actor_id) = ?`
+		args = append(args, asciiLower(q.ActorID))
 	}
 	dir, cmp := "ASC", ">"
 	if q.Descending {
@@ -121,4 +128,14 @@ func (r audit) Purge(ctx context.Context, before time.Time) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// asciiLower folds ASCII letters only, as SQLite's lower() does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
