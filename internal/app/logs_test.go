@@ -173,8 +173,13 @@ func TestSystemLog(t *testing.T) {
 		// Asked after the plain poll, it resumes at the same place or, on
 		// PostgreSQL, later (past transactions that committed meanwhile).
 		position := func(cursor string) (tx, seq int64) {
-			b, _ := base64.RawURLEncoding.DecodeString(cursor)
-			fmt.Sscanf(string(b), "p%d.%d", &tx, &seq)
+			b, err := base64.RawURLEncoding.DecodeString(cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fmt.Sscanf(string(b), "p%d.%d", &tx, &seq); err != nil {
+				t.Fatal(err)
+			}
 			return tx, seq
 		}
 		ftx, fseq := position(afterOf(nextLink(t, ts, filtered)))

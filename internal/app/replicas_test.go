@@ -59,8 +59,18 @@ func replicas(t *testing.T, open func(t *testing.T) store.Store) {
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
 			"client_assertion":      {a.assertion(t, clientID, key, kid, a.URL+path)}})
 	}
+	// Introspected on both first, twice, so that each holds the token as
+	// verified: the revocation must hold on the cached path too.
+	for _, ts := range []*testServer{a, b, a, b} {
+		if r := basicForm(ts, "/oauth2/default/v1/introspect"); r.status != 200 || r.json(t)["active"] != true {
+			t.Fatalf("introspect before revoke: %d %s", r.status, r.body)
+		}
+	}
 	if r := basicForm(a, "/oauth2/default/v1/revoke"); r.status != 200 {
 		t.Fatalf("revoke on A: %d %s", r.status, r.body)
+	}
+	if r := basicForm(a, "/oauth2/default/v1/introspect"); r.status != 200 || r.json(t)["active"] != false {
+		t.Fatalf("introspect on A right after its revoke: %d %s", r.status, r.body)
 	}
 	if err := b.App.Cache.SyncRevocations(ctx); err != nil {
 		t.Fatal(err)

@@ -73,9 +73,10 @@ func setup(t *testing.T) (context.Context, *service.Service, *cache.Cache, *test
 
 func oidcApp(id, status string) *store.App {
 	return &store.App{ID: "0oa" + id, Name: "oidc_client", Label: id, Status: status, SignOnMode: "OPENID_CONNECT", ClientID: id,
-		Credentials: store.AppCredentials{OAuthClient: store.OAuthClientCreds{ClientID: id, TokenEndpointAuthMethod: "private_key_jwt"}},
+		Credentials: store.AppCredentials{OAuthClient: store.OAuthClientCreds{ClientID: id, TokenEndpointAuthMethod: "client_secret_basic"}},
 		Settings: store.AppSettings{OAuthClient: store.OAuthClientSettings{ApplicationType: "service", RedirectURIs: []string{"https://" + id + ".Example.test:8443/cb"},
-			GrantTypes: []string{"client_credentials"}}}}
+			ResponseTypes: []string{"token"}, GrantTypes: []string{"client_credentials"},
+			ConsentMethod: "TRUSTED", IssuerMode: "ORG_URL", WildcardRedirect: "DISABLED"}}}
 }
 
 // TestSnapshot: what one snapshot holds after configuration changes made
@@ -102,29 +103,29 @@ func TestSnapshot(t *testing.T) {
 	}
 
 	// Apps: by client id; redirect origins of active apps only, in any case.
-	if err := svc.CreateApp(ctx, sc, oidcApp("on", store.StatusActive), ""); err != nil {
+	if err := svc.CreateApp(ctx, sc, oidcApp("app-on", store.StatusActive), ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.CreateApp(ctx, sc, oidcApp("off", store.StatusInactive), ""); err != nil {
+	if err := svc.CreateApp(ctx, sc, oidcApp("app-off", store.StatusInactive), ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateGrant(ctx, sc, "0oaon", "okta.users.read", "http://sesame.test"); err != nil {
+	if _, err := svc.CreateGrant(ctx, sc, "0oaapp-on", "okta.users.read", "http://sesame.test"); err != nil {
 		t.Fatal(err)
 	}
 	snap = c.Current()
 	if snap.Version <= v0 {
 		t.Errorf("version %d after changes, was %d", snap.Version, v0)
 	}
-	if a := snap.AppByClientID("on"); a == nil || !a.OrgScopes["okta.users.read"] || a.OrgScopes["okta.users.manage"] {
+	if a := snap.AppByClientID("app-on"); a == nil || !a.OrgScopes["okta.users.read"] || a.OrgScopes["okta.users.manage"] {
 		t.Errorf("app with an Okta API scope grant: %+v", a)
 	}
 	if snap.AppByClientID("nobody") != nil || len(snap.Apps()) != 2 {
 		t.Errorf("%d apps", len(snap.Apps()))
 	}
-	if !snap.IsRedirectOrigin("https://on.example.test:8443") || !snap.IsRedirectOrigin("HTTPS://ON.EXAMPLE.TEST:8443") {
+	if !snap.IsRedirectOrigin("https://app-on.example.test:8443") || !snap.IsRedirectOrigin("HTTPS://APP-ON.EXAMPLE.TEST:8443") {
 		t.Error("an active app's redirect origin is not known")
 	}
-	if snap.IsRedirectOrigin("https://off.example.test:8443") || snap.IsRedirectOrigin("https://on.example.test") {
+	if snap.IsRedirectOrigin("https://app-off.example.test:8443") || snap.IsRedirectOrigin("https://app-on.example.test") {
 		t.Error("an inactive app's redirect origin, or another port, counts")
 	}
 

@@ -39,24 +39,24 @@ type grantChoice struct {
 }
 
 var (
-	grantCode     = grantChoice{Value: mgmt.GrantAuthorizationCode, Label: "Authorization Code", Required: true}
-	grantRefresh  = grantChoice{Value: mgmt.GrantRefreshToken, Label: "Refresh Token"}
-	grantImplicit = grantChoice{Value: mgmt.GrantImplicit, Label: "Implicit (hybrid)"}
-	grantClient   = grantChoice{Value: mgmt.GrantClientCredentials, Label: "Client Credentials"}
-	grantPassword = grantChoice{Value: mgmt.GrantPassword, Label: "Resource Owner Password"}
-	grantDevice   = grantChoice{Value: mgmt.GrantDeviceCode, Label: "Device Authorization"}
-	grantExchange = grantChoice{Value: mgmt.GrantTokenExchange, Label: "Token Exchange"}
+	grantCode     = grantChoice{Value: service.GrantAuthorizationCode, Label: "Authorization Code", Required: true}
+	grantRefresh  = grantChoice{Value: service.GrantRefreshToken, Label: "Refresh Token"}
+	grantImplicit = grantChoice{Value: service.GrantImplicit, Label: "Implicit (hybrid)"}
+	grantClient   = grantChoice{Value: service.GrantClientCredentials, Label: "Client Credentials"}
+	grantPassword = grantChoice{Value: service.GrantPassword, Label: "Resource Owner Password"}
+	grantDevice   = grantChoice{Value: service.GrantDeviceCode, Label: "Device Authorization"}
+	grantExchange = grantChoice{Value: service.GrantTokenExchange, Label: "Token Exchange"}
 )
 
 var appTypes = []appType{
-	{Value: mgmt.TypeWeb, Label: "Web Application", Help: "Server-side applications where authentication and tokens are handled on the server (for example Go, Java, ASP.Net, Node.js, PHP).",
+	{Value: service.TypeWeb, Label: "Web Application", Help: "Server-side applications where authentication and tokens are handled on the server (for example Go, Java, ASP.Net, Node.js, PHP).",
 		Grants: []grantChoice{grantCode, grantRefresh, grantImplicit, grantClient, grantPassword, grantDevice, grantExchange}, Redirects: true},
-	{Value: mgmt.TypeBrowser, Label: "Single-Page Application", Help: "Single-page web applications that run in the browser where the client receives tokens (for example JavaScript, Angular, React, Vue).",
+	{Value: service.TypeBrowser, Label: "Single-Page Application", Help: "Single-page web applications that run in the browser where the client receives tokens (for example JavaScript, Angular, React, Vue).",
 		Grants: []grantChoice{grantCode, grantRefresh, grantImplicit}, Redirects: true},
-	{Value: mgmt.TypeNative, Label: "Native Application", Help: "Desktop or mobile applications that run natively on a device and redirect users to a non-HTTP callback (for example iOS, Android, React Native).",
+	{Value: service.TypeNative, Label: "Native Application", Help: "Desktop or mobile applications that run natively on a device and redirect users to a non-HTTP callback (for example iOS, Android, React Native).",
 		Grants: []grantChoice{grantCode, grantRefresh, grantImplicit, grantPassword, grantDevice, grantExchange}, Redirects: true},
-	{Value: mgmt.TypeService, Label: "API Services", Help: "Interact with Okta APIs using the scoped OAuth 2.0 access tokens for machine-to-machine authentication.",
-		Grants: []grantChoice{{Value: mgmt.GrantClientCredentials, Label: "Client Credentials", Required: true}, grantExchange}},
+	{Value: service.TypeService, Label: "API Services", Help: "Interact with Okta APIs using the scoped OAuth 2.0 access tokens for machine-to-machine authentication.",
+		Grants: []grantChoice{{Value: service.GrantClientCredentials, Label: "Client Credentials", Required: true}, grantExchange}},
 }
 
 func findAppType(v string) *appType {
@@ -146,8 +146,8 @@ func (c *Console) newAppForm(w http.ResponseWriter, r *http.Request, q *request)
 		return
 	}
 	f := appForm{Type: t, Grants: []string{t.Grants[0].Value}, Access: "everyone", ImplicitID: true}
-	if t.Value == mgmt.TypeBrowser {
-		f.Grants = append(f.Grants, mgmt.GrantRefreshToken)
+	if t.Value == service.TypeBrowser {
+		f.Grants = append(f.Grants, service.GrantRefreshToken)
 	}
 	c.render(w, http.StatusOK, "app_form", &view{Title: "New " + t.Label + " integration", Section: "apps", User: q.user, CSRF: q.csrf, Data: f})
 }
@@ -166,14 +166,14 @@ func lines(s string) []string {
 // responseTypes follows the grants and the two implicit checkboxes of
 // Okta's form ("Allow ID Token / Access Token with implicit grant type").
 func responseTypes(appType string, grants []string, id, at bool) []string {
-	if appType == mgmt.TypeService {
+	if appType == service.TypeService {
 		return []string{"token"}
 	}
 	rt := []string{}
-	if slices.Contains(grants, mgmt.GrantAuthorizationCode) {
+	if slices.Contains(grants, service.GrantAuthorizationCode) {
 		rt = append(rt, "code")
 	}
-	if slices.Contains(grants, mgmt.GrantImplicit) {
+	if slices.Contains(grants, service.GrantImplicit) {
 		if id || !at {
 			rt = append(rt, "id_token")
 		}
@@ -220,14 +220,14 @@ func (c *Console) createApp(w http.ResponseWriter, r *http.Request, q *request) 
 			return
 		}
 	}
-	auth := mgmt.AuthClientSecretBasic
-	if t.Value == mgmt.TypeBrowser || t.Value == mgmt.TypeNative {
-		auth = mgmt.AuthNone
+	auth := service.AuthClientSecretBasic
+	if t.Value == service.TypeBrowser || t.Value == service.TypeNative {
+		auth = service.AuthNone
 	}
 	oc := map[string]any{"application_type": t.Value, "grant_types": f.Grants,
 		"response_types": responseTypes(t.Value, f.Grants, f.ImplicitID, f.ImplicitAT),
 		"redirect_uris":  nonNil(lines(f.RedirectURIs)), "post_logout_redirect_uris": nonNil(lines(f.LogoutURIs))}
-	body, _ := json.Marshal(map[string]any{"name": mgmt.AppName, "label": f.Label, "signOnMode": mgmt.SignOnModeOIDC,
+	body, _ := json.Marshal(map[string]any{"name": service.AppName, "label": f.Label, "signOnMode": service.SignOnModeOIDC,
 		"credentials": map[string]any{"oauthClient": map[string]any{"token_endpoint_auth_method": auth}},
 		"settings":    map[string]any{"oauthClient": oc}})
 	a, clientSecret, err := mgmt.AppFromRequest(body, nil, c.svc.Now())
@@ -328,7 +328,7 @@ func (c *Console) renderApp(w http.ResponseWriter, r *http.Request, q *request, 
 		ClientSecret: clientSecret, HasSecret: len(a.Secrets) > 0, Grants: oc.GrantTypes,
 		ImplicitID: slices.Contains(oc.ResponseTypes, "id_token"), ImplicitAT: slices.Contains(oc.ResponseTypes, "token"),
 		Redirects: strings.Join(oc.RedirectURIs, "\n"), Logouts: strings.Join(oc.PostLogoutRedirectURIs, "\n"),
-		Consent: oc.ConsentMethod == mgmt.ConsentRequired, Notes: notes,
+		Consent: oc.ConsentMethod == service.ConsentRequired, Notes: notes,
 		UsesSecret: service.UsesClientSecret(a.ClientAuthMethod()), Secrets: a.Secrets, CanAdd: len(a.Secrets) < service.MaxAppSecrets}
 	if rt := oc.RefreshToken; rt != nil {
 		v.Rotation, v.Leeway = rt.RotationType, rt.Leeway
@@ -382,11 +382,11 @@ func (c *Console) updateApp(w http.ResponseWriter, r *http.Request, q *request) 
 	oc.ResponseTypes = responseTypes(t.Value, f.Grants, f.ImplicitID, f.ImplicitAT)
 	oc.RedirectURIs = nonNil(lines(f.RedirectURIs))
 	oc.PostLogoutRedirectURIs = lines(f.LogoutURIs)
-	oc.ConsentMethod = mgmt.ConsentTrusted
+	oc.ConsentMethod = service.ConsentTrusted
 	if r.PostForm.Get("consent") != "" {
-		oc.ConsentMethod = mgmt.ConsentRequired
+		oc.ConsentMethod = service.ConsentRequired
 	}
-	if slices.Contains(f.Grants, mgmt.GrantRefreshToken) {
+	if slices.Contains(f.Grants, service.GrantRefreshToken) {
 		leeway, lerr := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("leeway")))
 		if lerr != nil {
 			leeway = -1 // refused by the validation with its own message
@@ -395,7 +395,7 @@ func (c *Console) updateApp(w http.ResponseWriter, r *http.Request, q *request) 
 	} else {
 		oc.RefreshToken = nil
 	}
-	j.Credentials.OAuthClient.PKCERequired = r.PostForm.Get("pkce_required") != "" || j.Credentials.OAuthClient.TokenEndpointAuthMethod == mgmt.AuthNone
+	j.Credentials.OAuthClient.PKCERequired = r.PostForm.Get("pkce_required") != "" || j.Credentials.OAuthClient.TokenEndpointAuthMethod == service.AuthNone
 	body, err := json.Marshal(j)
 	if err != nil {
 		c.fail(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sesame-idp/sesame/internal/mgmt"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -46,7 +47,7 @@ func (c *Console) renderSignOn(w http.ResponseWriter, q *request, a *store.App, 
 	v := signOnView{App: mgmt.AppToJSON(a, c.svc.OrgURL, ""), Issuer: c.oauth.OrgIDTokenIssuer(a), IssuerMode: in.IssuerMode,
 		ValueType: in.ValueType, Name: in.Name, FilterType: in.GroupFilterType, Value: in.Value, Filters: groupFilters}
 	if v.IssuerMode == "" {
-		v.IssuerMode = mgmt.IssuerOrgURL
+		v.IssuerMode = service.IssuerOrgURL
 	}
 	c.render(w, status, "app_signon", &view{Title: a.Label, Section: "apps", User: q.user, CSRF: q.csrf, Notice: notice, Error: errText, Causes: causes, Data: v})
 }

@@ -5,11 +5,12 @@ package console
 import (
 	"embed"
 	"errors"
-	"github.com/sesame-idp/sesame/internal/web"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/sesame-idp/sesame/internal/web"
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"

@@ -130,17 +130,17 @@ func (h *Handler) createAppSecret(w http.ResponseWriter, r *http.Request, p *pri
 		h.writeErr(w, r, err)
 		return
 	}
-	var c causeList
+	var c oktaerr.Problems
 	status := orDefault(in.Status, store.StatusActive)
-	checkEnum(&c, "status", status, store.StatusActive, store.StatusInactive)
+	c.Enum("status", status, store.StatusActive, store.StatusInactive)
 	clear := in.ClientSecret
 	if clear == "" {
 		clear = secret.Token("", 30)
 	} else if msg := secretProblem(clear, existing.ClientAuthMethod()); msg != "" {
-		c.add("client_secret", "%s", msg)
+		c.Add("client_secret", "%s", msg)
 	}
 	if len(c) > 0 {
-		web.WriteError(w, c.webError())
+		web.WriteError(w, c.Err())
 		return
 	}
 	a, added, err := h.svc.AddAppSecret(r.Context(), serviceContext(r, p), existing.ID, clear, status)
@@ -218,7 +218,7 @@ func (h *Handler) getAppJWK(w http.ResponseWriter, r *http.Request, p *principal
 }
 
 // addAppJWK registers one more public key (201), validated like the keys of
-// settings.oauthClient.jwks; status may say INACTIVE.
+// settings.oauthClient.jwks (by the service); status may say INACTIVE.
 func (h *Handler) addAppJWK(w http.ResponseWriter, r *http.Request, p *principal) {
 	body, werr := readBody(w, r)
 	if werr != nil {
@@ -241,10 +241,10 @@ func (h *Handler) addAppJWK(w http.ResponseWriter, r *http.Request, p *principal
 	for _, k := range []string{"status", "id", "created", "lastUpdated", "_links"} {
 		delete(members, k)
 	}
-	var c causeList
-	checkEnum(&c, "status", status, store.StatusActive, store.StatusInactive)
+	var c oktaerr.Problems
+	c.Enum("status", status, store.StatusActive, store.StatusInactive)
 	if len(c) > 0 {
-		web.WriteError(w, c.webError())
+		web.WriteError(w, c.Err())
 		return
 	}
 	jwk, _ := json.Marshal(members)
@@ -257,10 +257,8 @@ func (h *Handler) addAppJWK(w http.ResponseWriter, r *http.Request, p *principal
 			if jw == nil {
 				jw = &store.AppJWKS{}
 			}
+			// ModifyApp refuses the key unless the app passes validation with it.
 			a.Settings.OAuthClient.JWKS = &store.AppJWKS{Keys: append(slices.Clone(jw.Keys), added)}
-			if e := ValidateApp(a); e != nil {
-				return e
-			}
 			return nil
 		})
 	if err != nil {
@@ -286,7 +284,7 @@ func (h *Handler) appJWKLifecycle(status string) authedHandler {
 				}
 				changed = keys[i]
 				a.Settings.OAuthClient.JWKS = &store.AppJWKS{Keys: keys}
-				if status == store.StatusInactive && a.ClientAuthMethod() == AuthPrivateKeyJWT && a.Settings.OAuthClient.JWKSURI == "" &&
+				if status == store.StatusInactive && a.ClientAuthMethod() == service.AuthPrivateKeyJWT && a.Settings.OAuthClient.JWKSURI == "" &&
 					!slices.ContainsFunc(keys, func(k store.AppJWK) bool { return k.Status == store.StatusActive }) {
 					return oktaerr.Validation("status", "status: The last active key of a private_key_jwt client cannot be deactivated. Add and activate another one first.")
 				}
@@ -421,33 +419,33 @@ type IDTokenSettingsInput struct {
 // token is made, as Okta does. Shared by the API and the console so that
 // both check the same rules.
 func SetIDTokenSettings(ctx context.Context, svc *service.Service, c service.Context, appID string, in IDTokenSettingsInput) (*store.App, error) {
-	var cl causeList
+	var cl oktaerr.Problems
 	if in.IssuerMode != "" {
-		checkEnum(&cl, "issuerMode", in.IssuerMode, IssuerOrgURL, IssuerCustomURL, IssuerDynamic)
+		cl.Enum("issuerMode", in.IssuerMode, service.IssuerOrgURL, service.IssuerCustomURL, service.IssuerDynamic)
 	}
 	var claim *store.AppGroupsClaim
 	if in.Name != "" || in.ValueType != "" || in.Value != "" {
 		claim = &store.AppGroupsClaim{Name: in.Name, ValueType: in.ValueType, Value: in.Value, GroupFilterType: in.GroupFilterType}
 		if in.Name == "" {
-			cl.add("name", blank)
+			cl.Add("name", oktaerr.Blank)
 		} else if len(in.Name) > 100 {
-			cl.add("name", "The value must be at most 100 characters long.")
+			cl.Add("name", "The value must be at most 100 characters long.")
 		}
 		if in.Value == "" {
-			cl.add("value", blank)
+			cl.Add("value", oktaerr.Blank)
 		} else if len(in.Value) > 1024 {
-			cl.add("value", "The value must be at most 1024 characters long.")
+			cl.Add("value", "The value must be at most 1024 characters long.")
 		}
-		if checkEnum(&cl, "valueType", in.ValueType, "GROUPS", "EXPRESSION") {
+		if cl.Enum("valueType", in.ValueType, "GROUPS", "EXPRESSION") {
 			if in.ValueType == "GROUPS" {
-				checkEnum(&cl, "groupFilterType", in.GroupFilterType, "STARTS_WITH", "EQUALS", "CONTAINS", "REGEX")
+				cl.Enum("groupFilterType", in.GroupFilterType, "STARTS_WITH", "EQUALS", "CONTAINS", "REGEX")
 			} else if in.GroupFilterType != "" {
-				cl.add("groupFilterType", "The field is allowed only when valueType is 'GROUPS'.")
+				cl.Add("groupFilterType", "The field is allowed only when valueType is 'GROUPS'.")
 			}
 		}
 	}
 	if len(cl) > 0 {
-		return nil, cl.webError()
+		return nil, cl.Err()
 	}
 	return svc.ModifyApp(ctx, c, appID, "application.lifecycle.update", "Update ID token settings",
 		func(a *store.App, now time.Time) error {

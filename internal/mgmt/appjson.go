@@ -6,6 +6,7 @@
 package mgmt
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -20,51 +21,8 @@ import (
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
-// Fixed values of an OIDC application.
+// Defaults of members a request may leave out.
 const (
-	AppName        = "oidc_client"
-	SignOnModeOIDC = "OPENID_CONNECT"
-)
-
-// settings.oauthClient.application_type values.
-const (
-	TypeWeb     = "web"
-	TypeNative  = "native"
-	TypeBrowser = "browser"
-	TypeService = "service"
-)
-
-// credentials.oauthClient.token_endpoint_auth_method values.
-const (
-	AuthClientSecretBasic = "client_secret_basic"
-	AuthClientSecretPost  = "client_secret_post"
-	AuthClientSecretJWT   = "client_secret_jwt"
-	AuthPrivateKeyJWT     = "private_key_jwt"
-	AuthNone              = "none"
-)
-
-// Grant types Sesame implements.
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantImplicit          = "implicit"
-	GrantRefreshToken      = "refresh_token"
-	GrantClientCredentials = "client_credentials"
-	GrantPassword          = "password"
-	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
-	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
-)
-
-// settings.oauthClient enumerations and their defaults.
-const (
-	ConsentTrusted     = "TRUSTED"
-	ConsentRequired    = "REQUIRED"
-	IssuerOrgURL       = "ORG_URL"
-	IssuerCustomURL    = "CUSTOM_URL"
-	IssuerDynamic      = "DYNAMIC"
-	WildcardDisabled   = "DISABLED"
-	WildcardSubdomain  = "SUBDOMAIN"
-	RotationRotate     = "ROTATE"
-	RotationStatic     = "STATIC"
 	DefaultLeeway      = 30
 	DefaultUserNameTpl = "${source.login}"
 	UserNameBuiltIn    = "BUILT_IN"
@@ -198,7 +156,7 @@ func AppToJSON(a *store.App, orgURL string, clientSecret string) AppJSON {
 	oc.RedirectURIs = nonNil(oc.RedirectURIs)
 	oc.ResponseTypes = nonNil(oc.ResponseTypes)
 	oc.GrantTypes = nonNil(oc.GrantTypes)
-	if oc.RefreshToken == nil && slices.Contains(oc.GrantTypes, GrantRefreshToken) {
+	if oc.RefreshToken == nil && slices.Contains(oc.GrantTypes, service.GrantRefreshToken) {
 		// The Go SDK requires refresh_token.rotation_type whenever the
 		// object is present, and clients expect it with the grant.
 		rt := defaultRefreshToken(oc.ApplicationType)
@@ -308,7 +266,7 @@ type oauthClientReq struct {
 //     "The request body was not well-formed." Okta rejects type mismatches
 //     while binding, before validation, with this code; Sesame adds one cause
 //     naming the member and the expected type, which Okta leaves out.
-//   - anything ValidateApp refuses, an attempt to change id, client_id or
+//   - anything service.ValidateApp refuses, an attempt to change id, client_id or
 //     application_type, or an unacceptable client_secret: 400 E0000001 with
 //     every cause.
 //
@@ -336,13 +294,13 @@ func AppFromRequest(body []byte, existing *store.App, now time.Time) (*store.App
 		return nil, "", e
 	}
 	a := newApp(existing, now)
-	var pre causeList
+	var pre oktaerr.Problems
 	if existing != nil && req.ID != "" && req.ID != existing.ID {
-		pre.add("id", "The id of an application cannot be changed.")
+		pre.Add("id", "The id of an application cannot be changed.")
 	}
-	a.Name = orDefault(req.Name, AppName)
+	a.Name = orDefault(req.Name, service.AppName)
 	a.Label = req.Label
-	a.SignOnMode = orDefault(req.SignOnMode, SignOnModeOIDC)
+	a.SignOnMode = orDefault(req.SignOnMode, service.SignOnModeOIDC)
 	a.Profile = req.Profile
 	if req.Settings != nil {
 		a.Settings = *req.Settings
@@ -357,15 +315,17 @@ func AppFromRequest(body []byte, existing *store.App, now time.Time) (*store.App
 	keepImmutable(a, existing, oc.ClientID, &pre)
 	a.Credentials.OAuthClient.TokenEndpointAuthMethod = oc.TokenEndpointAuthMethod
 	applyDefaults(a, defaults{
-		consentMethod:   ConsentTrusted,
+		consentMethod:   service.ConsentTrusted,
 		pkceRequired:    oc.PKCERequired,
 		autoKeyRotation: oc.AutoKeyRotation,
 		leewayMissing:   !leewayPresent(body),
 	})
 	assignKeyIDs(a, existing, now)
 	shown := applySecret(a, existing, oc.ClientSecret, now, &pre)
-	if causes := append(pre, validateApp(a)...); len(causes) > 0 {
-		return nil, "", causes.webError()
+	// The service validates again when it stores the app; asking it here
+	// lets one answer list the request's own problems with the app's.
+	if causes := append(pre, service.AppProblems(a)...); len(causes) > 0 {
+		return nil, "", causes.Err()
 	}
 	return a, shown, nil
 }
@@ -400,20 +360,20 @@ func newApp(existing *store.App, now time.Time) *store.App {
 
 // keepImmutable applies the client_id (create: supplied or the app id) and
 // refuses changes to client_id and application_type on update.
-func keepImmutable(a *store.App, existing *store.App, clientID string, c *causeList) {
+func keepImmutable(a *store.App, existing *store.App, clientID string, c *oktaerr.Problems) {
 	if existing == nil {
 		a.ClientID = orDefault(clientID, a.ID)
 		return
 	}
 	if clientID != "" && clientID != existing.ClientID {
-		c.add("client_id", "The client_id of an application cannot be changed.")
+		c.Add("client_id", "The client_id of an application cannot be changed.")
 	}
 	prev := existing.Settings.OAuthClient.ApplicationType
 	switch cur := a.Settings.OAuthClient.ApplicationType; {
 	case cur == "":
 		a.Settings.OAuthClient.ApplicationType = prev
 	case cur != prev:
-		c.add("application_type", "The application_type of an application cannot be changed.")
+		c.Add("application_type", "The application_type of an application cannot be changed.")
 	}
 }
 
@@ -449,17 +409,17 @@ func applyDefaults(a *store.App, d defaults) {
 		// Okta's default is client_secret_basic, which a browser app may
 		// never use; defaulting a SPA to the only method it may have spares
 		// every SPA request from spelling out "none".
-		cr.TokenEndpointAuthMethod = AuthClientSecretBasic
-		if oc.ApplicationType == TypeBrowser {
-			cr.TokenEndpointAuthMethod = AuthNone
+		cr.TokenEndpointAuthMethod = service.AuthClientSecretBasic
+		if oc.ApplicationType == service.TypeBrowser {
+			cr.TokenEndpointAuthMethod = service.AuthNone
 		}
 	}
 	cr.AutoKeyRotation = d.autoKeyRotation == nil || *d.autoKeyRotation
 	if d.pkceRequired != nil {
 		cr.PKCERequired = *d.pkceRequired
 	} else {
-		cr.PKCERequired = oc.ApplicationType == TypeBrowser || oc.ApplicationType == TypeNative ||
-			cr.TokenEndpointAuthMethod == AuthNone
+		cr.PKCERequired = oc.ApplicationType == service.TypeBrowser || oc.ApplicationType == service.TypeNative ||
+			cr.TokenEndpointAuthMethod == service.AuthNone
 	}
 
 	oc.GrantTypes = dedupe(oc.GrantTypes)
@@ -471,12 +431,12 @@ func applyDefaults(a *store.App, d defaults) {
 		oc.ResponseTypes = defaultResponseTypes(oc.ApplicationType, oc.GrantTypes)
 	}
 	oc.ConsentMethod = orDefault(oc.ConsentMethod, d.consentMethod)
-	oc.IssuerMode = orDefault(oc.IssuerMode, IssuerOrgURL)
-	oc.WildcardRedirect = orDefault(oc.WildcardRedirect, WildcardDisabled)
+	oc.IssuerMode = orDefault(oc.IssuerMode, service.IssuerOrgURL)
+	oc.WildcardRedirect = orDefault(oc.WildcardRedirect, service.WildcardDisabled)
 
 	// refresh_token settings exist only alongside the grant (§4.1.1).
 	switch {
-	case !slices.Contains(oc.GrantTypes, GrantRefreshToken):
+	case !slices.Contains(oc.GrantTypes, service.GrantRefreshToken):
 		oc.RefreshToken = nil
 	case oc.RefreshToken == nil:
 		rt := defaultRefreshToken(oc.ApplicationType)
@@ -499,10 +459,10 @@ func applyDefaults(a *store.App, d defaults) {
 // defaultRefreshToken rotates refresh tokens of public browser clients, which
 // cannot keep them safe, and keeps them static for the others (§4.1.1).
 func defaultRefreshToken(appType string) store.RefreshTokenSettings {
-	if appType == TypeBrowser {
-		return store.RefreshTokenSettings{RotationType: RotationRotate, Leeway: DefaultLeeway}
+	if appType == service.TypeBrowser {
+		return store.RefreshTokenSettings{RotationType: service.RotationRotate, Leeway: DefaultLeeway}
 	}
-	return store.RefreshTokenSettings{RotationType: RotationStatic, Leeway: DefaultLeeway}
+	return store.RefreshTokenSettings{RotationType: service.RotationStatic, Leeway: DefaultLeeway}
 }
 
 // defaultResponseTypes is ["token"] for service apps (as Okta answers) and
@@ -513,14 +473,14 @@ func defaultRefreshToken(appType string) store.RefreshTokenSettings {
 // grant there is nothing to default to, and no cause is raised about a
 // value the client never sent.
 func defaultResponseTypes(appType string, grants []string) []string {
-	if appType == TypeService {
+	if appType == service.TypeService {
 		return []string{"token"}
 	}
 	var rt []string
-	if slices.Contains(grants, GrantAuthorizationCode) {
+	if slices.Contains(grants, service.GrantAuthorizationCode) {
 		rt = append(rt, "code")
 	}
-	if slices.Contains(grants, GrantImplicit) {
+	if slices.Contains(grants, service.GrantImplicit) {
 		rt = append(rt, "id_token")
 	}
 	return rt
@@ -531,7 +491,7 @@ func defaultResponseTypes(appType string, grants []string) []string {
 // Bookkeeping sent by the client is never trusted.
 func assignKeyIDs(a *store.App, existing *store.App, now time.Time) {
 	jw := a.Settings.OAuthClient.JWKS
-	if jw == nil || len(jw.Keys) > maxKeys {
+	if jw == nil || len(jw.Keys) > service.MaxAppKeys {
 		return // validation refuses a set this large; no work for it
 	}
 	var prev []store.AppJWK
@@ -567,7 +527,7 @@ func sameJWK(x, y json.RawMessage) bool {
 // applySecret decides the app's client secrets (see AppFromRequest) and
 // returns the clear secret to show, if this call made one. supplied is
 // never echoed in a cause.
-func applySecret(a *store.App, existing *store.App, supplied string, now time.Time, c *causeList) string {
+func applySecret(a *store.App, existing *store.App, supplied string, now time.Time, c *oktaerr.Problems) string {
 	method := a.ClientAuthMethod()
 	a.Secrets = nil
 	if !service.UsesClientSecret(method) {
@@ -575,7 +535,7 @@ func applySecret(a *store.App, existing *store.App, supplied string, now time.Ti
 	}
 	if supplied != "" {
 		if msg := secretProblem(supplied, method); msg != "" {
-			c.add("client_secret", "%s", msg)
+			c.Add("client_secret", "%s", msg)
 			return ""
 		}
 		a.Secrets = []store.AppSecret{service.NewAppSecret(supplied, now)}
@@ -583,7 +543,7 @@ func applySecret(a *store.App, existing *store.App, supplied string, now time.Ti
 	}
 	// client_secret_jwt needs the secret itself; hashes alone (an app
 	// switching from basic or post) cannot serve, so a new one is made.
-	if existing != nil && len(existing.Secrets) > 0 && (method != AuthClientSecretJWT || hasSealed(existing.Secrets)) {
+	if existing != nil && len(existing.Secrets) > 0 && (method != service.AuthClientSecretJWT || hasSealed(existing.Secrets)) {
 		a.Secrets = slices.Clone(existing.Secrets)
 		return ""
 	}
@@ -605,7 +565,7 @@ func secretProblem(s, method string) string {
 			return "The client secret may contain only printable ASCII characters."
 		}
 	}
-	if method == AuthClientSecretJWT && len(s) < 32 {
+	if method == service.AuthClientSecretJWT && len(s) < 32 {
 		return "The client secret must be at least 32 characters long for client_secret_jwt."
 	}
 	return ""
@@ -703,6 +663,45 @@ func dedupe(s []string) []string {
 			seen[v] = true
 			out = append(out, v)
 		}
+	}
+	return out
+}
+
+// normalizeJWK completes a client key the way Okta reads it: an EC key sent
+// without crv (the Terraform provider's jwks block has no crv) gets the
+// curve its coordinates' length names, when that length belongs to exactly
+// one curve (32 bytes P-256, 48 P-384, 66 P-521, both coordinates alike).
+// Anything else is returned unchanged, for checkKey to judge.
+func normalizeJWK(raw json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return raw
+	}
+	var kty string
+	if _, has := m["crv"]; has || json.Unmarshal(m["kty"], &kty) != nil || kty != "EC" {
+		return raw
+	}
+	coordLen := func(name string) int {
+		var s string
+		if json.Unmarshal(m[name], &s) != nil {
+			return -1
+		}
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			return -1
+		}
+		return len(b)
+	}
+	x, y := coordLen("x"), coordLen("y")
+	curves := map[int]string{32: "P-256", 48: "P-384", 66: "P-521"}
+	crv, ok := curves[x]
+	if !ok || x != y {
+		return raw
+	}
+	m["crv"], _ = json.Marshal(crv)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return raw
 	}
 	return out
 }

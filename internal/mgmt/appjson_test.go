@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -52,10 +54,10 @@ func TestAppDefaultsPerType(t *testing.T) {
 		wantSecret        bool
 		wantRedirectCount int
 	}{
-		{webBody, TypeWeb, AuthClientSecretBasic, false, []string{"code"}, nil, true, 1},
-		{nativeBody, TypeNative, AuthNone, true, []string{"code"}, &store.RefreshTokenSettings{RotationType: RotationStatic, Leeway: 30}, false, 1},
-		{browserBody, TypeBrowser, AuthNone, true, []string{"code"}, &store.RefreshTokenSettings{RotationType: RotationRotate, Leeway: 30}, false, 1},
-		{serviceBody, TypeService, AuthClientSecretBasic, false, []string{"token"}, nil, true, 0},
+		{webBody, service.TypeWeb, service.AuthClientSecretBasic, false, []string{"code"}, nil, true, 1},
+		{nativeBody, service.TypeNative, service.AuthNone, true, []string{"code"}, &store.RefreshTokenSettings{RotationType: service.RotationStatic, Leeway: 30}, false, 1},
+		{browserBody, service.TypeBrowser, service.AuthNone, true, []string{"code"}, &store.RefreshTokenSettings{RotationType: service.RotationRotate, Leeway: 30}, false, 1},
+		{serviceBody, service.TypeService, service.AuthClientSecretBasic, false, []string{"token"}, nil, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -66,7 +68,7 @@ func TestAppDefaultsPerType(t *testing.T) {
 			if a.ClientID != a.ID || a.Credentials.OAuthClient.ClientID != a.ID {
 				t.Errorf("client_id %q / %q, id %q", a.ClientID, a.Credentials.OAuthClient.ClientID, a.ID)
 			}
-			if a.Name != AppName || a.SignOnMode != SignOnModeOIDC || a.Status != store.StatusActive || a.CreatedByDCR {
+			if a.Name != service.AppName || a.SignOnMode != service.SignOnModeOIDC || a.Status != store.StatusActive || a.CreatedByDCR {
 				t.Errorf("name %q signOnMode %q status %q dcr %v", a.Name, a.SignOnMode, a.Status, a.CreatedByDCR)
 			}
 			if !a.Created.Equal(testNow) || !a.LastUpdated.Equal(testNow) {
@@ -83,7 +85,7 @@ func TestAppDefaultsPerType(t *testing.T) {
 			if oc.ApplicationType != tt.typ || !slices.Equal(oc.ResponseTypes, tt.responseTypes) {
 				t.Errorf("type %q response_types %q", oc.ApplicationType, oc.ResponseTypes)
 			}
-			if oc.ConsentMethod != ConsentTrusted || oc.IssuerMode != IssuerOrgURL || oc.WildcardRedirect != WildcardDisabled {
+			if oc.ConsentMethod != service.ConsentTrusted || oc.IssuerMode != service.IssuerOrgURL || oc.WildcardRedirect != service.WildcardDisabled {
 				t.Errorf("consent %q issuer %q wildcard %q", oc.ConsentMethod, oc.IssuerMode, oc.WildcardRedirect)
 			}
 			if (oc.RefreshToken == nil) != (tt.refresh == nil) || tt.refresh != nil && *oc.RefreshToken != *tt.refresh {
@@ -118,14 +120,14 @@ func TestAppDefaultsFromRequestMembers(t *testing.T) {
 			"post_logout_redirect_uris":["https://app/"],"response_types":["code"],
 			"grant_types":["authorization_code","refresh_token"],"refresh_token":{"rotation_type":"ROTATE","leeway":30}}}}`,
 			func(t *testing.T, a *store.App) {
-				if a.Settings.OAuthClient.RefreshToken.RotationType != RotationRotate || a.Settings.OAuthClient.PostLogoutRedirectURIs[0] != "https://app/" {
+				if a.Settings.OAuthClient.RefreshToken.RotationType != service.RotationRotate || a.Settings.OAuthClient.PostLogoutRedirectURIs[0] != "https://app/" {
 					t.Errorf("%+v", a.Settings.OAuthClient)
 				}
 			}},
 		{"leeway 0 kept", `{"label":"x","settings":{"oauthClient":{"application_type":"web","grant_types":["authorization_code","refresh_token"],
 			"redirect_uris":["https://a.example.com/cb"],"refresh_token":{"rotation_type":"ROTATE","leeway":0}}}}`,
 			func(t *testing.T, a *store.App) {
-				if rt := a.Settings.OAuthClient.RefreshToken; rt.Leeway != 0 || rt.RotationType != RotationRotate {
+				if rt := a.Settings.OAuthClient.RefreshToken; rt.Leeway != 0 || rt.RotationType != service.RotationRotate {
 					t.Errorf("%+v", rt)
 				}
 			}},
@@ -139,7 +141,7 @@ func TestAppDefaultsFromRequestMembers(t *testing.T) {
 		{"rotation missing", `{"label":"x","settings":{"oauthClient":{"application_type":"web","grant_types":["authorization_code","refresh_token"],
 			"redirect_uris":["https://a.example.com/cb"],"refresh_token":{"leeway":10}}}}`,
 			func(t *testing.T, a *store.App) {
-				if rt := a.Settings.OAuthClient.RefreshToken; rt.Leeway != 10 || rt.RotationType != RotationStatic {
+				if rt := a.Settings.OAuthClient.RefreshToken; rt.Leeway != 10 || rt.RotationType != service.RotationStatic {
 					t.Errorf("%+v", rt)
 				}
 			}},
@@ -167,11 +169,11 @@ func TestAppDefaultsFromRequestMembers(t *testing.T) {
 				cr := a.Credentials.OAuthClient
 				oc := a.Settings.OAuthClient
 				if a.ClientID != "my-client.1" || cr.ClientID != "my-client.1" || cr.AutoKeyRotation || !cr.PKCERequired ||
-					cr.TokenEndpointAuthMethod != AuthClientSecretPost || a.Credentials.UserNameTemplate.Type != "CUSTOM" ||
+					cr.TokenEndpointAuthMethod != service.AuthClientSecretPost || a.Credentials.UserNameTemplate.Type != "CUSTOM" ||
 					a.Profile["tier"] != "gold" {
 					t.Errorf("%+v %+v", a, cr)
 				}
-				if oc.ConsentMethod != ConsentRequired || oc.IssuerMode != IssuerDynamic || oc.WildcardRedirect != WildcardSubdomain ||
+				if oc.ConsentMethod != service.ConsentRequired || oc.IssuerMode != service.IssuerDynamic || oc.WildcardRedirect != service.WildcardSubdomain ||
 					!slices.Equal(oc.GrantTypes, []string{"authorization_code"}) || !slices.Equal(oc.ResponseTypes, []string{"code"}) {
 					t.Errorf("%+v", oc)
 				}
@@ -263,14 +265,14 @@ func TestAppSecretSupplied(t *testing.T) {
 	tests := []struct {
 		name, method, secret, cause string
 	}{
-		{"ok", AuthClientSecretBasic, "fourteen-chars", ""},
-		{"hundred", AuthClientSecretPost, strings.Repeat("s", 100), ""},
-		{"jwt 32", AuthClientSecretJWT, strings.Repeat("j", 32), ""},
-		{"short", AuthClientSecretBasic, "thirteen-char", "client_secret: The client secret must be between 14 and 100 characters long."},
-		{"long", AuthClientSecretBasic, strings.Repeat("s", 101), "client_secret: The client secret must be between 14 and 100 characters long."},
-		{"non-ascii", AuthClientSecretBasic, "sécret-sécret-sécret", "client_secret: The client secret may contain only printable ASCII characters."},
-		{"control", AuthClientSecretBasic, "secret\tsecret-secret", "client_secret: The client secret may contain only printable ASCII characters."},
-		{"jwt short", AuthClientSecretJWT, strings.Repeat("j", 31), "client_secret: The client secret must be at least 32 characters long for client_secret_jwt."},
+		{"ok", service.AuthClientSecretBasic, "fourteen-chars", ""},
+		{"hundred", service.AuthClientSecretPost, strings.Repeat("s", 100), ""},
+		{"jwt 32", service.AuthClientSecretJWT, strings.Repeat("j", 32), ""},
+		{"short", service.AuthClientSecretBasic, "thirteen-char", "client_secret: The client secret must be between 14 and 100 characters long."},
+		{"long", service.AuthClientSecretBasic, strings.Repeat("s", 101), "client_secret: The client secret must be between 14 and 100 characters long."},
+		{"non-ascii", service.AuthClientSecretBasic, "sécret-sécret-sécret", "client_secret: The client secret may contain only printable ASCII characters."},
+		{"control", service.AuthClientSecretBasic, "secret\tsecret-secret", "client_secret: The client secret may contain only printable ASCII characters."},
+		{"jwt short", service.AuthClientSecretJWT, strings.Repeat("j", 31), "client_secret: The client secret must be at least 32 characters long for client_secret_jwt."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,7 +326,7 @@ func TestAppUpdateSecret(t *testing.T) {
 		a.Secrets[0].Sealed = []byte("sealed")
 		return a
 	}
-	jwtApp, jwtSecret, err := replaceWith(t, orig, webWith(AuthClientSecretJWT, ``))
+	jwtApp, jwtSecret, err := replaceWith(t, orig, webWith(service.AuthClientSecretJWT, ``))
 	if err != nil || jwtSecret == "" || sealedOf(jwtApp) != nil {
 		t.Fatalf("basic → jwt: %v secret %q sealed %v", err, jwtSecret, sealedOf(jwtApp))
 	}
@@ -338,14 +340,14 @@ func TestAppUpdateSecret(t *testing.T) {
 		wantHashOf string // "" = no hash
 		wantSealed bool
 	}{
-		{"no secret member keeps", orig, webWith(AuthClientSecretBasic, ``), false, origSecret, false},
-		{"empty secret keeps (terraform omit_secret)", orig, webWith(AuthClientSecretBasic, `,"client_secret":""`), false, origSecret, false},
-		{"same secret re-sent", orig, webWith(AuthClientSecretBasic, `,"client_secret":"`+origSecret+`"`), true, origSecret, false},
-		{"new secret replaces", orig, webWith(AuthClientSecretPost, `,"client_secret":"a-brand-new-secret"`), true, "a-brand-new-secret", false},
-		{"to private_key_jwt drops", orig, strings.Replace(webWith(AuthPrivateKeyJWT, ``), `"redirect_uris"`, `"jwks_uri":"https://k.example.com/jwks","redirect_uris"`, 1), false, "", false},
-		{"jwt keeps sealed", jwtApp, webWith(AuthClientSecretJWT, ``), false, jwtSecret, true},
+		{"no secret member keeps", orig, webWith(service.AuthClientSecretBasic, ``), false, origSecret, false},
+		{"empty secret keeps (terraform omit_secret)", orig, webWith(service.AuthClientSecretBasic, `,"client_secret":""`), false, origSecret, false},
+		{"same secret re-sent", orig, webWith(service.AuthClientSecretBasic, `,"client_secret":"`+origSecret+`"`), true, origSecret, false},
+		{"new secret replaces", orig, webWith(service.AuthClientSecretPost, `,"client_secret":"a-brand-new-secret"`), true, "a-brand-new-secret", false},
+		{"to private_key_jwt drops", orig, strings.Replace(webWith(service.AuthPrivateKeyJWT, ``), `"redirect_uris"`, `"jwks_uri":"https://k.example.com/jwks","redirect_uris"`, 1), false, "", false},
+		{"jwt keeps sealed", jwtApp, webWith(service.AuthClientSecretJWT, ``), false, jwtSecret, true},
 		// (the service drops the sealed copy when it stores a basic app)
-		{"jwt to basic keeps the secret", jwtApp, webWith(AuthClientSecretBasic, ``), false, jwtSecret, true},
+		{"jwt to basic keeps the secret", jwtApp, webWith(service.AuthClientSecretBasic, ``), false, jwtSecret, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -390,7 +392,7 @@ func TestAppUpdateImmutables(t *testing.T) {
 	}
 	if a.ID != orig.ID || a.ClientID != orig.ClientID || a.Status != store.StatusInactive || !a.Created.Equal(orig.Created) ||
 		!a.LastUpdated.Equal(testNow.Add(time.Second)) || !a.CreatedByDCR || a.Credentials.Signing.KID != "sig-kid" ||
-		a.Settings.OAuthClient.ApplicationType != TypeWeb || a.Label != "renamed" {
+		a.Settings.OAuthClient.ApplicationType != service.TypeWeb || a.Label != "renamed" {
 		t.Fatalf("update lost identity: %+v", a)
 	}
 	if a.Credentials.Signing == orig.Credentials.Signing {
@@ -430,7 +432,9 @@ func TestAppKeyIDs(t *testing.T) {
 		t.Fatalf("bookkeeping %+v", key)
 	}
 	var members map[string]any
-	json.Unmarshal(key.JWK, &members)
+	if err := json.Unmarshal(key.JWK, &members); err != nil {
+		t.Fatal(err)
+	}
 	if members["kid"] != "k1" || members["n"] == nil || members["id"] != nil {
 		t.Fatalf("members %v", members)
 	}
@@ -519,9 +523,9 @@ func TestAppJSONShape(t *testing.T) {
 	old := cloneApp(t, a)
 	old.Settings.OAuthClient.RefreshToken = nil
 	old.Settings.OAuthClient.GrantTypes = nil
-	old.Settings.OAuthClient.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+	old.Settings.OAuthClient.GrantTypes = []string{service.GrantAuthorizationCode, service.GrantRefreshToken}
 	m = decodeMap(t, AppToJSON(old, "https://idp.example.com", ""))
-	if path(m, "settings", "oauthClient", "refresh_token", "rotation_type") != RotationRotate {
+	if path(m, "settings", "oauthClient", "refresh_token", "rotation_type") != service.RotationRotate {
 		t.Error("rotation_type missing")
 	}
 	if old.Settings.OAuthClient.RefreshToken != nil {
@@ -592,7 +596,7 @@ func TestAppCaseVariantMembers(t *testing.T) {
 		t.Fatalf("case variant kept: %s", stored)
 	}
 	var back store.AppSettings
-	if err := json.Unmarshal([]byte(stored), &back); err != nil || ValidateApp(&store.App{ID: a.ID, Name: a.Name, Label: a.Label, Status: a.Status,
+	if err := json.Unmarshal([]byte(stored), &back); err != nil || service.ValidateApp(&store.App{ID: a.ID, Name: a.Name, Label: a.Label, Status: a.Status,
 		SignOnMode: a.SignOnMode, ClientID: a.ClientID, Credentials: a.Credentials, Settings: back}) != nil {
 		t.Fatalf("read back settings do not validate: %v %s", err, stored)
 	}
@@ -619,4 +623,39 @@ func sealedOf(a *store.App) []byte {
 		return nil
 	}
 	return a.Secrets[0].Sealed
+}
+
+// TestECKeyWithoutCurve: an EC key without crv, as the Terraform provider
+// sends one, takes the curve its coordinates' length names; a length that
+// names no curve is refused with a cause that says so.
+func TestECKeyWithoutCurve(t *testing.T) {
+	for _, key := range []*ecdsa.PrivateKey{keysOnce().ec256, keysOnce().ec384} {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m); err != nil {
+			t.Fatal(err)
+		}
+		want := m["crv"]
+		delete(m, "crv")
+		raw, _ := json.Marshal(m)
+		body := strings.Replace(serviceBody, `"grant_types"`, `"jwks":{"keys":[`+string(raw)+`]},"grant_types"`, 1)
+		body = strings.Replace(body, `{"label"`, `{"credentials":{"oauthClient":{"token_endpoint_auth_method":"private_key_jwt"}},"label"`, 1)
+		a, _, err := AppFromRequest([]byte(body), nil, testNow)
+		if err != nil {
+			t.Fatalf("%v: %v %q", want, err, causes(err))
+		}
+		var got map[string]any
+		if err := json.Unmarshal(a.Settings.OAuthClient.JWKS.Keys[0].JWK, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["crv"] != want || got["x"] != m["x"] {
+			t.Fatalf("stored %v, want crv %v", got, want)
+		}
+	}
+	// 20-byte coordinates name no curve.
+	short := `{"kty":"EC","kid":"x","x":"` + strings.Repeat("A", 27) + `","y":"` + strings.Repeat("A", 27) + `"}`
+	body := strings.Replace(serviceBody, `"grant_types"`, `"jwks":{"keys":[`+short+`]},"grant_types"`, 1)
+	_, _, err := AppFromRequest([]byte(body), nil, testNow)
+	if err == nil || !strings.Contains(strings.Join(causes(err), " "), "'crv' is required") {
+		t.Fatalf("ambiguous EC key: %v %q", err, causes(err))
+	}
 }

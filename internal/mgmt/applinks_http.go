@@ -2,7 +2,6 @@ package mgmt
 
 import (
 	"bytes"
-	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"image"
 	"image/color"
 	"image/draw"
@@ -10,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+
+	"github.com/sesame-idp/sesame/internal/oktaerr"
 
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"

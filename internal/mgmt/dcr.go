@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/oktaerr"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -81,7 +83,7 @@ type clientRequest struct {
 
 // ClientFromRequest turns the body of POST /oauth2/v1/clients (existing ==
 // nil) or PUT /oauth2/v1/clients/{clientId} into the app to store, with the
-// same rules as the Apps API (ValidateApp) and DCR's defaults:
+// same rules as the Apps API (service.ValidateApp) and DCR's defaults:
 // application_type web, grant_types ["authorization_code"] (service:
 // ["client_credentials"], the only one it may have), response_types ["code"]
 // (service: ["token"]), token_endpoint_auth_method client_secret_basic
@@ -96,7 +98,7 @@ type clientRequest struct {
 // returned secret once (the service seals it for client_secret_jwt).
 //
 // Every refusal is 400 invalid_client_metadata. Its error_description is all
-// of ValidateApp's causes joined with "; " — one cause reads exactly as
+// of service.ValidateApp's causes joined with "; " — one cause reads exactly as
 // Okta's single-problem descriptions ("client_name: The field cannot be left
 // blank"), several tell the client everything to fix in one round trip. The
 // Apps API's label is called client_name here. A body that is not JSON is
@@ -111,9 +113,9 @@ func ClientFromRequest(body []byte, existing *store.App, now time.Time) (*store.
 		return nil, "", invalidMetadata("The request body was not well-formed.")
 	}
 	a := newApp(existing, now)
-	var pre causeList
+	var pre oktaerr.Problems
 	d := defaults{
-		consentMethod: ConsentRequired,
+		consentMethod: service.ConsentRequired,
 		grantTypes:    dcrGrantTypes,
 	}
 	if existing == nil {
@@ -129,19 +131,19 @@ func ClientFromRequest(body []byte, existing *store.App, now time.Time) (*store.
 		}
 		d.autoKeyRotation = &existing.Credentials.OAuthClient.AutoKeyRotation
 		if req.ClientID != "" && req.ClientID != existing.ClientID {
-			pre.add("client_id", "The client_id of a client cannot be changed.")
+			pre.Add("client_id", "The client_id of a client cannot be changed.")
 		}
 	}
-	a.Name = AppName
-	a.SignOnMode = SignOnModeOIDC
+	a.Name = service.AppName
+	a.SignOnMode = service.SignOnModeOIDC
 	a.Label = req.ClientName
 
 	oc := &a.Settings.OAuthClient
 	switch {
 	case existing == nil:
-		oc.ApplicationType = orDefault(req.ApplicationType, TypeWeb)
+		oc.ApplicationType = orDefault(req.ApplicationType, service.TypeWeb)
 	case req.ApplicationType != "" && req.ApplicationType != oc.ApplicationType:
-		pre.add("application_type", "The application_type of a client cannot be changed.")
+		pre.Add("application_type", "The application_type of a client cannot be changed.")
 	}
 	oc.RedirectURIs = req.RedirectURIs
 	oc.PostLogoutRedirectURIs = req.PostLogoutRedirectURIs
@@ -160,9 +162,9 @@ func ClientFromRequest(body []byte, existing *store.App, now time.Time) (*store.
 
 	method := req.TokenEndpointAuthMethod
 	if method == "" {
-		method = AuthClientSecretBasic
-		if oc.ApplicationType == TypeBrowser {
-			method = AuthNone
+		method = service.AuthClientSecretBasic
+		if oc.ApplicationType == service.TypeBrowser {
+			method = service.AuthNone
 		}
 	}
 	a.Credentials.OAuthClient.TokenEndpointAuthMethod = method
@@ -174,7 +176,7 @@ func ClientFromRequest(body []byte, existing *store.App, now time.Time) (*store.
 	applyDefaults(a, d)
 	assignKeyIDs(a, existing, now)
 	shown := applySecret(a, existing, "", now, &pre)
-	if causes := append(pre, validateApp(a)...); len(causes) > 0 {
+	if causes := append(pre, service.AppProblems(a)...); len(causes) > 0 {
 		return nil, "", clientError(causes)
 	}
 	return a, shown, nil
@@ -182,20 +184,20 @@ func ClientFromRequest(body []byte, existing *store.App, now time.Time) (*store.
 
 // dcrGrantTypes is the grant a registration gets when it names none.
 func dcrGrantTypes(appType string) []string {
-	if appType == TypeService {
-		return []string{GrantClientCredentials}
+	if appType == service.TypeService {
+		return []string{service.GrantClientCredentials}
 	}
-	return []string{GrantAuthorizationCode}
+	return []string{service.GrantAuthorizationCode}
 }
 
-func clientError(c causeList) *OAuthClientError {
+func clientError(c oktaerr.Problems) *OAuthClientError {
 	parts := make([]string, len(c))
 	for i, x := range c {
-		field := x.field
+		field := x.Field
 		if field == "label" {
 			field = "client_name"
 		}
-		parts[i] = field + ": " + x.text
+		parts[i] = field + ": " + x.Text
 	}
 	return invalidMetadata(strings.Join(parts, "; "))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -24,15 +25,15 @@ func TestClientDefaults(t *testing.T) {
 	a, sec := mustClient(t, `{"client_name":"Reg","redirect_uris":["https://rp.example.com/cb"]}`, nil)
 	oc := a.Settings.OAuthClient
 	cr := a.Credentials.OAuthClient
-	if a.Label != "Reg" || a.Name != AppName || a.SignOnMode != SignOnModeOIDC || !a.CreatedByDCR || a.Status != store.StatusActive || a.ClientID != a.ID {
+	if a.Label != "Reg" || a.Name != service.AppName || a.SignOnMode != service.SignOnModeOIDC || !a.CreatedByDCR || a.Status != store.StatusActive || a.ClientID != a.ID {
 		t.Errorf("app %+v", a)
 	}
-	if oc.ApplicationType != TypeWeb || !slices.Equal(oc.GrantTypes, []string{GrantAuthorizationCode}) ||
-		!slices.Equal(oc.ResponseTypes, []string{"code"}) || oc.ConsentMethod != ConsentRequired ||
-		oc.IssuerMode != IssuerOrgURL || oc.WildcardRedirect != WildcardDisabled {
+	if oc.ApplicationType != service.TypeWeb || !slices.Equal(oc.GrantTypes, []string{service.GrantAuthorizationCode}) ||
+		!slices.Equal(oc.ResponseTypes, []string{"code"}) || oc.ConsentMethod != service.ConsentRequired ||
+		oc.IssuerMode != service.IssuerOrgURL || oc.WildcardRedirect != service.WildcardDisabled {
 		t.Errorf("settings %+v", oc)
 	}
-	if cr.TokenEndpointAuthMethod != AuthClientSecretBasic || cr.PKCERequired || !cr.AutoKeyRotation || cr.ClientID != a.ID {
+	if cr.TokenEndpointAuthMethod != service.AuthClientSecretBasic || cr.PKCERequired || !cr.AutoKeyRotation || cr.ClientID != a.ID {
 		t.Errorf("credentials %+v", cr)
 	}
 	if len(sec) != 40 || !secret.Matches(sec, secretHash(a)) {
@@ -45,15 +46,15 @@ func TestClientDefaults(t *testing.T) {
 	if sec != "" || secretHash(svc) != nil {
 		t.Error("private_key_jwt client got a secret")
 	}
-	if oc := svc.Settings.OAuthClient; !slices.Equal(oc.GrantTypes, []string{GrantClientCredentials}) || !slices.Equal(oc.ResponseTypes, []string{"token"}) ||
+	if oc := svc.Settings.OAuthClient; !slices.Equal(oc.GrantTypes, []string{service.GrantClientCredentials}) || !slices.Equal(oc.ResponseTypes, []string{"token"}) ||
 		!strings.HasPrefix(oc.JWKS.Keys[0].ID, "pks") {
 		t.Errorf("service %+v", oc)
 	}
 
 	spa, sec := mustClient(t, `{"client_name":"spa","application_type":"browser","redirect_uris":["http://localhost:3000/cb"],
 		"grant_types":["authorization_code","refresh_token"]}`, nil)
-	if sec != "" || spa.Credentials.OAuthClient.TokenEndpointAuthMethod != AuthNone || !spa.Credentials.OAuthClient.PKCERequired ||
-		spa.Settings.OAuthClient.RefreshToken.RotationType != RotationRotate {
+	if sec != "" || spa.Credentials.OAuthClient.TokenEndpointAuthMethod != service.AuthNone || !spa.Credentials.OAuthClient.PKCERequired ||
+		spa.Settings.OAuthClient.RefreshToken.RotationType != service.RotationRotate {
 		t.Errorf("browser %+v", spa)
 	}
 }
@@ -62,7 +63,7 @@ func TestClientIgnoresWhatDCRCannotSet(t *testing.T) {
 	a, sec := mustClient(t, `{"client_name":"x","redirect_uris":["https://rp.example.com/cb"],"client_id":"chosen-id",
 		"client_secret":"chosen-secret-value","consent_method":"TRUSTED","contacts":["a@b.c"],"id_token_encrypted_response_alg":"RSA-OAEP"}`, nil)
 	if a.ClientID == "chosen-id" || sec == "chosen-secret-value" || secret.Matches("chosen-secret-value", secretHash(a)) ||
-		a.Settings.OAuthClient.ConsentMethod != ConsentRequired || a.Settings.OAuthClient.Extra != nil {
+		a.Settings.OAuthClient.ConsentMethod != service.ConsentRequired || a.Settings.OAuthClient.Extra != nil {
 		t.Fatalf("DCR honoured a member it cannot set: %+v", a)
 	}
 }
@@ -129,7 +130,7 @@ func TestClientUpdate(t *testing.T) {
 		!a.Created.Equal(testNow) || !a.LastUpdated.Equal(later) || a.Profile["p"] == nil {
 		t.Errorf("identity %+v", a)
 	}
-	if oc.IssuerMode != IssuerDynamic || oc.ConsentMethod != ConsentTrusted || *oc.RefreshToken != (store.RefreshTokenSettings{RotationType: RotationRotate, Leeway: 5}) ||
+	if oc.IssuerMode != service.IssuerDynamic || oc.ConsentMethod != service.ConsentTrusted || *oc.RefreshToken != (store.RefreshTokenSettings{RotationType: service.RotationRotate, Leeway: 5}) ||
 		oc.Extra["x_future"] == nil || a.Settings.Extra["notes"] == nil || oc.RedirectURIs[0] != "https://b.example.com/cb" {
 		t.Errorf("settings not kept: %s", mustJSON(a.Settings))
 	}

@@ -56,7 +56,7 @@ func FuzzAppFromRequest(f *testing.F) {
 			}
 			return
 		}
-		if e := ValidateApp(a); e != nil {
+		if e := service.ValidateApp(a); e != nil {
 			t.Fatalf("accepted an invalid app: %q", causes(e))
 		}
 		if shown != "" && !secret.Matches(shown, secretHash(a)) {
@@ -102,7 +102,7 @@ func FuzzClientFromRequest(f *testing.F) {
 			}
 			return
 		}
-		if e := ValidateApp(a); e != nil {
+		if e := service.ValidateApp(a); e != nil {
 			t.Fatalf("accepted an invalid client: %q", causes(e))
 		}
 		if shown != "" && !secret.Matches(shown, secretHash(a)) {
@@ -149,7 +149,7 @@ func checkReload(t *testing.T, a *store.App) {
 	if again, _ := json.Marshal(back); string(again) != string(stored) {
 		t.Fatalf("settings change when reloaded:\n%s\n%s", stored, again)
 	}
-	if e := ValidateApp(&store.App{Name: a.Name, Label: a.Label, Status: a.Status, SignOnMode: a.SignOnMode, ClientID: a.ClientID,
+	if e := service.ValidateApp(&store.App{Name: a.Name, Label: a.Label, Status: a.Status, SignOnMode: a.SignOnMode, ClientID: a.ClientID,
 		Credentials: a.Credentials, Settings: back}); e != nil {
 		t.Fatalf("reloaded app invalid: %q", causes(e))
 	}

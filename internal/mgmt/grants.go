@@ -84,22 +84,22 @@ func GrantFromRequest(body []byte) (scopeID, issuer string, err *oktaerr.Error) 
 	if e := decodeBody(body, &req); e != nil {
 		return "", "", e
 	}
-	var c causeList
+	var c oktaerr.Problems
 	switch {
 	case req.ScopeID == "":
-		c.add("scopeId", blank)
+		c.Add("scopeId", oktaerr.Blank)
 	case !IsOktaScope(req.ScopeID):
-		c.add("scopeId", "'%s' is not an Okta API scope.", show(req.ScopeID))
+		c.Add("scopeId", "'%s' is not an Okta API scope.", oktaerr.Show(req.ScopeID))
 	}
 	issuer = strings.TrimRight(req.Issuer, "/")
 	if issuer == "" {
-		c.add("issuer", blank)
+		c.Add("issuer", oktaerr.Blank)
 	} else if u, perr := url.Parse(issuer); perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		c.add("issuer", "'%s' is not a valid issuer: it must be the org's absolute URL.", show(req.Issuer))
+		c.Add("issuer", "'%s' is not a valid issuer: it must be the org's absolute URL.", oktaerr.Show(req.Issuer))
 	}
 	if len(c) > 0 {
-		return "", "", c.webError()
+		return "", "", c.Err()
 	}
 	return req.ScopeID, issuer, nil
 }

@@ -110,7 +110,11 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// app creates an OIDC app through the service layer.
+// app stores an OIDC app. It writes to the store, not through
+// service.CreateApp, because some of these apps break the app rules on
+// purpose (a public client with client_credentials, a service app with the
+// device grant): the token endpoint must refuse what such an app asks for
+// even if one is stored.
 func (f *fixture) app(t *testing.T, clientID, appType, method, clientSecret, status string, grants ...string) *store.App {
 	t.Helper()
 	now := f.clock.now()
@@ -122,7 +126,16 @@ func (f *fixture) app(t *testing.T, clientID, appType, method, clientSecret, sta
 	if clientSecret != "" {
 		a.Secrets = []store.AppSecret{{ID: secret.NewID("ocs"), Status: store.StatusActive, Hash: secret.Hash(clientSecret), Created: now, LastUpdated: now}}
 	}
-	if err := f.svc.CreateApp(f.ctx, service.SystemContext, a, clientSecret); err != nil {
+	err := f.st.InTx(f.ctx, func(tx store.Store) error {
+		if err := tx.Apps().Create(f.ctx, a); err != nil {
+			return err
+		}
+		return tx.Config().Bump(f.ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cache.Load(f.ctx, false); err != nil {
 		t.Fatal(err)
 	}
 	return a

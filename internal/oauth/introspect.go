@@ -66,7 +66,7 @@ func (s *Server) Introspect(ctx context.Context, req *tokenRequest) (*Introspect
 // activeAccessToken returns the claims of an access token this server issued
 // that is unexpired, unrevoked and whose client is still active; else nil.
 func (s *Server) activeAccessToken(snap *cache.Snapshot, srv *cache.Server, tok string, now time.Time) *token.AccessClaims {
-	c, err := token.ParseAccess(tok, srv.PublicKey)
+	c, err := s.verified.parseAccess(srv.ID, tok, srv.PublicKey, now)
 	if err != nil || !s.validIssuer(srv, c.Iss) || now.Unix() >= c.Exp || s.cache.IsRevoked(c.JTI) {
 		return nil
 	}

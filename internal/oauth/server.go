@@ -34,6 +34,9 @@ type Server struct {
 	sessions  *signin.Manager
 	passwords *signin.Passwords
 	appSignOn func(ctx context.Context, appID, userID string) (AppRequirement, error)
+
+	// verified holds access tokens whose signature was checked.
+	verified *verifiedTokens
 }
 
 // Options configures a Server.
@@ -74,7 +77,7 @@ func New(o Options) *Server {
 		now = time.Now
 	}
 	s := &Server{orgURL: strings.TrimRight(o.OrgURL, "/"), cache: o.Cache, store: o.Store, log: o.Log, jwks: newJWKSFetcher(o.HTTPClient), audit: o.Audit, now: now,
-		sessions: o.Sessions, passwords: o.Passwords, appSignOn: o.AppSignOn}
+		sessions: o.Sessions, passwords: o.Passwords, appSignOn: o.AppSignOn, verified: newVerifiedTokens()}
 	for _, a := range o.URLAliases {
 		s.aliases = append(s.aliases, strings.TrimRight(a, "/"))
 	}

@@ -33,9 +33,13 @@ func (s *Service) sealSecret(a *store.App, clientSecret string) {
 	}
 }
 
-// CreateApp stores a new, validated app. clientSecret is the clear secret
-// generated or supplied for it, if any.
+// CreateApp stores a new app, refused with ValidateApp's error unless it is
+// valid. clientSecret is the clear secret generated or supplied for it, if
+// any.
 func (s *Service) CreateApp(ctx context.Context, c Context, a *store.App, clientSecret string) error {
+	if e := ValidateApp(a); e != nil {
+		return e
+	}
 	s.sealSecret(a, clientSecret)
 	err := s.configChange(ctx, func(tx store.Store) error {
 		if err := tx.Apps().Create(ctx, a); err != nil {
@@ -49,8 +53,12 @@ func (s *Service) CreateApp(ctx context.Context, c Context, a *store.App, client
 	return err
 }
 
-// UpdateApp replaces an app.
+// UpdateApp replaces an app, refused with ValidateApp's error unless the
+// replacement is valid.
 func (s *Service) UpdateApp(ctx context.Context, c Context, a *store.App, clientSecret string) error {
+	if e := ValidateApp(a); e != nil {
+		return e
+	}
 	s.sealSecret(a, clientSecret)
 	return s.configChange(ctx, func(tx store.Store) error {
 		if err := tx.Apps().Update(ctx, a); err != nil {

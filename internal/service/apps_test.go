@@ -8,15 +8,16 @@ import (
 
 func testApp(id, clientID string) *store.App {
 	return &store.App{ID: id, Name: "oidc_client", Label: "App " + id, Status: store.StatusActive, SignOnMode: "OPENID_CONNECT", ClientID: clientID,
-		Credentials: store.AppCredentials{OAuthClient: store.OAuthClientCreds{ClientID: clientID, TokenEndpointAuthMethod: "none"}},
+		Credentials: store.AppCredentials{OAuthClient: store.OAuthClientCreds{ClientID: clientID, TokenEndpointAuthMethod: "none", PKCERequired: true}},
 		Settings: store.AppSettings{OAuthClient: store.OAuthClientSettings{ApplicationType: "browser", RedirectURIs: []string{"https://app.test/cb"},
-			ResponseTypes: []string{"code"}, GrantTypes: []string{"authorization_code"}}}}
+			ResponseTypes: []string{"code"}, GrantTypes: []string{"authorization_code"},
+			ConsentMethod: ConsentTrusted, IssuerMode: IssuerOrgURL, WildcardRedirect: WildcardDisabled}}}
 }
 
 // TestAppLifecycle: an ACTIVE app cannot be deleted (403 E0000056, as
 // Okta); deactivated it can. Status changes are in the snapshot on return,
-// and client ids are unique. (What an app's settings may say is validated
-// where the JSON is decoded; internal/app and mgmt test it.)
+// and client ids are unique. (What an app's settings may say is
+// appvalidate_test.go's subject.)
 func TestAppLifecycle(t *testing.T) {
 	f := newFixture(t)
 	a := testApp("0oaone", "client-one")
@@ -48,5 +49,5 @@ func TestAppLifecycle(t *testing.T) {
 	_, err := f.svc.GetApp(f.ctx, a.ID)
 	wantOkta(t, "read deleted", err, 404, "E0000007")
 	wantOkta(t, "status of unknown", f.svc.SetAppStatus(f.ctx, SystemContext, "0oanothere", store.StatusActive), 404, "E0000007")
-	wantOkta(t, "update unknown", f.svc.UpdateApp(f.ctx, SystemContext, testApp("0oanothere", "c"), ""), 404, "E0000007")
+	wantOkta(t, "update unknown", f.svc.UpdateApp(f.ctx, SystemContext, testApp("0oanothere", "client-nothere"), ""), 404, "E0000007")
 }

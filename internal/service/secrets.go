@@ -22,8 +22,9 @@ func NewAppSecret(clear string, now time.Time) store.AppSecret {
 }
 
 // ModifyApp changes an app in one transaction: fn edits the stored app (and
-// may refuse with an Okta error); the change is saved with its System Log
-// event and the configuration reloaded. It returns the app as saved.
+// may refuse with an Okta error); the app as changed must pass ValidateApp.
+// The change is saved with its System Log event and the configuration
+// reloaded. It returns the app as saved.
 func (s *Service) ModifyApp(ctx context.Context, c Context, id, eventType, msg string, fn func(a *store.App, now time.Time) error) (*store.App, error) {
 	var out *store.App
 	err := s.configChange(ctx, func(tx store.Store) error {
@@ -34,6 +35,9 @@ func (s *Service) ModifyApp(ctx context.Context, c Context, id, eventType, msg s
 		now := s.now()
 		if err := fn(a, now); err != nil {
 			return err
+		}
+		if e := ValidateApp(a); e != nil {
+			return e
 		}
 		a.LastUpdated = now
 		if err := tx.Apps().Update(ctx, a); err != nil {

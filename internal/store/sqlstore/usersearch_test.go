@@ -157,7 +157,10 @@ func explainUsers(t *testing.T, s *Store, w store.UserWhere) string {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	cols, _ := rows.Columns()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var plan []string
 	for rows.Next() {
 		vals := make([]any, len(cols))

@@ -1,33 +1,59 @@
-package mgmt
+package service
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
 func TestValidAppsPass(t *testing.T) {
-	for _, body := range []string{webBody, nativeBody, browserBody, serviceBody} {
-		a, _ := mustApp(t, body)
+	for _, typ := range []string{TypeWeb, TypeNative, TypeBrowser, TypeService} {
+		a := base(t, typ)
 		if err := ValidateApp(a); err != nil {
 			t.Errorf("%s: %v %v", a.Label, err, causes(err))
 		}
 	}
 }
 
-// base returns a valid app of the given type to break in one place.
+// base returns a valid app of the given type to break in one place: what
+// the Apps API makes of a minimal request for that type.
 func base(t *testing.T, appType string) *store.App {
 	t.Helper()
-	body := map[string]string{TypeWeb: webBody, TypeNative: nativeBody, TypeBrowser: browserBody, TypeService: serviceBody}[appType]
-	a, _ := mustApp(t, body)
+	a := &store.App{ID: "0oa" + appType + "000000000", Name: AppName, Label: appType + " app", Status: store.StatusActive,
+		SignOnMode: SignOnModeOIDC, Created: testNow, LastUpdated: testNow}
+	a.ClientID = a.ID
+	a.Credentials.OAuthClient = store.OAuthClientCreds{ClientID: a.ID, TokenEndpointAuthMethod: AuthClientSecretBasic, AutoKeyRotation: true}
+	oc := &a.Settings.OAuthClient
+	*oc = store.OAuthClientSettings{ApplicationType: appType, ResponseTypes: []string{"code"}, GrantTypes: []string{GrantAuthorizationCode},
+		ConsentMethod: ConsentTrusted, IssuerMode: IssuerOrgURL, WildcardRedirect: WildcardDisabled}
+	switch appType {
+	case TypeWeb:
+		oc.RedirectURIs = []string{"https://app.example.com/cb"}
+	case TypeNative, TypeBrowser:
+		a.Credentials.OAuthClient.TokenEndpointAuthMethod, a.Credentials.OAuthClient.PKCERequired = AuthNone, true
+		oc.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+		oc.RedirectURIs = []string{"com.example.app:/callback"}
+		oc.RefreshToken = &store.RefreshTokenSettings{RotationType: RotationStatic, Leeway: 30}
+		if appType == TypeBrowser {
+			oc.RedirectURIs = []string{"https://spa.example.com/callback"}
+			oc.RefreshToken.RotationType = RotationRotate
+		}
+	case TypeService:
+		oc.ResponseTypes, oc.GrantTypes = []string{"token"}, []string{GrantClientCredentials}
+	}
 	return a
 }
 
@@ -479,43 +505,130 @@ func TestValidateAppCollectsEveryCause(t *testing.T) {
 	}
 }
 
-func TestShowSanitizes(t *testing.T) {
-	if got := show("a\x00b\u200bc"); got != "a?b\u200bc" {
-		t.Errorf("show = %q", got)
+var testNow = time.Date(2025, 3, 13, 23, 22, 54, 0, time.UTC)
+
+// clientKeys are generated once: RSA key generation is slow.
+type clientKeys struct {
+	rsa2048 *rsa.PrivateKey
+	rsa1024 *rsa.PrivateKey
+	ec256   *ecdsa.PrivateKey
+	ec384   *ecdsa.PrivateKey
+}
+
+var keysOnce = sync.OnceValue(func() clientKeys {
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
 	}
-	long := strings.Repeat("ü", 150)
-	if got := show(long); got != strings.Repeat("ü", 100)+"…" {
-		t.Errorf("show long = %q", got)
+	r1, err := rsa.GenerateKey(rand.Reader, 2048)
+	must(err)
+	r2, err := rsa.GenerateKey(rand.Reader, 1024)
+	must(err)
+	e1, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(err)
+	e2, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	must(err)
+	return clientKeys{r1, r2, e1, e2}
+})
+
+// jwkJSON renders a public (or, for tests of refusal, private) key.
+func jwkJSON(t testing.TB, key any, kid, use, alg string) string {
+	t.Helper()
+	b, err := jose.JSONWebKey{Key: key, KeyID: kid, Use: use, Algorithm: alg}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func rsaPub(t testing.TB, kid string) string {
+	return jwkJSON(t, &keysOnce().rsa2048.PublicKey, kid, "sig", "RS256")
+}
+
+// rawKeys builds a store JWKS from JWK JSON texts.
+func rawKeys(t testing.TB, jwks ...string) *store.AppJWKS {
+	t.Helper()
+	var out store.AppJWKS
+	if err := json.Unmarshal([]byte(`{"keys":[`+strings.Join(jwks, ",")+`]}`), &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}
+
+func causes(err error) []string {
+	e, ok := err.(*oktaerr.Error)
+	if !ok || e == nil {
+		return nil
+	}
+	out := make([]string, len(e.Causes))
+	for i, c := range e.Causes {
+		out[i] = c.Summary
+	}
+	return out
+}
+
+// wantCause fails unless err is E0000001 with the given cause.
+func wantCause(t testing.TB, err error, want string) {
+	t.Helper()
+	e, ok := err.(*oktaerr.Error)
+	if !ok || e == nil {
+		t.Fatalf("got %v, want a validation error with %q", err, want)
+	}
+	if e.Code != oktaerr.CodeValidation || e.Status != 400 {
+		t.Fatalf("got %s/%d, want E0000001/400", e.Code, e.Status)
+	}
+	if !slices.Contains(causes(e), want) {
+		t.Fatalf("causes %q\nlack %q", causes(e), want)
 	}
 }
 
-// TestECKeyWithoutCurve: an EC key without crv, as the Terraform provider
-// sends one, takes the curve its coordinates' length names; a length that
-// names no curve is refused with a cause that says so.
-func TestECKeyWithoutCurve(t *testing.T) {
-	for _, key := range []*ecdsa.PrivateKey{keysOnce().ec256, keysOnce().ec384} {
-		var m map[string]any
-		json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m)
-		want := m["crv"]
-		delete(m, "crv")
-		raw, _ := json.Marshal(m)
-		body := strings.Replace(serviceBody, `"grant_types"`, `"jwks":{"keys":[`+string(raw)+`]},"grant_types"`, 1)
-		body = strings.Replace(body, `{"label"`, `{"credentials":{"oauthClient":{"token_endpoint_auth_method":"private_key_jwt"}},"label"`, 1)
-		a, _, err := AppFromRequest([]byte(body), nil, testNow)
-		if err != nil {
-			t.Fatalf("%v: %v %q", want, err, causes(err))
-		}
-		var got map[string]any
-		json.Unmarshal(a.Settings.OAuthClient.JWKS.Keys[0].JWK, &got)
-		if got["crv"] != want || got["x"] != m["x"] {
-			t.Fatalf("stored %v, want crv %v", got, want)
-		}
+// cloneApp deep-copies an app through JSON so that tests can mutate it.
+func cloneApp(t testing.TB, a *store.App) *store.App {
+	t.Helper()
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// 20-byte coordinates name no curve.
-	short := `{"kty":"EC","kid":"x","x":"` + strings.Repeat("A", 27) + `","y":"` + strings.Repeat("A", 27) + `"}`
-	body := strings.Replace(serviceBody, `"grant_types"`, `"jwks":{"keys":[`+short+`]},"grant_types"`, 1)
-	_, _, err := AppFromRequest([]byte(body), nil, testNow)
-	if err == nil || !strings.Contains(strings.Join(causes(err), " "), "'crv' is required") {
-		t.Fatalf("ambiguous EC key: %v %q", err, causes(err))
+	var c store.App
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+// TestAppWritesValidate: CreateApp, UpdateApp and ModifyApp refuse an app
+// ValidateApp refuses, with its error, and store nothing of it.
+func TestAppWritesValidate(t *testing.T) {
+	f := newFixture(t)
+	bad := testApp("0oabad", "client-bad")
+	bad.Settings.OAuthClient.RedirectURIs = []string{"https://app.test/cb#fragment"}
+	wantOkta(t, "create", f.svc.CreateApp(f.ctx, SystemContext, bad, ""), 400, "E0000001",
+		"redirect_uris: 'https://app.test/cb#fragment' must not contain a fragment.")
+	if _, err := f.svc.GetApp(f.ctx, bad.ID); err == nil {
+		t.Fatal("the refused app was stored")
+	}
+
+	a := testApp("0oagood", "client-good")
+	if err := f.svc.CreateApp(f.ctx, SystemContext, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	upd := cloneApp(t, a)
+	upd.Settings.OAuthClient.GrantTypes = []string{GrantClientCredentials}
+	wantOkta(t, "update", f.svc.UpdateApp(f.ctx, SystemContext, upd, ""), 400, "E0000001")
+	_, err := f.svc.ModifyApp(f.ctx, SystemContext, a.ID, "application.lifecycle.update", "test", func(a *store.App, _ time.Time) error {
+		a.Settings.OAuthClient.GrantTypes = append(a.Settings.OAuthClient.GrantTypes, "urn:example:unknown")
+		return nil
+	})
+	wantOkta(t, "modify", err, 400, "E0000001", "grant_types: 'urn:example:unknown' is not a valid grant type.")
+	got, err := f.svc.GetApp(f.ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Settings.OAuthClient.GrantTypes, []string{GrantAuthorizationCode}) {
+		t.Fatalf("grant types after the refusals: %q", got.Settings.OAuthClient.GrantTypes)
+	}
+	if err := f.svc.SetAppStatus(f.ctx, SystemContext, a.ID, store.StatusInactive); err != nil {
+		t.Fatalf("deactivate: %v", err)
 	}
 }

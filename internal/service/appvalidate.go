@@ -1,10 +1,9 @@
-package mgmt
+package service
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,131 +22,160 @@ import (
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
+// Fixed values of an OIDC application.
+const (
+	AppName        = "oidc_client"
+	SignOnModeOIDC = "OPENID_CONNECT"
+)
+
+// settings.oauthClient.application_type values.
+const (
+	TypeWeb     = "web"
+	TypeNative  = "native"
+	TypeBrowser = "browser"
+	TypeService = "service"
+)
+
+// credentials.oauthClient.token_endpoint_auth_method values.
+const (
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+	AuthClientSecretJWT   = "client_secret_jwt"
+	AuthPrivateKeyJWT     = "private_key_jwt"
+	AuthNone              = "none"
+)
+
+// Grant types Sesame implements.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantImplicit          = "implicit"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
+// settings.oauthClient enumerations.
+const (
+	ConsentTrusted    = "TRUSTED"
+	ConsentRequired   = "REQUIRED"
+	IssuerOrgURL      = "ORG_URL"
+	IssuerCustomURL   = "CUSTOM_URL"
+	IssuerDynamic     = "DYNAMIC"
+	WildcardDisabled  = "DISABLED"
+	WildcardSubdomain = "SUBDOMAIN"
+	RotationRotate    = "ROTATE"
+	RotationStatic    = "STATIC"
+)
+
 // Limits Okta does not document; chosen to bound what one app may hold.
 const (
 	maxLabelLen = 100  // runes
 	maxURILen   = 2048 // bytes
-	maxKeys     = 50
+	MaxAppKeys  = 50
 	maxURIs     = 200 // per list
 	maxListLen  = 20  // grant_types, response_types: far more than exist
 	minRSABits  = 2048
 	// maxRSABits is go-jose's default MaxRSAModulusBits: a larger key could
 	// be stored but never used to check an assertion.
-	maxRSABits   = 4096
-	maxShownRune = 100 // of a value echoed in a cause
+	maxRSABits = 4096
 )
-
-// cause is one errorCauses entry before formatting: "field: text".
-type cause struct{ field, text string }
-
-type causeList []cause
-
-func (c *causeList) add(field, format string, args ...any) {
-	*c = append(*c, cause{field, fmt.Sprintf(format, args...)})
-}
-
-func (c causeList) texts() []string {
-	out := make([]string, len(c))
-	for i, x := range c {
-		out[i] = x.field + ": " + x.text
-	}
-	return out
-}
-
-// webError is E0000001 named after the first field, with every cause.
-func (c causeList) webError() *oktaerr.Error {
-	return oktaerr.Validation(c[0].field, c.texts()...)
-}
 
 // ValidateApp checks an app record against Okta's rules for OIDC apps
 // (docs/okta-api.md §4.1.1 and §2.10) and returns nil or 400 E0000001 carrying every
 // problem found, each cause "field: text", the summary naming the first
 // field. Fields are named as Okta names them: the member name within
 // settings.oauthClient or credentials.oauthClient, dotted below that.
+// CreateApp, UpdateApp and ModifyApp call it before they store an app, so
+// that no caller (the Apps API, DCR, the console) can store one it refuses.
 func ValidateApp(a *store.App) *oktaerr.Error {
-	if c := validateApp(a); len(c) > 0 {
-		return c.webError()
-	}
-	return nil
+	return AppProblems(a).Err()
 }
 
-func validateApp(a *store.App) causeList {
-	var c causeList
+// AppProblems lists what ValidateApp refuses, for a caller that answers
+// them together with problems of its own request (a client_id that cannot
+// change, a client secret too short) or in another shape (DCR's
+// invalid_client_metadata).
+func AppProblems(a *store.App) oktaerr.Problems {
+	return validateApp(a)
+}
+
+func validateApp(a *store.App) oktaerr.Problems {
+	var c oktaerr.Problems
 	oc := &a.Settings.OAuthClient
 	cr := &a.Credentials.OAuthClient
 
 	if a.Name != AppName {
-		c.add("name", "Sesame supports only OpenID Connect applications: the value must be '%s'.", AppName)
+		c.Add("name", "Sesame supports only OpenID Connect applications: the value must be '%s'.", AppName)
 	}
 	if a.SignOnMode != SignOnModeOIDC {
-		c.add("signOnMode", "Sesame supports only OpenID Connect applications: the value must be '%s'.", SignOnModeOIDC)
+		c.Add("signOnMode", "Sesame supports only OpenID Connect applications: the value must be '%s'.", SignOnModeOIDC)
 	}
 	switch {
 	case strings.TrimSpace(a.Label) == "":
-		c.add("label", blank)
+		c.Add("label", oktaerr.Blank)
 	case utf8.RuneCountInString(a.Label) > maxLabelLen:
-		c.add("label", "The value must be at most %d characters long.", maxLabelLen)
+		c.Add("label", "The value must be at most %d characters long.", maxLabelLen)
 	}
-	checkEnum(&c, "status", a.Status, store.StatusActive, store.StatusInactive)
+	c.Enum("status", a.Status, store.StatusActive, store.StatusInactive)
 	checkClientID(&c, a.ClientID)
 
 	appType := oc.ApplicationType
-	typeOK := checkEnum(&c, "application_type", appType, TypeWeb, TypeNative, TypeBrowser, TypeService)
+	typeOK := c.Enum("application_type", appType, TypeWeb, TypeNative, TypeBrowser, TypeService)
 	checkGrants(&c, oc, appType, typeOK)
 	checkResponseTypes(&c, oc)
 	checkURIs(&c, oc, appType)
 	checkAuthMethod(&c, cr, appType, typeOK)
 	if cr.TokenEndpointAuthMethod == AuthNone && !cr.PKCERequired {
-		c.add("pkce_required", "The value must be true when token_endpoint_auth_method is 'none'.")
+		c.Add("pkce_required", "The value must be true when token_endpoint_auth_method is 'none'.")
 	}
 	checkKeys(&c, oc, cr.TokenEndpointAuthMethod)
 
 	if rt := oc.RefreshToken; rt != nil {
-		checkEnum(&c, "refresh_token.rotation_type", rt.RotationType, RotationRotate, RotationStatic)
+		c.Enum("refresh_token.rotation_type", rt.RotationType, RotationRotate, RotationStatic)
 		if rt.Leeway < 0 || rt.Leeway > 60 {
-			c.add("refresh_token.leeway", "The value must be between 0 and 60.")
+			c.Add("refresh_token.leeway", "The value must be between 0 and 60.")
 		}
 	} else if slices.Contains(oc.GrantTypes, GrantRefreshToken) {
-		c.add("refresh_token", "The field is required when grant_types contains 'refresh_token'.")
+		c.Add("refresh_token", "The field is required when grant_types contains 'refresh_token'.")
 	}
 	checkMemberCase(&c, a.Settings.Extra, reflect.TypeFor[store.AppSettings]())
 	checkMemberCase(&c, oc.Extra, reflect.TypeFor[store.OAuthClientSettings]())
-	checkEnum(&c, "consent_method", oc.ConsentMethod, ConsentTrusted, ConsentRequired)
-	checkEnum(&c, "issuer_mode", oc.IssuerMode, IssuerOrgURL, IssuerCustomURL, IssuerDynamic)
-	checkEnum(&c, "wildcard_redirect", oc.WildcardRedirect, WildcardDisabled, WildcardSubdomain)
+	c.Enum("consent_method", oc.ConsentMethod, ConsentTrusted, ConsentRequired)
+	c.Enum("issuer_mode", oc.IssuerMode, IssuerOrgURL, IssuerCustomURL, IssuerDynamic)
+	c.Enum("wildcard_redirect", oc.WildcardRedirect, WildcardDisabled, WildcardSubdomain)
 
 	if l := oc.IDPInitiatedLogin; l != nil && l.Mode != "" {
-		if checkEnum(&c, "idp_initiated_login.mode", l.Mode, "DISABLED", "SPEC", "OKTA") && l.Mode != "DISABLED" {
+		if c.Enum("idp_initiated_login.mode", l.Mode, "DISABLED", "SPEC", "OKTA") && l.Mode != "DISABLED" {
 			if oc.InitiateLoginURI == "" {
-				c.add("initiate_login_uri", "The field is required when idp_initiated_login.mode is '%s'.", l.Mode)
+				c.Add("initiate_login_uri", "The field is required when idp_initiated_login.mode is '%s'.", l.Mode)
 			}
 			if l.Mode == "OKTA" && len(l.DefaultScope) == 0 {
-				c.add("idp_initiated_login.default_scope", "The field is required when idp_initiated_login.mode is 'OKTA'.")
+				c.Add("idp_initiated_login.default_scope", "The field is required when idp_initiated_login.mode is 'OKTA'.")
 			}
 		}
 	}
 	if p := oc.ParticipateSLO; p != nil && *p {
 		if appType != TypeWeb && appType != TypeBrowser {
-			c.add("participate_slo", "Only web and browser applications can participate in single logout.")
+			c.Add("participate_slo", "Only web and browser applications can participate in single logout.")
 		}
 		if oc.FrontchannelLogoutURI == "" {
-			c.add("frontchannel_logout_uri", "The field is required when participate_slo is true.")
+			c.Add("frontchannel_logout_uri", "The field is required when participate_slo is true.")
 		}
 	}
 	if oc.DPoPBoundAccessTokens && (slices.Contains(oc.GrantTypes, GrantClientCredentials) || slices.Contains(oc.GrantTypes, GrantImplicit)) {
-		c.add("dpop_bound_access_tokens", "DPoP-bound access tokens cannot be used with the 'client_credentials' or 'implicit' grant types.")
+		c.Add("dpop_bound_access_tokens", "DPoP-bound access tokens cannot be used with the 'client_credentials' or 'implicit' grant types.")
 	}
 	return c
 }
-
-const blank = "The field cannot be left blank"
 
 // checkMemberCase refuses unknown members that differ from a known one only
 // in case. encoding/json fills the known field from either spelling; the
 // store drops the other spelling when it decodes a request, and this check
 // keeps an app built any other way from carrying one that would replace the
 // validated value when read back. Okta's member names are case-sensitive.
-func checkMemberCase(c *causeList, extra map[string]json.RawMessage, t reflect.Type) {
+func checkMemberCase(c *oktaerr.Problems, extra map[string]json.RawMessage, t reflect.Type) {
 	if len(extra) == 0 {
 		return
 	}
@@ -156,43 +184,28 @@ func checkMemberCase(c *causeList, extra map[string]json.RawMessage, t reflect.T
 		for i := 0; i < t.NumField(); i++ {
 			known, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 			if known != "" && known != "-" && known != name && strings.EqualFold(known, name) {
-				c.add(show(name), "Member names are case-sensitive: write '%s'.", known)
+				c.Add(oktaerr.Show(name), "Member names are case-sensitive: write '%s'.", known)
 			}
 		}
 	}
 }
 
-// checkEnum reports a blank or unknown value the way Okta words it, and
-// whether the value is valid.
-func checkEnum(c *causeList, field, v string, valid ...string) bool {
-	if slices.Contains(valid, v) {
-		return true
-	}
-	if v == "" {
-		c.add(field, blank)
-		return false
-	}
-	leaf := field[strings.LastIndexByte(field, '.')+1:]
-	c.add(field, "'%s' is invalid. Valid values: [%s].", leaf, strings.Join(valid, ", "))
-	return false
-}
-
 // checkClientID applies Okta's client_id syntax: 6–100 characters of
 // letters, digits and $-_.+!*'(), — read as that list of characters, not as
 // the regex range "$-_" it would be inside brackets.
-func checkClientID(c *causeList, id string) {
+func checkClientID(c *oktaerr.Problems, id string) {
 	if n := len(id); n < 6 || n > 100 {
-		c.add("client_id", "The client_id must be between 6 and 100 characters long.")
+		c.Add("client_id", "The client_id must be between 6 and 100 characters long.")
 		return
 	}
 	for _, r := range id {
 		if !(r < utf8.RuneSelf && (isAlnum(byte(r)) || strings.IndexRune("$-_.+!*'(),", r) >= 0)) {
-			c.add("client_id", "The client_id may contain only letters, digits and the characters $-_.+!*'(),")
+			c.Add("client_id", "The client_id may contain only letters, digits and the characters $-_.+!*'(),")
 			return
 		}
 	}
 	if id == "ALL_CLIENTS" {
-		c.add("client_id", "'ALL_CLIENTS' is reserved.")
+		c.Add("client_id", "'ALL_CLIENTS' is reserved.")
 	}
 }
 
@@ -252,28 +265,28 @@ func isKnownGrant(g string) bool {
 	return slices.Contains(grantsFor(TypeWeb), g) || slices.Contains(grantsFor(TypeNative), g)
 }
 
-func checkGrants(c *causeList, oc *store.OAuthClientSettings, appType string, typeOK bool) {
+func checkGrants(c *oktaerr.Problems, oc *store.OAuthClientSettings, appType string, typeOK bool) {
 	if len(oc.GrantTypes) == 0 {
-		c.add("grant_types", blank)
+		c.Add("grant_types", oktaerr.Blank)
 		return
 	}
 	if len(oc.GrantTypes) > maxListLen {
-		c.add("grant_types", "At most %d values are allowed.", maxListLen)
+		c.Add("grant_types", "At most %d values are allowed.", maxListLen)
 		return
 	}
 	allowed := grantsFor(appType)
 	for _, g := range oc.GrantTypes {
 		switch {
 		case isUnsupportedGrant(g):
-			c.add("grant_types", "'%s' is not supported by Sesame.", show(g))
+			c.Add("grant_types", "'%s' is not supported by Sesame.", oktaerr.Show(g))
 		case !isKnownGrant(g):
-			c.add("grant_types", "'%s' is not a valid grant type.", show(g))
+			c.Add("grant_types", "'%s' is not a valid grant type.", oktaerr.Show(g))
 		case typeOK && !slices.Contains(allowed, g):
-			c.add("grant_types", "'%s' is not allowed for application_type '%s'. Valid values: [%s].", g, appType, strings.Join(allowed, ", "))
+			c.Add("grant_types", "'%s' is not allowed for application_type '%s'. Valid values: [%s].", g, appType, strings.Join(allowed, ", "))
 		}
 	}
 	if req := requiredGrant(appType); req != "" && !slices.Contains(oc.GrantTypes, req) {
-		c.add("grant_types", "Application type '%s' requires the '%s' grant type.", appType, req)
+		c.Add("grant_types", "Application type '%s' requires the '%s' grant type.", appType, req)
 	}
 	// A refresh token is only ever issued by another grant; alone it
 	// describes an app that can never obtain one.
@@ -281,37 +294,37 @@ func checkGrants(c *causeList, oc *store.OAuthClientSettings, appType string, ty
 		!slices.ContainsFunc(oc.GrantTypes, func(g string) bool {
 			return g == GrantAuthorizationCode || g == GrantPassword || g == GrantDeviceCode || g == GrantTokenExchange
 		}) {
-		c.add("grant_types", "'refresh_token' requires a grant type that issues refresh tokens: authorization_code, password, device_code or token-exchange.")
+		c.Add("grant_types", "'refresh_token' requires a grant type that issues refresh tokens: authorization_code, password, device_code or token-exchange.")
 	}
 }
 
-func checkResponseTypes(c *causeList, oc *store.OAuthClientSettings) {
+func checkResponseTypes(c *oktaerr.Problems, oc *store.OAuthClientSettings) {
 	code := slices.Contains(oc.GrantTypes, GrantAuthorizationCode)
 	implicit := slices.Contains(oc.GrantTypes, GrantImplicit)
 	if len(oc.ResponseTypes) == 0 {
 		if code || implicit {
-			c.add("response_types", blank)
+			c.Add("response_types", oktaerr.Blank)
 		}
 		return
 	}
 	if len(oc.ResponseTypes) > maxListLen {
-		c.add("response_types", "At most %d values are allowed.", maxListLen)
+		c.Add("response_types", "At most %d values are allowed.", maxListLen)
 		return
 	}
 	for _, r := range oc.ResponseTypes {
 		if r != "code" && r != "token" && r != "id_token" {
-			c.add("response_types", "'%s' is not a valid response type. Valid values: [code, token, id_token].", show(r))
+			c.Add("response_types", "'%s' is not a valid response type. Valid values: [code, token, id_token].", oktaerr.Show(r))
 		}
 	}
 	if slices.Contains(oc.ResponseTypes, "code") && !code {
-		c.add("response_types", "'code' requires the 'authorization_code' grant type.")
+		c.Add("response_types", "'code' requires the 'authorization_code' grant type.")
 	}
 	if implicit && !slices.Contains(oc.ResponseTypes, "token") && !slices.Contains(oc.ResponseTypes, "id_token") {
-		c.add("response_types", "The value must contain 'token' or 'id_token' when grant_types contains 'implicit'.")
+		c.Add("response_types", "The value must contain 'token' or 'id_token' when grant_types contains 'implicit'.")
 	}
 }
 
-func checkAuthMethod(c *causeList, cr *store.OAuthClientCreds, appType string, typeOK bool) {
+func checkAuthMethod(c *oktaerr.Problems, cr *store.OAuthClientCreds, appType string, typeOK bool) {
 	all := []string{AuthClientSecretBasic, AuthClientSecretPost, AuthClientSecretJWT, AuthPrivateKeyJWT, AuthNone}
 	valid := all
 	if typeOK {
@@ -325,7 +338,7 @@ func checkAuthMethod(c *causeList, cr *store.OAuthClientCreds, appType string, t
 			valid = all[:4]
 		}
 	}
-	checkEnum(c, "token_endpoint_auth_method", cr.TokenEndpointAuthMethod, valid...)
+	c.Enum("token_endpoint_auth_method", cr.TokenEndpointAuthMethod, valid...)
 }
 
 // uriKind selects the rules a URI member follows.
@@ -342,20 +355,20 @@ const (
 	pageURI
 )
 
-func checkURIs(c *causeList, oc *store.OAuthClientSettings, appType string) {
+func checkURIs(c *oktaerr.Problems, oc *store.OAuthClientSettings, appType string) {
 	native := appType == TypeNative
 	wildcard := oc.WildcardRedirect == WildcardSubdomain
 	if len(oc.RedirectURIs) == 0 && (slices.Contains(oc.GrantTypes, GrantAuthorizationCode) || slices.Contains(oc.GrantTypes, GrantImplicit)) {
-		c.add("redirect_uris", blank)
+		c.Add("redirect_uris", oktaerr.Blank)
 	}
 	list := func(field string, uris []string) {
 		if len(uris) > maxURIs {
-			c.add(field, "At most %d URIs may be registered.", maxURIs)
+			c.Add(field, "At most %d URIs may be registered.", maxURIs)
 			return
 		}
 		for _, u := range uris {
 			if p := uriProblem(u, redirectURI, native, wildcard); p != "" {
-				c.add(field, "'%s' %s", show(u), p)
+				c.Add(field, "'%s' %s", oktaerr.Show(u), p)
 			}
 		}
 	}
@@ -366,14 +379,14 @@ func checkURIs(c *causeList, oc *store.OAuthClientSettings, appType string) {
 			return
 		}
 		if p := uriProblem(u, kind, false, false); p != "" {
-			c.add(field, "'%s' %s", show(u), p)
+			c.Add(field, "'%s' %s", oktaerr.Show(u), p)
 		}
 	}
 	one("initiate_login_uri", oc.InitiateLoginURI, secureURI)
 	// Okta accepts a wildcard front-channel logout URI where redirect URIs
 	// may have one (recorded by the Terraform provider).
 	if p := uriProblem(oc.FrontchannelLogoutURI, secureURI, false, wildcard); oc.FrontchannelLogoutURI != "" && p != "" {
-		c.add("frontchannel_logout_uri", "'%s' %s", show(oc.FrontchannelLogoutURI), p)
+		c.Add("frontchannel_logout_uri", "'%s' %s", oktaerr.Show(oc.FrontchannelLogoutURI), p)
 	}
 	one("jwks_uri", oc.JWKSURI, secureURI)
 	for _, m := range []struct {
@@ -474,22 +487,22 @@ func deniedScheme(s string) bool {
 
 // checkKeys validates jwks and jwks_uri and their relation to the
 // authentication method.
-func checkKeys(c *causeList, oc *store.OAuthClientSettings, method string) {
+func checkKeys(c *oktaerr.Problems, oc *store.OAuthClientSettings, method string) {
 	var keys []store.AppJWK
 	if oc.JWKS != nil {
 		keys = oc.JWKS.Keys
 	}
 	if len(keys) > 0 && oc.JWKSURI != "" {
-		c.add("jwks", "Only one of 'jwks' and 'jwks_uri' may be set.")
+		c.Add("jwks", "Only one of 'jwks' and 'jwks_uri' may be set.")
 	}
 	if method == AuthPrivateKeyJWT && len(keys) == 0 && oc.JWKSURI == "" {
-		c.add("jwks", "'jwks' or 'jwks_uri' is required when token_endpoint_auth_method is 'private_key_jwt'.")
+		c.Add("jwks", "'jwks' or 'jwks_uri' is required when token_endpoint_auth_method is 'private_key_jwt'.")
 	}
 	if len(keys) == 0 {
 		return
 	}
-	if len(keys) > maxKeys {
-		c.add("jwks", "At most %d keys may be registered.", maxKeys)
+	if len(keys) > MaxAppKeys {
+		c.Add("jwks", "At most %d keys may be registered.", MaxAppKeys)
 		return
 	}
 	kids := map[string]bool{}
@@ -504,25 +517,21 @@ func checkKeys(c *causeList, oc *store.OAuthClientSettings, method string) {
 		}
 		switch {
 		case kid == "" && len(keys) > 1:
-			c.add("jwks", "keys[%d]: 'kid' is required when more than one key is registered.", i)
+			c.Add("jwks", "keys[%d]: 'kid' is required when more than one key is registered.", i)
 		case kid != "" && kids[kid]:
-			c.add("jwks", "keys[%d]: The kid '%s' is used by another key.", i, show(kid))
+			c.Add("jwks", "keys[%d]: The kid '%s' is used by another key.", i, oktaerr.Show(kid))
 		}
 		kids[kid] = true
 	}
-	if method == AuthPrivateKeyJWT && !signing && !c.has("jwks") {
-		c.add("jwks", "'private_key_jwt' requires at least one signing key (use 'sig' or no use).")
+	if method == AuthPrivateKeyJWT && !signing && !c.Has("jwks") {
+		c.Add("jwks", "'private_key_jwt' requires at least one signing key (use 'sig' or no use).")
 	}
 }
 
-func (c causeList) has(field string) bool {
-	return slices.ContainsFunc(c, func(x cause) bool { return x.field == field })
-}
-
 // checkKey validates one client public key and returns its kid and use.
-func checkKey(c *causeList, i int, raw json.RawMessage) (kid, use string, ok bool) {
+func checkKey(c *oktaerr.Problems, i int, raw json.RawMessage) (kid, use string, ok bool) {
 	bad := func(format string, args ...any) (string, string, bool) {
-		c.add("jwks", "keys[%d]: "+format, append([]any{i}, args...)...)
+		c.Add("jwks", "keys[%d]: "+format, append([]any{i}, args...)...)
 		return "", "", false
 	}
 	var m map[string]any
@@ -607,7 +616,7 @@ func checkKey(c *causeList, i int, raw json.RawMessage) (kid, use string, ok boo
 		return bad("Not a valid %s public key.", kty)
 	}
 	if alg != "" && !algFits(alg, kty, use, curve) {
-		return bad("'alg' %s cannot be used with this key.", show(alg))
+		return bad("'alg' %s cannot be used with this key.", oktaerr.Show(alg))
 	}
 	return kid, use, true
 }
@@ -631,58 +640,4 @@ func algFits(alg, kty, use, curve string) bool {
 		return enc
 	}
 	return sig || enc
-}
-
-// show makes a client-supplied value safe and short enough to quote in a
-// cause: control characters become '?', and long values are cut.
-func show(v string) string {
-	v = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return '?'
-		}
-		return r
-	}, v)
-	if utf8.RuneCountInString(v) > maxShownRune {
-		v = string([]rune(v)[:maxShownRune]) + "…"
-	}
-	return v
-}
-
-// normalizeJWK completes a client key the way Okta reads it: an EC key sent
-// without crv (the Terraform provider's jwks block has no crv) gets the
-// curve its coordinates' length names, when that length belongs to exactly
-// one curve (32 bytes P-256, 48 P-384, 66 P-521, both coordinates alike).
-// Anything else is returned unchanged, for checkKey to judge.
-func normalizeJWK(raw json.RawMessage) json.RawMessage {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil || m == nil {
-		return raw
-	}
-	var kty string
-	if _, has := m["crv"]; has || json.Unmarshal(m["kty"], &kty) != nil || kty != "EC" {
-		return raw
-	}
-	coordLen := func(name string) int {
-		var s string
-		if json.Unmarshal(m[name], &s) != nil {
-			return -1
-		}
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil {
-			return -1
-		}
-		return len(b)
-	}
-	x, y := coordLen("x"), coordLen("y")
-	curves := map[int]string{32: "P-256", 48: "P-384", 66: "P-521"}
-	crv, ok := curves[x]
-	if !ok || x != y {
-		return raw
-	}
-	m["crv"], _ = json.Marshal(crv)
-	out, err := json.Marshal(m)
-	if err != nil {
-		return raw
-	}
-	return out
 }
