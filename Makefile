@@ -7,7 +7,7 @@ PKGS     := ./...
 # Seconds of coverage-guided fuzzing per target in `make fuzz` (not in test).
 FUZZTIME ?= 20s
 
-.PHONY: all build test test-go test-race test-deploy test-fuzz-seeds test-e2e e2e-deps bench lint fuzz clean terraform-check
+.PHONY: all build test test-go test-race test-deploy test-fuzz-seeds test-e2e e2e-deps bench bench-scale lint fuzz clean terraform-check
 
 all: build
 
@@ -75,6 +75,13 @@ terraform-check:
 
 bench: build
 	$(GO) run ./bench -sesame $(CURDIR)/$(BIN)
+
+# The scale report (bench/README.md, "Scale"): seeds an org of a million
+# users and 10M System Log events (about 10 GB on SQLite) and compares every
+# scenario with an empty org. BENCH_SCALE_FLAGS takes smaller sizes
+# (-users 100000 -events 1000000) or -database-url for PostgreSQL.
+bench-scale: build
+	$(GO) run ./bench -sesame $(CURDIR)/$(BIN) -scale $(BENCH_SCALE_FLAGS)
 
 clean:
 	rm -rf bin e2e/node_modules

@@ -49,6 +49,9 @@ type options struct {
 	dur, warm                          time.Duration
 	out, profileDir                    string
 	pinned                             bool
+	// keep leaves a -scale run's data directory in place (to read query
+	// plans on the seeded database) instead of deleting it.
+	keep bool
 }
 
 func main() {
@@ -57,6 +60,7 @@ func main() {
 	flag.StringVar(&o.target, "target", "", "URL of a running Sesame to measure instead (needs -api-token; no memory figures)")
 	flag.StringVar(&o.apiToken, "api-token", "", "SSWS API token for -target")
 	flag.StringVar(&o.databaseURL, "database-url", "", "an empty PostgreSQL database for the started server (default SQLite); the run drops nothing but fills it")
+	flag.BoolVar(&o.keep, "keep", false, "-scale: keep the data directory (SQLite database) at the end and print its path")
 	flag.IntVar(&o.conc, "concurrency", 16, "concurrent keep-alive clients")
 	flag.DurationVar(&o.dur, "duration", 5*time.Second, "measured time per scenario")
 	flag.DurationVar(&o.warm, "warmup", time.Second, "unmeasured time before each scenario")

@@ -34,7 +34,10 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 	if out, err := run(ctx, t, "", "init", "--data", data, "--url", orgURL, "--admin-email", "ops@example.com", "--api-token-file", tokenFile); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	tok, _ := os.ReadFile(tokenFile)
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	apiToken := strings.TrimSpace(string(tok))
 	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--data", data)
 	p.waitFor(t, "Sesame is serving")
@@ -102,7 +105,10 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 	if out, err := run(ctx, t, "", "restore", "--data", restored, "--from", backup); err != nil || !strings.Contains(out, "Restored") {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
-	key, _ := os.ReadFile(filepath.Join(data, "master.key"))
+	key, err := os.ReadFile(filepath.Join(data, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(restored, "master.key"), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +124,9 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 			t.Fatal(err)
 		}
 		var page []map[string]any
-		json.NewDecoder(resp.Body).Decode(&page)
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		for _, u := range page {
 			have[u["profile"].(map[string]any)["login"].(string)] = true
@@ -196,7 +204,9 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 	if out, err := run(ctx, t, "", "migrate", "status", "--data", filepath.Join(dir, "data")); err != nil || strings.Contains(out, "pending") || !strings.Contains(out, "up to date") {
 		t.Errorf("migrate status: %v\n%s", err, out)
 	}
-	os.MkdirAll(filepath.Join(dir, "future"), 0o700)
+	if err := os.MkdirAll(filepath.Join(dir, "future"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	copyFile(t, newer, filepath.Join(dir, "future", "sesame.db"))
 	if out, err := run(ctx, t, "", "migrate", "status", "--data", filepath.Join(dir, "future")); err != nil || !strings.Contains(out, "unknown to this Sesame") || !strings.Contains(out, "newer Sesame") {
 		t.Errorf("migrate status of a newer database: %v\n%s", err, out)
@@ -205,7 +215,9 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 		t.Error("restore from a missing file")
 	}
 	notDB := filepath.Join(dir, "not-a-db")
-	os.WriteFile(notDB, []byte("hello, this is not SQLite"), 0o600)
+	if err := os.WriteFile(notDB, []byte("hello, this is not SQLite"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := run(ctx, t, "", "restore", "--from", notDB, "--data", filepath.Join(dir, "x")); err == nil {
 		t.Error("restore from a file that is not a database")
 	}

@@ -141,7 +141,10 @@ func TestInitThenServeThenToken(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("token file: %v %v", err, st)
 	}
-	tok, _ := os.ReadFile(tokenFile)
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	apiToken := strings.TrimSpace(string(tok))
 	if !strings.HasPrefix(apiToken, "00") || len(apiToken) < 40 {
 		t.Fatalf("api token %q", apiToken)
@@ -149,7 +152,10 @@ func TestInitThenServeThenToken(t *testing.T) {
 	if mk, err := os.Stat(filepath.Join(data, "master.key")); err != nil || mk.Mode().Perm() != 0o600 {
 		t.Fatalf("master key: %v %v", err, mk)
 	}
-	dbBefore, _ := os.ReadFile(filepath.Join(data, "sesame.db"))
+	dbBefore, err := os.ReadFile(filepath.Join(data, "sesame.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// A second init refuses and changes nothing.
 	out, err = run(ctx, t, "Sup3r-secret-pass\n", "init", "--data", data, "--url", orgURL, "--admin-email", "other@example.com",
@@ -160,7 +166,7 @@ func TestInitThenServeThenToken(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "second-token")); !os.IsNotExist(err) {
 		t.Fatal("second init wrote a token file")
 	}
-	if dbAfter, _ := os.ReadFile(filepath.Join(data, "sesame.db")); !bytes.Equal(dbBefore, dbAfter) {
+	if dbAfter, err := os.ReadFile(filepath.Join(data, "sesame.db")); err != nil || !bytes.Equal(dbBefore, dbAfter) {
 		t.Log("note: database file bytes differ after refused init (SQLite may checkpoint); checking contents through the API instead")
 	}
 
@@ -182,7 +188,10 @@ func TestInitThenServeThenToken(t *testing.T) {
 	if strings.Contains(serveOut.String(), "/setup?token=") {
 		t.Fatalf("an initialized org printed a setup link:\n%s", serveOut)
 	}
-	pub, _ := os.ReadFile(filepath.Join(keyDir, "bot.jwks.public.json"))
+	pub, err := os.ReadFile(filepath.Join(keyDir, "bot.jwks.public.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	body := fmt.Sprintf(`{"client_name":"bot","application_type":"service","grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":%s}`, pub)
 	req, _ := http.NewRequest(http.MethodPost, orgURL+"/oauth2/v1/clients", strings.NewReader(body))
 	req.Header.Set("Authorization", "SSWS "+apiToken)
@@ -192,7 +201,9 @@ func TestInitThenServeThenToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	var client map[string]any
-	json.NewDecoder(resp.Body).Decode(&client)
+	if err := json.NewDecoder(resp.Body).Decode(&client); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != 201 {
 		t.Fatalf("DCR: %d %v", resp.StatusCode, client)
@@ -233,7 +244,10 @@ func TestFirstStartSetupLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, _ := io.ReadAll(resp.Body)
+	page, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		t.Fatalf("setup page: %d %v", resp.StatusCode, resp.Header)
@@ -248,7 +262,10 @@ func TestFirstStartSetupLink(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		return resp.StatusCode, string(b)
 	}
@@ -280,7 +297,9 @@ func TestFirstStartSetupLink(t *testing.T) {
 	if code, body := post(c, form); code == 200 || strings.Contains(body, "is ready") {
 		t.Fatalf("second use of the setup link: %d", code)
 	}
-	if resp, _ := c.Get(m[1]); resp.StatusCode != http.StatusNotFound {
+	if resp, err := c.Get(m[1]); err != nil {
+		t.Fatal(err)
+	} else if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("GET of a used link: %d", resp.StatusCode)
 	}
 }

@@ -26,7 +26,9 @@ func TestApplyAndExportCommands(t *testing.T) {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	org := filepath.Join(dir, "org.yaml")
-	os.WriteFile(org, []byte("groups:\n  - name: Engineering\npeople:\n  - profile: {login: ada@example.com, firstName: Ada, lastName: L}\n    groups: [Engineering]\n"), 0o644)
+	if err := os.WriteFile(org, []byte("groups:\n  - name: Engineering\npeople:\n  - profile: {login: ada@example.com, firstName: Ada, lastName: L}\n    groups: [Engineering]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	out, err := run(ctx, t, "", "apply", "--data", data, "-f", org, "--dry-run")
 	if err != nil || out != "+ create group \"Engineering\"\n+ create person \"ada@example.com\"\nPlan: 2 to create, 0 to change, 0 to delete.\n" {
@@ -52,7 +54,10 @@ func TestApplyAndExportCommands(t *testing.T) {
 	if out, err = run(ctx, t, "", "export", "--data", data, "-o", exp); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
-	b, _ := os.ReadFile(exp)
+	b, err := os.ReadFile(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(string(b), "login: ada@example.com") || !strings.Contains(string(b), "- Engineering") {
 		t.Fatalf("export:\n%s", b)
 	}
@@ -109,7 +114,9 @@ func TestDevDefaultOrg(t *testing.T) {
 		AccessToken string `json:"access_token"`
 		Scope       string `json:"scope"`
 	}
-	json.NewDecoder(resp.Body).Decode(&tok)
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if tok.AccessToken == "" || tok.Scope != "api" {
 		t.Fatalf("service token: %d %+v", resp.StatusCode, tok)
@@ -154,7 +161,9 @@ func TestOpenMetadataExample(t *testing.T) {
 		t.Fatalf("no API token printed:\n%s", out)
 	}
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(tokenFile, []byte(tok[1]), 0o600)
+	if err := os.WriteFile(tokenFile, []byte(tok[1]), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	again, err := run(ctx, t, "", "apply", "--org-url", orgURL, "--api-token-file", tokenFile, "-f", example)
 	if err != nil || !strings.HasSuffix(again, "No changes: the org matches the file.\n") {
 		t.Fatalf("remote apply of the same file: %v\n%s", err, again)

@@ -29,7 +29,10 @@ func TestServeJSONLogsAndProbes(t *testing.T) {
 	if out, err := run(ctx, t, "", "init", "--data", data, "--url", orgURL, "--admin-email", "ops@example.com", "--api-token-file", tokenFile); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	tokb, _ := os.ReadFile(tokenFile)
+	tokb, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	apiToken := strings.TrimSpace(string(tokb))
 	p := startProcess(t, []string{"SESAME_LOG_FORMAT=json"}, "serve", "--addr", addr, "--url", orgURL, "--data", data, "--metrics-addr", metricsAddr)
 	p.waitFor(t, "Sesame is serving")
@@ -40,7 +43,10 @@ func TestServeJSONLogsAndProbes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := io.ReadAll(resp.Body)
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
 			resp.Body.Close()
 			if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != `{"status":"ok"}` {
 				t.Fatalf("%s%s: %d %s", base, path, resp.StatusCode, b)

@@ -51,7 +51,10 @@ func (o omOrg) trySetup(t *testing.T, om, outDir string, extra ...string) (strin
 
 func (o omOrg) get(t *testing.T, path string, out any) {
 	t.Helper()
-	tok, _ := os.ReadFile(o.tokenFile)
+	tok, err := os.ReadFile(o.tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req, _ := http.NewRequest(http.MethodGet, o.url+path, nil)
 	req.Header.Set("Authorization", "SSWS "+strings.TrimSpace(string(tok)))
 	resp, err := http.DefaultClient.Do(req)
@@ -212,8 +215,13 @@ func TestOpenMetadataSetupKeepsOpenMetadatasOwnJWTKey(t *testing.T) {
 	if !strings.Contains(out, "Principal domain: acme.example, not enforced") {
 		t.Errorf("two admin domains:\n%s", out)
 	}
-	raw, _ := os.ReadFile(filepath.Join(two, "openmetadata-security.json"))
-	json.Unmarshal(raw, &sec)
+	raw, err := os.ReadFile(filepath.Join(two, "openmetadata-security.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &sec); err != nil {
+		t.Fatal(err)
+	}
 	authz := sec["authorizerConfiguration"].(map[string]any)
 	if authz["enforcePrincipalDomain"] != false || len(authz["adminPrincipals"].([]any)) != 2 {
 		t.Errorf("authorizer for two domains: %v", authz)
@@ -247,8 +255,13 @@ func TestOpenMetadataApply(t *testing.T) {
 	var sec struct {
 		Auth map[string]any `json:"authenticationConfiguration"`
 	}
-	raw, _ := os.ReadFile(filepath.Join(dir, "openmetadata-security.json"))
-	json.Unmarshal(raw, &sec)
+	raw, err := os.ReadFile(filepath.Join(dir, "openmetadata-security.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &sec); err != nil {
+		t.Fatal(err)
+	}
 	issuer, _ := sec.Auth["authority"].(string)
 	if !strings.HasPrefix(issuer, org.url+"/oauth2/aus") {
 		t.Fatalf("authority %q", issuer)
@@ -302,11 +315,15 @@ func TestOpenMetadataApply(t *testing.T) {
 		t.Fatalf("a password once OpenMetadata uses SSO: %v\n%s", err, out)
 	}
 	jwtFile := filepath.Join(t.TempDir(), "om-admin.jwt")
-	os.WriteFile(jwtFile, []byte(om.Token("admin")+"\n"), 0o600)
+	if err := os.WriteFile(jwtFile, []byte(om.Token("admin")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if out, err = apply("", "--om-jwt-file", jwtFile); err != nil || !strings.Contains(out, `OpenMetadata uses provider "okta" now`) || om.Saves() != 2 {
 		t.Fatalf("apply again with an admin JWT: %v (saves %d)\n%s", err, om.Saves(), out)
 	}
-	os.WriteFile(jwtFile, []byte(om.Token("someone")), 0o600)
+	if err := os.WriteFile(jwtFile, []byte(om.Token("someone")), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if out, err = apply("", "--om-jwt-file", jwtFile); err == nil || !strings.Contains(err.Error(), "is not admin") {
 		t.Fatalf("a JWT of a non-admin: %v\n%s", err, out)
 	}
@@ -346,14 +363,21 @@ func TestOpenMetadataApplyRefusals(t *testing.T) {
 	dir = filepath.Join(t.TempDir(), "rewritten")
 	org.setup(t, lenient.URL, dir)
 	secFile := filepath.Join(dir, "openmetadata-security.json")
-	raw, _ := os.ReadFile(secFile)
+	raw, err := os.ReadFile(secFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var sec map[string]any
-	json.Unmarshal(raw, &sec)
+	if err := json.Unmarshal(raw, &sec); err != nil {
+		t.Fatal(err)
+	}
 	auth := sec["authenticationConfiguration"].(map[string]any)
 	issuer := auth["authority"].(string)
 	auth["publicKeyUrls"] = []string{strings.Replace(issuer, "localhost", "sesame", 1) + "/v1/keys"}
 	raw, _ = json.Marshal(sec)
-	os.WriteFile(secFile, raw, 0o644)
+	if err := os.WriteFile(secFile, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	expectRefusal(lenient, dir, "authenticationConfiguration.publicKeyUrls: Public key URL validation failed: At least one public key URL must match the Okta JWKS endpoint: "+issuer+"/v1/keys",
 		"the first must be {authority}/v1/keys exactly")
 

@@ -69,8 +69,14 @@ func TestOpenMetadataSetupAndCheck(t *testing.T) {
 			t.Errorf("%s: %v, mode %v, want %v", name, err, st.Mode().Perm(), mode)
 		}
 	}
-	privDER, _ := os.ReadFile(filepath.Join(outDir, "private_key.der"))
-	pubDER, _ := os.ReadFile(filepath.Join(outDir, "public_key.der"))
+	privDER, err := os.ReadFile(filepath.Join(outDir, "private_key.der"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := os.ReadFile(filepath.Join(outDir, "public_key.der"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	priv, err1 := x509.ParsePKCS8PrivateKey(privDER)
 	pub, err2 := x509.ParsePKIXPublicKey(pubDER)
 	if err1 != nil || err2 != nil || !priv.(*rsa.PrivateKey).PublicKey.Equal(pub) || priv.(*rsa.PrivateKey).N.BitLen() != 2048 {
@@ -79,7 +85,10 @@ func TestOpenMetadataSetupAndCheck(t *testing.T) {
 
 	// The configuration names what exists in Sesame.
 	env := readEnvFile(t, filepath.Join(outDir, "openmetadata.env"))
-	token, _ := os.ReadFile(tokenFile)
+	token, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	get := func(path string) []map[string]any {
 		req, _ := http.NewRequest(http.MethodGet, orgURL+path, nil)
 		req.Header.Set("Authorization", "SSWS "+strings.TrimSpace(string(token)))
@@ -89,7 +98,9 @@ func TestOpenMetadataSetupAndCheck(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var out []map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
 		return out
 	}
 	var issuer, clientID string

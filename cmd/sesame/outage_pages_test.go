@@ -36,7 +36,10 @@ func TestSignInPageDuringDatabaseOutage(t *testing.T) {
 		"--admin-email", "ops@example.com", "--api-token-file", tokenFile); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	tok, _ := os.ReadFile(tokenFile)
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--database-url", dbURL.String(), "--master-key-file", keyFile)
 	p.waitFor(t, "Sesame is serving")
 
@@ -58,7 +61,10 @@ func TestSignInPageDuringDatabaseOutage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		page, _ := io.ReadAll(resp.Body)
+		page, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		m := csrf.FindSubmatch(page)
 		if m == nil {
@@ -69,7 +75,10 @@ func TestSignInPageDuringDatabaseOutage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, _ := io.ReadAll(resp.Body)
+		out, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		return resp.StatusCode, string(out)
 	}

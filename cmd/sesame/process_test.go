@@ -131,7 +131,9 @@ func serviceClient(t *testing.T, orgURL, apiToken string) (clientID string, a to
 		}
 		defer resp.Body.Close()
 		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode/100 != 2 {
 			t.Fatalf("POST %s: %d %v", path, resp.StatusCode, m)
 		}
@@ -161,7 +163,10 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if out, err := run(ctx, t, "", "init", "--data", data, "--url", orgURL, "--admin-email", "ops@example.com", "--api-token-file", tokenFile); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	tok, _ := os.ReadFile(tokenFile)
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	metricsAddr := freeAddr(t)
 	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--data", data, "--shutdown-grace", "30s", "--metrics-addr", metricsAddr)
 	p.waitFor(t, "Sesame is serving")
@@ -217,7 +222,9 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatalf("the request in flight got no answer: %v\n%s", err, p.out)
 	}
 	var answer map[string]any
-	json.NewDecoder(resp.Body).Decode(&answer)
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 || answer["access_token"] == nil {
 		t.Fatalf("the request in flight: %d %v", resp.StatusCode, answer)
@@ -236,7 +243,9 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatal(err)
 	}
 	var events []map[string]any
-	json.NewDecoder(r2.Body).Decode(&events)
+	if err := json.NewDecoder(r2.Body).Decode(&events); err != nil {
+		t.Fatal(err)
+	}
 	r2.Body.Close()
 	if len(events) != 1 || events[0]["actor"].(map[string]any)["id"] != clientID {
 		t.Fatalf("token events after the restart: %v", events)

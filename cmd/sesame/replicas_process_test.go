@@ -57,7 +57,10 @@ func TestThreeReplicasSurviveKillAndDatabaseRestart(t *testing.T) {
 		"--admin-email", "ops@example.com", "--api-token-file", tokenFile); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	tok, _ := os.ReadFile(tokenFile)
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	apiToken := strings.TrimSpace(string(tok))
 	var procs []*process
 	for range 3 {
@@ -268,7 +271,10 @@ func TestThreeReplicasSurviveKillAndDatabaseRestart(t *testing.T) {
 	}
 	active := 0
 	for _, g := range ccTokens[:min(len(ccTokens), 20)] {
-		as2, _ := tokenclient.Assertion{ClientID: clientID, Audience: orgURL + "/oauth2/default/v1/introspect", KID: assertion.KID, Key: assertion.Key}.Sign(time.Now())
+		as2, err := tokenclient.Assertion{ClientID: clientID, Audience: orgURL + "/oauth2/default/v1/introspect", KID: assertion.KID, Key: assertion.Key}.Sign(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
 		r := c.form("/oauth2/default/v1/introspect", url.Values{"token": {g.accessToken},
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {as2}})
 		if r.err != nil || r.body["active"] != true {

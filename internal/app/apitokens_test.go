@@ -63,7 +63,10 @@ func TestAPITokens(t *testing.T) {
 		if err != nil || g.status != 200 {
 			t.Fatalf("get: %d %s", g.status, g.body)
 		}
-		created, _ := time.Parse(time.RFC3339, tk["created"].(string))
+		created, err := time.Parse(time.RFC3339, tk["created"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !strings.HasPrefix(ciID, "00T") || tk["userId"] != admin || tk["clientName"] != "Okta API" || tk["tokenWindow"] != "P30D" ||
 			tk["network"].(map[string]any)["connection"] != "ANYWHERE" || exp.Sub(created) != 30*24*time.Hour {
 			t.Fatalf("token object: %s", g.body)

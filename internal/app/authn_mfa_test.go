@@ -154,7 +154,9 @@ func TestAuthnMFA(t *testing.T) {
 		}
 		p := b.get(t, ts.Addr+"/api/v1/sessions/me")
 		var sess map[string]any
-		json.Unmarshal([]byte(p.body), &sess)
+		if err := json.Unmarshal([]byte(p.body), &sess); err != nil {
+			t.Fatal(err)
+		}
 		if amr, _ := sess["amr"].([]any); !slices.Equal(toStrings(amr), []string{"pwd", "otp", "mfa"}) || sess["mfaActive"] != true || sess["lastFactorVerification"] == nil {
 			t.Fatalf("session amr: %s", p.body)
 		}

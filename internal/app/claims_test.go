@@ -84,7 +84,9 @@ func TestClaimsAPI(t *testing.T) {
 			t.Errorf("unknown claim: %d %s", r.status, r.body)
 		}
 		var list []map[string]any
-		json.Unmarshal(ts.mgmt(t, http.MethodGet, base, nil).body, &list)
+		if err := json.Unmarshal(ts.mgmt(t, http.MethodGet, base, nil).body, &list); err != nil {
+			t.Fatal(err)
+		}
 		if len(list) < 2 {
 			t.Fatalf("list: %v", list)
 		}
@@ -105,7 +107,9 @@ func TestClaimsAPI(t *testing.T) {
 
 		q := url.Values{"filter": {`eventType eq "oauth2.as.claim.created" or eventType eq "oauth2.as.claim.updated" or eventType eq "oauth2.as.claim.deleted"`}}
 		var events []map[string]any
-		json.Unmarshal(ts.mgmt(t, http.MethodGet, "/api/v1/logs?"+q.Encode(), nil).body, &events)
+		if err := json.Unmarshal(ts.mgmt(t, http.MethodGet, "/api/v1/logs?"+q.Encode(), nil).body, &events); err != nil {
+			t.Fatal(err)
+		}
 		seen := map[string]bool{}
 		for _, e := range events {
 			seen[e["eventType"].(string)] = true

@@ -33,7 +33,9 @@ func TestServerClientTokens(t *testing.T) {
 
 		a := ts.mgmt(t, http.MethodGet, base, nil)
 		var clients []map[string]any
-		json.Unmarshal(a.body, &clients)
+		if err := json.Unmarshal(a.body, &clients); err != nil {
+			t.Fatal(err)
+		}
 		if a.status != 200 || len(clients) != 1 || clients[0]["client_id"] != native || clients[0]["client_name"] != "CLI" {
 			t.Fatalf("clients: %d %s", a.status, a.body)
 		}
@@ -42,7 +44,9 @@ func TestServerClientTokens(t *testing.T) {
 		}
 		a = ts.mgmt(t, http.MethodGet, base+"/"+native+"/tokens", nil)
 		var tokens []map[string]any
-		json.Unmarshal(a.body, &tokens)
+		if err := json.Unmarshal(a.body, &tokens); err != nil {
+			t.Fatal(err)
+		}
 		if a.status != 200 || len(tokens) != 2 {
 			t.Fatalf("tokens: %d %s", a.status, a.body)
 		}
@@ -87,7 +91,9 @@ func TestServerClientTokens(t *testing.T) {
 			t.Fatalf("%d access tokens refused after revoking one grant, want 1", refused)
 		}
 		a = ts.mgmt(t, http.MethodGet, base+"/"+native+"/tokens", nil)
-		json.Unmarshal(a.body, &tokens)
+		if err := json.Unmarshal(a.body, &tokens); err != nil {
+			t.Fatal(err)
+		}
 		if len(tokens) != 1 || tokens[0]["id"] == id {
 			t.Fatalf("after revoking one: %s", a.body)
 		}

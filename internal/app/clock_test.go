@@ -36,7 +36,10 @@ func TestAppClock(t *testing.T) {
 		t.Fatalf("iat %v, want the fake clock's %d", claims["iat"], clock.now().Unix())
 	}
 	introspect := func() bool {
-		assertion, _ := tokenclient.Assertion{ClientID: clientID, Audience: ts.URL + "/oauth2/default/v1/introspect", KID: kid, Key: key}.Sign(clock.now())
+		assertion, err := tokenclient.Assertion{ClientID: clientID, Audience: ts.URL + "/oauth2/default/v1/introspect", KID: kid, Key: key}.Sign(clock.now())
+		if err != nil {
+			t.Fatal(err)
+		}
 		a := ts.form(t, "/oauth2/default/v1/introspect", "", url.Values{"token": {tok.AccessToken},
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}})
 		if a.status != 200 {

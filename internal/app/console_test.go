@@ -162,7 +162,9 @@ func TestConsole(t *testing.T) {
 				} `json:"settings"`
 			}
 			raw, _ := json.Marshal(a[0])
-			json.Unmarshal(raw, &app)
+			if err := json.Unmarshal(raw, &app); err != nil {
+				t.Fatal(err)
+			}
 			oc := app.Settings.OAuthClient
 			if app.Label != label || app.Credentials.OAuthClient.ClientID != clientID || app.Credentials.OAuthClient.AuthMethod != "none" ||
 				!app.Credentials.OAuthClient.PKCE || oc.Type != "browser" ||
@@ -353,7 +355,10 @@ func TestConsole(t *testing.T) {
 // administrator in and links to the console.
 func TestSetupEndsInConsole(t *testing.T) {
 	st := openTestSQLite(t)
-	sealer, _ := keys.NewSealer(secret.RawBytes(32))
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := serveReplica(t, st, sealer, "", false)
 	tok, err := ts.App.Service.Bootstrap(context.Background(), "Fresh Org")
 	if err != nil {
@@ -732,7 +737,7 @@ func TestConsoleDirectory(t *testing.T) {
 		if p := b.consolePost(t, groups, groupPath+"/apps", url.Values{"app": {appID}}); p.status != http.StatusSeeOther {
 			t.Fatalf("assign app: %d %s", p.status, p.body)
 		}
-		if ok, _ := ts.App.Service.IsAssigned(context.Background(), appID, id); !ok {
+		if ok, err := ts.App.Service.IsAssigned(context.Background(), appID, id); err != nil || !ok {
 			t.Errorf("Grace is not assigned the app through the group")
 		}
 		page = b.get(t, ts.Addr+personPath)
@@ -770,7 +775,7 @@ func TestConsoleAppTabs(t *testing.T) {
 			t.Fatalf("assign: %d %s", p.status, p.body)
 		}
 		ada := ts.mgmt(t, http.MethodGet, "/api/v1/users/ada@example.com", nil).json(t)["id"].(string)
-		if ok, _ := ts.App.Service.IsAssigned(context.Background(), spaID, ada); !ok {
+		if ok, err := ts.App.Service.IsAssigned(context.Background(), spaID, ada); err != nil || !ok {
 			t.Errorf("not assigned")
 		}
 		if p := b.consolePost(t, tab, "/admin/apps/"+spaID+"/assignments/people", url.Values{"login": {"ada@example.com"}}); p.status != 400 {
@@ -779,7 +784,7 @@ func TestConsoleAppTabs(t *testing.T) {
 		if p := b.consolePost(t, tab, "/admin/apps/"+spaID+"/assignments/people/"+ada+"/remove", url.Values{}); p.status != http.StatusSeeOther {
 			t.Fatalf("unassign: %d %s", p.status, p.body)
 		}
-		if ok, _ := ts.App.Service.IsAssigned(context.Background(), spaID, ada); ok {
+		if ok, err := ts.App.Service.IsAssigned(context.Background(), spaID, ada); err != nil || ok {
 			t.Errorf("still assigned")
 		}
 

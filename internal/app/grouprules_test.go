@@ -35,7 +35,9 @@ func (ts *testServer) membersOf(t *testing.T, groupID string) []string {
 	var users []struct {
 		Profile struct{ Login string } `json:"profile"`
 	}
-	json.Unmarshal(a.body, &users)
+	if err := json.Unmarshal(a.body, &users); err != nil {
+		t.Fatal(err)
+	}
 	var logins []string
 	for _, u := range users {
 		logins = append(logins, u.Profile.Login)
@@ -156,7 +158,9 @@ func TestGroupRules(t *testing.T) {
 		}
 		a = ts.mgmt(t, http.MethodGet, "/api/v1/groups/rules?limit=1", nil)
 		var page []map[string]any
-		json.Unmarshal(a.body, &page)
+		if err := json.Unmarshal(a.body, &page); err != nil {
+			t.Fatal(err)
+		}
 		if a.status != 200 || len(page) != 1 || !strings.Contains(strings.Join(a.header.Values("Link"), ","), `rel="next"`) {
 			t.Fatalf("first page: %d %s %v", a.status, a.body, a.header["Link"])
 		}
@@ -191,7 +195,9 @@ func TestGroupRuleRefusals(t *testing.T) {
 		eng := ts.newGroup(t, "Engineering")
 		everyone := ts.mgmt(t, http.MethodGet, "/api/v1/groups?q=Everyone", nil)
 		var groups []map[string]any
-		json.Unmarshal(everyone.body, &groups)
+		if err := json.Unmarshal(everyone.body, &groups); err != nil {
+			t.Fatal(err)
+		}
 		for _, c := range []struct {
 			name string
 			body any

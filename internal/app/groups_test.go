@@ -146,7 +146,10 @@ func TestGroups(t *testing.T) {
 		if got := listed(`/api/v1/groups?filter=` + url.QueryEscape(`id eq "`+gid+`" or id eq "`+everyoneID+`"`)); len(got) != 2 || got[gid] != 1 {
 			t.Fatalf("filter id: %v", got)
 		}
-		created, _ := time.Parse("2006-01-02T15:04:05.000Z", g["created"].(string))
+		created, err := time.Parse("2006-01-02T15:04:05.000Z", g["created"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
 		since := created.Add(-time.Millisecond).Format("2006-01-02T15:04:05.000Z")
 		if got := listed(`/api/v1/groups?limit=1&filter=` + url.QueryEscape(`lastUpdated gt "`+since+`" and type eq "OKTA_GROUP"`)); len(got) != 4 || got[everyoneID] != 0 {
 			t.Fatalf("filter lastUpdated: %v", got)

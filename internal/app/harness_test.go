@@ -81,7 +81,10 @@ func freshPostgresURL(t *testing.T, base string) string {
 		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		admin.Close()
 	})
-	u, _ := url.Parse(base)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	u.Path = "/" + name
 	return u.String()
 }
@@ -195,7 +198,10 @@ func serveWithOptions(t *testing.T, opts ...Option) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sealer, _ := keys.NewSealer(secret.RawBytes(32))
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +294,9 @@ func (ts *testServer) serviceApp(t *testing.T, name string) (clientID string, ke
 		t.Fatal(err)
 	}
 	var jwks map[string]any
-	json.Unmarshal([]byte(g.PublicJWKS), &jwks)
+	if err := json.Unmarshal([]byte(g.PublicJWKS), &jwks); err != nil {
+		t.Fatal(err)
+	}
 	a := ts.mgmt(t, http.MethodPost, "/oauth2/v1/clients", map[string]any{
 		"client_name": name, "application_type": "service", "grant_types": []string{"client_credentials"},
 		"token_endpoint_auth_method": "private_key_jwt", "jwks": jwks,
@@ -349,7 +357,9 @@ func decodeClaims(t *testing.T, jwt string) map[string]any {
 		t.Fatal(err)
 	}
 	var m map[string]any
-	json.Unmarshal(b, &m)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
 	return m
 }
 
@@ -534,7 +544,9 @@ func exchange(t *testing.T, ts *testServer, clientID, code, verifier, redirect s
 func wantOAuth(t *testing.T, name string, a answer, status int, code, desc string) {
 	t.Helper()
 	var m map[string]string
-	json.Unmarshal(a.body, &m)
+	if err := json.Unmarshal(a.body, &m); err != nil {
+		t.Fatal(err)
+	}
 	if a.status != status || m["error"] != code || m["error_description"] != desc {
 		t.Errorf("%s: got %d %s, want %d %s %q", name, a.status, a.body, status, code, desc)
 	}

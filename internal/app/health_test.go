@@ -25,7 +25,10 @@ func TestProbes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
 			return resp.StatusCode, string(b), resp.Header
 		}
 		for _, p := range []string{"/healthz", "/readyz"} {
@@ -41,7 +44,9 @@ func TestProbes(t *testing.T) {
 			}
 			code, body, h := get(http.MethodPost, p)
 			var e map[string]any
-			json.Unmarshal([]byte(body), &e)
+			if err := json.Unmarshal([]byte(body), &e); err != nil {
+				t.Fatal(err)
+			}
 			if code != 405 || e["errorCode"] != "E0000022" || h.Get("Allow") != "GET, HEAD" {
 				t.Fatalf("POST %s: %d %s", p, code, body)
 			}

@@ -18,7 +18,10 @@ import (
 // by the groups scope. Bad settings are refused and change nothing.
 func TestIDTokenSettings(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		sealer, _ := keys.NewSealer(secret.RawBytes(32))
+		sealer, err := keys.NewSealer(secret.RawBytes(32))
+		if err != nil {
+			t.Fatal(err)
+		}
 		const alias = "https://login.alias.test"
 		ts := serveReplica(t, open(t), sealer, "", true, func(c *config.Config) { c.URLAliases = []string{alias} })
 		user := ts.newUser(t, "eng@example.com")

@@ -20,7 +20,10 @@ import (
 // the first alias. Tokens issued under an alias verify at either name.
 func TestIssuerModes(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		sealer, _ := keys.NewSealer(secret.RawBytes(32))
+		sealer, err := keys.NewSealer(secret.RawBytes(32))
+		if err != nil {
+			t.Fatal(err)
+		}
 		const alias = "https://idp.alias.test"
 		ts := serveReplica(t, open(t), sealer, "", true, func(c *config.Config) { c.URLAliases = []string{alias + "/"} })
 		get := func(host, path string) map[string]any {
@@ -33,7 +36,10 @@ func TestIssuerModes(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			var m map[string]any
-			b, _ := io.ReadAll(resp.Body)
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := json.Unmarshal(b, &m); err != nil || resp.StatusCode != 200 {
 				t.Fatalf("GET %s (Host %s): %d %s", path, host, resp.StatusCode, b)
 			}
@@ -81,10 +87,15 @@ func TestIssuerModes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		var tok map[string]any
-		json.Unmarshal(b, &tok)
+		if err := json.Unmarshal(b, &tok); err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode != 200 {
 			t.Fatalf("token under the alias: %d %s", resp.StatusCode, b)
 		}

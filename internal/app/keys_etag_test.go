@@ -26,7 +26,9 @@ func TestKeysETag(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			var body bytes.Buffer
-			body.ReadFrom(resp.Body)
+			if _, err := body.ReadFrom(resp.Body); err != nil {
+				t.Fatal(err)
+			}
 			return resp.StatusCode, resp.Header, body.Bytes()
 		}
 		status, h, body := get("")

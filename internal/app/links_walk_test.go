@@ -64,14 +64,18 @@ func TestEveryLinkIsServed(t *testing.T) {
 		}
 		servers := ts.mgmt(t, http.MethodGet, "/api/v1/authorizationServers", nil)
 		var as []map[string]any
-		json.Unmarshal(servers.body, &as)
+		if err := json.Unmarshal(servers.body, &as); err != nil {
+			t.Fatal(err)
+		}
 		sid := as[0]["id"].(string)
 		ts.mgmt(t, http.MethodPost, "/api/v1/authorizationServers/"+sid+"/scopes", map[string]any{"name": "reports.read"})
 
 		// The person's dashboard links and the group's apps name the app.
 		a := ts.mgmt(t, http.MethodGet, "/api/v1/users/"+user.ID+"/appLinks", nil)
 		var appLinks []map[string]any
-		json.Unmarshal(a.body, &appLinks)
+		if err := json.Unmarshal(a.body, &appLinks); err != nil {
+			t.Fatal(err)
+		}
 		if a.status != 200 || len(appLinks) != 1 || appLinks[0]["label"] != "Portal" || appLinks[0]["appInstanceId"] != appID ||
 			!strings.HasPrefix(appLinks[0]["linkUrl"].(string), ts.URL+"/home/oidc_client/"+appID) {
 			t.Fatalf("appLinks: %d %s", a.status, a.body)
@@ -110,7 +114,9 @@ func TestEveryLinkIsServed(t *testing.T) {
 			if strings.HasSuffix(href, "/rules") && strings.Contains(href, "/policies/") {
 				a := ts.mgmt(t, http.MethodGet, strings.TrimPrefix(href, ts.URL), nil)
 				var v any
-				json.Unmarshal(a.body, &v)
+				if err := json.Unmarshal(a.body, &v); err != nil {
+					t.Fatal(err)
+				}
 				collectHrefs(v, false, hrefs)
 			}
 		}
@@ -159,6 +165,9 @@ func walkGet(t *testing.T, ts *testServer, href string) answer {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return answer{status: resp.StatusCode, header: resp.Header, body: body}
 }

@@ -67,7 +67,10 @@ func TestSystemLogPollAcrossReplicas(t *testing.T) {
 				return 0, err
 			}
 			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return 0, err // off the test's goroutine: no t.Fatal
+			}
 			var events []map[string]any
 			if resp.StatusCode != 200 || json.Unmarshal(body, &events) != nil {
 				return 0, fmt.Errorf("poll: %d %s", resp.StatusCode, body)

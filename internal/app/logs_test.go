@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -173,8 +174,13 @@ func TestSystemLog(t *testing.T) {
 		// Asked after the plain poll, it resumes at the same place or, on
 		// PostgreSQL, later (past transactions that committed meanwhile).
 		position := func(cursor string) (tx, seq int64) {
-			b, _ := base64.RawURLEncoding.DecodeString(cursor)
-			fmt.Sscanf(string(b), "p%d.%d", &tx, &seq)
+			b, err := base64.RawURLEncoding.DecodeString(cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fmt.Sscanf(string(b), "p%d.%d", &tx, &seq); err != nil {
+				t.Fatal(err)
+			}
 			return tx, seq
 		}
 		ftx, fseq := position(afterOf(nextLink(t, ts, filtered)))
@@ -223,6 +229,13 @@ func TestSystemLog(t *testing.T) {
 		admin := all[len(all)-1]["actor"].(map[string]any)["id"].(string)
 		if n := count("filter", `actor.id eq "`+admin+`" and eventType co "trusted_origin"`); n != 9 {
 			t.Errorf("filter by actor: %d", n)
+		}
+		// The actor's index is read without case, as filters compare.
+		if n := count("filter", `actor.id eq "`+strings.ToUpper(admin)+`" and eventType eq "security.trusted_origin.create"`); n != 6 {
+			t.Errorf("filter by actor, upper case: %d", n)
+		}
+		if n, m := count("filter", `actor.id eq "`+admin+`" or eventType eq "security.trusted_origin.create"`), count("filter", `actor.id eq "`+admin+`"`); n != m || n < 9 {
+			t.Errorf("filter by actor or type: %d, by actor: %d (every create is the admin's)", n, m)
 		}
 		if n := count("filter", `published gt "2000-01-01T00:00:00.000Z"`); n != len(ids)+2 {
 			t.Errorf("filter by published: %d", n)
@@ -345,6 +358,53 @@ func TestOnePersonOneName(t *testing.T) {
 			if !seen[want] {
 				t.Errorf("no %s event by Grace or her app; saw %v", want, seen)
 			}
+		}
+	})
+}
+
+// TestSystemLogScanBudget: a filter that selects few events reads at most
+// a bounded number of them per page; a page that stops there ends early
+// with a cursor, so that no page reads the whole log, and walking on still
+// finds every match.
+func TestSystemLogScanBudget(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		st := open(t)
+		ts := startServer(t, st)
+		ctx := t.Context()
+		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		const n = 25_000
+		err := st.InTx(ctx, func(tx store.Store) error {
+			for i := range n {
+				kw := "noise"
+				if i == 3 || i == n-2 {
+					kw = "needle"
+				}
+				uuid := fmt.Sprintf("budget-%06d", i)
+				data := `{"uuid":"` + uuid + `","eventType":"user.session.start","actor":{"id":"00ubudget"},"displayMessage":"` + kw + `"}`
+				err := tx.Audit().Append(ctx, &store.AuditEvent{UUID: uuid, Published: base.Add(time.Duration(i) * time.Millisecond),
+					EventType: "user.session.start", Severity: "INFO", ActorID: "00ubudget", Data: []byte(data)})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := url.Values{"since": {"2025-12-31T00:00:00Z"}, "until": {"2026-01-02T00:00:00Z"}, "q": {"needle"}, "limit": {"10"}}
+		first := ts.mgmt(t, http.MethodGet, "/api/v1/logs?"+v.Encode(), nil)
+		if got := uuids(first.list(t)); !slices.Equal(got, []string{"budget-000003"}) || nextLink(t, ts, first) == "" {
+			t.Fatalf("first page: %v, links %v (want the first needle and a next link: the scan stopped early)", got, first.header.Values("Link"))
+		}
+		if got := walkLogs(t, ts, "/api/v1/logs?"+v.Encode()); !slices.Equal(got, []string{"budget-000003", fmt.Sprintf("budget-%06d", n-2)}) {
+			t.Fatalf("walk: %v", got)
+		}
+		// A filter the actor index answers reads only that actor's events.
+		v.Del("q")
+		v.Set("filter", `actor.id eq "00uBudget" and displayMessage eq "needle"`)
+		if got := walkLogs(t, ts, "/api/v1/logs?"+v.Encode()); len(got) != 2 {
+			t.Fatalf("walk by actor: %v", got)
 		}
 	})
 }

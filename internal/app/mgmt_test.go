@@ -163,10 +163,19 @@ func TestClientSecretJWTAndJWKSURI(t *testing.T) {
 		c := a.json(t)
 		id, sec := c["client_id"].(string), c["client_secret"].(string)
 		hmacAssertion := func(key []byte) string {
-			s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: key}, nil)
+			s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: key}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			b, _ := json.Marshal(map[string]any{"iss": id, "sub": id, "aud": tokenURL, "exp": time.Now().Add(time.Minute).Unix(), "jti": time.Now().String()})
-			o, _ := s.Sign(b)
-			out, _ := o.CompactSerialize()
+			o, err := s.Sign(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := o.CompactSerialize()
+			if err != nil {
+				t.Fatal(err)
+			}
 			return out
 		}
 		if _, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, hmacAssertion([]byte(sec)), ""); err != nil {
@@ -188,7 +197,9 @@ func TestClientSecretJWTAndJWKSURI(t *testing.T) {
 			}
 		}
 		var secrets []map[string]any
-		json.Unmarshal(ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+id+"/credentials/secrets", nil).body, &secrets)
+		if err := json.Unmarshal(ts.mgmt(t, http.MethodGet, "/api/v1/apps/"+id+"/credentials/secrets", nil).body, &secrets); err != nil {
+			t.Fatal(err)
+		}
 		if d := ts.mgmt(t, http.MethodPost, "/api/v1/apps/"+id+"/credentials/secrets/"+secrets[0]["id"].(string)+"/lifecycle/deactivate", nil); d.status != 200 {
 			t.Fatalf("deactivate: %d %s", d.status, d.body)
 		}
@@ -199,10 +210,19 @@ func TestClientSecretJWTAndJWKSURI(t *testing.T) {
 		}
 
 		// jwks_uri served on loopback, with a key that rotates.
-		k1, _ := rsa.GenerateKey(rand.Reader, 2048)
+		k1, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
 		current := k1
 		jwksSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pub, _ := keys.PublicJWK(&current.PublicKey, "k-"+current.N.String()[:8], "RS256", "sig")
+			pub, err := keys.PublicJWK(&current.PublicKey, "k-"+current.N.String()[:8], "RS256", "sig")
+			if err != nil {
+				// A handler: no t.Fatal here; the client sees the failure.
+				t.Error(err)
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(keys.JWKS(pub))
 		}))
@@ -216,7 +236,10 @@ func TestClientSecretJWTAndJWKSURI(t *testing.T) {
 		if _, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, uriID, k1, "k-"+k1.N.String()[:8], tokenURL), ""); err != nil {
 			t.Fatalf("jwks_uri key: %v", err)
 		}
-		k2, _ := rsa.GenerateKey(rand.Reader, 2048)
+		k2, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
 		current = k2
 		// A new kid makes Sesame refetch (after the minimum interval); until
 		// then the unknown kid is refused, never a 500.
@@ -255,7 +278,9 @@ func TestScopesAPI(t *testing.T) {
 			t.Errorf("unknown server: %d %s", r.status, r.body)
 		}
 		var list []map[string]any
-		json.Unmarshal(ts.mgmt(t, http.MethodGet, base, nil).body, &list)
+		if err := json.Unmarshal(ts.mgmt(t, http.MethodGet, base, nil).body, &list); err != nil {
+			t.Fatal(err)
+		}
 		var openidID string
 		names := map[string]bool{}
 		for _, s := range list {
@@ -319,7 +344,10 @@ func TestRateLimits(t *testing.T) {
 		}
 	}
 	a := ts.mgmt(t, http.MethodGet, "/api/v1/apps", nil)
-	reset, _ := strconv.ParseInt(a.header.Get("X-Rate-Limit-Reset"), 10, 64)
+	reset, err := strconv.ParseInt(a.header.Get("X-Rate-Limit-Reset"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
 	date, derr := http.ParseTime(a.header.Get("Date"))
 	if a.status != 429 || a.json(t)["errorCode"] != "E0000047" || derr != nil || date.Unix() != clock.now().Unix() || reset != date.Unix()+50 || a.header.Get("X-Okta-Request-Id") == "" {
 		t.Fatalf("over the limit: %d %s %v", a.status, a.body, a.header)

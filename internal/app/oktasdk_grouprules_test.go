@@ -66,7 +66,9 @@ func TestSDKGroupRules(t *testing.T) {
 		sameStrings(t, ts.membersOf(t, eng), nil, "members after the rule went with removeUsers")
 
 		var bad v6.CreateGroupRuleRequest
-		json.Unmarshal(ruleBody("bad", `user.department ==`, []string{eng}, nil), &bad)
+		if err := json.Unmarshal(ruleBody("bad", `user.department ==`, []string{eng}, nil), &bad); err != nil {
+			t.Fatal(err)
+		}
 		_, resp6, err = c.v6.GroupRuleAPI.CreateGroupRule(ctx).GroupRule(bad).Execute()
 		if r := sdkStatus(resp6, err); r.status != 400 || r.code != "E0000001" {
 			t.Fatalf("v6 bad expression: %+v %v", r, err)

@@ -91,7 +91,10 @@ func TestHostedPagesDuringOutage(t *testing.T) {
 	if base == "" {
 		t.Skip("SESAME_TEST_DATABASE_URL is not set; make test sets it")
 	}
-	dbURL, _ := url.Parse(freshPostgresURL(t, base))
+	dbURL, err := url.Parse(freshPostgresURL(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fwd := newCuttable(t, dbURL.Host)
 	dbURL.Host = fwd.ln.Addr().String()
 	ts := startServer(t, openPostgres(t, dbURL.String()))

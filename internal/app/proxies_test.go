@@ -50,7 +50,10 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	ts := serveReplicaWith(t, st, sealer, "", true, []func(*config.Config){func(c *config.Config) { c.TrustedProxies = proxies }}, nil)
 
-	target, _ := url.Parse(ts.Addr)
+	target, err := url.Parse(ts.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.Transport = dialFrom("127.0.0.3").Transport
 	ln, err := net.Listen("tcp", "127.0.0.3:0")

@@ -37,7 +37,7 @@ func TestScheduledWork(t *testing.T) {
 			}
 			return n
 		}
-		tables := []string{"replays", "revocations", "sessions", "one_time_codes", "refresh_tokens", "family_access_tokens"}
+		tables := []string{"replays", "revocations", "sessions", "one_time_codes", "refresh_tokens", "token_families", "family_access_tokens"}
 
 		// Each round adds, per kind, perRound records that live 25 minutes
 		// (alive at the two runs after their own, gone at the third) and one that lives a day.
@@ -56,9 +56,13 @@ func TestScheduledWork(t *testing.T) {
 				must(t, st.Sessions().Create(ctx, &store.Session{ID: "102" + id, TokenHash: secret.Hash("s" + id), UserID: user.ID,
 					AMR: []string{"pwd"}, Created: now, LastPasswordVerification: now, LastActive: now, IdleExpiresAt: exp, ExpiresAt: exp}))
 				must(t, st.Codes().Create(ctx, &store.Code{Kind: "code", Hash: secret.Hash("c" + id), Data: []byte(`{}`), Created: now, ExpiresAt: exp}))
+				// A refresh token is kept as long after it expired as the
+				// access tokens issued with it may live.
+				rtExp := exp.Add(-store.MaxAccessTokenLife)
 				must(t, st.RefreshTokens().Create(ctx, &store.RefreshToken{ID: "oar" + id, Hash: secret.Hash("r" + id), FamilyID: "fam" + id,
 					ServerID: "default", ClientID: "client", UserID: user.ID, Scopes: []string{"openid"}, Data: []byte(`{}`),
-					Created: now, ExpiresAt: exp, IdleExpiresAt: exp}))
+					Created: now, ExpiresAt: rtExp, IdleExpiresAt: rtExp}))
+				must(t, st.RefreshTokens().CreateFamily(ctx, &store.TokenFamily{ID: "famx" + id, UserID: user.ID, ClientID: "client", ExpiresAt: exp}))
 				must(t, st.RefreshTokens().RecordAccessToken(ctx, &store.FamilyAccessToken{FamilyID: "fam" + id, JTI: "at-" + id,
 					UserID: user.ID, ClientID: "client", ExpiresAt: exp}))
 			}

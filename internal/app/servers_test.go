@@ -53,7 +53,9 @@ func TestAuthorizationServersAPI(t *testing.T) {
 		}
 		// It has Okta's system claims, which cannot be deleted.
 		var claims []map[string]any
-		json.Unmarshal(ts.mgmt(t, http.MethodGet, base+"/"+id+"/claims", nil).body, &claims)
+		if err := json.Unmarshal(ts.mgmt(t, http.MethodGet, base+"/"+id+"/claims", nil).body, &claims); err != nil {
+			t.Fatal(err)
+		}
 		byName := map[string]map[string]any{}
 		for _, c := range claims {
 			byName[c["name"].(string)] = c
@@ -155,7 +157,9 @@ func TestAuthorizationServersAPI(t *testing.T) {
 			t.Fatalf("put: %d %s", put.status, put.body)
 		}
 		var list []map[string]any
-		json.Unmarshal(ts.mgmt(t, http.MethodGet, base, nil).body, &list)
+		if err := json.Unmarshal(ts.mgmt(t, http.MethodGet, base, nil).body, &list); err != nil {
+			t.Fatal(err)
+		}
 		if len(list) != 2 {
 			t.Fatalf("list: %v", list)
 		}
@@ -179,7 +183,9 @@ func decodeHeader(t *testing.T, jwt string) map[string]string {
 		t.Fatal(err)
 	}
 	var m map[string]string
-	json.Unmarshal(b, &m)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
 	return m
 }
 
@@ -205,7 +211,9 @@ func TestScheduledKeyRotation(t *testing.T) {
 			var set struct {
 				Keys []map[string]any `json:"keys"`
 			}
-			json.Unmarshal(ts.do(t, http.MethodGet, "/oauth2/default/v1/keys", "", "", nil).body, &set)
+			if err := json.Unmarshal(ts.do(t, http.MethodGet, "/oauth2/default/v1/keys", "", "", nil).body, &set); err != nil {
+				t.Fatal(err)
+			}
 			out := map[string]bool{}
 			for _, k := range set.Keys {
 				out[k["kid"].(string)] = true
@@ -250,7 +258,10 @@ func TestScheduledKeyRotation(t *testing.T) {
 		if keys := published(); !keys[first] || !keys[next] {
 			t.Fatalf("after rotation published %v", keys)
 		}
-		after, _ := ts.App.Store.AuthServers().Get(ctx, "default")
+		after, err := ts.App.Store.AuthServers().Get(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !after.NextRotation.After(srv.NextRotation) {
 			t.Fatalf("next rotation not rescheduled: %v", after.NextRotation)
 		}

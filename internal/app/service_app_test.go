@@ -165,8 +165,14 @@ func TestClientAssertionFailures(t *testing.T) {
 		clientID, key, kid := ts.serviceApp(t, "bot")
 		tokenURL := tokenclient.TokenURL(ts.URL, "default")
 		ts.createScope(t, "default", "bot:read", true)
-		otherKey, _ := rsa.GenerateKey(rand.Reader, 2048)
-		ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
 		rsaPub := &key.(*rsa.PrivateKey).PublicKey
 		now := time.Now()
 
@@ -184,7 +190,10 @@ func TestClientAssertionFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, _ := o.CompactSerialize()
+			c, err := o.CompactSerialize()
+			if err != nil {
+				t.Fatal(err)
+			}
 			return c
 		}
 		claims := func(edit func(map[string]any)) map[string]any {
@@ -342,8 +351,13 @@ func TestTokenEventsInSystemLog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, ts.URL+"/elsewhere"), "")
-		tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "nope:scope")
+		// Two refusals, for the failure events below.
+		if _, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, ts.URL+"/elsewhere"), ""); err == nil {
+			t.Fatal("an assertion for another audience was accepted")
+		}
+		if _, err := tokenclient.ClientCredentials(ctx, ts.HTTP, tokenURL, ts.assertion(t, clientID, key, kid, tokenURL), "nope:scope"); err == nil {
+			t.Fatal("an unknown scope was granted")
+		}
 		ts.form(t, "/oauth2/default/v1/revoke", "", url.Values{"token": {tok.AccessToken},
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
 			"client_assertion":      {ts.assertion(t, clientID, key, kid, ts.URL+"/oauth2/default/v1/revoke")}})
@@ -357,7 +371,9 @@ func TestTokenEventsInSystemLog(t *testing.T) {
 			"app.oauth2.as.token.grant": false, "app.oauth2.as.token.revoke": false}
 		for _, e := range events {
 			var ev map[string]any
-			json.Unmarshal(e.Data, &ev)
+			if err := json.Unmarshal(e.Data, &ev); err != nil {
+				t.Fatal(err)
+			}
 			if _, ok := want[e.EventType]; !ok {
 				continue
 			}

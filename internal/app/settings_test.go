@@ -42,7 +42,10 @@ func TestEndUserSettings(t *testing.T) {
 		if p.status != http.StatusSeeOther {
 			t.Fatalf("save profile: %d %s", p.status, p.body)
 		}
-		u, _ := ts.App.Store.Users().Get(t.Context(), user.ID)
+		u, err := ts.App.Store.Users().Get(t.Context(), user.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if u.Profile["firstName"] != `Ada <script>x</script>` || u.Profile["email"] != "ada@example.com" {
 			t.Fatalf("profile after save: %v", u.Profile)
 		}

@@ -231,7 +231,9 @@ func TestSignInFactorStep(t *testing.T) {
 			t.Fatalf("recovery code: %d %s", p.status, p.body)
 		}
 		var sess map[string]any
-		json.Unmarshal([]byte(b5.get(t, ts.Addr+"/api/v1/sessions/me").body), &sess)
+		if err := json.Unmarshal([]byte(b5.get(t, ts.Addr+"/api/v1/sessions/me").body), &sess); err != nil {
+			t.Fatal(err)
+		}
 		if amr, _ := sess["amr"].([]any); !slices.Equal(toStrings(amr), []string{"pwd", "mfa"}) {
 			t.Fatalf("recovery session amr: %v", sess["amr"])
 		}
@@ -241,7 +243,7 @@ func TestSignInFactorStep(t *testing.T) {
 		if p := useRecovery(newBrowser(t, ts), "aaaa-bbbb-cccc-dddd"); p.status != 401 {
 			t.Fatalf("wrong recovery code: %d %s", p.status, p.body)
 		}
-		if n, _ := ts.App.Store.RecoveryCodes().Remaining(t.Context(), ada.ID); n != 9 {
+		if n, err := ts.App.Store.RecoveryCodes().Remaining(t.Context(), ada.ID); err != nil || n != 9 {
 			t.Fatalf("recovery codes left: %d", n)
 		}
 
@@ -288,7 +290,7 @@ func TestSignInFactorStep(t *testing.T) {
 		if a := ts.mgmt(t, http.MethodPost, "/api/v1/users/"+ada.ID+"/lifecycle/reset_factors", nil); a.status != 200 {
 			t.Fatalf("reset factors: %d %s", a.status, a.body)
 		}
-		if n, _ := ts.App.Store.RecoveryCodes().Remaining(t.Context(), ada.ID); n != 0 {
+		if n, err := ts.App.Store.RecoveryCodes().Remaining(t.Context(), ada.ID); err != nil || n != 0 {
 			t.Fatalf("recovery codes after reset: %d", n)
 		}
 		if p := useRecovery(newBrowser(t, ts), recovery[4]); p.status != 403 || !strings.Contains(p.body, `id="factor-enroll"`) {

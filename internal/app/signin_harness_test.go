@@ -45,7 +45,10 @@ func (b *browser) do(t *testing.T, req *http.Request) page {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := page{status: resp.StatusCode, header: resp.Header, body: string(body)}
 	if loc := resp.Header.Get("Location"); loc != "" {
 		u, err := req.URL.Parse(loc)

@@ -98,7 +98,11 @@ func TestAuthorizeErrors(t *testing.T) {
 			}
 			v := p.location.Query()
 			if c.fragment {
-				v, _ = url.ParseQuery(p.location.Fragment)
+				var err error
+				if v, err = url.ParseQuery(p.location.Fragment); err != nil {
+					t.Errorf("%s: fragment %q: %v", c.name, p.location.Fragment, err)
+					continue
+				}
 			}
 			if v.Get("error") != c.code || v.Get("error_description") != c.desc || v.Get("state") != "st" {
 				t.Errorf("%s: got %v, want %s %q", c.name, v, c.code, c.desc)
@@ -303,7 +307,10 @@ func TestResponseModes(t *testing.T) {
 		// Implicit: tokens in the fragment, at_hash binding them.
 		p = b.get(t, ts.Addr+"/oauth2/default/v1/authorize?"+url.Values{"client_id": {web}, "redirect_uri": {"http://app.test/callback"},
 			"response_type": {"id_token token"}, "scope": {"openid email"}, "state": {"im"}, "nonce": {"n-im"}}.Encode())
-		frag, _ := url.ParseQuery(p.location.Fragment)
+		frag, err := url.ParseQuery(p.location.Fragment)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if p.location.RawQuery != "" || frag.Get("access_token") == "" || frag.Get("token_type") != "Bearer" || frag.Get("state") != "im" || frag.Get("expires_in") != "3600" {
 			t.Fatalf("implicit: %v", p.location)
 		}
@@ -315,7 +322,9 @@ func TestResponseModes(t *testing.T) {
 		// Hybrid: a code and an ID token in the fragment; c_hash binds the code.
 		p = b.get(t, ts.Addr+"/oauth2/default/v1/authorize?"+url.Values{"client_id": {web}, "redirect_uri": {"http://app.test/callback"},
 			"response_type": {"code id_token"}, "scope": {"openid"}, "state": {"hy"}, "nonce": {"n-hy"}}.Encode())
-		frag, _ = url.ParseQuery(p.location.Fragment)
+		if frag, err = url.ParseQuery(p.location.Fragment); err != nil {
+			t.Fatal(err)
+		}
 		hy := decodeClaims(t, frag.Get("id_token"))
 		if frag.Get("code") == "" || frag.Get("access_token") != "" || hy["c_hash"] != token.HalfHash(frag.Get("code")) || hy["at_hash"] != nil || hy["nonce"] != "n-hy" {
 			t.Fatalf("hybrid: %v %v", frag, hy)
@@ -380,7 +389,9 @@ func TestAuthnAndSessions(t *testing.T) {
 		}
 		p := authn("Correct-Horse-42")
 		var res map[string]any
-		json.Unmarshal([]byte(p.body), &res)
+		if err := json.Unmarshal([]byte(p.body), &res); err != nil {
+			t.Fatal(err)
+		}
 		if p.status != 200 || res["status"] != "SUCCESS" || res["sessionToken"] == nil || p.header.Get("Access-Control-Allow-Origin") != "http://app.test" ||
 			p.header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Fatalf("authn: %d %v %s", p.status, p.header, p.body)
@@ -443,7 +454,9 @@ func TestAuthnAndSessions(t *testing.T) {
 
 		// sessionCookieRedirect: to a trusted origin only.
 		st2 := authn("Correct-Horse-42")
-		json.Unmarshal([]byte(st2.body), &res)
+		if err := json.Unmarshal([]byte(st2.body), &res); err != nil {
+			t.Fatal(err)
+		}
 		p = fresh.get(t, ts.Addr+"/login/sessionCookieRedirect?"+url.Values{"token": {res["sessionToken"].(string)}, "redirectUrl": {"http://evil.test/"}}.Encode())
 		if p.status != 400 || p.location != nil {
 			t.Fatalf("sessionCookieRedirect to an untrusted origin: %d %v", p.status, p.location)
@@ -462,7 +475,10 @@ func TestAuthnAndSessions(t *testing.T) {
 // the right password then gets the lockout message, an admin unlocks.
 func TestLockout(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
-		sealer, _ := keys.NewSealer(secret.RawBytes(32))
+		sealer, err := keys.NewSealer(secret.RawBytes(32))
+		if err != nil {
+			t.Fatal(err)
+		}
 		ts := serveReplica(t, open(t), sealer, "", true, func(c *config.Config) { c.LockoutAttempts = 3 })
 		user := ts.newUser(t, "ada@example.com")
 		b := newBrowser(t, ts)

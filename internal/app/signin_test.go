@@ -35,7 +35,10 @@ func TestSignInSinglePageApp(t *testing.T) {
 			Scopes: []string{"openid", "profile", "email", "offline_access"}}
 		conf.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 		verifier := oauth2.GenerateVerifier()
-		authURL, _ := url.Parse(conf.AuthCodeURL("state-123", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-456")))
+		authURL, err := url.Parse(conf.AuthCodeURL("state-123", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-456")))
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		b := newBrowser(t, ts)
 		p := b.follow(t, b.get(t, ts.Addr+authURL.RequestURI()))
@@ -73,7 +76,9 @@ func TestSignInSinglePageApp(t *testing.T) {
 			t.Fatalf("verify ID token: %v", err)
 		}
 		var claims map[string]any
-		idt.Claims(&claims)
+		if err := idt.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
 		for k, want := range map[string]any{"sub": user.ID, "nonce": "nonce-456", "email": "grace@example.com", "email_verified": true,
 			"preferred_username": "grace@example.com", "name": "Grace Hopper", "aud": clientID, "ver": float64(1)} {
 			if claims[k] != want {

@@ -37,10 +37,10 @@ func TestSignOnPolicyEvaluation(t *testing.T) {
 		ts.post200(t, "/api/v1/policies/"+pid+"/rules", map[string]any{"type": "SIGN_ON", "name": "mfa",
 			"conditions": map[string]any{"network": map[string]any{"connection": "ANYWHERE"}},
 			"actions":    map[string]any{"signon": map[string]any{"access": "ALLOW", "requireFactor": true, "factorPromptMode": "DEVICE", "factorLifetime": 60}}})
-		if d, _ = svc.EvaluateSignOn(ctx, ada.ID); !d.RequireFactor || d.PromptMode != "DEVICE" || d.FactorLifetime != time.Hour || d.PolicyID != pid {
+		if d, err = svc.EvaluateSignOn(ctx, ada.ID); err != nil || !d.RequireFactor || d.PromptMode != "DEVICE" || d.FactorLifetime != time.Hour || d.PolicyID != pid {
 			t.Fatalf("engineer: %+v", d)
 		}
-		if d, _ = svc.EvaluateSignOn(ctx, bob.ID); d.RequireFactor {
+		if d, err = svc.EvaluateSignOn(ctx, bob.ID); err != nil || d.RequireFactor {
 			t.Fatalf("not an engineer: %+v", d)
 		}
 		// A higher rule excluding ada lets her fall through to the next
@@ -48,14 +48,14 @@ func TestSignOnPolicyEvaluation(t *testing.T) {
 		ts.post200(t, "/api/v1/policies/"+pid+"/rules", map[string]any{"type": "SIGN_ON", "name": "not ada", "priority": 1,
 			"conditions": map[string]any{"people": map[string]any{"users": map[string]any{"include": []string{ada.ID}}}},
 			"actions":    map[string]any{"signon": map[string]any{"access": "DENY"}}})
-		if d, _ = svc.EvaluateSignOn(ctx, ada.ID); !d.Deny {
+		if d, err = svc.EvaluateSignOn(ctx, ada.ID); err != nil || !d.Deny {
 			t.Fatalf("deny rule first: %+v", d)
 		}
 		// An inactive policy is skipped.
 		if a := ts.mgmt(t, http.MethodPost, "/api/v1/policies/"+pid+"/lifecycle/deactivate", nil); a.status != 204 {
 			t.Fatalf("deactivate: %d %s", a.status, a.body)
 		}
-		if d, _ = svc.EvaluateSignOn(ctx, ada.ID); d.RequireFactor || d.Deny {
+		if d, err = svc.EvaluateSignOn(ctx, ada.ID); err != nil || d.RequireFactor || d.Deny {
 			t.Fatalf("inactive policy: %+v", d)
 		}
 
@@ -80,7 +80,7 @@ func TestSignOnPolicyEvaluation(t *testing.T) {
 		if ad, err := svc.EvaluateAppSignOn(ctx, appID, bob.ID); err != nil || !ad.RequireFactor || ad.ReauthenticateIn != 2*time.Hour {
 			t.Fatalf("app decision: %+v %v", ad, err)
 		}
-		if ad, _ := svc.EvaluateAppSignOn(ctx, other, bob.ID); ad.RequireFactor {
+		if ad, err := svc.EvaluateAppSignOn(ctx, other, bob.ID); err != nil || ad.RequireFactor {
 			t.Fatalf("unbound app: %+v", ad)
 		}
 

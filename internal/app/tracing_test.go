@@ -61,7 +61,11 @@ func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	o.mu.Unlock()
 	w.Header().Set("Content-Type", "application/x-protobuf")
-	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
+	out, err := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError) // a handler: no t here
+		return
+	}
 	w.Write(out)
 }
 

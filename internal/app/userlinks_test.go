@@ -35,7 +35,10 @@ func TestActivationAndResetLinks(t *testing.T) {
 		if tok == "" || link != ts.URL+"/welcome/"+tok {
 			t.Fatalf("activate answered %s", a.body)
 		}
-		u, _ := ts.App.Store.Users().Get(t.Context(), id)
+		u, err := ts.App.Store.Users().Get(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if u.Status != store.UserProvisioned {
 			t.Fatalf("status after activate: %s", u.Status)
 		}
@@ -62,7 +65,9 @@ func TestActivationAndResetLinks(t *testing.T) {
 		if p.status != 200 || !strings.Contains(p.body, "Signed in as "+login) {
 			t.Fatalf("set password: %d %s", p.status, p.body)
 		}
-		u, _ = ts.App.Store.Users().Get(t.Context(), id)
+		if u, err = ts.App.Store.Users().Get(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
 		if u.Status != store.UserActive || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 			t.Fatalf("after the link: %s", u.Status)
 		}

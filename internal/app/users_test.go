@@ -394,7 +394,10 @@ func TestUserDeactivationAndDelete(t *testing.T) {
 			t.Error("the deactivated user's API token still exists")
 		}
 		wantError(t, "token of a deactivated user", ts.do(t, http.MethodGet, "/api/v1/users/me", "SSWS "+tok, "", nil), 401, "E0000011")
-		evs, _ := ts.App.Store.Audit().List(ctx, store.AuditQuery{EventType: "user.lifecycle.deactivate", Limit: 10})
+		evs, err := ts.App.Store.Audit().List(ctx, store.AuditQuery{EventType: "user.lifecycle.deactivate", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(evs) != 1 {
 			t.Errorf("deactivate events: %d", len(evs))
 		}
@@ -404,7 +407,9 @@ func TestUserDeactivationAndDelete(t *testing.T) {
 		}
 		wantError(t, "get deleted", ts.mgmt(t, http.MethodGet, "/api/v1/users/"+id, nil), 404, "E0000007")
 		wantError(t, "third delete", ts.mgmt(t, http.MethodDelete, "/api/v1/users/"+id, nil), 404, "E0000007")
-		evs, _ = ts.App.Store.Audit().List(ctx, store.AuditQuery{EventType: "user.lifecycle.delete.completed", Limit: 10})
+		if evs, err = ts.App.Store.Audit().List(ctx, store.AuditQuery{EventType: "user.lifecycle.delete.completed", Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
 		if len(evs) != 1 {
 			t.Errorf("delete events: %d", len(evs))
 		}
@@ -510,11 +515,15 @@ func TestUsersList(t *testing.T) {
 		// Default and maximum page size is 200.
 		a := ts.mgmt(t, http.MethodGet, "/api/v1/users", nil)
 		var page []map[string]any
-		json.Unmarshal(a.body, &page)
+		if err := json.Unmarshal(a.body, &page); err != nil {
+			t.Fatal(err)
+		}
 		if len(page) != 200 {
 			t.Errorf("default page: %d users", len(page))
 		}
-		json.Unmarshal(ts.mgmt(t, http.MethodGet, "/api/v1/users?limit=1000", nil).body, &page)
+		if err := json.Unmarshal(ts.mgmt(t, http.MethodGet, "/api/v1/users?limit=1000", nil).body, &page); err != nil {
+			t.Fatal(err)
+		}
 		if len(page) != 200 {
 			t.Errorf("limit=1000 page: %d users", len(page))
 		}

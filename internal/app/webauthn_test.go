@@ -238,7 +238,9 @@ func TestWebAuthnSignIn(t *testing.T) {
 
 		sess := b.get(t, ts.Addr+"/api/v1/sessions/me")
 		var m map[string]any
-		json.Unmarshal([]byte(sess.body), &m)
+		if err := json.Unmarshal([]byte(sess.body), &m); err != nil {
+			t.Fatal(err)
+		}
 		if amr, _ := m["amr"].([]any); !slices.Equal(toStrings(amr), []string{"pwd", "hwk", "mfa"}) {
 			t.Fatalf("session amr: %s", sess.body)
 		}
@@ -282,14 +284,18 @@ func TestAuthnWebAuthn(t *testing.T) {
 		}
 		var o waOptions
 		raw, _ := json.Marshal(map[string]any{"publicKey": act})
-		json.Unmarshal(raw, &o)
+		if err := json.Unmarshal(raw, &o); err != nil {
+			t.Fatal(err)
+		}
 		var created struct {
 			Response struct {
 				ClientDataJSON    string `json:"clientDataJSON"`
 				AttestationObject string `json:"attestationObject"`
 			} `json:"response"`
 		}
-		json.Unmarshal([]byte(k.create(t, o, origin)), &created)
+		if err := json.Unmarshal([]byte(k.create(t, o, origin)), &created); err != nil {
+			t.Fatal(err)
+		}
 		activate := "/api/v1/authn/factors/" + fid + "/lifecycle/activate"
 		st, m = ts.authnCall(t, activate, map[string]any{"stateToken": tok})
 		wantAuthnError(t, "activate without an attestation", st, m, 400, "E0000001")
@@ -314,7 +320,9 @@ func TestAuthnWebAuthn(t *testing.T) {
 			var a struct {
 				Response map[string]string `json:"response"`
 			}
-			json.Unmarshal([]byte(k.get(t, vo, origin, ada.ID, true)), &a)
+			if err := json.Unmarshal([]byte(k.get(t, vo, origin, ada.ID, true)), &a); err != nil {
+				t.Fatal(err)
+			}
 			return map[string]any{"stateToken": tok, "clientData": a.Response["clientDataJSON"],
 				"authenticatorData": a.Response["authenticatorData"], "signatureData": a.Response["signature"]}
 		}

@@ -142,9 +142,12 @@ type Cache struct {
 	// listening is whether change notifications are arriving.
 	listening atomic.Bool
 
-	revMu      sync.RWMutex
-	revoked    map[string]time.Time // jti → expiry
-	revChecked time.Time
+	revMu   sync.RWMutex
+	revoked map[string]time.Time // jti → expiry
+	// revokedFamilies is family key → when the family's last access
+	// token expires.
+	revokedFamilies map[string]time.Time
+	revChecked      time.Time
 
 	// now decides which keys have retired and which revocations expired;
 	// the app's clock, so that a test that moves time sees both move.
@@ -153,7 +156,7 @@ type Cache struct {
 
 // New returns an empty cache; call Load before use.
 func New(st store.Store, sealer *keys.Sealer, log *slog.Logger) *Cache {
-	return &Cache{store: st, sealer: sealer, log: log, revoked: map[string]time.Time{}, now: time.Now}
+	return &Cache{store: st, sealer: sealer, log: log, revoked: map[string]time.Time{}, revokedFamilies: map[string]time.Time{}, now: time.Now}
 }
 
 // SetClock replaces the clock; call it before Load.
@@ -423,16 +426,34 @@ func clientKeys(a *store.App, log *slog.Logger) []ClientKey {
 
 // Revoke records a revoked token id locally (the store write is the
 // caller's); other replicas learn of it at their next sync.
+// A family's record (store.FamilyRevocationID) revokes every access token
+// whose id carries the family's key.
 func (c *Cache) Revoke(jti string, exp time.Time) {
 	c.revMu.Lock()
-	c.revoked[jti] = exp
+	c.revokeLocked(jti, exp)
 	c.revMu.Unlock()
 }
 
-// IsRevoked reports whether a token id was revoked.
+func (c *Cache) revokeLocked(jti string, exp time.Time) {
+	if fam, ok := store.RevokedFamily(jti); ok {
+		if key := token.FamilyKey(fam); key != "" {
+			c.revokedFamilies[key] = exp
+		}
+		return
+	}
+	c.revoked[jti] = exp
+}
+
+// IsRevoked reports whether a token id was revoked, by itself or with its
+// family.
 func (c *Cache) IsRevoked(jti string) bool {
 	c.revMu.RLock()
 	_, ok := c.revoked[jti]
+	if !ok && len(c.revokedFamilies) > 0 {
+		if fam := token.FamilyKeyOf(jti); fam != "" {
+			_, ok = c.revokedFamilies[fam]
+		}
+	}
 	c.revMu.RUnlock()
 	return ok
 }
@@ -457,11 +478,16 @@ func (c *Cache) SyncRevocations(ctx context.Context) error {
 	c.revMu.Lock()
 	defer c.revMu.Unlock()
 	for _, r := range revs {
-		c.revoked[r.JTI] = r.ExpiresAt
+		c.revokeLocked(r.JTI, r.ExpiresAt)
 	}
 	for jti, exp := range c.revoked {
 		if exp.Before(now) {
 			delete(c.revoked, jti)
+		}
+	}
+	for fam, exp := range c.revokedFamilies {
+		if exp.Before(now) {
+			delete(c.revokedFamilies, fam)
 		}
 	}
 	c.revChecked = started

@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/store/sqlstore"
+	"github.com/sesame-idp/sesame/internal/token"
 )
 
 // These tests build snapshots from a real SQLite store configured through
@@ -285,5 +286,40 @@ func TestRevocations(t *testing.T) {
 	}
 	if c.IsRevoked("local") || !c.IsRevoked("remote") {
 		t.Errorf("after 90 minutes: local %v remote %v", c.IsRevoked("local"), c.IsRevoked("remote"))
+	}
+}
+
+// TestFamilyRevocations: a family's record revokes every access token whose
+// id carries the family, locally and learnt by a sync, until it expires;
+// tokens of other families and outside any stay valid.
+func TestFamilyRevocations(t *testing.T) {
+	ctx, svc, c, clock := setup(t)
+	local, remote := secret.NewID("fam"), secret.NewID("fam")
+	jti := func(fam string) string {
+		j, ok := token.FamilyAccessJTI(fam)
+		if !ok {
+			t.Fatalf("no id for family %s", fam)
+		}
+		return j
+	}
+	c.Revoke(store.FamilyRevocationID(local), clock.now().Add(time.Hour))
+	if !c.IsRevoked(jti(local)) || c.IsRevoked(jti(remote)) || c.IsRevoked(token.NewAccessJTI()) {
+		t.Fatal("local family revocation")
+	}
+	if err := svc.Store.Revocations().Revoke(ctx, store.FamilyRevocationID(remote), clock.now().Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SyncRevocations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsRevoked(jti(remote)) {
+		t.Fatal("family revocation not learnt by a sync")
+	}
+	clock.add(90 * time.Minute)
+	if err := c.SyncRevocations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.IsRevoked(jti(local)) || !c.IsRevoked(jti(remote)) {
+		t.Errorf("after 90 minutes: local %v remote %v", c.IsRevoked(jti(local)), c.IsRevoked(jti(remote)))
 	}
 }

@@ -149,25 +149,30 @@ func TestWriteFiles(t *testing.T) {
 		}
 	}
 	if runtime.GOOS != "windows" {
-		if di, _ := os.Stat(dir); di.Mode().Perm() != 0o700 {
+		if di, err := os.Stat(dir); err != nil {
+			t.Error(err)
+		} else if di.Mode().Perm() != 0o700 {
 			t.Errorf("dir mode = %04o, want 0700", di.Mode().Perm())
 		}
 		checkModes(t, paths)
 	}
 	contents := map[string][]byte{want[0]: g.PrivateJWK, want[1]: g.PrivateJWKS, want[2]: g.PublicJWKS}
 	for name, c := range contents {
-		if data, _ := os.ReadFile(filepath.Join(dir, name)); string(data) != string(c) {
+		if data, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(data) != string(c) {
 			t.Errorf("%s differs from the generated document", name)
 		}
 	}
 
 	// A second run never overwrites, and writes nothing at all.
-	g2, _ := keys.GenerateSet(keys.GenerateOptions{KID: "k1", Alg: "ES256"})
+	g2, err := keys.GenerateSet(keys.GenerateOptions{KID: "k1", Alg: "ES256"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := g2.WriteFiles(dir, true); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("overwrite: err = %v", err)
 	}
 	for name, c := range contents {
-		if data, _ := os.ReadFile(filepath.Join(dir, name)); string(data) != string(c) {
+		if data, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(data) != string(c) {
 			t.Errorf("%s was overwritten", name)
 		}
 	}
@@ -177,11 +182,13 @@ func TestWriteFiles(t *testing.T) {
 
 	// With PEM, into an existing directory that has one clashing file.
 	dir2 := t.TempDir()
-	os.WriteFile(filepath.Join(dir2, "k1.public.pem"), []byte("mine"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir2, "k1.public.pem"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := g.WriteFiles(dir2, true); err == nil {
 		t.Fatal("clash on k1.public.pem not reported")
 	}
-	if entries, _ := os.ReadDir(dir2); len(entries) != 1 {
+	if entries, err := os.ReadDir(dir2); err != nil || len(entries) != 1 {
 		t.Errorf("dir holds %d entries after a refused write, want 1", len(entries))
 	}
 	os.Remove(filepath.Join(dir2, "k1.public.pem"))

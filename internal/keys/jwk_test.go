@@ -155,7 +155,10 @@ func TestPublicJWKRSAExactShape(t *testing.T) {
 	if want := `{"kty":"RSA","alg":"RS256","kid":"k1","use":"sig","e":"AQAB","n":"`; !strings.HasPrefix(string(doc), want) {
 		t.Errorf("got %s\nwant prefix %s", doc, want)
 	}
-	n, _ := base64.RawURLEncoding.DecodeString(members(t, doc)["n"].(string))
+	n, err := base64.RawURLEncoding.DecodeString(members(t, doc)["n"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(n) != 256 || n[0] == 0 {
 		t.Errorf("n is %d bytes (leading %#x), want 256 without a zero byte", len(n), n[0])
 	}
@@ -168,7 +171,10 @@ func TestPublicJWKECPadsCoordinates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		point, _ := k.PublicKey.Bytes()
+		point, err := k.PublicKey.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if point[1] != 0 {
 			continue
 		}
@@ -177,8 +183,14 @@ func TestPublicJWKECPadsCoordinates(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := members(t, doc)
-		x, _ := base64.RawURLEncoding.DecodeString(m["x"].(string))
-		y, _ := base64.RawURLEncoding.DecodeString(m["y"].(string))
+		x, err := base64.RawURLEncoding.DecodeString(m["x"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := base64.RawURLEncoding.DecodeString(m["y"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(x) != 32 || len(y) != 32 {
 			t.Fatalf("coordinates are %d and %d bytes, want 32", len(x), len(y))
 		}
@@ -200,7 +212,10 @@ func TestPublicJWKErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p224, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name          string
 		key           crypto.PublicKey
@@ -278,8 +293,14 @@ func TestJWKS(t *testing.T) {
 	if got := string(keys.JWKS()); got != `{"keys":[]}` {
 		t.Errorf("empty JWKS = %s", got)
 	}
-	a, _ := keys.PublicJWK(mustGenerate(t, "RS256"), "a", "", "")
-	b, _ := keys.PublicJWK(mustGenerate(t, "ES384"), "b", "", "")
+	a, err := keys.PublicJWK(mustGenerate(t, "RS256"), "a", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := keys.PublicJWK(mustGenerate(t, "ES384"), "b", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	pretty := []byte("{\n  " + strings.TrimPrefix(string(b), "{"))
 	doc := keys.JWKS(a, pretty)
 	var set jose.JSONWebKeySet
@@ -296,7 +317,10 @@ func TestJWKS(t *testing.T) {
 
 func TestParseJWKAcceptsOktaAndEncKeys(t *testing.T) {
 	k := mustGenerate(t, "RS256")
-	doc, _ := keys.PublicJWK(k, "k", "", "")
+	doc, err := keys.PublicJWK(k, "k", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := members(t, doc)
 	// Okta's management API decorates keys with these members.
 	m["status"], m["id"], m["created"], m["x5c"] = "ACTIVE", "pks123", "2024-01-01T00:00:00.000Z", []string{"MIIB"}
@@ -345,12 +369,30 @@ func TestParseJWKErrors(t *testing.T) {
 	otherRSA := mustGenerate(t, "RS256")
 	ecKey := mustGenerate(t, "ES256")
 	otherEC := mustGenerate(t, "ES256")
-	rsaPub, _ := keys.PublicJWK(rsaKey, "r", "", "")
-	rsaPriv, _ := keys.PrivateJWK(rsaKey, "r", "", "")
-	otherRSAPriv, _ := keys.PrivateJWK(otherRSA, "r", "", "")
-	ecPub, _ := keys.PublicJWK(ecKey, "e", "", "")
-	ecPriv, _ := keys.PrivateJWK(ecKey, "e", "", "")
-	otherECPriv, _ := keys.PrivateJWK(otherEC, "e", "", "")
+	rsaPub, err := keys.PublicJWK(rsaKey, "r", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPriv, err := keys.PrivateJWK(rsaKey, "r", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherRSAPriv, err := keys.PrivateJWK(otherRSA, "r", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecPub, err := keys.PublicJWK(ecKey, "e", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecPriv, err := keys.PrivateJWK(ecKey, "e", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherECPriv, err := keys.PrivateJWK(otherEC, "e", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -363,11 +405,20 @@ func TestParseJWKErrors(t *testing.T) {
 	ecM := members(t, ecPriv)
 	otherRSAM := members(t, otherRSAPriv)
 	otherECM := members(t, otherECPriv)
-	y, _ := base64.RawURLEncoding.DecodeString(ecM["y"].(string))
+	y, err := base64.RawURLEncoding.DecodeString(ecM["y"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
 	y[len(y)-1] ^= 1
 	offCurve := mutate(t, ecPub, map[string]any{"y": b64(y)})
-	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	p384Doc, _ := keys.PublicJWK(p384, "x", "", "")
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384Doc, err := keys.PublicJWK(p384, "x", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -449,12 +500,15 @@ func make32(b byte) []byte {
 
 func TestParseJWKSyntaxErrorHidesInput(t *testing.T) {
 	k := mustGenerate(t, "ES256")
-	doc, _ := keys.PrivateJWK(k, "k", "", "")
+	doc, err := keys.PrivateJWK(k, "k", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := members(t, doc)["d"].(string)
 	// Without its opening quote, d's first character is where the JSON
 	// breaks, and encoding/json would quote that character.
 	bad := strings.Replace(string(doc), `"d":"`+d, `"d":`+d, 1)
-	_, _, err := keys.ParseJWK([]byte(bad))
+	_, _, err = keys.ParseJWK([]byte(bad))
 	if err == nil {
 		t.Fatal("accepted broken JSON")
 	}
@@ -481,7 +535,10 @@ func TestPrivateJWKWithoutPrecomputed(t *testing.T) {
 	if bare.Precomputed.Dp != nil {
 		t.Error("PrivateJWK modified the key")
 	}
-	want, _ := keys.PrivateJWK(k, "k", "", "")
+	want, err := keys.PrivateJWK(k, "k", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(doc) != string(want) {
 		t.Errorf("got %s\nwant %s", doc, want)
 	}

@@ -39,14 +39,22 @@ func TestLoadOrCreateMasterKey(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm != 0o600 {
 		t.Errorf("file mode = %04o, want 0600", perm)
 	}
-	if di, _ := os.Stat(dir); di.Mode().Perm() != 0o700 {
+	if di, err := os.Stat(dir); err != nil {
+		t.Error(err)
+	} else if di.Mode().Perm() != 0o700 {
 		t.Errorf("dir mode = %04o, want 0700", di.Mode().Perm())
 	}
-	data, _ := os.ReadFile(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := base64.StdEncoding.EncodeToString(key) + "\n"; string(data) != want {
 		t.Errorf("file holds %d bytes, not base64 of the key and a newline", len(data))
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(entries) != 1 {
 		t.Errorf("dir holds %d entries, want only the key file", len(entries))
 	}
@@ -71,7 +79,9 @@ func TestLoadOrCreateMasterKey(t *testing.T) {
 			t.Errorf("mode %04o: err = %v", mode, err)
 		}
 	}
-	os.Chmod(path, 0o400)
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
 	if got, err := keys.LoadOrCreateMasterKey(path); err != nil || !bytes.Equal(got, key) {
 		t.Errorf("mode 0400: %v", err)
 	}
@@ -96,7 +106,10 @@ func TestLoadOrCreateMasterKeyConcurrent(t *testing.T) {
 			t.Fatal("concurrent first starts ended with different keys")
 		}
 	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(entries) != 1 {
 		t.Errorf("dir holds %d entries, want only the key file", len(entries))
 	}
@@ -141,7 +154,7 @@ func TestLoadMasterKeyFileFormat(t *testing.T) {
 			t.Errorf("%s: error quotes the file: %v", tc.name, err)
 		}
 		// A refused file is left alone, never replaced by a new key.
-		if data, _ := os.ReadFile(path); string(data) != tc.content {
+		if data, err := os.ReadFile(path); err != nil || string(data) != tc.content {
 			t.Errorf("%s: file was changed", tc.name)
 		}
 	}
@@ -156,7 +169,9 @@ func TestLoadMasterKeyNotAFile(t *testing.T) {
 		t.Error("a directory was accepted as a key file")
 	}
 	blocker := filepath.Join(dir, "file")
-	os.WriteFile(blocker, nil, 0o600)
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := keys.LoadOrCreateMasterKey(filepath.Join(blocker, "master.key")); err == nil {
 		t.Error("created a key below a regular file")
 	}

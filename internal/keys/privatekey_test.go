@@ -116,20 +116,50 @@ func TestParsePrivateKeyWrittenFiles(t *testing.T) {
 func TestParsePrivateKeyErrors(t *testing.T) {
 	k := mustGenerate(t, "RS256")
 	k2 := mustGenerate(t, "ES256")
-	priv, _ := keys.PrivateJWK(k, "a", "", "")
-	priv2, _ := keys.PrivateJWK(k2, "b", "", "")
-	pub, _ := keys.PublicJWK(k, "a", "", "")
-	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k)
-	pkix, _ := x509.MarshalPKIXPublicKey(k.Public())
+	priv, err := keys.PrivateJWK(k, "a", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv2, err := keys.PrivateJWK(k2, "b", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := keys.PublicJWK(k, "a", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkix, err := x509.MarshalPKIXPublicKey(k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
-	weakPKCS8, _ := x509.MarshalPKCS8PrivateKey(weak)
-	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
-	edPKCS8, _ := x509.MarshalPKCS8PrivateKey(edKey)
-	p224, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
-	p224SEC1, _ := x509.MarshalECPrivateKey(p224)
+	weakPKCS8, err := x509.MarshalPKCS8PrivateKey(weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edPKCS8, err := x509.MarshalPKCS8PrivateKey(edKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p224SEC1, err := x509.MarshalECPrivateKey(p224)
+	if err != nil {
+		t.Fatal(err)
+	}
 	encMembers := members(t, priv)
 	encMembers["use"], encMembers["alg"] = "enc", "RSA-OAEP"
 	encDoc := mustJSON(t, encMembers)

@@ -74,11 +74,20 @@ func TestSealOpen(t *testing.T) {
 func TestSealFormat(t *testing.T) {
 	mk := make([]byte, keys.MasterKeySize)
 	rand.Read(mk)
-	s, _ := keys.NewSealer(mk)
+	s, err := keys.NewSealer(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sealed := s.Seal([]byte("plain"), []byte("ad"))
 
-	block, _ := aes.NewCipher(mk)
-	gcm, _ := cipher.NewGCM(block)
+	block, err := aes.NewCipher(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := gcm.Open(nil, sealed[1:13], sealed[13:], []byte("\x01ad"))
 	if err != nil || string(got) != "plain" || sealed[0] != 1 {
 		t.Fatalf("independent decode: %q, %v", got, err)

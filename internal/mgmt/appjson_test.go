@@ -432,7 +432,9 @@ func TestAppKeyIDs(t *testing.T) {
 		t.Fatalf("bookkeeping %+v", key)
 	}
 	var members map[string]any
-	json.Unmarshal(key.JWK, &members)
+	if err := json.Unmarshal(key.JWK, &members); err != nil {
+		t.Fatal(err)
+	}
 	if members["kid"] != "k1" || members["n"] == nil || members["id"] != nil {
 		t.Fatalf("members %v", members)
 	}
@@ -629,7 +631,9 @@ func sealedOf(a *store.App) []byte {
 func TestECKeyWithoutCurve(t *testing.T) {
 	for _, key := range []*ecdsa.PrivateKey{keysOnce().ec256, keysOnce().ec384} {
 		var m map[string]any
-		json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m)
+		if err := json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m); err != nil {
+			t.Fatal(err)
+		}
 		want := m["crv"]
 		delete(m, "crv")
 		raw, _ := json.Marshal(m)
@@ -640,7 +644,9 @@ func TestECKeyWithoutCurve(t *testing.T) {
 			t.Fatalf("%v: %v %q", want, err, causes(err))
 		}
 		var got map[string]any
-		json.Unmarshal(a.Settings.OAuthClient.JWKS.Keys[0].JWK, &got)
+		if err := json.Unmarshal(a.Settings.OAuthClient.JWKS.Keys[0].JWK, &got); err != nil {
+			t.Fatal(err)
+		}
 		if got["crv"] != want || got["x"] != m["x"] {
 			t.Fatalf("stored %v, want crv %v", got, want)
 		}

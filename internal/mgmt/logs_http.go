@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -114,8 +115,43 @@ func parseLogQuery(r *http.Request, now time.Time) (*logQuery, *oktaerr.Error) {
 		if lq.expr, werr = filter.Parse(f, nil); werr != nil {
 			return nil, werr
 		}
+		lq.EventType, lq.ActorID = logIndexed(lq.expr)
 	}
 	return lq, nil
+}
+
+// logIndexed is what the store's indexes can select for a filter: an
+// eventType and an actor.id that every matching event has (empty when the
+// filter does not require one). The filter is still checked on every event
+// read, so this only narrows what is read. Literals are lower-cased by
+// filter.Narrow: event types are lower case, and the store compares actor
+// ids without ASCII case — so only an ASCII id is handed to it.
+func logIndexed(e filter.Expr) (eventType, actorID string) {
+	type sel struct{ eventType, actorID string }
+	term := func(t filter.Term) (sel, bool) {
+		if t.Op != "eq" || !t.IsString || t.String == "" {
+			return sel{}, false
+		}
+		switch {
+		case t.Attr == "eventType":
+			return sel{eventType: t.String}, true
+		case t.Attr == "actor.id" && isASCII(t.String):
+			return sel{actorID: t.String}, true
+		}
+		return sel{}, false
+	}
+	and := func(xs []sel) sel {
+		var out sel
+		for _, x := range xs {
+			out.eventType = cmp.Or(out.eventType, x.eventType)
+			out.actorID = cmp.Or(out.actorID, x.actorID)
+		}
+		return out
+	}
+	// The selection is a single value per attribute: an or imposes nothing.
+	or := func([]sel) sel { return sel{} }
+	s, _ := filter.Narrow(e, term, and, or)
+	return s.eventType, s.actorID
 }
 
 // parseLogTime reads an ISO 8601 timestamp with or without a zone (UTC
@@ -251,10 +287,10 @@ func (h *Handler) listLogs(w http.ResponseWriter, r *http.Request, p *principal)
 			store.AuditPoll{Since: lq.Since, After: lq.after, Limit: lq.Limit}, lq.matcher())
 		next = encodeLogPosition(resume)
 	} else {
-		var last *store.AuditEvent
-		events, last, err = h.svc.ListLogEvents(r.Context(), lq.AuditQuery, lq.matcher())
-		if last != nil && len(events) == lq.Limit {
-			next = encodeLogCursor(last.Published, last.UUID)
+		var after *store.AuditEvent
+		events, after, err = h.svc.ListLogEvents(r.Context(), lq.AuditQuery, lq.matcher())
+		if after != nil {
+			next = encodeLogCursor(after.Published, after.UUID)
 		}
 	}
 	if err != nil {

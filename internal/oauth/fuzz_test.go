@@ -67,7 +67,7 @@ func FuzzReadParams(f *testing.F) {
 			}
 		}
 		// A body member always wins over the query.
-		bodyValues, _ := url.ParseQuery(body)
+		bodyValues, _ := url.ParseQuery(body) // fuzz input: may not parse
 		if p.inQuery["client_secret"] && bodyValues.Has("client_secret") && ctype == "application/x-www-form-urlencoded" {
 			t.Fatalf("client_secret attributed to the query although the body has one")
 		}
@@ -90,7 +90,10 @@ func FuzzAuthorizeParams(f *testing.F) {
 	if err := st.Apps().Create(context.Background(), app); err != nil {
 		f.Fatal(err)
 	}
-	sealer, _ := keys.NewSealer(make([]byte, 32))
+	sealer, err := keys.NewSealer(make([]byte, 32))
+	if err != nil {
+		f.Fatal(err)
+	}
 	c := cache.New(st, sealer, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := c.Load(context.Background(), true); err != nil {
 		f.Fatal(err)

@@ -26,6 +26,10 @@ type refreshData struct {
 // by another request longer ago than the leeway.
 var errReused = errors.New("refresh token reused after its leeway")
 
+// errRevoked ends the transaction of a refresh whose token was revoked
+// after it was read: no successor may be issued in a revoked family.
+var errRevoked = errors.New("refresh token revoked")
+
 // refreshToken implements §3.5: STATIC tokens are returned unchanged;
 // ROTATE tokens are replaced, the presented one staying usable for the
 // app's leeway, after which presenting it again revokes its family. The
@@ -103,6 +107,7 @@ func (s *Server) refreshToken(ctx context.Context, req *tokenRequest, c *authent
 	if terr != nil {
 		return nil, terr
 	}
+	m.family = nil // recorded by its refresh tokens
 	if rotate {
 		// The successor keeps the original scopes, so that a narrowed
 		// refresh does not narrow the grant itself.
@@ -124,6 +129,9 @@ func (s *Server) refreshToken(ctx context.Context, req *tokenRequest, c *authent
 				if err != nil {
 					return err
 				}
+				if !cur.RevokedAt.IsZero() {
+					return errRevoked
+				}
 				if pastLeeway(cur) {
 					return errReused
 				}
@@ -143,6 +151,9 @@ func (s *Server) refreshToken(ctx context.Context, req *tokenRequest, c *authent
 	})
 	if errors.Is(err, errReused) {
 		return reused()
+	}
+	if errors.Is(err, errRevoked) {
+		return nil, errRefreshInvalid
 	}
 	if err != nil {
 		return nil, serverError("refreshing", err)

@@ -66,8 +66,8 @@ func (g *userGrant) lifetimes() ruleLifetimes {
 
 // issueUserTokens mints an access token, an ID token (when asked and
 // openid is granted) and a refresh token (when asked, offline_access is
-// granted and the app may refresh), recording the access token in the
-// grant's family so that the family can be revoked as a whole.
+// granted and the app may refresh), in the grant's family so that the
+// family can be revoked as a whole.
 func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, refresh bool, code string, now time.Time) (*TokenResponse, *Error) {
 	m, err := s.mintUserTokens(g, access, id, refresh, code, now)
 	if err != nil {
@@ -83,20 +83,21 @@ func (s *Server) issueUserTokens(ctx context.Context, g *userGrant, access, id, 
 // before it is handed out. Tokens are signed before any write, so that a
 // grant's writes go to the database in one short transaction instead of
 // holding SQLite's single writer during signatures.
+// The access token's id carries its family, so that nothing is stored per
+// access token: a refresh token records the family, and a family without
+// one is recorded once (family) for revoking its user's tokens.
 type minted struct {
 	resp    *TokenResponse
-	access  *store.FamilyAccessToken
+	family  *store.TokenFamily
 	refresh *store.RefreshToken
 }
 
 func (m *minted) save(ctx context.Context, st store.Store) error {
-	if m.access != nil {
-		if err := st.RefreshTokens().RecordAccessToken(ctx, m.access); err != nil {
-			return err
-		}
-	}
 	if m.refresh != nil {
 		return st.RefreshTokens().Create(ctx, m.refresh)
+	}
+	if m.family != nil {
+		return st.RefreshTokens().CreateFamily(ctx, m.family)
 	}
 	return nil
 }
@@ -125,14 +126,20 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 			return nil, cerr
 		}
 		life := time.Duration(rule.AccessMinutes) * time.Minute
+		jti := ""
+		if g.familyID != "" {
+			var ok bool
+			if jti, ok = token.FamilyAccessJTI(g.familyID); !ok {
+				return nil, serverError("token family "+g.familyID+" has no key", nil)
+			}
+		}
 		at, claims, err := token.MintAccess(k, token.Access{Issuer: iss, Audience: aud, ClientID: g.app.ClientID, UserID: g.sub.user.ID,
-			Subject: g.sub.user.Login, Scopes: g.scopes, AuthTime: g.authTime, Lifetime: life, Extra: extra}, now)
+			Subject: g.sub.user.Login, Scopes: g.scopes, AuthTime: g.authTime, Lifetime: life, JTI: jti, Extra: extra}, now)
 		if err != nil {
 			return nil, serverError("minting access token", err)
 		}
 		if g.familyID != "" {
-			m.access = &store.FamilyAccessToken{FamilyID: g.familyID, JTI: claims.JTI, UserID: g.sub.user.ID, ClientID: g.app.ClientID,
-				ExpiresAt: time.Unix(claims.Exp, 0)}
+			m.family = &store.TokenFamily{ID: g.familyID, UserID: g.sub.user.ID, ClientID: g.app.ClientID, ExpiresAt: time.Unix(claims.Exp, 0)}
 		}
 		resp.AccessToken, resp.ExpiresIn, resp.jti = at, expiresIn(life), claims.JTI
 	}

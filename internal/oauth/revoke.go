@@ -7,6 +7,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/secret"
+	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/token"
 )
 
@@ -79,18 +80,16 @@ func (s *Server) revokeRefresh(ctx context.Context, req *tokenRequest, client *a
 // revokeFamily revokes every refresh token of a family and every access
 // token issued in it, on every replica.
 func (s *Server) revokeFamily(ctx context.Context, familyID string, now time.Time) error {
-	if err := s.store.RefreshTokens().RevokeFamily(ctx, familyID, now); err != nil {
+	var revs []store.Revocation
+	err := s.store.InTx(ctx, func(tx store.Store) (err error) {
+		revs, err = store.RevokeFamilies(ctx, tx, []string{familyID}, now)
 		return err
-	}
-	ats, err := s.store.RefreshTokens().AccessTokens(ctx, familyID, "", "", now)
+	})
 	if err != nil {
 		return err
 	}
-	for _, at := range ats {
-		if err := s.store.Revocations().Revoke(ctx, at.JTI, at.ExpiresAt); err != nil {
-			return err
-		}
-		s.cache.Revoke(at.JTI, at.ExpiresAt)
+	for _, r := range revs {
+		s.cache.Revoke(r.JTI, r.ExpiresAt)
 	}
 	return nil
 }

@@ -145,7 +145,9 @@ func TestComposeOverrideTakesEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	project := t.TempDir()
-	os.WriteFile(filepath.Join(project, "docker-compose.yml"), base, 0o644)
+	if err := os.WriteFile(filepath.Join(project, "docker-compose.yml"), base, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	wantEnv := map[string]string{
 		"AUTHENTICATION_PROVIDER":             "okta",
@@ -178,13 +180,22 @@ func TestComposeOverrideTakesEffect(t *testing.T) {
 	// The .env route in its own project directory: OpenMetadata's
 	// ${VAR:-default} entries take the lines.
 	envProject := t.TempDir()
-	os.WriteFile(filepath.Join(envProject, "docker-compose.yml"), base, 0o644)
-	envLines, _ := os.ReadFile(filepath.Join(r.OutDir, EnvFile))
-	os.WriteFile(filepath.Join(envProject, ".env"), envLines, 0o644)
+	if err := os.WriteFile(filepath.Join(envProject, "docker-compose.yml"), base, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	envLines, err := os.ReadFile(filepath.Join(r.OutDir, EnvFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(envProject, ".env"), envLines, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// And an env_file: entry, which does not win over environment:.
 	withEnvFile := strings.Replace(string(base), "    container_name: openmetadata_server\n",
 		"    container_name: openmetadata_server\n    env_file: ["+filepath.Join(r.OutDir, EnvFile)+"]\n", 1)
-	os.WriteFile(filepath.Join(project, "env-file.yml"), []byte(withEnvFile), 0o644)
+	if err := os.WriteFile(filepath.Join(project, "env-file.yml"), []byte(withEnvFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	svcs := composeConfigs(t, project, []string{"docker-compose.yml", filepath.Join(r.OutDir, ComposeFile)}, []string{"env-file.yml"},
 		[]string{filepath.Join(envProject, "docker-compose.yml")})

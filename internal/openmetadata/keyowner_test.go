@@ -15,9 +15,13 @@ import (
 // each file (read), as the kernel applies them to a bind mount.
 func TestKeyAccess(t *testing.T) {
 	dir := t.TempDir()
-	os.Chmod(dir, 0o700)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{JWTPrivateFile, JWTPublicFile} {
-		os.WriteFile(filepath.Join(dir, f), []byte("key"), 0o600)
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("key"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	me := Owner{os.Getuid(), os.Getgid()}
 	// A uid and gid this process has not: "others" to every file it made.
@@ -38,15 +42,23 @@ func TestKeyAccess(t *testing.T) {
 		{0o711, 0o600, stranger, "which does not let others (" + stranger.String() + ") read it"},
 		{0o755, 0o644, stranger, ""},
 	} {
-		os.Chmod(dir, c.dirMode)
-		os.Chmod(filepath.Join(dir, JWTPrivateFile), c.keyMode)
-		os.Chmod(filepath.Join(dir, JWTPublicFile), c.keyMode)
+		if err := os.Chmod(dir, c.dirMode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(dir, JWTPrivateFile), c.keyMode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(dir, JWTPublicFile), c.keyMode); err != nil {
+			t.Fatal(err)
+		}
 		err := keyAccess(dir, c.who)
 		if (c.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), c.want) {
 			t.Errorf("dir %04o key %04o, %s: %v, want %q", c.dirMode, c.keyMode, c.who, err, c.want)
 		}
 	}
-	os.Chmod(dir, 0o700)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestOwnKeyFiles: --key-owner gives the key pair to the server's user and
@@ -55,7 +67,9 @@ func TestKeyAccess(t *testing.T) {
 func TestOwnKeyFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{JWTPrivateFile, JWTPublicFile, BotKeyFile} {
-		os.WriteFile(filepath.Join(dir, f), []byte("key"), 0o600)
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("key"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r := &Result{Options: Options{OutDir: dir}}
 	err := r.ownKeyFiles(ImageUser)
@@ -77,7 +91,10 @@ func TestOwnKeyFiles(t *testing.T) {
 	if err := permits(filepath.Join(dir, BotKeyFile), ImageUser, 4); err == nil {
 		t.Fatal("the server's user reads the bot's key")
 	}
-	st, _ := os.Stat(dir)
+	st, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st.Mode().Perm() != 0o710 {
 		t.Fatalf("directory mode %04o", st.Mode().Perm())
 	}

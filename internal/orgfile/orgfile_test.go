@@ -223,7 +223,10 @@ Plan: 0 to create, 0 to change, 6 to delete.
 	if _, err := s.App.Store.AuthServers().Get(context.Background(), "default"); err != nil {
 		t.Fatalf("the default server: %v", err)
 	}
-	scopes, _ := s.App.Store.AuthServers().ListScopes(context.Background(), "default")
+	scopes, err := s.App.Store.AuthServers().ListScopes(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(scopes) != 7 {
 		t.Fatalf("%d scopes left, want the 7 system scopes", len(scopes))
 	}
@@ -352,7 +355,10 @@ func TestInvalidFiles(t *testing.T) {
 		})
 	}
 	// None of it changed the org.
-	exp, _ := orgfile.Export(context.Background(), tg, orgfile.ExportOptions{})
+	exp, err := orgfile.Export(context.Background(), tg, orgfile.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(string(exp), "a@example.com") || strings.Contains(string(exp), "label: x") {
 		t.Fatalf("a refused file changed the org:\n%s", exp)
 	}

@@ -46,7 +46,7 @@ func TestPasswordHash(t *testing.T) {
 	if ok, err := VerifyPassword("correct horse", h); !ok || err != nil {
 		t.Fatalf("right password refused: %v", err)
 	}
-	if ok, _ := VerifyPassword("correct horse!", h); ok {
+	if ok, err := VerifyPassword("correct horse!", h); err != nil || ok {
 		t.Fatal("wrong password accepted")
 	}
 	for _, bad := range []string{"", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=0,t=1,p=1$AA$AA", strings.Replace(h, "v=19", "v=1", 1)} {
@@ -64,7 +64,10 @@ func TestDummyHash(t *testing.T) {
 	if err != nil || ok {
 		t.Fatalf("VerifyPassword(DummyHash) = %v, %v", ok, err)
 	}
-	real, _ := HashPassword("x")
+	real, err := HashPassword("x")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Split(real, "$")[3] != strings.Split(DummyHash, "$")[3] {
 		t.Fatalf("dummy parameters %s differ from real ones %s", strings.Split(DummyHash, "$")[3], strings.Split(real, "$")[3])
 	}

@@ -91,17 +91,8 @@ func (s *Service) RevokeClientTokens(ctx context.Context, c Context, serverID, c
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		now := s.now()
 		for _, t := range tokens {
-			if err := tx.RefreshTokens().RevokeFamily(ctx, t.FamilyID, now); err != nil {
+			if _, err := store.RevokeFamilies(ctx, tx, []string{t.FamilyID}, now); err != nil {
 				return err
-			}
-			ats, err := tx.RefreshTokens().AccessTokens(ctx, t.FamilyID, "", "", now)
-			if err != nil {
-				return err
-			}
-			for _, at := range ats {
-				if err := tx.Revocations().Revoke(ctx, at.JTI, at.ExpiresAt); err != nil {
-					return err
-				}
 			}
 			if err := s.record(ctx, tx, c, "app.oauth2.as.token.revoke", "OAuth2 token revocation request",
 				audit.Target{ID: t.ID, Type: "refresh_token", DisplayName: "Refresh Token"}); err != nil {

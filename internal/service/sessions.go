@@ -15,9 +15,18 @@ import (
 // revocations up with their next sync.
 func (s *Service) revokeUserTokens(ctx context.Context, tx store.Store, userID, clientID string) error {
 	now := s.now()
+	fams, err := tx.RefreshTokens().Families(ctx, userID, clientID, now)
+	if err != nil {
+		return err
+	}
+	if _, err := store.RevokeFamilies(ctx, tx, fams, now); err != nil {
+		return err
+	}
 	if err := tx.RefreshTokens().RevokeByUser(ctx, userID, clientID, now); err != nil {
 		return err
 	}
+	// Access tokens recorded one by one before migration 1702, whose
+	// families may have no refresh token left.
 	ats, err := tx.RefreshTokens().AccessTokens(ctx, "", userID, clientID, now)
 	if err != nil {
 		return err

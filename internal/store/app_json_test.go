@@ -31,7 +31,9 @@ func TestSettingsRoundTripKeepsUnknownMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back map[string]any
-	json.Unmarshal(out, &back)
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
 	oc := back["oauthClient"].(map[string]any)
 	if oc["future_field"] == nil || back["notes"] == nil {
 		t.Fatalf("lost members: %s", out)

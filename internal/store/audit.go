@@ -60,7 +60,10 @@ type AuditPoll struct {
 type AuditQuery struct {
 	Since, Until time.Time
 	EventType    string // exact match when set
-	Descending   bool
+	// ActorID selects the events of one actor when set, its ASCII letters
+	// compared without case, as System Log filters compare.
+	ActorID    string
+	Descending bool
 	// After is the (published, uuid) cursor of the last event already seen.
 	AfterPublished time.Time
 	AfterUUID      string

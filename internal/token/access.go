@@ -67,6 +67,46 @@ func (c *AccessClaims) appendJSON(b []byte) ([]byte, error) {
 // NewAccessJTI returns an access-token id, "AT." and random characters.
 func NewAccessJTI() string { return "AT." + secret.RandomString(40) }
 
+// A token family (the tokens of one grant and its refreshes) has an id made
+// by secret.NewID("fam"): "fam" and 17 characters, its key. An access token
+// issued in a family carries the key as the first 17 characters after
+// "AT.", so that one revocation record revokes every access token of the
+// family, however many there are. The id keeps the length and alphabet of
+// any other access-token id.
+const (
+	familyPrefix = "fam"
+	familyKeyLen = 17
+	accessJTILen = 3 + 40
+)
+
+// FamilyKey returns the key of a family id; "" when the id is not of the
+// form secret.NewID("fam") makes.
+func FamilyKey(familyID string) string {
+	if len(familyID) != len(familyPrefix)+familyKeyLen || familyID[:len(familyPrefix)] != familyPrefix {
+		return ""
+	}
+	return familyID[len(familyPrefix):]
+}
+
+// FamilyAccessJTI returns a new access-token id carrying the family's key;
+// false when the family id has no key.
+func FamilyAccessJTI(familyID string) (string, bool) {
+	key := FamilyKey(familyID)
+	if key == "" {
+		return "", false
+	}
+	return "AT." + key + secret.RandomString(40-familyKeyLen), true
+}
+
+// FamilyKeyOf returns the family key an access-token id would carry. An id
+// minted outside a family gives random characters that match no family.
+func FamilyKeyOf(jti string) string {
+	if len(jti) != accessJTILen || jti[:3] != "AT." {
+		return ""
+	}
+	return jti[3 : 3+familyKeyLen]
+}
+
 // Access describes an access token to mint.
 type Access struct {
 	Issuer   string
@@ -77,14 +117,20 @@ type Access struct {
 	Scopes   []string
 	AuthTime time.Time
 	Lifetime time.Duration
+	// JTI is the token's id; empty: NewAccessJTI.
+	JTI string
 	// Extra are custom claims; see AccessClaims.Extra.
 	Extra map[string]any
 }
 
 // MintAccess signs an access token and returns it with its claims.
 func MintAccess(k *Key, a Access, now time.Time) (string, *AccessClaims, error) {
+	jti := a.JTI
+	if jti == "" {
+		jti = NewAccessJTI()
+	}
 	c := &AccessClaims{
-		Ver: 1, JTI: NewAccessJTI(), Iss: a.Issuer, Aud: a.Audience,
+		Ver: 1, JTI: jti, Iss: a.Issuer, Aud: a.Audience,
 		Iat: now.Unix(), Exp: now.Add(a.Lifetime).Unix(),
 		Cid: a.ClientID, Uid: a.UserID, Scp: a.Scopes, Sub: a.Subject, Extra: a.Extra,
 	}

@@ -23,7 +23,10 @@ func TestMintAccessExtra(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.HasSuffix(string(payload), `"sub":"0oa1","n":2,"svc":"0oa1@svc"}`) {
 		t.Fatalf("payload %s", payload)
 	}

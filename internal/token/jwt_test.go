@@ -31,7 +31,10 @@ func TestHeaderIsKidThenAlg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+	h, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := `{"kid":"` + k.KID + `","alg":"RS256"}`; string(h) != want {
 		t.Fatalf("header %s, want %s", h, want)
 	}
@@ -52,7 +55,9 @@ func TestMintedTokenVerifiesWithGoOIDC(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got map[string]any
-	json.Unmarshal(payload, &got)
+	if err := json.Unmarshal(payload, &got); err != nil {
+		t.Fatal(err)
+	}
 	if got["jti"] != claims.JTI || got["cid"] != "0oa123" || got["exp"].(float64) != float64(now.Add(time.Hour).Unix()) {
 		t.Fatalf("claims %v", got)
 	}
@@ -74,16 +79,34 @@ func TestVerifyRejects(t *testing.T) {
 		}
 		return nil
 	}
-	good, _, _ := MintAccess(k, Access{Lifetime: time.Minute}, time.Now())
-	forged, _, _ := MintAccess(&Key{KID: k.KID, Private: other.Private}, Access{Lifetime: time.Minute}, time.Now())
-	unknown, _, _ := MintAccess(other, Access{Lifetime: time.Minute}, time.Now())
+	good, _, err := MintAccess(k, Access{Lifetime: time.Minute}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, _, err := MintAccess(&Key{KID: k.KID, Private: other.Private}, Access{Lifetime: time.Minute}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, _, err := MintAccess(other, Access{Lifetime: time.Minute}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	parts := strings.Split(good, ".")
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"kid":"`+k.KID+`","alg":"none"}`)) + "." + parts[1] + "."
 	// An HS256 token keyed with the public key must not pass as RS256.
-	hs, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: k.Private.PublicKey.N.Bytes()},
+	hs, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: k.Private.PublicKey.N.Bytes()},
 		(&jose.SignerOptions{}).WithHeader("kid", k.KID))
-	hsObj, _ := hs.Sign([]byte(`{"jti":"AT.x","exp":9999999999}`))
-	hsTok, _ := hsObj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hsObj, err := hs.Sign([]byte(`{"jti":"AT.x","exp":9999999999}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hsTok, err := hsObj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cases := map[string]struct {
 		tok  string
@@ -111,7 +134,10 @@ func TestVerifyRejects(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	k := testKey(f)
-	good, _, _ := MintAccess(k, Access{Lifetime: time.Minute}, time.Now())
+	good, _, err := MintAccess(k, Access{Lifetime: time.Minute}, time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(good)
 	f.Add("a.b.c")
 	f.Add("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30.")

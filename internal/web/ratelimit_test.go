@@ -33,7 +33,9 @@ func TestRateLimiter(t *testing.T) {
 	}
 	rec := do("/api/v1/apps")
 	var e oktaerr.Error
-	json.Unmarshal(rec.Body.Bytes(), &e)
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+		t.Fatal(err)
+	}
 	if rec.Code != 429 || e.Code != "E0000047" || e.Summary != "API call exceeded rate limit due to too many requests." || rec.Header().Get("X-Rate-Limit-Remaining") != "0" {
 		t.Fatalf("over the limit: %d %s", rec.Code, rec.Body)
 	}
@@ -65,7 +67,10 @@ func TestParseRateLimits(t *testing.T) {
 			t.Errorf("accepted %q", bad)
 		}
 	}
-	off, _ := ParseRateLimits("off")
+	off, err := ParseRateLimits("off")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, v := range off {
 		if v != 0 {
 			t.Errorf("off left %s=%d", k, v)

@@ -21,7 +21,10 @@ func ExampleNew() {
 	var t *testing.T // the test's own t: func TestSignIn(t *testing.T) { … }
 
 	srv := sesametest.New(t, sesametest.WithOrgFile("testdata/org.yaml"))
-	provider, _ := oidc.NewProvider(context.Background(), srv.Issuer("default"))
+	provider, err := oidc.NewProvider(context.Background(), srv.Issuer("default"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok := srv.UserToken(t, sesametest.UserTokenRequest{Issuer: srv.Issuer("default"), ClientID: "my-spa",
 		Login: "ada@example.com", Password: "Correct-Horse-42"})
 	_, _ = provider.Verifier(&oidc.Config{ClientID: "my-spa", Now: srv.Now}).Verify(context.Background(), tok.Extra("id_token").(string))
@@ -69,7 +72,9 @@ func TestApplicationTests(t *testing.T) {
 	var claims struct {
 		Email string `json:"email"`
 	}
-	idt.Claims(&claims)
+	if err := idt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
 	if claims.Email != "ada@example.com" || tok.RefreshToken == "" {
 		t.Fatalf("ID token email %q, refresh token %q", claims.Email, tok.RefreshToken)
 	}

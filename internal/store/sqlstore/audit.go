@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/store"
@@ -29,6 +30,12 @@ func scanAuditEvent(row scanner) (*store.AuditEvent, error) {
 }
 
 func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEvent, error) {
+	query, args := auditListSQL(q)
+	return list(ctx, r.s, "list audit events", scanAuditEvent, query, args...)
+}
+
+// auditListSQL is the query of List.
+func auditListSQL(q store.AuditQuery) (string, []any) {
 	query := `SELECT ` + auditCols + ` FROM audit_events WHERE 1=1`
 	var args []any
 	if !q.Since.IsZero() {
@@ -42,6 +49,12 @@ func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEven
 	if q.EventType != "" {
 		query += ` AND event_type = ?`
 		args = append(args, q.EventType)
+	}
+	if q.ActorID != "" {
+		// lower() as the index of migration 1750 holds it; both
+		// databases fold ASCII alike.
+		query += ` AND lower(actor_id) = ?`
+		args = append(args, asciiLower(q.ActorID))
 	}
 	dir, cmp := "ASC", ">"
 	if q.Descending {
@@ -58,7 +71,7 @@ func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEven
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	return list(ctx, r.s, "list audit events", scanAuditEvent, query, args...)
+	return query, args
 }
 
 func (r audit) Poll(ctx context.Context, q store.AuditPoll) ([]*store.AuditEvent, store.AuditPosition, error) {
@@ -121,4 +134,14 @@ func (r audit) Purge(ctx context.Context, before time.Time) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// asciiLower folds ASCII letters only, as SQLite's lower() does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }

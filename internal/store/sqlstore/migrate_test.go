@@ -131,7 +131,10 @@ func schemaDump(t *testing.T, s *Store) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cols, _ := rows.Columns()
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatal(err)
+		}
 		for rows.Next() {
 			vals := make([]string, len(cols))
 			ptrs := make([]any, len(cols))

@@ -53,7 +53,7 @@ func (r refreshTokens) Live(ctx context.Context, serverID, clientID string, now 
 }
 
 func (r refreshTokens) MarkRotated(ctx context.Context, id string, at time.Time) (bool, error) {
-	n, err := r.s.exec(ctx, "rotate refresh token", `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at = 0`, ms(at), id)
+	n, err := r.s.exec(ctx, "rotate refresh token", `UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at = 0 AND revoked_at = 0`, ms(at), id)
 	return n == 1, err
 }
 
@@ -78,6 +78,38 @@ func (r refreshTokens) RevokeByUser(ctx context.Context, userID, clientID string
 func (r refreshTokens) RevokeByClient(ctx context.Context, clientID string, at time.Time) error {
 	_, err := r.s.exec(ctx, "revoke refresh tokens of "+clientID, `UPDATE refresh_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at = 0`, ms(at), clientID)
 	return err
+}
+
+func (r refreshTokens) CreateFamily(ctx context.Context, f *store.TokenFamily) error {
+	_, err := r.s.exec(ctx, "create token family",
+		`INSERT INTO token_families (family_id, user_id, client_id, expires_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (family_id) DO UPDATE SET expires_at = CASE WHEN excluded.expires_at > token_families.expires_at
+			THEN excluded.expires_at ELSE token_families.expires_at END`,
+		f.ID, f.UserID, f.ClientID, ms(f.ExpiresAt))
+	return err
+}
+
+func (r refreshTokens) Families(ctx context.Context, userID, clientID string, now time.Time) ([]string, error) {
+	byClient := ""
+	if clientID != "" {
+		byClient = ` AND client_id = ?`
+	}
+	q := `SELECT family_id FROM refresh_tokens WHERE user_id = ?` + byClient + ` AND revoked_at = 0 AND idle_expires_at > ?
+		UNION SELECT family_id FROM token_families WHERE user_id = ?` + byClient + ` AND expires_at > ?`
+	since := ms(now.Add(-store.MaxAccessTokenLife))
+	args := []any{userID}
+	if clientID != "" {
+		args = append(args, clientID)
+	}
+	args = append(args, since, userID)
+	if clientID != "" {
+		args = append(args, clientID)
+	}
+	args = append(args, ms(now))
+	return list(ctx, r.s, "list token families of "+userID, func(row scanner) (string, error) {
+		var id string
+		return id, row.Scan(&id)
+	}, q+` ORDER BY 1`, args...)
 }
 
 func (r refreshTokens) RecordAccessToken(ctx context.Context, a *store.FamilyAccessToken) error {
@@ -110,14 +142,21 @@ func (r refreshTokens) AccessTokens(ctx context.Context, familyID, userID, clien
 func (r refreshTokens) Purge(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	err := r.s.atomic(ctx, func(tx *Store) error {
+		// An expired token's family may still have access tokens for
+		// MaxAccessTokenLife; a revoked one's are revoked with it.
+		unused := ms(now.Add(-store.MaxAccessTokenLife))
 		n, err := tx.exec(ctx, "purge refresh tokens",
 			`DELETE FROM refresh_tokens WHERE (expires_at > 0 AND expires_at <= ?) OR idle_expires_at <= ? OR (revoked_at > 0 AND revoked_at <= ?)`,
-			ms(now), ms(now), ms(now))
+			unused, unused, ms(now))
+		if err != nil {
+			return err
+		}
+		f, err := tx.exec(ctx, "purge token families", `DELETE FROM token_families WHERE expires_at <= ?`, ms(now))
 		if err != nil {
 			return err
 		}
 		m, err := tx.exec(ctx, "purge access token records", `DELETE FROM family_access_tokens WHERE expires_at <= ?`, ms(now))
-		total = n + m
+		total = n + f + m
 		return err
 	})
 	return total, err

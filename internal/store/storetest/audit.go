@@ -44,6 +44,7 @@ func testAudit(t *testing.T, s store.Store) {
 		newEvent("e4", at(3*time.Second), "app.oauth2.as.token.grant"),
 	}
 	events[1].Severity, events[1].ActorID, events[1].Data = "WARN", "", nil
+	events[3].ActorID = "00uAbC9"
 	for _, e := range events {
 		ok(t, a.Append(ctx, e), "append %s", e.UUID)
 	}
@@ -118,6 +119,21 @@ func testAudit(t *testing.T, s store.Store) {
 	got, err = a.List(ctx, store.AuditQuery{AfterPublished: e3.Published, AfterUUID: "e2"})
 	ok(t, err, "list after a cursor between two events")
 	sameStrings(t, eventIDs(got), []string{"e3", "e0", "e4"}, "events after (1s, e2)")
+
+	// One actor's events, the id's ASCII letters in any case, in either
+	// order and after a cursor.
+	got, err = a.List(ctx, store.AuditQuery{ActorID: "00UaBc9"})
+	ok(t, err, "list by actor")
+	sameStrings(t, eventIDs(got), []string{"e0"}, "events of 00uAbC9, any case")
+	got, err = a.List(ctx, store.AuditQuery{ActorID: "00u1", Descending: true, Limit: 2})
+	ok(t, err, "list by actor, descending")
+	sameStrings(t, eventIDs(got), []string{"e4", "e3"}, "last two events of 00u1")
+	got, err = a.List(ctx, store.AuditQuery{ActorID: "00u1", AfterPublished: e3.Published, AfterUUID: e3.UUID, Since: at(0)})
+	ok(t, err, "list by actor after a cursor")
+	sameStrings(t, eventIDs(got), []string{"e4"}, "events of 00u1 after e3")
+	got, err = a.List(ctx, store.AuditQuery{ActorID: "00u"})
+	ok(t, err, "list by an id prefix")
+	sameStrings(t, eventIDs(got), nil, "events of 00u (a prefix selects nothing)")
 }
 
 // Walking the log page by page with the cursor, in either direction, sees

@@ -15,6 +15,7 @@ var signinCases = []testCase{
 	{"CodesConcurrent", testCodesConcurrent},
 	{"RefreshTokens", testRefreshTokens},
 	{"RefreshRotationConcurrent", testRefreshRotationConcurrent},
+	{"TokenFamilies", testTokenFamilies},
 	{"UserGrants", testUserGrants},
 }
 
@@ -273,4 +274,95 @@ func testUserGrants(t *testing.T, s store.Store) {
 	if l, _ := s.UserGrants().List(ctx, "00u1", ""); len(l) != 0 {
 		t.Fatalf("grants of a deleted user: %d", len(l))
 	}
+}
+
+// A family is found for revoking its user's tokens through its refresh
+// tokens (kept MaxAccessTokenLife after they expire, as its access tokens
+// may live that long) or its own record; revoking it is one record, plus
+// the access tokens recorded one by one before migration 1702.
+func testTokenFamilies(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	rts := s.RefreshTokens()
+	day := store.MaxAccessTokenLife
+	for _, rt := range []*store.RefreshToken{
+		{ID: "oarA", Hash: []byte("a"), FamilyID: "famA", UserID: "00uF", ClientID: "c1", IdleExpiresAt: at(time.Hour)},
+		// Idle-expired, but its access tokens may still be live.
+		{ID: "oarB", Hash: []byte("b"), FamilyID: "famB", UserID: "00uF", ClientID: "c2", IdleExpiresAt: at(-time.Hour)},
+		// Expired longer ago than any access token lives.
+		{ID: "oarC", Hash: []byte("c"), FamilyID: "famC", UserID: "00uF", ClientID: "c1", IdleExpiresAt: at(-day - time.Minute)},
+		{ID: "oarD", Hash: []byte("d"), FamilyID: "famD", UserID: "00uF", ClientID: "c1", IdleExpiresAt: at(time.Hour)},
+		{ID: "oarE", Hash: []byte("e"), FamilyID: "famE", UserID: "00uOther", ClientID: "c1", IdleExpiresAt: at(time.Hour)},
+	} {
+		rt.ServerID, rt.Scopes, rt.Created = "default", []string{}, at(-2*day)
+		ok(t, rts.Create(ctx, rt), "create %s", rt.ID)
+	}
+	ok(t, rts.RevokeFamily(ctx, "famD", at(0)), "revoke famD")
+	if won, err := rts.MarkRotated(ctx, "oarD", at(time.Second)); err != nil || won {
+		t.Fatalf("rotating a revoked token: won=%v err=%v", won, err)
+	}
+	ok(t, rts.CreateFamily(ctx, &store.TokenFamily{ID: "famF", UserID: "00uF", ClientID: "c2", ExpiresAt: at(time.Minute)}), "create famF")
+	// A hybrid flow's code exchanged after its implicit tokens: the later expiry stays.
+	ok(t, rts.CreateFamily(ctx, &store.TokenFamily{ID: "famF", UserID: "00uF", ClientID: "c2", ExpiresAt: at(time.Hour)}), "record famF again")
+	ok(t, rts.CreateFamily(ctx, &store.TokenFamily{ID: "famF", UserID: "00uF", ClientID: "c2", ExpiresAt: at(30 * time.Minute)}), "record famF earlier")
+	ok(t, rts.CreateFamily(ctx, &store.TokenFamily{ID: "famG", UserID: "00uF", ClientID: "c1", ExpiresAt: at(-time.Second)}), "create expired famG")
+	fams, err := rts.Families(ctx, "00uF", "", at(0))
+	ok(t, err, "families of a user")
+	sameStrings(t, fams, []string{"famA", "famB", "famF"}, "families of a user")
+	fams, err = rts.Families(ctx, "00uF", "c2", at(0))
+	ok(t, err, "families of a user and client")
+	sameStrings(t, fams, []string{"famB", "famF"}, "families of a user and client")
+	fams, err = rts.Families(ctx, "00uF", "c2", at(45*time.Minute))
+	ok(t, err, "families later")
+	sameStrings(t, fams, []string{"famB", "famF"}, "families of a user and client 45 minutes later (famF's expiry moved to an hour)")
+
+	ok(t, rts.RecordAccessToken(ctx, &store.FamilyAccessToken{FamilyID: "famA", JTI: "AT.legacyA", UserID: "00uF", ClientID: "c1",
+		ExpiresAt: time.Now().Add(time.Hour)}), "record a pre-1702 access token")
+	now := time.Now()
+	revs, err := store.RevokeFamilies(ctx, s, []string{"famA"}, now)
+	ok(t, err, "revoke famA")
+	var ids []string
+	for _, r := range revs {
+		ids = append(ids, r.JTI)
+		revoked, err := s.Revocations().IsRevoked(ctx, r.JTI)
+		ok(t, err, "is %s revoked", r.JTI)
+		if !revoked {
+			t.Fatalf("%s not recorded", r.JTI)
+		}
+	}
+	sameStrings(t, ids, []string{"F.famA", "AT.legacyA"}, "revocations of famA")
+	if fam, isFam := store.RevokedFamily(ids[0]); !isFam || fam != "famA" {
+		t.Fatalf("RevokedFamily(%q) = %q, %v", ids[0], fam, isFam)
+	}
+	if _, isFam := store.RevokedFamily("AT.legacyA"); isFam {
+		t.Fatal("a token's revocation taken for a family's")
+	}
+	if !revs[0].ExpiresAt.Equal(now.Add(day)) {
+		t.Fatalf("family revocation expires %v, want %v", revs[0].ExpiresAt, now.Add(day))
+	}
+	if got, _ := rts.GetByHash(ctx, []byte("a")); got.RevokedAt.IsZero() {
+		t.Fatal("famA's refresh token not revoked")
+	}
+	fams, err = rts.Families(ctx, "00uF", "", at(0))
+	ok(t, err, "families after revoking famA")
+	sameStrings(t, fams, []string{"famB", "famF"}, "families after revoking famA")
+
+	// Purge: revoked tokens at once, expired ones a day later, families
+	// when their access token expired.
+	_, err = rts.Purge(ctx, at(time.Minute))
+	ok(t, err, "purge")
+	for hash, kept := range map[string]bool{"a": true, "b": true, "c": false, "d": false, "e": true} {
+		_, err := rts.GetByHash(ctx, []byte(hash))
+		if kept {
+			ok(t, err, "token %s kept", hash)
+		} else {
+			notFound(t, err, "token %s purged", hash)
+		}
+	}
+	_, err = rts.Purge(ctx, at(-time.Hour+day+time.Second))
+	ok(t, err, "purge a day after oarB's idle expiry")
+	_, err = rts.GetByHash(ctx, []byte("b"))
+	notFound(t, err, "oarB a day after its idle expiry")
+	fams, err = rts.Families(ctx, "00uF", "", at(0))
+	ok(t, err, "families after purges")
+	sameStrings(t, fams, []string{}, "families after purges")
 }
