@@ -61,35 +61,16 @@ func (h *Handler) listAPITokens(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	toks, err := h.svc.ListAPITokens(r.Context(), store.Page{After: after, Limit: limit})
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]APITokenJSON, 0, len(toks))
-	ids := make([]string, 0, len(toks))
-	for _, t := range toks {
-		out = append(out, h.apiTokenToJSON(t))
-		ids = append(ids, t.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, toks, err, func(t *store.APIToken) string { return t.ID }, h.apiTokenToJSON)
 }
 
 func (h *Handler) getAPIToken(w http.ResponseWriter, r *http.Request, p *principal) {
 	t, err := h.svc.GetAPIToken(r.Context(), r.PathValue("id"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.apiTokenToJSON(t))
+	writeOne(h, w, r, t, err, h.apiTokenToJSON)
 }
 
 func (h *Handler) revokeAPIToken(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.RevokeAPIToken(r.Context(), serviceContext(r, p), r.PathValue("id")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.RevokeAPIToken(r.Context(), serviceContext(r, p), r.PathValue("id")))
 }
 
 // revokeCurrentAPIToken revokes the SSWS token the request came with. An
@@ -99,9 +80,5 @@ func (h *Handler) revokeCurrentAPIToken(w http.ResponseWriter, r *http.Request, 
 		web.WriteError(w, oktaerr.NotFound("current", "ApiToken"))
 		return
 	}
-	if err := h.svc.RevokeAPIToken(r.Context(), serviceContext(r, p), p.tokenID); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.RevokeAPIToken(r.Context(), serviceContext(r, p), p.tokenID))
 }

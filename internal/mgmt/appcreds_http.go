@@ -163,11 +163,7 @@ func (h *Handler) appSecretLifecycle(status string) authedHandler {
 }
 
 func (h *Handler) deleteAppSecret(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteAppSecret(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("secretId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteAppSecret(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("secretId")))
 }
 
 // jwkToJSON is one client key: its members as registered, Okta's
@@ -394,11 +390,7 @@ func (h *Handler) idTokenToJSON(a *store.App) IDTokenSettingsJSON {
 
 func (h *Handler) getIDTokenSettings(w http.ResponseWriter, r *http.Request, p *principal) {
 	a, err := h.svc.GetApp(r.Context(), r.PathValue("id"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.idTokenToJSON(a))
+	writeOne(h, w, r, a, err, h.idTokenToJSON)
 }
 
 // IDTokenSettingsInput is what sets an app's ID-token settings: the body of
@@ -469,9 +461,5 @@ func (h *Handler) setIDTokenSettings(w http.ResponseWriter, r *http.Request, p *
 		return
 	}
 	a, err := SetIDTokenSettings(r.Context(), h.svc, serviceContext(r, p), r.PathValue("id"), in)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.idTokenToJSON(a))
+	writeOne(h, w, r, a, err, h.idTokenToJSON)
 }

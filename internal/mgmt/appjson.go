@@ -610,7 +610,17 @@ func decode(body []byte, v any) (field, want string, err error) {
 	err = json.Unmarshal(body, v)
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return te.Field, jsonKind(te.Type), err
+		field = te.Field
+		// encoding/json names an embedded struct in the path
+		// ("ClientMetadataJSON.redirect_uris"); the client sent only the member.
+		if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+			for _, f := range reflect.VisibleFields(t.Elem()) {
+				if f.Anonymous {
+					field = strings.TrimPrefix(field, f.Name+".")
+				}
+			}
+		}
+		return field, jsonKind(te.Type), err
 	}
 	return "", "", err
 }

@@ -68,18 +68,7 @@ func (h *Handler) listGroupApps(w http.ResponseWriter, r *http.Request, p *princ
 			_, err := h.svc.GetAppGroup(r.Context(), a.ID, g.ID)
 			return err == nil
 		})
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]AppJSON, 0, len(apps))
-	ids := make([]string, 0, len(apps))
-	for _, a := range apps {
-		out = append(out, AppToJSON(a, h.orgURL, ""))
-		ids = append(ids, a.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, apps, err, func(a *store.App) string { return a.ID }, func(a *store.App) AppJSON { return AppToJSON(a, h.orgURL, "") })
 }
 
 // AppLinkJSON is one entry of a person's app dashboard (Okta's AppLink).

@@ -169,11 +169,7 @@ func (h *Handler) replaceApp(w http.ResponseWriter, r *http.Request, p *principa
 }
 
 func (h *Handler) deleteApp(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteApp(r.Context(), serviceContext(r, p), r.PathValue("id")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteApp(r.Context(), serviceContext(r, p), r.PathValue("id")))
 }
 
 // appLifecycle answers 200 with an empty object, as Okta does.
@@ -246,9 +242,5 @@ func (h *Handler) writeGrant(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (h *Handler) deleteGrant(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteGrant(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("grantId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteGrant(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("grantId")))
 }

@@ -177,11 +177,7 @@ func (h *Handler) assignUserToApp(w http.ResponseWriter, r *http.Request, p *pri
 
 func (h *Handler) getAppUser(w http.ResponseWriter, r *http.Request, p *principal) {
 	au, err := h.svc.GetAppUser(r.Context(), r.PathValue("id"), r.PathValue("userId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.appUserToJSON(au))
+	writeOne(h, w, r, au, err, h.appUserToJSON)
 }
 
 func (h *Handler) updateAppUser(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -191,19 +187,11 @@ func (h *Handler) updateAppUser(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	au, err := h.svc.UpdateAppUser(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("userId"), in.Credentials.UserName, in.Profile)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.appUserToJSON(au))
+	writeOne(h, w, r, au, err, h.appUserToJSON)
 }
 
 func (h *Handler) unassignUserFromApp(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.UnassignUserFromApp(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("userId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.UnassignUserFromApp(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("userId")))
 }
 
 func (h *Handler) listAppGroups(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -213,27 +201,12 @@ func (h *Handler) listAppGroups(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	ags, err := h.svc.ListAppGroups(r.Context(), r.PathValue("id"), store.Page{After: after, Limit: limit})
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]AppGroupJSON, 0, len(ags))
-	ids := make([]string, 0, len(ags))
-	for _, ag := range ags {
-		out = append(out, h.appGroupToJSON(ag))
-		ids = append(ids, ag.GroupID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, ags, err, func(ag *store.AppGroup) string { return ag.GroupID }, h.appGroupToJSON)
 }
 
 func (h *Handler) getAppGroup(w http.ResponseWriter, r *http.Request, p *principal) {
 	ag, err := h.svc.GetAppGroup(r.Context(), r.PathValue("id"), r.PathValue("groupId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.appGroupToJSON(ag))
+	writeOne(h, w, r, ag, err, h.appGroupToJSON)
 }
 
 // assignGroupToApp accepts {} (Terraform), {"priority":n} or
@@ -255,17 +228,9 @@ func (h *Handler) assignGroupToApp(w http.ResponseWriter, r *http.Request, p *pr
 		}
 	}
 	ag, err := h.svc.AssignGroupToApp(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("groupId"), in.Priority, in.Profile)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.appGroupToJSON(ag))
+	writeOne(h, w, r, ag, err, h.appGroupToJSON)
 }
 
 func (h *Handler) unassignGroupFromApp(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.UnassignGroupFromApp(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("groupId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.UnassignGroupFromApp(r.Context(), serviceContext(r, p), r.PathValue("id"), r.PathValue("groupId")))
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // registerClaims adds /api/v1/authorizationServers/{as}/claims (§4.4).
@@ -74,75 +73,38 @@ func claimFromRequest(body []byte) (*store.Claim, *oktaerr.Error) {
 	return c, nil
 }
 
-// readClaim decodes a claim from the request body, answering the error
-// itself when it cannot.
-func readClaim(w http.ResponseWriter, r *http.Request) (*store.Claim, bool) {
-	body, werr := readBody(w, r)
-	if werr == nil {
-		var c *store.Claim
-		if c, werr = claimFromRequest(body); werr == nil {
-			return c, true
-		}
-	}
-	web.WriteError(w, werr)
-	return nil, false
+// claimsOf renders the claims of one authorization server.
+func (h *Handler) claimsOf(serverID string) func(*store.Claim) ClaimJSON {
+	return func(c *store.Claim) ClaimJSON { return h.claimToJSON(serverID, c) }
 }
 
 func (h *Handler) listClaims(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("as")
 	claims, err := h.svc.ListClaims(r.Context(), id)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]ClaimJSON, 0, len(claims))
-	for _, c := range claims {
-		out = append(out, h.claimToJSON(id, c))
-	}
-	web.WriteJSON(w, http.StatusOK, out)
+	writeList(h, w, r, claims, err, h.claimsOf(id))
 }
 
 func (h *Handler) createClaim(w http.ResponseWriter, r *http.Request, p *principal) {
-	c, ok := readClaim(w, r)
-	if !ok {
-		return
-	}
 	id := r.PathValue("as")
-	if err := h.svc.CreateClaim(r.Context(), serviceContext(r, p), id, c); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusCreated, h.claimToJSON(id, c))
+	save(h, w, r, http.StatusCreated, claimFromRequest, func(c *store.Claim) error {
+		return h.svc.CreateClaim(r.Context(), serviceContext(r, p), id, c)
+	}, h.claimsOf(id))
 }
 
 func (h *Handler) getClaim(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("as")
 	c, err := h.svc.GetClaim(r.Context(), id, r.PathValue("claimId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.claimToJSON(id, c))
+	writeOne(h, w, r, c, err, h.claimsOf(id))
 }
 
 func (h *Handler) replaceClaim(w http.ResponseWriter, r *http.Request, p *principal) {
-	c, ok := readClaim(w, r)
-	if !ok {
-		return
-	}
 	id := r.PathValue("as")
-	c.ID = r.PathValue("claimId")
-	if err := h.svc.UpdateClaim(r.Context(), serviceContext(r, p), id, c); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.claimToJSON(id, c))
+	save(h, w, r, http.StatusOK, claimFromRequest, func(c *store.Claim) error {
+		c.ID = r.PathValue("claimId")
+		return h.svc.UpdateClaim(r.Context(), serviceContext(r, p), id, c)
+	}, h.claimsOf(id))
 }
 
 func (h *Handler) deleteClaim(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteClaim(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("claimId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteClaim(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("claimId")))
 }

@@ -46,18 +46,7 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, p *princip
 	apps, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
 		func(a *store.App) string { return a.ID },
 		func(a *store.App) bool { return q == "" || strings.HasPrefix(strings.ToLower(a.Label), q) })
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]ClientJSON, 0, len(apps))
-	ids := make([]string, 0, len(apps))
-	for _, a := range apps {
-		out = append(out, ClientToJSON(a, ""))
-		ids = append(ids, a.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, apps, err, func(a *store.App) string { return a.ID }, func(a *store.App) ClientJSON { return ClientToJSON(a, "") })
 }
 
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -118,11 +107,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, p *princi
 		h.writeErr(w, r, err)
 		return
 	}
-	if err := h.svc.DeleteApp(r.Context(), c, a.ID); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteApp(r.Context(), c, a.ID))
 }
 
 func (h *Handler) newClientSecret(w http.ResponseWriter, r *http.Request, p *principal) {

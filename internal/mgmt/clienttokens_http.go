@@ -111,9 +111,5 @@ func (h *Handler) getClientToken(w http.ResponseWriter, r *http.Request, p *prin
 // revokeClientTokens revokes one token (…/tokens/{tokenId}) or all of a
 // client's tokens on the server (…/tokens).
 func (h *Handler) revokeClientTokens(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.RevokeClientTokens(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("clientId"), r.PathValue("tokenId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.RevokeClientTokens(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("clientId"), r.PathValue("tokenId")))
 }

@@ -32,10 +32,17 @@ func invalidMetadata(desc string) *OAuthClientError {
 // as Okta serves it, docs/okta-api.md §2.10). ClientSecret is set only in the answer
 // that created the secret.
 type ClientJSON struct {
-	ClientID                          string         `json:"client_id"`
-	ClientSecret                      string         `json:"client_secret,omitempty"`
-	ClientIDIssuedAt                  int64          `json:"client_id_issued_at"`
-	ClientSecretExpiresAt             int64          `json:"client_secret_expires_at"`
+	ClientID              string `json:"client_id"`
+	ClientSecret          string `json:"client_secret,omitempty"`
+	ClientIDIssuedAt      int64  `json:"client_id_issued_at"`
+	ClientSecretExpiresAt int64  `json:"client_secret_expires_at"`
+	ClientMetadataJSON
+}
+
+// ClientMetadataJSON is the client metadata a registration sends and the
+// client object answers. omitempty shapes the answer only; a request is
+// decoded into the same members.
+type ClientMetadataJSON struct {
 	ClientName                        string         `json:"client_name"`
 	ApplicationType                   string         `json:"application_type"`
 	RedirectURIs                      []string       `json:"redirect_uris"`
@@ -61,24 +68,8 @@ type ClientJSON struct {
 // id_token_encrypted_response_alg…) are ignored as RFC 7591 §2 requires,
 // and so never echoed as if they were honoured.
 type clientRequest struct {
-	ClientID                          string         `json:"client_id"`
-	ClientName                        string         `json:"client_name"`
-	ApplicationType                   string         `json:"application_type"`
-	RedirectURIs                      []string       `json:"redirect_uris"`
-	PostLogoutRedirectURIs            []string       `json:"post_logout_redirect_uris"`
-	ResponseTypes                     []string       `json:"response_types"`
-	GrantTypes                        []string       `json:"grant_types"`
-	TokenEndpointAuthMethod           string         `json:"token_endpoint_auth_method"`
-	JWKS                              *store.AppJWKS `json:"jwks"`
-	JWKSURI                           string         `json:"jwks_uri"`
-	InitiateLoginURI                  string         `json:"initiate_login_uri"`
-	ClientURI                         string         `json:"client_uri"`
-	LogoURI                           string         `json:"logo_uri"`
-	PolicyURI                         string         `json:"policy_uri"`
-	TosURI                            string         `json:"tos_uri"`
-	RequestObjectSigningAlg           string         `json:"request_object_signing_alg"`
-	FrontchannelLogoutURI             string         `json:"frontchannel_logout_uri"`
-	FrontchannelLogoutSessionRequired *bool          `json:"frontchannel_logout_session_required"`
+	ClientID string `json:"client_id"`
+	ClientMetadataJSON
 }
 
 // ClientFromRequest turns the body of POST /oauth2/v1/clients (existing ==
@@ -206,9 +197,7 @@ func clientError(c oktaerr.Problems) *OAuthClientError {
 // secret to show, only right after it was generated; else "".
 func ClientToJSON(a *store.App, clientSecret string) ClientJSON {
 	oc := a.Settings.OAuthClient
-	out := ClientJSON{
-		ClientID:                          a.ClientID,
-		ClientSecret:                      clientSecret,
+	out := ClientJSON{ClientID: a.ClientID, ClientSecret: clientSecret, ClientMetadataJSON: ClientMetadataJSON{
 		ClientName:                        a.Label,
 		ApplicationType:                   oc.ApplicationType,
 		RedirectURIs:                      nonNil(oc.RedirectURIs),
@@ -225,7 +214,7 @@ func ClientToJSON(a *store.App, clientSecret string) ClientJSON {
 		RequestObjectSigningAlg:           oc.RequestObjectSigningAlg,
 		FrontchannelLogoutURI:             oc.FrontchannelLogoutURI,
 		FrontchannelLogoutSessionRequired: oc.FrontchannelLogoutSessionRequired,
-	}
+	}}
 	if !a.Created.IsZero() {
 		out.ClientIDIssuedAt = a.Created.Unix()
 	}

@@ -177,11 +177,7 @@ func (h *Handler) deleteFactor(w http.ResponseWriter, r *http.Request, p *princi
 		web.WriteError(w, werr)
 		return
 	}
-	if err := h.svc.DeleteFactor(r.Context(), serviceContext(r, p), id, r.PathValue("factorId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteFactor(r.Context(), serviceContext(r, p), id, r.PathValue("factorId")))
 }
 
 func (h *Handler) resetFactors(w http.ResponseWriter, r *http.Request, p *principal) {

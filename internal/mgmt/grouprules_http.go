@@ -117,18 +117,7 @@ func (h *Handler) listGroupRules(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	rules, err := h.svc.ListGroupRules(r.Context(), store.Page{After: after, Limit: limit})
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]GroupRuleJSON, 0, len(rules))
-	ids := make([]string, 0, len(rules))
-	for _, gr := range rules {
-		out = append(out, h.groupRuleToJSON(gr))
-		ids = append(ids, gr.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, rules, err, func(gr *store.GroupRule) string { return gr.ID }, h.groupRuleToJSON)
 }
 
 func (h *Handler) createGroupRule(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -154,11 +143,7 @@ func (h *Handler) getGroupRule(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	rule, err := h.svc.GetGroupRule(r.Context(), r.PathValue("ruleId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.groupRuleToJSON(rule))
+	writeOne(h, w, r, rule, err, h.groupRuleToJSON)
 }
 
 func (h *Handler) replaceGroupRule(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -172,11 +157,7 @@ func (h *Handler) replaceGroupRule(w http.ResponseWriter, r *http.Request, p *pr
 		return
 	}
 	out, err := h.svc.ReplaceGroupRule(r.Context(), serviceContext(r, p), r.PathValue("ruleId"), rule)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.groupRuleToJSON(out))
+	writeOne(h, w, r, out, err, h.groupRuleToJSON)
 }
 
 func (h *Handler) deleteGroupRule(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -189,11 +170,7 @@ func (h *Handler) deleteGroupRule(w http.ResponseWriter, r *http.Request, p *pri
 		}
 		remove = b
 	}
-	if err := h.svc.DeleteGroupRule(r.Context(), serviceContext(r, p), r.PathValue("ruleId"), remove); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteGroupRule(r.Context(), serviceContext(r, p), r.PathValue("ruleId"), remove))
 }
 
 func (h *Handler) groupRuleLifecycle(activate bool) func(http.ResponseWriter, *http.Request, *principal) {

@@ -134,18 +134,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, p *principa
 	}
 	groups, err := pageMatching(limit, after, func(p store.Page) ([]*store.Group, error) { return h.svc.ListGroups(r.Context(), p) },
 		func(g *store.Group) string { return g.ID }, match)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]GroupJSON, 0, len(groups))
-	ids := make([]string, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, h.groupToJSON(g))
-		ids = append(ids, g.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, groups, err, func(g *store.Group) string { return g.ID }, h.groupToJSON)
 }
 
 // Attributes a group list may filter (filter) and search (search) on.
@@ -209,58 +198,28 @@ func groupGetter(g *store.Group) filter.Getter {
 }
 
 func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, p *principal) {
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
-	g, werr := groupFromRequest(body)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
-	if err := h.svc.CreateGroup(r.Context(), serviceContext(r, p), g); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.groupToJSON(g))
+	save(h, w, r, http.StatusOK, groupFromRequest, func(g *store.Group) error {
+		return h.svc.CreateGroup(r.Context(), serviceContext(r, p), g)
+	}, h.groupToJSON)
 }
 
 func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, p *principal) {
 	g, err := h.svc.GetGroup(r.Context(), r.PathValue("groupId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.groupToJSON(g))
+	writeOne(h, w, r, g, err, h.groupToJSON)
 }
 
 func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request, p *principal) {
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return
-	}
-	g, werr := groupFromRequest(body)
-	if werr != nil {
-		web.WriteError(w, werr)
+	g, ok := readJSON(w, r, groupFromRequest)
+	if !ok {
 		return
 	}
 	g.ID = r.PathValue("groupId")
 	updated, err := h.svc.UpdateGroup(r.Context(), serviceContext(r, p), g)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.groupToJSON(updated))
+	writeOne(h, w, r, updated, err, h.groupToJSON)
 }
 
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteGroup(r.Context(), serviceContext(r, p), r.PathValue("groupId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteGroup(r.Context(), serviceContext(r, p), r.PathValue("groupId")))
 }
 
 func (h *Handler) listGroupMembers(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -270,34 +229,15 @@ func (h *Handler) listGroupMembers(w http.ResponseWriter, r *http.Request, p *pr
 		return
 	}
 	users, err := h.svc.ListGroupMembers(r.Context(), r.PathValue("groupId"), store.Page{After: after, Limit: limit})
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]any, 0, len(users)) // whatever userToJSON returns
-	ids := make([]string, 0, len(users))
-	for _, u := range users {
-		out = append(out, h.userToJSON(u))
-		ids = append(ids, u.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, users, err, func(u *store.User) string { return u.ID }, h.userToJSON)
 }
 
 func (h *Handler) addGroupMember(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.AddGroupMember(r.Context(), serviceContext(r, p), r.PathValue("groupId"), r.PathValue("userId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.AddGroupMember(r.Context(), serviceContext(r, p), r.PathValue("groupId"), r.PathValue("userId")))
 }
 
 func (h *Handler) removeGroupMember(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.RemoveGroupMember(r.Context(), serviceContext(r, p), r.PathValue("groupId"), r.PathValue("userId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.RemoveGroupMember(r.Context(), serviceContext(r, p), r.PathValue("groupId"), r.PathValue("userId")))
 }
 
 func (h *Handler) listUserGroups(w http.ResponseWriter, r *http.Request, p *principal) {

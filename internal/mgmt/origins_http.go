@@ -61,14 +61,9 @@ func (h *Handler) originToJSON(o *store.TrustedOrigin) TrustedOriginJSON {
 		LastUpdatedBy: o.LastUpdatedBy, Links: links}
 }
 
-// readOrigin decodes a trusted origin from the request body, answering the
-// error itself when it cannot. Read-only members (id, created…) are ignored.
-func readOrigin(w http.ResponseWriter, r *http.Request) (*store.TrustedOrigin, bool) {
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return nil, false
-	}
+// originFromRequest decodes a trusted origin. Read-only members (id,
+// created…) are ignored.
+func originFromRequest(body []byte) (*store.TrustedOrigin, *oktaerr.Error) {
 	var in struct {
 		Name   string              `json:"name"`
 		Origin string              `json:"origin"`
@@ -76,10 +71,9 @@ func readOrigin(w http.ResponseWriter, r *http.Request) (*store.TrustedOrigin, b
 		Status string              `json:"status"`
 	}
 	if werr := decodeBody(body, &in); werr != nil {
-		web.WriteError(w, werr)
-		return nil, false
+		return nil, werr
 	}
-	return &store.TrustedOrigin{Name: in.Name, Origin: in.Origin, Scopes: in.Scopes, Status: in.Status}, true
+	return &store.TrustedOrigin{Name: in.Name, Origin: in.Origin, Scopes: in.Scopes, Status: in.Status}, nil
 }
 
 // originMatcher builds the q and filter selection of a list request; nil
@@ -132,60 +126,29 @@ func (h *Handler) listOrigins(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	origins, err := h.svc.ListTrustedOrigins(r.Context(), store.Page{After: after, Limit: limit}, match)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]TrustedOriginJSON, 0, len(origins))
-	ids := make([]string, 0, len(origins))
-	for _, o := range origins {
-		out = append(out, h.originToJSON(o))
-		ids = append(ids, o.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, origins, err, func(o *store.TrustedOrigin) string { return o.ID }, h.originToJSON)
 }
 
 func (h *Handler) createOrigin(w http.ResponseWriter, r *http.Request, p *principal) {
-	o, ok := readOrigin(w, r)
-	if !ok {
-		return
-	}
-	if err := h.svc.CreateTrustedOrigin(r.Context(), serviceContext(r, p), o); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.originToJSON(o))
+	save(h, w, r, http.StatusOK, originFromRequest, func(o *store.TrustedOrigin) error {
+		return h.svc.CreateTrustedOrigin(r.Context(), serviceContext(r, p), o)
+	}, h.originToJSON)
 }
 
 func (h *Handler) getOrigin(w http.ResponseWriter, r *http.Request, p *principal) {
 	o, err := h.svc.GetTrustedOrigin(r.Context(), r.PathValue("id"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.originToJSON(o))
+	writeOne(h, w, r, o, err, h.originToJSON)
 }
 
 func (h *Handler) replaceOrigin(w http.ResponseWriter, r *http.Request, p *principal) {
-	o, ok := readOrigin(w, r)
-	if !ok {
-		return
-	}
-	o.ID = r.PathValue("id")
-	if err := h.svc.UpdateTrustedOrigin(r.Context(), serviceContext(r, p), o); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.originToJSON(o))
+	save(h, w, r, http.StatusOK, originFromRequest, func(o *store.TrustedOrigin) error {
+		o.ID = r.PathValue("id")
+		return h.svc.UpdateTrustedOrigin(r.Context(), serviceContext(r, p), o)
+	}, h.originToJSON)
 }
 
 func (h *Handler) deleteOrigin(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteTrustedOrigin(r.Context(), serviceContext(r, p), r.PathValue("id")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteTrustedOrigin(r.Context(), serviceContext(r, p), r.PathValue("id")))
 }
 
 // originLifecycle answers 200 with the trusted origin, as Okta does (unlike
@@ -193,10 +156,6 @@ func (h *Handler) deleteOrigin(w http.ResponseWriter, r *http.Request, p *princi
 func (h *Handler) originLifecycle(status string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		o, err := h.svc.SetTrustedOriginStatus(r.Context(), serviceContext(r, p), r.PathValue("id"), status)
-		if err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, h.originToJSON(o))
+		writeOne(h, w, r, o, err, h.originToJSON)
 	}
 }

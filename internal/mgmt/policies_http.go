@@ -59,30 +59,39 @@ type PolicyJSON struct {
 
 // RuleJSON is an access policy rule (§4.6).
 type RuleJSON struct {
-	ID         string `json:"id"`
-	Type       string `json:"type"`
-	Status     string `json:"status"`
-	Name       string `json:"name"`
-	Priority   int    `json:"priority"`
-	System     bool   `json:"system"`
-	Conditions struct {
-		People struct {
-			Users  PeopleSetJSON `json:"users"`
-			Groups PeopleSetJSON `json:"groups"`
-		} `json:"people"`
-		GrantTypes IncludeJSON `json:"grantTypes"`
-		Scopes     IncludeJSON `json:"scopes"`
-	} `json:"conditions"`
-	Actions struct {
-		Token struct {
-			AccessTokenLifetimeMinutes  int `json:"accessTokenLifetimeMinutes"`
-			RefreshTokenLifetimeMinutes int `json:"refreshTokenLifetimeMinutes"`
-			RefreshTokenWindowMinutes   int `json:"refreshTokenWindowMinutes"`
-		} `json:"token"`
-	} `json:"actions"`
-	Created     string         `json:"created"`
-	LastUpdated string         `json:"lastUpdated"`
-	Links       map[string]any `json:"_links"`
+	ID          string             `json:"id"`
+	Type        string             `json:"type"`
+	Status      string             `json:"status"`
+	Name        string             `json:"name"`
+	Priority    int                `json:"priority"`
+	System      bool               `json:"system"`
+	Conditions  RuleConditionsJSON `json:"conditions"`
+	Actions     RuleActionsJSON    `json:"actions"`
+	Created     string             `json:"created"`
+	LastUpdated string             `json:"lastUpdated"`
+	Links       map[string]any     `json:"_links"`
+}
+
+// RuleConditionsJSON is a rule's conditions, in answers and requests alike.
+type RuleConditionsJSON struct {
+	People     PeopleJSON  `json:"people"`
+	GrantTypes IncludeJSON `json:"grantTypes"`
+	Scopes     IncludeJSON `json:"scopes"`
+}
+
+// PeopleJSON is the people condition of a rule.
+type PeopleJSON struct {
+	Users  PeopleSetJSON `json:"users"`
+	Groups PeopleSetJSON `json:"groups"`
+}
+
+// RuleActionsJSON is a rule's token lifetimes, in answers and requests alike.
+type RuleActionsJSON struct {
+	Token struct {
+		AccessTokenLifetimeMinutes  int `json:"accessTokenLifetimeMinutes"`
+		RefreshTokenLifetimeMinutes int `json:"refreshTokenLifetimeMinutes"`
+		RefreshTokenWindowMinutes   int `json:"refreshTokenWindowMinutes"`
+	} `json:"token"`
 }
 
 func lifecycleLinks(self, status string) map[string]any {
@@ -145,25 +154,12 @@ func policyFromRequest(body []byte) (*store.Policy, *oktaerr.Error) {
 // empty lists, which is how Okta normalizes Terraform's {} members.
 func ruleFromRequest(body []byte) (*store.PolicyRule, *oktaerr.Error) {
 	var in struct {
-		Type       string `json:"type"`
-		Name       string `json:"name"`
-		Status     string `json:"status"`
-		Priority   int    `json:"priority"`
-		Conditions struct {
-			People struct {
-				Users  PeopleSetJSON `json:"users"`
-				Groups PeopleSetJSON `json:"groups"`
-			} `json:"people"`
-			GrantTypes IncludeJSON `json:"grantTypes"`
-			Scopes     IncludeJSON `json:"scopes"`
-		} `json:"conditions"`
-		Actions struct {
-			Token struct {
-				AccessTokenLifetimeMinutes  int `json:"accessTokenLifetimeMinutes"`
-				RefreshTokenLifetimeMinutes int `json:"refreshTokenLifetimeMinutes"`
-				RefreshTokenWindowMinutes   int `json:"refreshTokenWindowMinutes"`
-			} `json:"token"`
-		} `json:"actions"`
+		Type       string             `json:"type"`
+		Name       string             `json:"name"`
+		Status     string             `json:"status"`
+		Priority   int                `json:"priority"`
+		Conditions RuleConditionsJSON `json:"conditions"`
+		Actions    RuleActionsJSON    `json:"actions"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, oktaerr.MalformedBody()
@@ -194,130 +190,66 @@ func readJSON[T any](w http.ResponseWriter, r *http.Request, parse func([]byte) 
 
 func (h *Handler) listPolicies(w http.ResponseWriter, r *http.Request, p *principal) {
 	pols, err := h.svc.ListPolicies(r.Context(), r.PathValue("as"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]PolicyJSON, 0, len(pols))
-	for _, pol := range pols {
-		out = append(out, h.policyToJSON(pol))
-	}
-	web.WriteJSON(w, http.StatusOK, out)
+	writeList(h, w, r, pols, err, h.policyToJSON)
 }
 
 func (h *Handler) createPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
-	pol, ok := readJSON(w, r, policyFromRequest)
-	if !ok {
-		return
-	}
-	if err := h.svc.CreatePolicy(r.Context(), serviceContext(r, p), r.PathValue("as"), pol); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusCreated, h.policyToJSON(pol))
+	save(h, w, r, http.StatusCreated, policyFromRequest, func(pol *store.Policy) error {
+		return h.svc.CreatePolicy(r.Context(), serviceContext(r, p), r.PathValue("as"), pol)
+	}, h.policyToJSON)
 }
 
 func (h *Handler) getPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
 	pol, err := h.svc.GetPolicy(r.Context(), r.PathValue("as"), r.PathValue("policyId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.policyToJSON(pol))
+	writeOne(h, w, r, pol, err, h.policyToJSON)
 }
 
 func (h *Handler) replacePolicy(w http.ResponseWriter, r *http.Request, p *principal) {
-	pol, ok := readJSON(w, r, policyFromRequest)
-	if !ok {
-		return
-	}
-	pol.ID = r.PathValue("policyId")
-	if err := h.svc.UpdatePolicy(r.Context(), serviceContext(r, p), r.PathValue("as"), pol); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.policyToJSON(pol))
+	save(h, w, r, http.StatusOK, policyFromRequest, func(pol *store.Policy) error {
+		pol.ID = r.PathValue("policyId")
+		return h.svc.UpdatePolicy(r.Context(), serviceContext(r, p), r.PathValue("as"), pol)
+	}, h.policyToJSON)
 }
 
 func (h *Handler) deletePolicy(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeletePolicy(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeletePolicy(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId")))
 }
 
 func (h *Handler) policyLifecycle(status string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		if err := h.svc.SetPolicyStatus(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), status); err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		h.writeNoContent(w, r, h.svc.SetPolicyStatus(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), status))
 	}
 }
 
 func (h *Handler) listRules(w http.ResponseWriter, r *http.Request, p *principal) {
 	rules, err := h.svc.ListRules(r.Context(), r.PathValue("as"), r.PathValue("policyId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]RuleJSON, 0, len(rules))
-	for _, rule := range rules {
-		out = append(out, h.ruleToJSON(rule))
-	}
-	web.WriteJSON(w, http.StatusOK, out)
+	writeList(h, w, r, rules, err, h.ruleToJSON)
 }
 
 func (h *Handler) createRule(w http.ResponseWriter, r *http.Request, p *principal) {
-	rule, ok := readJSON(w, r, ruleFromRequest)
-	if !ok {
-		return
-	}
-	if err := h.svc.CreateRule(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), rule); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusCreated, h.ruleToJSON(rule))
+	save(h, w, r, http.StatusCreated, ruleFromRequest, func(rule *store.PolicyRule) error {
+		return h.svc.CreateRule(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), rule)
+	}, h.ruleToJSON)
 }
 
 func (h *Handler) getRule(w http.ResponseWriter, r *http.Request, p *principal) {
 	rule, err := h.svc.GetRule(r.Context(), r.PathValue("as"), r.PathValue("policyId"), r.PathValue("ruleId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.ruleToJSON(rule))
+	writeOne(h, w, r, rule, err, h.ruleToJSON)
 }
 
 func (h *Handler) replaceRule(w http.ResponseWriter, r *http.Request, p *principal) {
-	rule, ok := readJSON(w, r, ruleFromRequest)
-	if !ok {
-		return
-	}
-	rule.ID = r.PathValue("ruleId")
-	if err := h.svc.UpdateRule(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), rule); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.ruleToJSON(rule))
+	save(h, w, r, http.StatusOK, ruleFromRequest, func(rule *store.PolicyRule) error {
+		rule.ID = r.PathValue("ruleId")
+		return h.svc.UpdateRule(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), rule)
+	}, h.ruleToJSON)
 }
 
 func (h *Handler) deleteRule(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteRule(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), r.PathValue("ruleId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteRule(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), r.PathValue("ruleId")))
 }
 
 func (h *Handler) ruleLifecycle(status string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		if err := h.svc.SetRuleStatus(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), r.PathValue("ruleId"), status); err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		h.writeNoContent(w, r, h.svc.SetRuleStatus(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("policyId"), r.PathValue("ruleId"), status))
 	}
 }

@@ -61,11 +61,7 @@ func (h *Handler) getUserRole(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	role, err := h.svc.GetUserRole(r.Context(), id, r.PathValue("roleId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.roleToJSON(role))
+	writeOne(h, w, r, role, err, h.roleToJSON)
 }
 
 // assignUserRole takes {"type": "…"}; disableNotifications is accepted and
@@ -96,9 +92,5 @@ func (h *Handler) unassignUserRole(w http.ResponseWriter, r *http.Request, p *pr
 		web.WriteError(w, werr)
 		return
 	}
-	if err := h.svc.UnassignUserRole(r.Context(), serviceContext(r, p), id, r.PathValue("roleId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.UnassignUserRole(r.Context(), serviceContext(r, p), id, r.PathValue("roleId")))
 }

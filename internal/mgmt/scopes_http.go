@@ -6,7 +6,6 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/web"
 )
 
 // ScopeJSON is an authorization server scope (§4.3).
@@ -49,75 +48,38 @@ func scopeFromRequest(body []byte) (*store.Scope, *oktaerr.Error) {
 		Consent: in.Consent, Optional: in.Optional, MetadataPublish: in.MetadataPublish}, nil
 }
 
+// scopesOf renders the scopes of one authorization server.
+func (h *Handler) scopesOf(serverID string) func(*store.Scope) ScopeJSON {
+	return func(sc *store.Scope) ScopeJSON { return h.scopeToJSON(serverID, sc) }
+}
+
 func (h *Handler) listScopes(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("as")
 	scopes, err := h.svc.ListScopes(r.Context(), id)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]ScopeJSON, 0, len(scopes))
-	for _, sc := range scopes {
-		out = append(out, h.scopeToJSON(id, sc))
-	}
-	web.WriteJSON(w, http.StatusOK, out)
-}
-
-// readScope decodes a scope from the request body, answering the error
-// itself when it cannot.
-func readScope(w http.ResponseWriter, r *http.Request) (*store.Scope, bool) {
-	body, werr := readBody(w, r)
-	if werr == nil {
-		var sc *store.Scope
-		if sc, werr = scopeFromRequest(body); werr == nil {
-			return sc, true
-		}
-	}
-	web.WriteError(w, werr)
-	return nil, false
+	writeList(h, w, r, scopes, err, h.scopesOf(id))
 }
 
 func (h *Handler) createScope(w http.ResponseWriter, r *http.Request, p *principal) {
-	sc, ok := readScope(w, r)
-	if !ok {
-		return
-	}
 	id := r.PathValue("as")
-	if err := h.svc.CreateScope(r.Context(), serviceContext(r, p), id, sc); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusCreated, h.scopeToJSON(id, sc))
+	save(h, w, r, http.StatusCreated, scopeFromRequest, func(sc *store.Scope) error {
+		return h.svc.CreateScope(r.Context(), serviceContext(r, p), id, sc)
+	}, h.scopesOf(id))
 }
 
 func (h *Handler) getScope(w http.ResponseWriter, r *http.Request, p *principal) {
 	id := r.PathValue("as")
 	sc, err := h.svc.GetScope(r.Context(), id, r.PathValue("scopeId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.scopeToJSON(id, sc))
+	writeOne(h, w, r, sc, err, h.scopesOf(id))
 }
 
 func (h *Handler) replaceScope(w http.ResponseWriter, r *http.Request, p *principal) {
-	sc, ok := readScope(w, r)
-	if !ok {
-		return
-	}
 	id := r.PathValue("as")
-	sc.ID = r.PathValue("scopeId")
-	if err := h.svc.UpdateScope(r.Context(), serviceContext(r, p), id, sc); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.scopeToJSON(id, sc))
+	save(h, w, r, http.StatusOK, scopeFromRequest, func(sc *store.Scope) error {
+		sc.ID = r.PathValue("scopeId")
+		return h.svc.UpdateScope(r.Context(), serviceContext(r, p), id, sc)
+	}, h.scopesOf(id))
 }
 
 func (h *Handler) deleteScope(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteScope(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("scopeId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteScope(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("scopeId")))
 }

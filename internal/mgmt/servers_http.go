@@ -71,11 +71,7 @@ func (h *Handler) associateServers(w http.ResponseWriter, r *http.Request, p *pr
 }
 
 func (h *Handler) dissociateServer(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DissociateServer(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("other")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DissociateServer(r.Context(), serviceContext(r, p), r.PathValue("as"), r.PathValue("other")))
 }
 
 // ServerJSON is an authorization server (§4.2).
@@ -135,12 +131,7 @@ func (h *Handler) activeKID(serverID string) string {
 }
 
 // serverFromRequest decodes a server; unknown members are ignored.
-func serverFromRequest(w http.ResponseWriter, r *http.Request) (*store.AuthServer, bool) {
-	body, werr := readBody(w, r)
-	if werr != nil {
-		web.WriteError(w, werr)
-		return nil, false
-	}
+func serverFromRequest(body []byte) (*store.AuthServer, *oktaerr.Error) {
 	var in struct {
 		Name        string   `json:"name"`
 		Description string   `json:"description"`
@@ -154,15 +145,13 @@ func serverFromRequest(w http.ResponseWriter, r *http.Request) (*store.AuthServe
 		} `json:"credentials"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		web.WriteError(w, oktaerr.MalformedBody())
-		return nil, false
+		return nil, oktaerr.MalformedBody()
 	}
 	if in.Status != "" && in.Status != store.StatusActive && in.Status != store.StatusInactive {
-		web.WriteError(w, oktaerr.Validation("status", "status: Must be one of ACTIVE, INACTIVE"))
-		return nil, false
+		return nil, oktaerr.Validation("status", "status: Must be one of ACTIVE, INACTIVE")
 	}
 	return &store.AuthServer{Name: in.Name, Description: in.Description, Audiences: in.Audiences, IssuerMode: in.IssuerMode,
-		Status: in.Status, RotationMode: in.Credentials.Signing.RotationMode}, true
+		Status: in.Status, RotationMode: in.Credentials.Signing.RotationMode}, nil
 }
 
 func (h *Handler) listServers(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -177,70 +166,40 @@ func (h *Handler) listServers(w http.ResponseWriter, r *http.Request, p *princip
 		match = func(s *store.AuthServer) bool { return strings.HasPrefix(strings.ToLower(s.Name), q) }
 	}
 	servers, err := h.svc.ListAuthServers(r.Context(), store.Page{After: after, Limit: limit}, match)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]ServerJSON, 0, len(servers))
-	ids := make([]string, 0, len(servers))
-	for _, s := range servers {
-		out = append(out, h.serverToJSON(s, h.activeKID(s.ID)))
-		ids = append(ids, s.ID)
-	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
-	web.WriteJSON(w, http.StatusOK, out)
+	writePage(h, w, r, limit, servers, err, func(s *store.AuthServer) string { return s.ID }, h.serverJSON)
+}
+
+// serverJSON renders a server with the kid of its active signing key.
+func (h *Handler) serverJSON(s *store.AuthServer) ServerJSON {
+	return h.serverToJSON(s, h.activeKID(s.ID))
 }
 
 func (h *Handler) createServer(w http.ResponseWriter, r *http.Request, p *principal) {
-	s, ok := serverFromRequest(w, r)
-	if !ok {
-		return
-	}
-	if err := h.svc.CreateAuthServer(r.Context(), serviceContext(r, p), s); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusCreated, h.serverToJSON(s, h.activeKID(s.ID)))
+	save(h, w, r, http.StatusCreated, serverFromRequest, func(s *store.AuthServer) error {
+		return h.svc.CreateAuthServer(r.Context(), serviceContext(r, p), s)
+	}, h.serverJSON)
 }
 
 func (h *Handler) getServer(w http.ResponseWriter, r *http.Request, p *principal) {
 	s, err := h.svc.GetAuthServer(r.Context(), r.PathValue("as"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.serverToJSON(s, h.activeKID(s.ID)))
+	writeOne(h, w, r, s, err, h.serverJSON)
 }
 
 func (h *Handler) replaceServer(w http.ResponseWriter, r *http.Request, p *principal) {
-	s, ok := serverFromRequest(w, r)
-	if !ok {
-		return
-	}
-	s.ID = r.PathValue("as")
-	if err := h.svc.UpdateAuthServer(r.Context(), serviceContext(r, p), s); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.serverToJSON(s, h.activeKID(s.ID)))
+	save(h, w, r, http.StatusOK, serverFromRequest, func(s *store.AuthServer) error {
+		s.ID = r.PathValue("as")
+		return h.svc.UpdateAuthServer(r.Context(), serviceContext(r, p), s)
+	}, h.serverJSON)
 }
 
 func (h *Handler) deleteServer(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteAuthServer(r.Context(), serviceContext(r, p), r.PathValue("as")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteAuthServer(r.Context(), serviceContext(r, p), r.PathValue("as")))
 }
 
 // serverLifecycle answers 204 with no body, as Okta does for servers.
 func (h *Handler) serverLifecycle(status string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		if err := h.svc.SetAuthServerStatus(r.Context(), serviceContext(r, p), r.PathValue("as"), status); err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		h.writeNoContent(w, r, h.svc.SetAuthServerStatus(r.Context(), serviceContext(r, p), r.PathValue("as"), status))
 	}
 }
 

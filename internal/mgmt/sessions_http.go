@@ -28,11 +28,7 @@ func (h *Handler) clearUserSessions(w http.ResponseWriter, r *http.Request, p *p
 		web.WriteError(w, werr)
 		return
 	}
-	if err := h.svc.ClearUserSessions(r.Context(), serviceContext(r, p), id, r.URL.Query().Get("oauthTokens") == "true"); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.ClearUserSessions(r.Context(), serviceContext(r, p), id, r.URL.Query().Get("oauthTokens") == "true"))
 }
 
 func (h *Handler) getSession(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -50,11 +46,7 @@ func (h *Handler) getSession(w http.ResponseWriter, r *http.Request, p *principa
 }
 
 func (h *Handler) deleteSession(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.EndSession(r.Context(), serviceContext(r, p), r.PathValue("sessionId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.EndSession(r.Context(), serviceContext(r, p), r.PathValue("sessionId")))
 }
 
 func (h *Handler) userGrantJSON(g *store.UserGrant) map[string]any {
@@ -99,11 +91,7 @@ func (h *Handler) getUserGrant(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	g, err := h.svc.GetUserGrant(r.Context(), id, r.PathValue("grantId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.userGrantJSON(g))
+	writeOne(h, w, r, g, err, h.userGrantJSON)
 }
 
 func (h *Handler) revokeUserGrant(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -112,9 +100,5 @@ func (h *Handler) revokeUserGrant(w http.ResponseWriter, r *http.Request, p *pri
 		web.WriteError(w, werr)
 		return
 	}
-	if err := h.svc.RevokeUserGrants(r.Context(), serviceContext(r, p), id, r.PathValue("grantId"), r.PathValue("clientId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.RevokeUserGrants(r.Context(), serviceContext(r, p), id, r.PathValue("grantId"), r.PathValue("clientId")))
 }

@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
@@ -163,10 +164,7 @@ func orgRuleFromRequest(body []byte) (*store.OrgPolicyRule, *oktaerr.Error) {
 		Status     string `json:"status"`
 		Priority   int    `json:"priority"`
 		Conditions struct {
-			People struct {
-				Users  PeopleSetJSON `json:"users"`
-				Groups PeopleSetJSON `json:"groups"`
-			} `json:"people"`
+			People  PeopleJSON `json:"people"`
 			Network struct {
 				Connection string `json:"connection"`
 			} `json:"network"`
@@ -237,149 +235,86 @@ func (h *Handler) listOrgPolicies(w http.ResponseWriter, r *http.Request, p *pri
 		return
 	}
 	pols, err := h.svc.ListOrgPolicies(r.Context(), typ)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
+	if st := r.URL.Query().Get("status"); st != "" {
+		pols = slices.DeleteFunc(pols, func(pol *store.OrgPolicy) bool { return pol.Status != st })
 	}
-	out := make([]OrgPolicyJSON, 0, len(pols))
-	for _, pol := range pols {
-		if st := r.URL.Query().Get("status"); st != "" && st != pol.Status {
-			continue
-		}
-		out = append(out, h.orgPolicyToJSON(pol))
-	}
-	web.WriteJSON(w, http.StatusOK, out)
+	writeList(h, w, r, pols, err, h.orgPolicyToJSON)
 }
 
+// inactiveUnlessActivated applies ?activate=false to a create that sets no
+// status itself.
+func inactiveUnlessActivated(r *http.Request, status *string) {
+	if r.URL.Query().Get("activate") == "false" && *status == "" {
+		*status = store.StatusInactive
+	}
+}
+
+// Okta answers a created org policy or rule with 200, not 201.
 func (h *Handler) createOrgPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
-	pol, ok := readJSON(w, r, orgPolicyFromRequest)
-	if !ok {
-		return
-	}
-	if r.URL.Query().Get("activate") == "false" && pol.Status == "" {
-		pol.Status = store.StatusInactive
-	}
-	if err := h.svc.CreateOrgPolicy(r.Context(), serviceContext(r, p), pol); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.orgPolicyToJSON(pol))
+	save(h, w, r, http.StatusOK, orgPolicyFromRequest, func(pol *store.OrgPolicy) error {
+		inactiveUnlessActivated(r, &pol.Status)
+		return h.svc.CreateOrgPolicy(r.Context(), serviceContext(r, p), pol)
+	}, h.orgPolicyToJSON)
 }
 
 func (h *Handler) getOrgPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
 	pol, err := h.svc.GetOrgPolicy(r.Context(), r.PathValue("policyId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.orgPolicyToJSON(pol))
+	writeOne(h, w, r, pol, err, h.orgPolicyToJSON)
 }
 
 func (h *Handler) replaceOrgPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
-	pol, ok := readJSON(w, r, orgPolicyFromRequest)
-	if !ok {
-		return
-	}
-	pol.ID = r.PathValue("policyId")
-	if err := h.svc.UpdateOrgPolicy(r.Context(), serviceContext(r, p), pol); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.orgPolicyToJSON(pol))
+	save(h, w, r, http.StatusOK, orgPolicyFromRequest, func(pol *store.OrgPolicy) error {
+		pol.ID = r.PathValue("policyId")
+		return h.svc.UpdateOrgPolicy(r.Context(), serviceContext(r, p), pol)
+	}, h.orgPolicyToJSON)
 }
 
 func (h *Handler) deleteOrgPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteOrgPolicy(r.Context(), serviceContext(r, p), r.PathValue("policyId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteOrgPolicy(r.Context(), serviceContext(r, p), r.PathValue("policyId")))
 }
 
 // Okta answers policy and rule lifecycle calls with 204 (Terraform's
 // recordings).
 func (h *Handler) orgPolicyLifecycle(status string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		if err := h.svc.SetOrgPolicyStatus(r.Context(), serviceContext(r, p), r.PathValue("policyId"), status); err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		h.writeNoContent(w, r, h.svc.SetOrgPolicyStatus(r.Context(), serviceContext(r, p), r.PathValue("policyId"), status))
 	}
 }
 
 func (h *Handler) listOrgRules(w http.ResponseWriter, r *http.Request, p *principal) {
 	rules, err := h.svc.ListOrgRules(r.Context(), r.PathValue("policyId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	out := make([]OrgRuleJSON, 0, len(rules))
-	for _, rule := range rules {
-		out = append(out, h.orgRuleToJSON(rule))
-	}
-	web.WriteJSON(w, http.StatusOK, out)
+	writeList(h, w, r, rules, err, h.orgRuleToJSON)
 }
 
 func (h *Handler) createOrgRule(w http.ResponseWriter, r *http.Request, p *principal) {
-	rule, ok := readJSON(w, r, orgRuleFromRequest)
-	if !ok {
-		return
-	}
-	if r.URL.Query().Get("activate") == "false" && rule.Status == "" {
-		rule.Status = store.StatusInactive
-	}
-	if err := h.svc.CreateOrgRule(r.Context(), serviceContext(r, p), r.PathValue("policyId"), rule); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.orgRuleToJSON(rule))
+	save(h, w, r, http.StatusOK, orgRuleFromRequest, func(rule *store.OrgPolicyRule) error {
+		inactiveUnlessActivated(r, &rule.Status)
+		return h.svc.CreateOrgRule(r.Context(), serviceContext(r, p), r.PathValue("policyId"), rule)
+	}, h.orgRuleToJSON)
 }
 
 func (h *Handler) getOrgRule(w http.ResponseWriter, r *http.Request, p *principal) {
 	rule, err := h.svc.GetOrgRule(r.Context(), r.PathValue("policyId"), r.PathValue("ruleId"))
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.orgRuleToJSON(rule))
+	writeOne(h, w, r, rule, err, h.orgRuleToJSON)
 }
 
 func (h *Handler) replaceOrgRule(w http.ResponseWriter, r *http.Request, p *principal) {
-	rule, ok := readJSON(w, r, orgRuleFromRequest)
-	if !ok {
-		return
-	}
-	rule.ID = r.PathValue("ruleId")
-	if err := h.svc.UpdateOrgRule(r.Context(), serviceContext(r, p), r.PathValue("policyId"), rule); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.orgRuleToJSON(rule))
+	save(h, w, r, http.StatusOK, orgRuleFromRequest, func(rule *store.OrgPolicyRule) error {
+		rule.ID = r.PathValue("ruleId")
+		return h.svc.UpdateOrgRule(r.Context(), serviceContext(r, p), r.PathValue("policyId"), rule)
+	}, h.orgRuleToJSON)
 }
 
 func (h *Handler) deleteOrgRule(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.DeleteOrgRule(r.Context(), serviceContext(r, p), r.PathValue("policyId"), r.PathValue("ruleId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.DeleteOrgRule(r.Context(), serviceContext(r, p), r.PathValue("policyId"), r.PathValue("ruleId")))
 }
 
 func (h *Handler) orgRuleLifecycle(status string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		if err := h.svc.SetOrgRuleStatus(r.Context(), serviceContext(r, p), r.PathValue("policyId"), r.PathValue("ruleId"), status); err != nil {
-			h.writeErr(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		h.writeNoContent(w, r, h.svc.SetOrgRuleStatus(r.Context(), serviceContext(r, p), r.PathValue("policyId"), r.PathValue("ruleId"), status))
 	}
 }
 
 func (h *Handler) bindAppPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := h.svc.SetAppAccessPolicy(r.Context(), serviceContext(r, p), r.PathValue("appId"), r.PathValue("policyId")); err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	h.writeNoContent(w, r, h.svc.SetAppAccessPolicy(r.Context(), serviceContext(r, p), r.PathValue("appId"), r.PathValue("policyId")))
 }

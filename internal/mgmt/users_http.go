@@ -244,11 +244,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, p *principal) 
 		return
 	}
 	u, err := h.svc.GetUser(r.Context(), id)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.userToJSON(u))
+	writeOne(h, w, r, u, err, h.userToJSON)
 }
 
 func (h *Handler) updateUser(replace bool) authedHandler {

@@ -88,11 +88,7 @@ func (h *Handler) getUserSchema(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	us, err := h.svc.GetUserSchema(r.Context())
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.userSchemaJSON(us))
+	writeOne(h, w, r, us, err, h.userSchemaJSON)
 }
 
 // userSchemaRequest is a partial schema: the properties named under
@@ -129,11 +125,7 @@ func (h *Handler) updateUserSchema(w http.ResponseWriter, r *http.Request, p *pr
 		}
 	}
 	us, err := h.svc.UpdateUserSchema(r.Context(), serviceContext(r, p), ch)
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, h.userSchemaJSON(us))
+	writeOne(h, w, r, us, err, h.userSchemaJSON)
 }
 
 func (h *Handler) userTypeJSON() map[string]any {

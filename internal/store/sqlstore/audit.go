@@ -30,6 +30,12 @@ func scanAuditEvent(row scanner) (*store.AuditEvent, error) {
 }
 
 func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEvent, error) {
+	query, args := auditListSQL(q)
+	return list(ctx, r.s, "list audit events", scanAuditEvent, query, args...)
+}
+
+// auditListSQL is the query of List.
+func auditListSQL(q store.AuditQuery) (string, []any) {
 	query := `SELECT ` + auditCols + ` FROM audit_events WHERE 1=1`
 	var args []any
 	if !q.Since.IsZero() {
@@ -65,7 +71,7 @@ func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEven
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	return list(ctx, r.s, "list audit events", scanAuditEvent, query, args...)
+	return query, args
 }
 
 func (r audit) Poll(ctx context.Context, q store.AuditPoll) ([]*store.AuditEvent, store.AuditPosition, error) {

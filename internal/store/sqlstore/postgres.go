@@ -86,5 +86,9 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// No statement cache (prepareStatements): pgx already prepares each
+	// query once per connection and keeps it (QueryExecModeCacheStatement),
+	// and preparing through database/sql on top of that measured slower
+	// (BenchmarkSubject: 180–206 → 216–221 µs of CPU per lookup).
 	return s, nil
 }

@@ -159,6 +159,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open %s for reading: %w", abs, err)
 	}
 	s.read = read
+	s.prepareStatements()
 	opened = true
 	return s, nil
 }

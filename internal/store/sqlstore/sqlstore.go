@@ -35,6 +35,9 @@ type Store struct {
 	// on PostgreSQL it is the same pool as write.
 	read *sql.DB
 	tx   *sql.Tx
+	// wstmts and rstmts are the prepared statements of write and read (the
+	// same cache when they are the same pool).
+	wstmts, rstmts *stmtCache
 	// pg is PostgreSQL's connection configuration, for the connections
 	// that live outside the pool (LISTEN); nil on SQLite.
 	pg *pgx.ConnConfig
@@ -79,6 +82,10 @@ func (s *Store) mapErr(op string, err error) error { return mapErr(s.d, op, err)
 func (s *Store) Close() error {
 	if s.inTx() {
 		return nil
+	}
+	s.wstmts.close()
+	if s.rstmts != s.wstmts {
+		s.rstmts.close()
 	}
 	err := s.write.Close()
 	if s.read != s.write {
@@ -133,16 +140,25 @@ type querier interface {
 
 func (s *Store) reader() querier {
 	if s.tx != nil {
-		return s.tx
+		return prepared{s.tx, s.wstmts, s.tx}
 	}
-	return s.read
+	return prepared{s.read, s.rstmts, nil}
 }
 
 func (s *Store) writer() querier {
 	if s.tx != nil {
-		return s.tx
+		return prepared{s.tx, s.wstmts, s.tx}
 	}
-	return s.write
+	return prepared{s.write, s.wstmts, nil}
+}
+
+// prepareStatements starts the statement caches of the pools.
+func (s *Store) prepareStatements() {
+	s.wstmts = newStmtCache(s.write)
+	s.rstmts = s.wstmts
+	if s.read != s.write {
+		s.rstmts = newStmtCache(s.read)
+	}
 }
 
 // exec runs a write and returns the number of rows it affected.

@@ -183,7 +183,7 @@ func pgBase(t *testing.T) string {
 }
 
 // pgAdmin opens a connection used to create and drop test schemas.
-func pgAdmin(t *testing.T, base string) *sql.DB {
+func pgAdmin(t testing.TB, base string) *sql.DB {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(base)
 	if err != nil {
@@ -201,7 +201,7 @@ func pgAdmin(t *testing.T, base string) *sql.DB {
 // freshSchema creates a schema only this test uses, dropped at its end, and
 // returns base with that schema as the search path: tests stay independent
 // of each other and of earlier runs.
-func freshSchema(t *testing.T, admin *sql.DB, base string) string {
+func freshSchema(t testing.TB, admin *sql.DB, base string) string {
 	t.Helper()
 	b := make([]byte, 8)
 	rand.Read(b)

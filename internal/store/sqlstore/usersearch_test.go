@@ -136,6 +136,13 @@ func explainUsers(t *testing.T, s *Store, w store.UserWhere) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return explain(t, s, q, args)
+}
+
+// explain is the plan of a query, with PostgreSQL's sequential scans
+// discouraged (see planCases).
+func explain(t *testing.T, s *Store, q string, args []any) string {
+	t.Helper()
 	prefix := "EXPLAIN QUERY PLAN "
 	if s.Backend() == "postgres" {
 		prefix = "EXPLAIN "
