@@ -1,8 +1,3 @@
-// Package mgmt holds the management API's service layer in Okta's JSON
-// shapes: decoding and validating application, client-registration and grant
-// requests into store records, and encoding records back. Everything here is
-// a pure function of its inputs (plus fresh randomness for ids and secrets);
-// HTTP handlers call it and write what it returns.
 package mgmt
 
 import (

@@ -1,9 +1,3 @@
-// Package mgmt serves Okta's management API (/api/v1) and dynamic client
-// registration (/oauth2/v1/clients) in Okta's JSON shapes. Handlers decode,
-// call the service layer, and encode; they never touch the store.
-//
-// Section references such as §2.2 in comments are sections of docs/okta-api.md,
-// the Okta API reference the code follows.
 package mgmt
 
 import (

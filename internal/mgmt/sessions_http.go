@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sesame-idp/sesame/internal/signin"
+	"github.com/sesame-idp/sesame/internal/oktajson"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -42,7 +42,7 @@ func (h *Handler) getSession(w http.ResponseWriter, r *http.Request, p *principa
 	if org := h.svc.Cache.Current().Org; org != nil {
 		orgID = org.ID
 	}
-	web.WriteJSON(w, http.StatusOK, signin.SessionJSON(x, u, h.orgURL, orgID, false))
+	web.WriteJSON(w, http.StatusOK, oktajson.Session(x, u, h.orgURL, orgID, false))
 }
 
 func (h *Handler) deleteSession(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -3,10 +3,12 @@ package oauth
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/jsonenc"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/token"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -40,7 +42,31 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	web.WriteJSON(w, http.StatusOK, res)
+	web.WriteEncodedJSON(w, http.StatusOK, res.appendJSON(make([]byte, 0, 512)))
+}
+
+// appendJSON writes what json.Marshal would of the struct's tags, and the
+// newline web.WriteJSON ends with, without reflection.
+func (in *Introspection) appendJSON(b []byte) []byte {
+	b = append(b, `{"active":`...)
+	b = strconv.AppendBool(b, in.Active)
+	for _, m := range [...]struct{ name, v string }{{"token_type", in.TokenType}, {"scope", in.Scope}, {"client_id", in.ClientID}, {"username", in.Username}} {
+		if m.v != "" {
+			b = jsonenc.Member(b, m.name, m.v)
+		}
+	}
+	if in.Exp != 0 {
+		b = jsonenc.Int(b, "exp", in.Exp)
+	}
+	if in.Iat != 0 {
+		b = jsonenc.Int(b, "iat", in.Iat)
+	}
+	for _, m := range [...]struct{ name, v string }{{"sub", in.Sub}, {"aud", in.Aud}, {"iss", in.Iss}, {"jti", in.JTI}, {"uid", in.UID}} {
+		if m.v != "" {
+			b = jsonenc.Member(b, m.name, m.v)
+		}
+	}
+	return append(b, "}\n"...)
 }
 
 // Introspect reports whether a token of this server is active.

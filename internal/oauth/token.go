@@ -7,6 +7,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/jsonenc"
 	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/policy"
 	"github.com/sesame-idp/sesame/internal/web"
@@ -68,7 +69,27 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	web.WriteJSON(w, http.StatusOK, resp)
+	web.WriteEncodedJSON(w, http.StatusOK, resp.appendJSON(make([]byte, 0, 1024)))
+}
+
+// appendJSON writes what json.Marshal would of the struct's tags, and the
+// newline web.WriteJSON ends with, without reflection.
+func (r *TokenResponse) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	b = jsonenc.Member(b, "token_type", r.TokenType)
+	b = jsonenc.Int(b, "expires_in", r.ExpiresIn)
+	b = jsonenc.Member(b, "access_token", r.AccessToken)
+	b = jsonenc.Member(b, "scope", r.Scope)
+	if r.RefreshToken != "" {
+		b = jsonenc.Member(b, "refresh_token", r.RefreshToken)
+	}
+	if r.IDToken != "" {
+		b = jsonenc.Member(b, "id_token", r.IDToken)
+	}
+	if r.IssuedTokenType != "" {
+		b = jsonenc.Member(b, "issued_token_type", r.IssuedTokenType)
+	}
+	return append(b, "}\n"...)
 }
 
 // Token runs a token request and records its outcome in the System Log.

@@ -1,11 +1,3 @@
-// Package service is Sesame's one service layer: the management API, the
-// console, the CLI and the first-start setup page all call these functions,
-// and none of them writes to the store on its own. Each change commits with
-// the System Log event that records it, and changes to cached configuration
-// bump the config version so that every replica reloads.
-//
-// Section references such as §2.2 in comments are sections of docs/okta-api.md,
-// the Okta API reference the code follows.
 package service
 
 import (

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
@@ -295,10 +294,6 @@ func (h *Handler) factorStepUp(w http.ResponseWriter, r *http.Request) {
 	}
 	h.renderFactor(w, r, http.StatusOK, tx, tok, "")
 }
-
-// sessionHasFactor says whether a session's sign-in included a second
-// factor.
-func sessionHasFactor(s *store.Session) bool { return slices.Contains(s.AMR, "mfa") }
 
 // webAuthnBegin starts a passkey ceremony in a transaction: registration
 // (enrol, from MFA_ENROLL) or assertion (verify, from MFA_REQUIRED). The

@@ -14,6 +14,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/audit"
 	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
+	"github.com/sesame-idp/sesame/internal/oktajson"
 	"github.com/sesame-idp/sesame/internal/pages"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -287,44 +288,7 @@ func (h *Handler) sessionJSON(s *store.Session, u *store.User) map[string]any {
 	if org := h.cache.Current().Org; org != nil {
 		orgID = org.ID
 	}
-	return SessionJSON(s, u, h.orgURL, orgID, true)
-}
-
-// SessionJSON is the Session object of §4.11; me selects the links of
-// /api/v1/sessions/me rather than those of /api/v1/sessions/{id}.
-func SessionJSON(s *store.Session, u *store.User, orgURL, orgID string, me bool) map[string]any {
-	ts := func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t.UTC().Format("2006-01-02T15:04:05.000Z")
-	}
-	login, name := "", ""
-	if u != nil {
-		login, name = u.Login, u.DisplayName()
-	}
-	self, refresh, user := orgURL+"/api/v1/sessions/"+s.ID, orgURL+"/api/v1/sessions/"+s.ID+"/lifecycle/refresh", orgURL+"/api/v1/users/"+s.UserID
-	if me {
-		self, refresh, user = orgURL+"/api/v1/sessions/me", orgURL+"/api/v1/sessions/me/lifecycle/refresh", orgURL+"/api/v1/users/me"
-	}
-	// A session that began with a second factor (the factor step starts
-	// it) verified the factor when it began.
-	mfa := sessionHasFactor(s)
-	var lastFactor any
-	if mfa {
-		lastFactor = ts(s.Created)
-	}
-	return map[string]any{
-		"id": s.ID, "login": login, "userId": s.UserID, "status": "ACTIVE",
-		"createdAt": ts(s.Created), "expiresAt": ts(s.IdleExpiresAt),
-		"lastPasswordVerification": ts(s.LastPasswordVerification), "lastFactorVerification": lastFactor,
-		"amr": s.AMR, "idp": map[string]any{"id": orgID, "type": "OKTA"}, "mfaActive": mfa,
-		"_links": map[string]any{
-			"refresh": map[string]any{"href": refresh, "hints": map[string]any{"allow": []string{"POST"}}},
-			"self":    map[string]any{"href": self, "hints": map[string]any{"allow": []string{"GET", "DELETE"}}},
-			"user":    map[string]any{"name": name, "href": user, "hints": map[string]any{"allow": []string{"GET"}}},
-		},
-	}
+	return oktajson.Session(s, u, h.orgURL, orgID, true)
 }
 
 func errNoSession() *oktaerr.Error {

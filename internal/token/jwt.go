@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sesame-idp/sesame/internal/jsonenc"
 	"github.com/sesame-idp/sesame/internal/metrics"
 )
 
@@ -39,13 +40,7 @@ func Sign(k *Key, claims any) (string, error) {
 // SignPayload signs an already encoded claims object.
 func SignPayload(k *Key, payload []byte) (string, error) {
 	metrics.Signatures.Inc()
-	header, err := json.Marshal(struct {
-		KID string `json:"kid"`
-		Alg string `json:"alg"`
-	}{k.KID, Alg})
-	if err != nil {
-		return "", err
-	}
+	header := append(jsonenc.Member([]byte("{"), "kid", k.KID), `,"alg":"`+Alg+`"}`...)
 	enc := base64.RawURLEncoding
 	buf := make([]byte, 0, enc.EncodedLen(len(header))+enc.EncodedLen(len(payload))+2+enc.EncodedLen(k.Private.Size()))
 	buf = enc.AppendEncode(buf, header)

@@ -44,10 +44,17 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(oktaerr.Internal(err))
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	WriteEncodedJSON(w, status, append(b, '\n'))
+}
+
+// WriteEncodedJSON writes an already encoded JSON answer (ending in a
+// newline, as WriteJSON's do) with Okta's content type.
+func WriteEncodedJSON(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b)
 }
 
 // UnavailableText is what a hosted page says while the database cannot be

@@ -38,13 +38,27 @@ func (r audit) List(ctx context.Context, q store.AuditQuery) ([]*store.AuditEven
 func auditListSQL(q store.AuditQuery) (string, []any) {
 	query := `SELECT ` + auditCols + ` FROM audit_events WHERE 1=1`
 	var args []any
-	if !q.Since.IsZero() {
-		query += ` AND published >= ?`
-		args = append(args, ms(q.Since))
+	cursor := !q.AfterPublished.IsZero() || q.AfterUUID != ""
+	// The window's bound on the side the walk moves toward becomes the
+	// cursor's time once the cursor is past it: the row-value comparison
+	// below implies it. SQLite seeks the index to a plain bound on
+	// published but not to the row value, so without it every page would
+	// read the index from the start of the window to the cursor.
+	lo, hasLo := ms(q.Since), !q.Since.IsZero()
+	hi, hiOp, hasHi := ms(q.Until), "<", !q.Until.IsZero()
+	if cursor && !q.Descending && (!hasLo || ms(q.AfterPublished) > lo) {
+		lo, hasLo = ms(q.AfterPublished), true
 	}
-	if !q.Until.IsZero() {
-		query += ` AND published < ?`
-		args = append(args, ms(q.Until))
+	if cursor && q.Descending && (!hasHi || ms(q.AfterPublished) < hi) {
+		hi, hiOp, hasHi = ms(q.AfterPublished), "<=", true
+	}
+	if hasLo {
+		query += ` AND published >= ?`
+		args = append(args, lo)
+	}
+	if hasHi {
+		query += ` AND published ` + hiOp + ` ?`
+		args = append(args, hi)
 	}
 	if q.EventType != "" {
 		query += ` AND event_type = ?`
@@ -60,7 +74,7 @@ func auditListSQL(q store.AuditQuery) (string, []any) {
 	if q.Descending {
 		dir, cmp = "DESC", "<"
 	}
-	if !q.AfterPublished.IsZero() || q.AfterUUID != "" {
+	if cursor {
 		// A row-value comparison is what both databases can answer from
 		// the (published, uuid) index.
 		query += ` AND (published, uuid) ` + cmp + ` (?, ?)`
@@ -90,6 +104,13 @@ func (r audit) Poll(ctx context.Context, q store.AuditPoll) ([]*store.AuditEvent
 	}
 	query := `SELECT ` + auditCols + ` FROM audit_events WHERE (tx, seq) > (?, ?) AND (tx, seq) < (?, ?)`
 	args := []any{q.After.Tx, q.After.Seq, h.Tx, h.Seq}
+	if q.After.Tx == h.Tx {
+		// The same bounds, which SQLite (where tx is always 0) seeks the
+		// position index to; from the row values it would read every
+		// position from the start of tx to q.After, more with each page.
+		query = `SELECT ` + auditCols + ` FROM audit_events WHERE tx = ? AND seq > ? AND seq < ?`
+		args = []any{h.Tx, q.After.Seq, h.Seq}
+	}
 	if !q.Since.IsZero() {
 		query += ` AND published >= ?`
 		args = append(args, ms(q.Since))

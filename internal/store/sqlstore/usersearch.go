@@ -193,8 +193,17 @@ func prefixEnd(s string) (string, bool) {
 func (r users) InGroup(ctx context.Context, groupID string, p store.Page) ([]*store.User, error) {
 	// Column names are unique across the two tables, so the user columns
 	// need no qualifier.
-	q, args := page(`SELECT `+userCols+` FROM group_members JOIN users ON users.id = group_members.user_id
-		WHERE group_members.group_id = ?`, "group_members.user_id", p, []any{groupID})
+	query, args := `SELECT `+userCols+` FROM group_members JOIN users ON users.id = group_members.user_id
+		WHERE group_members.group_id = ?`, []any{groupID}
+	if p.After != "" {
+		// The cursor on both sides of the join: PostgreSQL merges the
+		// member index with the users' primary key, and without its own
+		// bound the users side would be read from the first id on, more
+		// with each page.
+		query += ` AND users.id > ?`
+		args = append(args, p.After)
+	}
+	q, args := page(query, "group_members.user_id", p, args)
 	return list(ctx, r.s, "list members of group "+groupID, scanUser, q, args...)
 }
 

@@ -209,6 +209,37 @@ func testAuditCursors(t *testing.T, s store.Store) {
 		}
 	}
 	sameStrings(t, seen, wantFiltered, "filtered walk")
+
+	// The same window walked backwards, and walks whose cursor lies
+	// outside the window (the window's bound still holds).
+	q.Descending, q.AfterPublished, q.AfterUUID = true, time.Time{}, ""
+	seen = nil
+	for range 100 {
+		page, err := s.Audit().List(ctx, q)
+		ok(t, err, "list a filtered page, descending")
+		for _, e := range page {
+			seen = append(seen, e.UUID)
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		last := page[len(page)-1]
+		q.AfterPublished, q.AfterUUID = last.Published, last.UUID
+	}
+	slices.Reverse(wantFiltered)
+	sameStrings(t, seen, wantFiltered, "filtered walk, descending")
+	slices.Reverse(wantFiltered)
+	q.Limit = 100
+	q.AfterPublished, q.AfterUUID = ms0.Add(20*time.Millisecond), "zz"
+	got, err := s.Audit().List(ctx, q)
+	ok(t, err, "list descending from a cursor after the window")
+	slices.Reverse(wantFiltered)
+	sameStrings(t, eventIDs(got), wantFiltered, "descending from a cursor after until")
+	slices.Reverse(wantFiltered)
+	q.Descending, q.AfterPublished, q.AfterUUID = false, ms0.Add(-time.Second), ""
+	got, err = s.Audit().List(ctx, q)
+	ok(t, err, "list ascending from a cursor before the window")
+	sameStrings(t, eventIDs(got), wantFiltered, "ascending from a cursor before since")
 }
 
 // pollN follows Poll's resume positions, limit events at a time, until it
