@@ -11,7 +11,7 @@ import (
 
 // An app's Sign On tab: the issuer of its ID tokens and its groups claim, as
 // /api/v1/internal/apps/{id}/settings/oauth/idToken stores them, through the
-// same function (mgmt.SetIDTokenSettings) and so the same rules.
+// same service call (service.SetIDTokenSettings) and so the same rules.
 
 func (c *Console) registerAppSignOn(mux *http.ServeMux) {
 	mux.Handle("GET /admin/apps/{id}/signon", c.admin("okta.apps.read", c.appSignOn))
@@ -36,14 +36,14 @@ func (c *Console) appSignOn(w http.ResponseWriter, r *http.Request, q *request) 
 		c.fail(w, r, err)
 		return
 	}
-	in := mgmt.IDTokenSettingsInput{IssuerMode: a.Settings.OAuthClient.IssuerMode}
+	in := service.IDTokenSettings{IssuerMode: a.Settings.OAuthClient.IssuerMode}
 	if gc := a.GroupsClaim; gc != nil {
 		in.ValueType, in.Name, in.GroupFilterType, in.Value = gc.ValueType, gc.Name, gc.GroupFilterType, gc.Value
 	}
 	c.renderSignOn(w, q, a, in, http.StatusOK, map[string]string{"saved": "Saved."}[r.URL.Query().Get("done")], "", nil)
 }
 
-func (c *Console) renderSignOn(w http.ResponseWriter, q *request, a *store.App, in mgmt.IDTokenSettingsInput, status int, notice, errText string, causes []string) {
+func (c *Console) renderSignOn(w http.ResponseWriter, q *request, a *store.App, in service.IDTokenSettings, status int, notice, errText string, causes []string) {
 	v := signOnView{App: mgmt.AppToJSON(a, c.svc.OrgURL, ""), Issuer: c.oauth.OrgIDTokenIssuer(a), IssuerMode: in.IssuerMode,
 		ValueType: in.ValueType, Name: in.Name, FilterType: in.GroupFilterType, Value: in.Value, Filters: groupFilters}
 	if v.IssuerMode == "" {
@@ -54,7 +54,7 @@ func (c *Console) renderSignOn(w http.ResponseWriter, q *request, a *store.App, 
 
 func (c *Console) saveAppSignOn(w http.ResponseWriter, r *http.Request, q *request) {
 	f := r.PostForm
-	in := mgmt.IDTokenSettingsInput{IssuerMode: f.Get("issuer_mode"), ValueType: f.Get("claim_type"),
+	in := service.IDTokenSettings{IssuerMode: f.Get("issuer_mode"), ValueType: f.Get("claim_type"),
 		Name: strings.TrimSpace(f.Get("claim_name")), Value: strings.TrimSpace(f.Get("claim_value")), GroupFilterType: f.Get("claim_filter")}
 	if in.ValueType == "" {
 		// "None": the claim is removed, whatever the other fields still hold.
@@ -62,7 +62,7 @@ func (c *Console) saveAppSignOn(w http.ResponseWriter, r *http.Request, q *reque
 	} else if in.ValueType != "GROUPS" {
 		in.GroupFilterType = "" // the filter applies to the Filter type only
 	}
-	_, err := mgmt.SetIDTokenSettings(r.Context(), c.svc, q.ctx(r), r.PathValue("id"), in)
+	_, err := c.svc.SetIDTokenSettings(r.Context(), q.ctx(r), r.PathValue("id"), in)
 	if err != nil {
 		summary, causes, ok := problem(err)
 		a, gerr := c.svc.GetApp(r.Context(), r.PathValue("id"))

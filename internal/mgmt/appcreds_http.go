@@ -1,7 +1,6 @@
 package mgmt
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -393,60 +392,15 @@ func (h *Handler) getIDTokenSettings(w http.ResponseWriter, r *http.Request, p *
 	writeOne(h, w, r, a, err, h.idTokenToJSON)
 }
 
-// IDTokenSettingsInput is what sets an app's ID-token settings: the body of
-// POST /api/v1/internal/apps/{id}/settings/oauth/idToken, and the console's
-// Sign On tab.
+// IDTokenSettingsInput is the body of POST
+// /api/v1/internal/apps/{id}/settings/oauth/idToken: service.IDTokenSettings
+// in Okta's member names.
 type IDTokenSettingsInput struct {
 	IssuerMode      string `json:"issuerMode"`
 	ValueType       string `json:"valueType"`
 	Name            string `json:"name"`
 	Value           string `json:"value"`
 	GroupFilterType string `json:"groupFilterType"`
-}
-
-// SetIDTokenSettings sets the app's issuer mode (the same setting as
-// settings.oauthClient.issuer_mode) and its groups claim; an input without a
-// claim name, type or value removes the claim, as the provider sends when
-// none is set. Values are stored as sent: an EXPRESSION is evaluated when a
-// token is made, as Okta does. Shared by the API and the console so that
-// both check the same rules.
-func SetIDTokenSettings(ctx context.Context, svc *service.Service, c service.Context, appID string, in IDTokenSettingsInput) (*store.App, error) {
-	var cl oktaerr.Problems
-	if in.IssuerMode != "" {
-		cl.Enum("issuerMode", in.IssuerMode, service.IssuerOrgURL, service.IssuerCustomURL, service.IssuerDynamic)
-	}
-	var claim *store.AppGroupsClaim
-	if in.Name != "" || in.ValueType != "" || in.Value != "" {
-		claim = &store.AppGroupsClaim{Name: in.Name, ValueType: in.ValueType, Value: in.Value, GroupFilterType: in.GroupFilterType}
-		if in.Name == "" {
-			cl.Add("name", oktaerr.Blank)
-		} else if len(in.Name) > 100 {
-			cl.Add("name", "The value must be at most 100 characters long.")
-		}
-		if in.Value == "" {
-			cl.Add("value", oktaerr.Blank)
-		} else if len(in.Value) > 1024 {
-			cl.Add("value", "The value must be at most 1024 characters long.")
-		}
-		if cl.Enum("valueType", in.ValueType, "GROUPS", "EXPRESSION") {
-			if in.ValueType == "GROUPS" {
-				cl.Enum("groupFilterType", in.GroupFilterType, "STARTS_WITH", "EQUALS", "CONTAINS", "REGEX")
-			} else if in.GroupFilterType != "" {
-				cl.Add("groupFilterType", "The field is allowed only when valueType is 'GROUPS'.")
-			}
-		}
-	}
-	if len(cl) > 0 {
-		return nil, cl.Err()
-	}
-	return svc.ModifyApp(ctx, c, appID, "application.lifecycle.update", "Update ID token settings",
-		func(a *store.App, now time.Time) error {
-			if in.IssuerMode != "" {
-				a.Settings.OAuthClient.IssuerMode = in.IssuerMode
-			}
-			a.GroupsClaim = claim
-			return nil
-		})
 }
 
 func (h *Handler) setIDTokenSettings(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -460,6 +414,6 @@ func (h *Handler) setIDTokenSettings(w http.ResponseWriter, r *http.Request, p *
 		web.WriteError(w, e)
 		return
 	}
-	a, err := SetIDTokenSettings(r.Context(), h.svc, serviceContext(r, p), r.PathValue("id"), in)
+	a, err := h.svc.SetIDTokenSettings(r.Context(), serviceContext(r, p), r.PathValue("id"), service.IDTokenSettings(in))
 	writeOne(h, w, r, a, err, h.idTokenToJSON)
 }

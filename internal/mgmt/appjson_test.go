@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/jwktest"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -414,7 +415,7 @@ func TestAppUpdateImmutables(t *testing.T) {
 }
 
 func TestAppKeyIDs(t *testing.T) {
-	k1, k2 := rsaPub(t, "k1"), jwkJSON(t, &keysOnce().ec256.PublicKey, "k2", "sig", "ES256")
+	k1, k2 := jwktest.RSAPub(t, "k1"), jwktest.JSON(t, &jwktest.Get().EC256.PublicKey, "k2", "sig", "ES256")
 	body := func(keys ...string) string {
 		return `{"label":"svc","credentials":{"oauthClient":{"token_endpoint_auth_method":"private_key_jwt"}},
 			"settings":{"oauthClient":{"application_type":"service","grant_types":["client_credentials"],
@@ -551,7 +552,7 @@ func TestAppRoundTrip(t *testing.T) {
 			"response_types":["code"],"refresh_token":{"rotation_type":"ROTATE","leeway":0},
 			"idp_initiated_login":{"mode":"DISABLED","default_scope":[]},"network":{"connection":"ANYWHERE"},
 			"id_token_encrypted_response_alg":"RSA-OAEP-256","future_member":{"x":true},
-			"jwks":{"keys":[` + rsaPub(t, "k1") + `]}}}}`
+			"jwks":{"keys":[` + jwktest.RSAPub(t, "k1") + `]}}}}`
 	first, _ := mustApp(t, body)
 
 	rendered, err := json.Marshal(AppToJSON(first, "https://idp.example.com", ""))
@@ -629,9 +630,9 @@ func sealedOf(a *store.App) []byte {
 // sends one, takes the curve its coordinates' length names; a length that
 // names no curve is refused with a cause that says so.
 func TestECKeyWithoutCurve(t *testing.T) {
-	for _, key := range []*ecdsa.PrivateKey{keysOnce().ec256, keysOnce().ec384} {
+	for _, key := range []*ecdsa.PrivateKey{jwktest.Get().EC256, jwktest.Get().EC384} {
 		var m map[string]any
-		if err := json.Unmarshal([]byte(jwkJSON(t, &key.PublicKey, "ec", "", "")), &m); err != nil {
+		if err := json.Unmarshal([]byte(jwktest.JSON(t, &key.PublicKey, "ec", "", "")), &m); err != nil {
 			t.Fatal(err)
 		}
 		want := m["crv"]

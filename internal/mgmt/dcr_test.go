@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/jwktest"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
@@ -42,7 +43,7 @@ func TestClientDefaults(t *testing.T) {
 
 	// The OpenMetadata guide's service client: private_key_jwt with a jwks.
 	svc, sec := mustClient(t, `{"client_name":"om-ingestion","application_type":"service","token_endpoint_auth_method":"private_key_jwt",
-		"jwks":{"keys":[`+rsaPub(t, "om")+`]}}`, nil)
+		"jwks":{"keys":[`+jwktest.RSAPub(t, "om")+`]}}`, nil)
 	if sec != "" || secretHash(svc) != nil {
 		t.Error("private_key_jwt client got a secret")
 	}
@@ -189,7 +190,7 @@ func TestClientToJSON(t *testing.T) {
 	}
 	// A service client has [] redirect_uris, its keys, and a zero issue time stays 0.
 	svc, _ := mustClient(t, `{"client_name":"svc","application_type":"service","token_endpoint_auth_method":"private_key_jwt",
-		"jwks":{"keys":[`+rsaPub(t, "om")+`]}}`, nil)
+		"jwks":{"keys":[`+jwktest.RSAPub(t, "om")+`]}}`, nil)
 	svc.Created = time.Time{}
 	m = decodeMap(t, ClientToJSON(svc, ""))
 	if mustJSON(m["redirect_uris"]) != `[]` || path(m, "jwks") == nil || m["client_id_issued_at"] != float64(0) {

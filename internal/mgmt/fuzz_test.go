@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/sesame-idp/sesame/internal/jwktest"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
 func appSeeds(t testing.TB) []string {
-	k := keysOnce()
+	k := jwktest.Get()
 	return []string{
 		webBody, nativeBody, browserBody, serviceBody,
 		`{"name":"oidc_client","label":"My SPA","signOnMode":"OPENID_CONNECT",
@@ -20,7 +21,7 @@ func appSeeds(t testing.TB) []string {
 		 "grant_types":["authorization_code","refresh_token"],"refresh_token":{"rotation_type":"ROTATE","leeway":30}}}}`,
 		`{"label":"svc","credentials":{"oauthClient":{"token_endpoint_auth_method":"private_key_jwt"}},
 		 "settings":{"oauthClient":{"application_type":"service","grant_types":["client_credentials"],
-		 "jwks":{"keys":[` + rsaPub(t, "k1") + `,` + jwkJSON(t, &k.ec256.PublicKey, "k2", "", "ES256") + `]}}}}`,
+		 "jwks":{"keys":[` + jwktest.RSAPub(t, "k1") + `,` + jwktest.JSON(t, &k.EC256.PublicKey, "k2", "", "ES256") + `]}}}}`,
 		`{"label":"jwt","credentials":{"oauthClient":{"token_endpoint_auth_method":"client_secret_jwt","client_secret":"0123456789abcdef0123456789abcdef"}},
 		 "settings":{"oauthClient":{"application_type":"web","grant_types":["authorization_code"],"redirect_uris":["https://a.example.com/cb"],
 		 "wildcard_redirect":"SUBDOMAIN","post_logout_redirect_uris":["https://*.example.com/"]}},"profile":{"x":[1,{"y":null}]}}`,
@@ -80,7 +81,7 @@ func FuzzAppFromRequest(f *testing.F) {
 func FuzzClientFromRequest(f *testing.F) {
 	seeds := []string{
 		`{"client_name":"Reg","redirect_uris":["https://rp.example.com/cb"]}`,
-		`{"client_name":"om","application_type":"service","token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[` + rsaPub(f, "om") + `]}}`,
+		`{"client_name":"om","application_type":"service","token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[` + jwktest.RSAPub(f, "om") + `]}}`,
 		`{"client_name":"spa","application_type":"browser","redirect_uris":["http://localhost:3000/cb"],"grant_types":["authorization_code","refresh_token","implicit"],"response_types":["code","id_token"]}`,
 		`{"client_name":"n","application_type":"native","redirect_uris":["com.example:/cb"],"token_endpoint_auth_method":"none","logo_uri":"https://x.example.com/l.png","frontchannel_logout_session_required":true}`,
 		`{"client_name":"","redirect_uris":"x"}`, `{`, `null`, `{"client_id":"x","client_secret":"y","consent_method":"TRUSTED"}`,

@@ -1,73 +1,16 @@
 package mgmt
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
 var testNow = time.Date(2025, 3, 13, 23, 22, 54, 0, time.UTC)
-
-// testKeys are generated once: RSA key generation is slow.
-type testKeys struct {
-	rsa2048 *rsa.PrivateKey
-	rsa1024 *rsa.PrivateKey
-	ec256   *ecdsa.PrivateKey
-	ec384   *ecdsa.PrivateKey
-}
-
-var keysOnce = sync.OnceValue(func() testKeys {
-	must := func(err error) {
-		if err != nil {
-			panic(err)
-		}
-	}
-	r1, err := rsa.GenerateKey(rand.Reader, 2048)
-	must(err)
-	r2, err := rsa.GenerateKey(rand.Reader, 1024)
-	must(err)
-	e1, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(err)
-	e2, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	must(err)
-	return testKeys{r1, r2, e1, e2}
-})
-
-// jwkJSON renders a public (or, for tests of refusal, private) key.
-func jwkJSON(t testing.TB, key any, kid, use, alg string) string {
-	t.Helper()
-	b, err := jose.JSONWebKey{Key: key, KeyID: kid, Use: use, Algorithm: alg}.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func rsaPub(t testing.TB, kid string) string {
-	return jwkJSON(t, &keysOnce().rsa2048.PublicKey, kid, "sig", "RS256")
-}
-
-// rawKeys builds a store JWKS from JWK JSON texts.
-func rawKeys(t testing.TB, jwks ...string) *store.AppJWKS {
-	t.Helper()
-	var out store.AppJWKS
-	if err := json.Unmarshal([]byte(`{"keys":[`+strings.Join(jwks, ",")+`]}`), &out); err != nil {
-		t.Fatal(err)
-	}
-	return &out
-}
 
 const (
 	webBody = `{"label":"Web app","settings":{"oauthClient":{"application_type":"web",

@@ -1,20 +1,16 @@
 package service
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
+	"github.com/sesame-idp/sesame/internal/jwktest"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -58,9 +54,9 @@ func base(t *testing.T, appType string) *store.App {
 }
 
 func TestValidateAppRefusals(t *testing.T) {
-	k := keysOnce()
-	offCurve := strings.Replace(jwkJSON(t, &k.ec256.PublicKey, "e1", "sig", "ES256"), `"y":"`, `"y":"AA`, 1)
-	huge := &keysOnce().rsa2048.PublicKey
+	k := jwktest.Get()
+	offCurve := strings.Replace(jwktest.JSON(t, &k.EC256.PublicKey, "e1", "sig", "ES256"), `"y":"`, `"y":"AA`, 1)
+	huge := &jwktest.Get().RSA2048.PublicKey
 	big1 := new(big.Int).Lsh(big.NewInt(1), 4100)
 	big1.Add(big1, huge.N)
 
@@ -243,75 +239,77 @@ func TestValidateAppRefusals(t *testing.T) {
 		{"private_key_jwt without keys", TypeService, func(a *store.App) { a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthPrivateKeyJWT },
 			"jwks: 'jwks' or 'jwks_uri' is required when token_endpoint_auth_method is 'private_key_jwt'."},
 		{"jwks and jwks_uri", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, rsaPub(t, "k1"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.RSAPub(t, "k1"))
 			a.Settings.OAuthClient.JWKSURI = "https://keys.example.com/jwks"
 		}, "jwks: Only one of 'jwks' and 'jwks_uri' may be set."},
 		{"private key", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, k.rsa2048, "k1", "sig", "RS256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, k.RSA2048, "k1", "sig", "RS256"))
 		},
 			"jwks: keys[0]: Private or symmetric key material ('d') must not be registered; register the public key only."},
 		{"oct with k", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, `{"kty":"oct","kid":"s","k":"c2VjcmV0c2VjcmV0"}`)
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, `{"kty":"oct","kid":"s","k":"c2VjcmV0c2VjcmV0"}`)
 		},
 			"jwks: keys[0]: Private or symmetric key material ('k') must not be registered; register the public key only."},
-		{"oct", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = rawKeys(t, `{"kty":"oct","kid":"s"}`) },
+		{"oct", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = jwktest.Set(t, `{"kty":"oct","kid":"s"}`) },
 			"jwks: keys[0]: Symmetric (oct) keys are not allowed."},
-		{"kty missing", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = rawKeys(t, `{"kid":"s","n":"AQAB","e":"AQAB"}`) },
+		{"kty missing", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = jwktest.Set(t, `{"kid":"s","n":"AQAB","e":"AQAB"}`) },
 			"jwks: keys[0]: 'kty' is required."},
 		{"kty OKP", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, `{"kty":"OKP","crv":"Ed25519","x":"AAAA"}`)
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, `{"kty":"OKP","crv":"Ed25519","x":"AAAA"}`)
 		},
 			"jwks: keys[0]: 'kty' must be 'RSA' or 'EC'."},
-		{"key not an object", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = rawKeys(t, `null`) },
+		{"key not an object", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = jwktest.Set(t, `null`) },
 			"jwks: keys[0]: The key is not a JSON Web Key."},
-		{"kid not a string", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = rawKeys(t, `{"kty":"RSA","kid":7}`) },
+		{"kid not a string", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = jwktest.Set(t, `{"kty":"RSA","kid":7}`) },
 			"jwks: keys[0]: 'kty', 'kid', 'use' and 'alg' must be strings."},
-		{"rsa missing n", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = rawKeys(t, `{"kty":"RSA","kid":"k1","e":"AQAB"}`) },
+		{"rsa missing n", TypeService, func(a *store.App) {
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, `{"kty":"RSA","kid":"k1","e":"AQAB"}`)
+		},
 			"jwks: keys[0]: Not a valid RSA public key."},
 		{"rsa 1024", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &k.rsa1024.PublicKey, "k1", "sig", "RS256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &k.RSA1024.PublicKey, "k1", "sig", "RS256"))
 		},
 			"jwks: keys[0]: RSA keys must be between 2048 and 4096 bits long."},
 		{"rsa too big", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &rsa.PublicKey{N: big1, E: 65537}, "k1", "sig", "RS256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &rsa.PublicKey{N: big1, E: 65537}, "k1", "sig", "RS256"))
 		}, "jwks: keys[0]: RSA keys must be between 2048 and 4096 bits long."},
 		{"rsa even exponent", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &rsa.PublicKey{N: huge.N, E: 65536}, "k1", "sig", "RS256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &rsa.PublicKey{N: huge.N, E: 65536}, "k1", "sig", "RS256"))
 		}, "jwks: keys[0]: The RSA public exponent is not valid."},
-		{"ec off curve", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = rawKeys(t, offCurve) },
+		{"ec off curve", TypeService, func(a *store.App) { a.Settings.OAuthClient.JWKS = jwktest.Set(t, offCurve) },
 			"jwks: keys[0]: Not a valid EC public key."},
 		{"use unknown", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &k.ec256.PublicKey, "e1", "wrap", ""))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &k.EC256.PublicKey, "e1", "wrap", ""))
 		},
 			"jwks: keys[0]: 'use' must be 'sig' or 'enc'."},
 		{"alg of another kty", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &k.ec256.PublicKey, "e1", "sig", "RS256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &k.EC256.PublicKey, "e1", "sig", "RS256"))
 		},
 			"jwks: keys[0]: 'alg' RS256 cannot be used with this key."},
 		{"alg of another curve", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &k.ec256.PublicKey, "e1", "sig", "ES384"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &k.EC256.PublicKey, "e1", "sig", "ES384"))
 		},
 			"jwks: keys[0]: 'alg' ES384 cannot be used with this key."},
 		{"sig alg for enc", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &k.rsa2048.PublicKey, "k1", "enc", "RS256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &k.RSA2048.PublicKey, "k1", "enc", "RS256"))
 		},
 			"jwks: keys[0]: 'alg' RS256 cannot be used with this key."},
 		{"duplicate kid", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, rsaPub(t, "k1"), jwkJSON(t, &k.ec256.PublicKey, "k1", "sig", "ES256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.RSAPub(t, "k1"), jwktest.JSON(t, &k.EC256.PublicKey, "k1", "sig", "ES256"))
 		}, "jwks: keys[1]: The kid 'k1' is used by another key."},
 		{"kid required", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, rsaPub(t, "k1"), jwkJSON(t, &k.ec256.PublicKey, "", "sig", "ES256"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.RSAPub(t, "k1"), jwktest.JSON(t, &k.EC256.PublicKey, "", "sig", "ES256"))
 		}, "jwks: keys[1]: 'kid' is required when more than one key is registered."},
 		{"no signing key", TypeService, func(a *store.App) {
 			a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthPrivateKeyJWT
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &k.rsa2048.PublicKey, "k1", "enc", "RSA-OAEP"))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &k.RSA2048.PublicKey, "k1", "enc", "RSA-OAEP"))
 		}, "jwks: 'private_key_jwt' requires at least one signing key (use 'sig' or no use)."},
 		{"too many keys", TypeService, func(a *store.App) {
 			var ks []string
 			for i := range 51 {
-				ks = append(ks, rsaPub(t, fmt.Sprint("k", i)))
+				ks = append(ks, jwktest.RSAPub(t, fmt.Sprint("k", i)))
 			}
-			a.Settings.OAuthClient.JWKS = rawKeys(t, ks...)
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, ks...)
 		}, "jwks: At most 50 keys may be registered."},
 
 		{"rotation unknown", TypeBrowser, func(a *store.App) { a.Settings.OAuthClient.RefreshToken.RotationType = "ALWAYS" },
@@ -331,10 +329,10 @@ func TestValidateAppRefusals(t *testing.T) {
 			a.Settings.OAuthClient.Extra = map[string]json.RawMessage{"Redirect_URIs": []byte(`["javascript:x"]`)}
 		}, "Redirect_URIs: Member names are case-sensitive: write 'redirect_uris'."},
 		{"jwk member case", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, strings.Replace(rsaPub(t, "k1"), `"n":`, `"N":`, 1))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, strings.Replace(jwktest.RSAPub(t, "k1"), `"n":`, `"N":`, 1))
 		}, "jwks: keys[0]: Member names are case-sensitive: write 'n'."},
 		{"jwk private member case", TypeService, func(a *store.App) {
-			a.Settings.OAuthClient.JWKS = rawKeys(t, strings.Replace(jwkJSON(t, k.rsa2048, "k1", "sig", "RS256"), `"d":`, `"D":`, 1))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, strings.Replace(jwktest.JSON(t, k.RSA2048, "k1", "sig", "RS256"), `"d":`, `"D":`, 1))
 		}, "jwks: keys[0]: Member names are case-sensitive: write 'd'."},
 		{"too many grants", TypeWeb, func(a *store.App) {
 			a.Settings.OAuthClient.GrantTypes = append(a.Settings.OAuthClient.GrantTypes, strings.Split(strings.Repeat("x,", 20), ",")...)
@@ -385,7 +383,7 @@ func TestValidateAppRefusals(t *testing.T) {
 }
 
 func TestValidateAppAccepts(t *testing.T) {
-	k := keysOnce()
+	k := jwktest.Get()
 	tests := []struct {
 		name string
 		typ  string
@@ -436,16 +434,16 @@ func TestValidateAppAccepts(t *testing.T) {
 		}},
 		{"private_key_jwt jwks", TypeService, func(a *store.App) {
 			a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthPrivateKeyJWT
-			a.Settings.OAuthClient.JWKS = rawKeys(t,
-				rsaPub(t, "k1"),
-				jwkJSON(t, &k.ec256.PublicKey, "k2", "", "ES256"),
-				jwkJSON(t, &k.ec384.PublicKey, "k3", "sig", ""),
-				jwkJSON(t, &k.rsa2048.PublicKey, "k4", "enc", "RSA-OAEP-256"),
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t,
+				jwktest.RSAPub(t, "k1"),
+				jwktest.JSON(t, &k.EC256.PublicKey, "k2", "", "ES256"),
+				jwktest.JSON(t, &k.EC384.PublicKey, "k3", "sig", ""),
+				jwktest.JSON(t, &k.RSA2048.PublicKey, "k4", "enc", "RSA-OAEP-256"),
 				`{"kty":"RSA","kid":"k5","use":null,"e":"AQAB","n":`+fmt.Sprintf("%q", mustN(t))+`}`)
 		}},
 		{"private_key_jwt single key without kid", TypeService, func(a *store.App) {
 			a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthPrivateKeyJWT
-			a.Settings.OAuthClient.JWKS = rawKeys(t, jwkJSON(t, &k.rsa2048.PublicKey, "", "", ""))
+			a.Settings.OAuthClient.JWKS = jwktest.Set(t, jwktest.JSON(t, &k.RSA2048.PublicKey, "", "", ""))
 		}},
 		{"private_key_jwt jwks_uri loopback", TypeService, func(a *store.App) {
 			a.Credentials.OAuthClient.TokenEndpointAuthMethod = AuthPrivateKeyJWT
@@ -476,7 +474,7 @@ func TestValidateAppAccepts(t *testing.T) {
 
 func mustN(t *testing.T) string {
 	var m map[string]string
-	if err := json.Unmarshal([]byte(jwkJSON(t, &keysOnce().rsa2048.PublicKey, "", "", "")), &m); err != nil {
+	if err := json.Unmarshal([]byte(jwktest.JSON(t, &jwktest.Get().RSA2048.PublicKey, "", "", "")), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m["n"]
@@ -506,55 +504,6 @@ func TestValidateAppCollectsEveryCause(t *testing.T) {
 }
 
 var testNow = time.Date(2025, 3, 13, 23, 22, 54, 0, time.UTC)
-
-// clientKeys are generated once: RSA key generation is slow.
-type clientKeys struct {
-	rsa2048 *rsa.PrivateKey
-	rsa1024 *rsa.PrivateKey
-	ec256   *ecdsa.PrivateKey
-	ec384   *ecdsa.PrivateKey
-}
-
-var keysOnce = sync.OnceValue(func() clientKeys {
-	must := func(err error) {
-		if err != nil {
-			panic(err)
-		}
-	}
-	r1, err := rsa.GenerateKey(rand.Reader, 2048)
-	must(err)
-	r2, err := rsa.GenerateKey(rand.Reader, 1024)
-	must(err)
-	e1, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(err)
-	e2, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	must(err)
-	return clientKeys{r1, r2, e1, e2}
-})
-
-// jwkJSON renders a public (or, for tests of refusal, private) key.
-func jwkJSON(t testing.TB, key any, kid, use, alg string) string {
-	t.Helper()
-	b, err := jose.JSONWebKey{Key: key, KeyID: kid, Use: use, Algorithm: alg}.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func rsaPub(t testing.TB, kid string) string {
-	return jwkJSON(t, &keysOnce().rsa2048.PublicKey, kid, "sig", "RS256")
-}
-
-// rawKeys builds a store JWKS from JWK JSON texts.
-func rawKeys(t testing.TB, jwks ...string) *store.AppJWKS {
-	t.Helper()
-	var out store.AppJWKS
-	if err := json.Unmarshal([]byte(`{"keys":[`+strings.Join(jwks, ",")+`]}`), &out); err != nil {
-		t.Fatal(err)
-	}
-	return &out
-}
 
 func causes(err error) []string {
 	e, ok := err.(*oktaerr.Error)
