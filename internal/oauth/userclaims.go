@@ -255,24 +255,22 @@ func (s *Server) matchGroups(snap *cache.Snapshot, c *store.Claim, names []strin
 // userAllowed reloads the user of a grant and checks they may still use
 // the app.
 func (s *Server) userAllowed(ctx context.Context, userID string, app *cache.App) (*subject, *Error) {
-	sub, err := s.loadSubject(ctx, userID)
+	// From the store's short-lived cache, which every replica drops entries
+	// of as users, groups and assignments change.
+	got, err := s.store.Subject(ctx, userID, app.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, serverError("loading user", err)
 	}
-	if !sub.user.CanSignIn() {
+	if !got.User.CanSignIn() {
 		return nil, nil
 	}
-	ok, err := s.store.Apps().AssignedTo(ctx, app.ID, userID, sub.groupIDs)
-	if err != nil {
-		return nil, serverError("checking assignment", err)
-	}
-	if !ok {
+	if !got.Assigned {
 		return nil, errNotAssigned
 	}
-	return sub, nil
+	return &subject{user: got.User, groupIDs: got.GroupIDs, groupNames: got.GroupNames}, nil
 }
 
 var errNotAssigned = oerr(400, "access_denied", "User is not assigned to the client application.")

@@ -47,6 +47,7 @@ type Store interface {
 	RecoveryCodes() RecoveryCodes
 	Audit() Audit
 	Config() ConfigVersion
+	Subjects
 
 	// InTx runs fn in one transaction. fn must use only the Store it is given.
 	// An error from fn rolls the transaction back and is returned unchanged.

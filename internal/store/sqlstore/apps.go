@@ -62,7 +62,9 @@ func (r apps) Update(ctx context.Context, a *store.App) error {
 
 // Delete removes the app with its grants and assignments.
 func (r apps) Delete(ctx context.Context, id string) error {
-	return r.s.execOne(ctx, "delete app "+id, `DELETE FROM apps WHERE id = ?`, id)
+	return r.s.changing(ctx, "", func(tx *Store) error {
+		return tx.execOne(ctx, "delete app "+id, `DELETE FROM apps WHERE id = ?`, id)
+	})
 }
 
 func (r apps) List(ctx context.Context, p store.Page) ([]*store.App, error) {
@@ -127,10 +129,12 @@ func scanAppUser(row scanner) (*store.AppUser, error) {
 // AssignUser is ErrConflict when the user is assigned already and
 // ErrNotFound when the app or the user does not exist.
 func (r apps) AssignUser(ctx context.Context, a *store.AppUser) error {
-	_, err := r.s.exec(ctx, "assign user "+a.UserID+" to app "+a.AppID,
-		`INSERT INTO app_users (`+appUserCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.AppID, a.UserID, a.Scope, a.UserName, jsonDoc{a.Profile}, ms(a.Created), ms(a.LastUpdated))
-	return err
+	return r.s.changing(ctx, a.UserID, func(tx *Store) error {
+		_, err := tx.exec(ctx, "assign user "+a.UserID+" to app "+a.AppID,
+			`INSERT INTO app_users (`+appUserCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.AppID, a.UserID, a.Scope, a.UserName, jsonDoc{a.Profile}, ms(a.Created), ms(a.LastUpdated))
+		return err
+	})
 }
 
 func (r apps) GetUserAssignment(ctx context.Context, appID, userID string) (a *store.AppUser, err error) {
@@ -142,8 +146,10 @@ func (r apps) GetUserAssignment(ctx context.Context, appID, userID string) (a *s
 }
 
 func (r apps) UnassignUser(ctx context.Context, appID, userID string) error {
-	return r.s.execOne(ctx, "unassign user "+userID+" from app "+appID,
-		`DELETE FROM app_users WHERE app_id = ? AND user_id = ?`, appID, userID)
+	return r.s.changing(ctx, userID, func(tx *Store) error {
+		return tx.execOne(ctx, "unassign user "+userID+" from app "+appID,
+			`DELETE FROM app_users WHERE app_id = ? AND user_id = ?`, appID, userID)
+	})
 }
 
 // ListUserAssignments is ordered and paged by user id.
@@ -163,12 +169,15 @@ func scanAppGroup(row scanner) (*store.AppGroup, error) {
 // AssignGroup creates or replaces the assignment; ErrNotFound when the app
 // or the group does not exist.
 func (r apps) AssignGroup(ctx context.Context, a *store.AppGroup) error {
-	_, err := r.s.exec(ctx, "assign group "+a.GroupID+" to app "+a.AppID,
-		`INSERT INTO app_groups (`+appGroupCols+`) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (app_id, group_id) DO UPDATE SET
-			priority = excluded.priority, profile = excluded.profile, last_updated = excluded.last_updated`,
-		a.AppID, a.GroupID, a.Priority, jsonDoc{a.Profile}, ms(a.LastUpdated))
-	return err
+	// Every member of the group may have gained the app.
+	return r.s.changing(ctx, "", func(tx *Store) error {
+		_, err := tx.exec(ctx, "assign group "+a.GroupID+" to app "+a.AppID,
+			`INSERT INTO app_groups (`+appGroupCols+`) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (app_id, group_id) DO UPDATE SET
+				priority = excluded.priority, profile = excluded.profile, last_updated = excluded.last_updated`,
+			a.AppID, a.GroupID, a.Priority, jsonDoc{a.Profile}, ms(a.LastUpdated))
+		return err
+	})
 }
 
 func (r apps) GetGroupAssignment(ctx context.Context, appID, groupID string) (a *store.AppGroup, err error) {
@@ -196,8 +205,10 @@ func (r apps) AssignedTo(ctx context.Context, appID, userID string, groupIDs []s
 }
 
 func (r apps) UnassignGroup(ctx context.Context, appID, groupID string) error {
-	return r.s.execOne(ctx, "unassign group "+groupID+" from app "+appID,
-		`DELETE FROM app_groups WHERE app_id = ? AND group_id = ?`, appID, groupID)
+	return r.s.changing(ctx, "", func(tx *Store) error {
+		return tx.execOne(ctx, "unassign group "+groupID+" from app "+appID,
+			`DELETE FROM app_groups WHERE app_id = ? AND group_id = ?`, appID, groupID)
+	})
 }
 
 // ListGroupAssignments is ordered and paged by group id.

@@ -185,3 +185,33 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkSubjectCached is BenchmarkSubject through Store.Subject, the
+// grants' path: "read" with the subject cache off (each lookup reads the
+// database through prepared statements), "held" with it on.
+func BenchmarkSubjectCached(b *testing.B) {
+	stores := benchStores(b)
+	for _, name := range []string{"sqlite", "postgres"} {
+		st := stores[name]
+		if st == nil {
+			continue
+		}
+		appID, userID := seedSubject(b, st, 5)
+		for _, mode := range []string{"read", "held"} {
+			b.Run(name+"/"+mode, func(b *testing.B) {
+				st.subjects.live.Store(mode == "held")
+				defer st.subjects.live.Store(!st.subjects.listened)
+				ctx := context.Background()
+				start := cpuTime()
+				b.ReportAllocs()
+				for b.Loop() {
+					s, err := st.Subject(ctx, userID, appID)
+					if err != nil || !s.Assigned {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+			})
+		}
+	}
+}

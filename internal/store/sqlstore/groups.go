@@ -52,16 +52,21 @@ func (r groups) one(ctx context.Context, op, where string, arg any) (g *store.Gr
 }
 
 func (r groups) Update(ctx context.Context, g *store.Group) error {
-	return r.s.execOne(ctx, "update group "+g.ID,
-		`UPDATE groups SET type = ?, name = ?, description = ?, created = ?, last_updated = ?, last_membership_updated = ?,
-			profile = ?
-		WHERE id = ?`,
-		g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile), g.ID)
+	// A new name reaches every member's groups claim.
+	return r.s.changing(ctx, "", func(tx *Store) error {
+		return tx.execOne(ctx, "update group "+g.ID,
+			`UPDATE groups SET type = ?, name = ?, description = ?, created = ?, last_updated = ?, last_membership_updated = ?,
+				profile = ?
+			WHERE id = ?`,
+			g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile), g.ID)
+	})
 }
 
 // Delete removes the group with its memberships and app assignments.
 func (r groups) Delete(ctx context.Context, id string) error {
-	return r.s.execOne(ctx, "delete group "+id, `DELETE FROM groups WHERE id = ?`, id)
+	return r.s.changing(ctx, "", func(tx *Store) error {
+		return tx.execOne(ctx, "delete group "+id, `DELETE FROM groups WHERE id = ?`, id)
+	})
 }
 
 func (r groups) List(ctx context.Context, p store.Page) ([]*store.Group, error) {
@@ -72,18 +77,22 @@ func (r groups) List(ctx context.Context, p store.Page) ([]*store.Group, error) 
 // AddMember is idempotent; ErrNotFound when the group or the user does not
 // exist.
 func (r groups) AddMember(ctx context.Context, groupID, userID string) error {
-	_, err := r.s.exec(ctx, "add member "+userID+" to group "+groupID,
-		`INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT (group_id, user_id) DO NOTHING`,
-		groupID, userID)
-	return err
+	return r.s.changing(ctx, userID, func(tx *Store) error {
+		_, err := tx.exec(ctx, "add member "+userID+" to group "+groupID,
+			`INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT (group_id, user_id) DO NOTHING`,
+			groupID, userID)
+		return err
+	})
 }
 
 // RemoveMember is idempotent, like AddMember: removing a non-member is not
 // an error.
 func (r groups) RemoveMember(ctx context.Context, groupID, userID string) error {
-	_, err := r.s.exec(ctx, "remove member "+userID+" from group "+groupID,
-		`DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, groupID, userID)
-	return err
+	return r.s.changing(ctx, userID, func(tx *Store) error {
+		_, err := tx.exec(ctx, "remove member "+userID+" from group "+groupID,
+			`DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, groupID, userID)
+		return err
+	})
 }
 
 // ListMembers returns user ids, ordered and paged by user id.

@@ -16,7 +16,8 @@ import (
 
 // Notices travel on one channel per schema, so that installs sharing a
 // database in different schemas do not hear each other. A payload is
-// "c <version>" or "r <expires ms> <jti>".
+// "c <version>", "r <expires ms> <jti>", or a subject notice, "u <user id>"
+// or "u" (subjects.go).
 const channelPrefix = "sesame."
 
 // notify sends a notice that PostgreSQL delivers when the current
@@ -94,6 +95,8 @@ func (s *Store) listenOnce(ctx context.Context, on func(store.Notice), connected
 	if _, err := conn.Exec(cctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false, err
 	}
+	s.subjects.listening(true)
+	defer s.subjects.listening(false)
 	connected(true)
 	defer connected(false)
 	for {
@@ -102,6 +105,10 @@ func (s *Store) listenOnce(ctx context.Context, on func(store.Notice), connected
 		cancel()
 		switch {
 		case err == nil:
+			if subjectNotice(n.Payload) {
+				s.subjects.notice(n.Payload)
+				continue
+			}
 			if notice, ok := parseNotice(n.Payload); ok {
 				on(notice)
 			}

@@ -160,6 +160,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	s.read = read
 	s.prepareStatements()
+	s.subjects = sqliteSubjectCache(abs)
 	opened = true
 	return s, nil
 }

@@ -38,6 +38,10 @@ type Store struct {
 	// wstmts and rstmts are the prepared statements of write and read (the
 	// same cache when they are the same pool).
 	wstmts, rstmts *stmtCache
+	// subjects is the grants' subject cache (subjects.go); changes, in a
+	// transaction, what it changed of them.
+	subjects *subjectCache
+	changes  *changes
 	// pg is PostgreSQL's connection configuration, for the connections
 	// that live outside the pool (LISTEN); nil on SQLite.
 	pg *pgx.ConnConfig
@@ -87,6 +91,9 @@ func (s *Store) Close() error {
 	if s.rstmts != s.wstmts {
 		s.rstmts.close()
 	}
+	if s.pg == nil && s.subjects != nil {
+		releaseSQLiteSubjectCache(s.path)
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -117,11 +124,18 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) (err er
 	defer tx.Rollback()
 	bound := *s
 	bound.tx = tx
+	bound.changes = &changes{}
 	if err := fn(&bound); err != nil {
+		return err
+	}
+	if err := bound.changes.tell(ctx, &bound); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return s.mapErr("commit", err)
+	}
+	if c := bound.changes; c.all || len(c.users) > 0 {
+		s.subjects.drop(c.all, c.users)
 	}
 	return nil
 }

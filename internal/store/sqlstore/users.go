@@ -67,28 +67,34 @@ type extraCols struct {
 func (e extraCols) Scan(dest ...any) error { return e.row.Scan(append(dest, e.more...)...) }
 
 func (r users) SetRecovery(ctx context.Context, id, question, answerHash string) error {
-	_, err := r.s.exec(ctx, "set recovery question of "+id,
-		`INSERT INTO user_recovery (user_id, question, answer_hash) VALUES (?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET question = excluded.question, answer_hash = excluded.answer_hash`,
-		id, question, answerHash)
-	return err
+	return r.s.changing(ctx, id, func(tx *Store) error {
+		_, err := tx.exec(ctx, "set recovery question of "+id,
+			`INSERT INTO user_recovery (user_id, question, answer_hash) VALUES (?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET question = excluded.question, answer_hash = excluded.answer_hash`,
+			id, question, answerHash)
+		return err
+	})
 }
 
 func (r users) Update(ctx context.Context, u *store.User) error {
 	email, first, last := userKeys(u.Profile)
-	return r.s.execOne(ctx, "update user "+u.ID,
-		`UPDATE users SET status = ?, login = ?, login_key = ?, profile = ?, password_hash = ?, super_admin = ?,
-			created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?,
-			failed_logins = ?, email_key = ?, first_name_key = ?, last_name_key = ?
-		WHERE id = ?`,
-		u.Status, u.Login, loginKey(u.Login), jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
-		ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
-		u.FailedLogins, email, first, last, u.ID)
+	return r.s.changing(ctx, u.ID, func(tx *Store) error {
+		return tx.execOne(ctx, "update user "+u.ID,
+			`UPDATE users SET status = ?, login = ?, login_key = ?, profile = ?, password_hash = ?, super_admin = ?,
+				created = ?, activated = ?, status_changed = ?, last_login = ?, last_updated = ?, password_changed = ?,
+				failed_logins = ?, email_key = ?, first_name_key = ?, last_name_key = ?
+			WHERE id = ?`,
+			u.Status, u.Login, loginKey(u.Login), jsonDoc{u.Profile}, u.PasswordHash, u.SuperAdmin,
+			ms(u.Created), ms(u.Activated), ms(u.StatusChanged), ms(u.LastLogin), ms(u.LastUpdated), ms(u.PasswordChanged),
+			u.FailedLogins, email, first, last, u.ID)
+	})
 }
 
 // Delete removes the user; group memberships and app assignments go with it.
 func (r users) Delete(ctx context.Context, id string) error {
-	return r.s.execOne(ctx, "delete user "+id, `DELETE FROM users WHERE id = ?`, id)
+	return r.s.changing(ctx, id, func(tx *Store) error {
+		return tx.execOne(ctx, "delete user "+id, `DELETE FROM users WHERE id = ?`, id)
+	})
 }
 
 func (r users) List(ctx context.Context, p store.Page) ([]*store.User, error) {
@@ -112,6 +118,7 @@ func (r users) RecordLoginFailure(ctx context.Context, id string, lockAfter int,
 		if err != nil {
 			return err
 		}
+		tx.changed(id)
 		u, err = users{tx}.Get(ctx, id)
 		return err
 	})
@@ -119,5 +126,7 @@ func (r users) RecordLoginFailure(ctx context.Context, id string, lockAfter int,
 }
 
 func (r users) RecordLogin(ctx context.Context, id string, at time.Time) error {
-	return r.s.execOne(ctx, "record login of "+id, `UPDATE users SET failed_logins = 0, last_login = ? WHERE id = ?`, ms(at), id)
+	return r.s.changing(ctx, id, func(tx *Store) error {
+		return tx.execOne(ctx, "record login of "+id, `UPDATE users SET failed_logins = 0, last_login = ? WHERE id = ?`, ms(at), id)
+	})
 }

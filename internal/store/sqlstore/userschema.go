@@ -34,9 +34,15 @@ func (r userSchema) Delete(ctx context.Context, name string) error {
 // statement, with each database's own JSON functions.
 func (r users) DropAttribute(ctx context.Context, name string) (int64, error) {
 	op := "drop profile attribute " + name
-	if r.s.d.name() == "postgres" {
-		return r.s.exec(ctx, op, `UPDATE users SET profile = (profile::jsonb - ?)::text WHERE jsonb_exists(profile::jsonb, ?)`, name, name)
-	}
-	path := `$."` + name + `"`
-	return r.s.exec(ctx, op, `UPDATE users SET profile = json_remove(profile, ?) WHERE json_type(profile, ?) IS NOT NULL`, path, path)
+	var n int64
+	err := r.s.changing(ctx, "", func(tx *Store) (err error) {
+		if tx.d.name() == "postgres" {
+			n, err = tx.exec(ctx, op, `UPDATE users SET profile = (profile::jsonb - ?)::text WHERE jsonb_exists(profile::jsonb, ?)`, name, name)
+			return err
+		}
+		path := `$."` + name + `"`
+		n, err = tx.exec(ctx, op, `UPDATE users SET profile = json_remove(profile, ?) WHERE json_type(profile, ?) IS NOT NULL`, path, path)
+		return err
+	})
+	return n, err
 }
