@@ -325,12 +325,6 @@ func AppFromRequest(body []byte, existing *store.App, now time.Time) (*store.App
 	return a, shown, nil
 }
 
-// ClientIDConflict is the answer when the store refuses an app because its
-// client_id is taken (store.ErrConflict), in Okta's words for a duplicate.
-func ClientIDConflict() *oktaerr.Error {
-	return oktaerr.Validation("client_id", "client_id: An object with this field already exists in the current organization")
-}
-
 // newApp starts the record: identity and lifecycle fields come from the
 // stored app on update and are fresh on create.
 func newApp(existing *store.App, now time.Time) *store.App {

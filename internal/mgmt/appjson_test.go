@@ -603,14 +603,6 @@ func TestAppCaseVariantMembers(t *testing.T) {
 	}
 }
 
-func TestClientIDConflict(t *testing.T) {
-	e := ClientIDConflict()
-	if e.Code != oktaerr.CodeValidation || e.Summary != "Api validation failed: client_id" ||
-		causes(e)[0] != "client_id: An object with this field already exists in the current organization" {
-		t.Fatalf("%+v", e)
-	}
-}
-
 // secretHash and sealedOf read an app's first client secret, or nil.
 func secretHash(a *store.App) []byte {
 	if len(a.Secrets) == 0 {
