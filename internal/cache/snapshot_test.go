@@ -3,8 +3,6 @@ package cache_test
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/jwktest"
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -34,16 +33,7 @@ func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *testClock) add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-var testKeys sync.Map
-
-func testKey(name string) crypto.Signer {
-	f, _ := testKeys.LoadOrStore(name, sync.OnceValues(func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) }))
-	k, err := f.(func() (crypto.Signer, error))()
-	if err != nil {
-		panic(err) // crypto/rand failed
-	}
-	return k
-}
+func testKey(name string) crypto.Signer { return jwktest.ServerKey(name) }
 
 func setup(t *testing.T) (context.Context, *service.Service, *cache.Cache, *testClock) {
 	t.Helper()

@@ -1,5 +1,6 @@
 // Package jwktest makes client keys and their JWKs for tests of the rules
-// and shapes of app keys (internal/service, internal/mgmt). The keys are
+// and shapes of app keys (internal/service, internal/mgmt), and the servers'
+// signing keys of the unit-test fixtures (service, oauth, cache). The keys are
 // generated once per test binary: RSA key generation is slow.
 package jwktest
 
@@ -67,4 +68,19 @@ func Set(t testing.TB, jwks ...string) *store.AppJWKS {
 		t.Fatal(err)
 	}
 	return &out
+}
+
+// serverKeys are signing keys by name (RSA-2048), made once per test binary.
+var serverKeys sync.Map // name → func() (*rsa.PrivateKey, error)
+
+// ServerKey returns the signing key called name, the same for every test
+// of the binary: fixtures give it to service.FixedKeys so that no test
+// generates a server key of its own.
+func ServerKey(name string) *rsa.PrivateKey {
+	f, _ := serverKeys.LoadOrStore(name, sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }))
+	k, err := f.(func() (*rsa.PrivateKey, error))()
+	if err != nil {
+		panic(err) // crypto/rand failed
+	}
+	return k
 }

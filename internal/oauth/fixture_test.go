@@ -3,8 +3,6 @@ package oauth
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/jwktest"
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/service"
@@ -37,18 +36,8 @@ func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *testClock) add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-var testKeys sync.Map // server name → func() (crypto.Signer, error)
-
-// testKey is a server's signing key, made once for every test: generating
-// keys per test would cost more than the tests.
-func testKey(name string) crypto.Signer {
-	f, _ := testKeys.LoadOrStore(name, sync.OnceValues(func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) }))
-	k, err := f.(func() (crypto.Signer, error))()
-	if err != nil {
-		panic(err) // crypto/rand failed
-	}
-	return k
-}
+// testKey is a signing key shared by every test of the binary.
+func testKey(name string) crypto.Signer { return jwktest.ServerKey(name) }
 
 // Clients of the fixture and their secrets.
 const (

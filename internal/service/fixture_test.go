@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
+	"github.com/sesame-idp/sesame/internal/jwktest"
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 	"github.com/sesame-idp/sesame/internal/secret"
@@ -46,18 +45,8 @@ type fixture struct {
 	clock *testClock
 }
 
-// testKeys are the servers' signing keys by server name, made once for
-// every fixture: generating keys per test would cost more than the tests.
-var testKeys sync.Map // name → func() (crypto.Signer, error)
-
-func testKey(name string) (crypto.Signer, error) {
-	f, _ := testKeys.LoadOrStore(name, sync.OnceValues(func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) }))
-	return f.(func() (crypto.Signer, error))()
-}
-
-// adminHash stands for a password: nothing here checks it, and hashing one
-// (argon2id) would cost more than the tests themselves.
-const adminHash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+// adminHash stands for a password: nothing here checks it.
+const adminHash = secret.DummyHash
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -80,13 +69,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	svc := New(st, sealer, c, "http://sesame.test", log)
 	svc.Now = clock.now
-	svc.FixedKeys = func(name string) crypto.Signer {
-		k, err := testKey(name)
-		if err != nil {
-			panic(err) // crypto/rand failed
-		}
-		return k
-	}
+	svc.FixedKeys = func(name string) crypto.Signer { return jwktest.ServerKey(name) }
 	if _, err := svc.Initialize(ctx, "Test Org", Admin{Email: "admin@example.com", PasswordHash: adminHash}, false); err != nil {
 		t.Fatal(err)
 	}
