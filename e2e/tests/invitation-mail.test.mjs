@@ -102,6 +102,8 @@ test('an invitation by e-mail, then a forgotten password reset by e-mail', { tim
   const reset = linkIn(resetMail, 'reset_password');
   await later.goto(reset);
   await setPassword(later, 'Cobol-Compiler-1959');
+  // The reset ended the session Grace still had in the first browser.
+  assert.equal((await grace.context().request.get(`${sesame.orgUrl}/api/v1/sessions/me`)).status(), 404, 'no session from before the reset');
   assert.equal(sink.messages.filter((m) => m.to.some((t) => t.includes('nobody.'))).length, 0, 'no mail for an unknown username');
 
   // The old password no longer signs in; the new one does.

@@ -98,11 +98,20 @@ func TestActivationAndResetLinks(t *testing.T) {
 			return ts.Addr + strings.TrimPrefix(u, ts.URL)
 		}
 		first, second := reset(), reset()
+		before := b
 		b = newBrowser(t, ts)
 		p = b.get(t, second)
 		p = b.post(t, second, url.Values{"csrf": {field(t, csrfField, p.body)}, "password": {"Abcd1234-reset"}, "confirm": {"Abcd1234-reset"}})
 		if p.status != 200 {
 			t.Fatalf("reset link: %d %s", p.status, p.body)
+		}
+		// The reset ended the session signed in before it; the browser
+		// that reset the password is signed in.
+		if sess := before.get(t, ts.Addr+"/api/v1/sessions/me"); sess.status != http.StatusNotFound {
+			t.Errorf("the session from before the reset: %d %s", sess.status, sess.body)
+		}
+		if sess := b.get(t, ts.Addr+"/api/v1/sessions/me"); sess.status != 200 || !strings.Contains(sess.body, id) {
+			t.Errorf("the session of the reset: %d %s", sess.status, sess.body)
 		}
 		if p := newBrowser(t, ts).get(t, first); p.status != http.StatusGone {
 			t.Errorf("the older reset link after the newer was used: %d", p.status)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/audit"
@@ -262,7 +263,8 @@ func (s *Service) linkUser(ctx context.Context, st store.Store, c *store.Code) (
 
 // CompleteLink spends a link: the password (held to the password policy,
 // checked before the link is spent so that a refused password leaves it
-// usable) becomes the user's, who is then ACTIVE.
+// usable) becomes the user's, who is then ACTIVE. A reset also ends every
+// session the user had.
 func (s *Service) CompleteLink(ctx context.Context, req audit.Request, kind, token, password string) (*store.User, error) {
 	u, err := s.CheckLink(ctx, kind, token)
 	if err != nil {
@@ -301,6 +303,12 @@ func (s *Service) CompleteLink(ctx context.Context, req audit.Request, kind, tok
 		out = u
 		actor := Context{Actor: audit.UserActor(u), Request: req}
 		if kind == LinkReset {
+			// Whoever held the account before the reset — perhaps the
+			// reason for it — keeps no session; the person who reset it
+			// is signed in afresh once this commits.
+			if _, err := tx.Sessions().DeleteByUser(ctx, u.ID); err != nil {
+				return fmt.Errorf("end sessions of %s: %w", u.ID, err)
+			}
 			return s.record(ctx, tx, actor, "user.account.reset_password", "Reset user password", userTarget(u))
 		}
 		return s.record(ctx, tx, actor, "user.lifecycle.activate", "Activate Okta user", userTarget(u))
