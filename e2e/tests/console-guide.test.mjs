@@ -127,6 +127,15 @@ test('the OpenMetadata guide in the console, then a sign-in to the SPA', { timeo
     await page.getByRole('button', { name: `Revoke ${scope}`, exact: true }).waitFor();
   }
   await checkA11y(page, 'Okta API Scopes');
+  // Every tab of the application again at phone width, where the tabs and tables must reflow.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const tab of ['General', 'Sign On', 'Assignments', 'Okta API Scopes']) {
+    await page.getByRole('navigation', { name: 'Application tabs' }).getByRole('link', { name: tab }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/admin/apps/'));
+    await checkA11y(page, `service app ${tab} tab at phone width`);
+  }
+  await browser.screenshot(page, 'guide-app-tabs-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // Security → API → Tokens → Create Token.
   await page.goto(`${sesame.orgUrl}/admin/api/tokens`);
