@@ -76,6 +76,14 @@ func checkGroupPlans(t *testing.T, s *Store) {
 		}
 		t.Logf("q %s:\n%s", c.name, plan)
 	}
+	// filter and search walk the groups in id order from the cursor (the
+	// service reading at most ScanBudget of them).
+	q, args := page(`SELECT `+groupCols+` FROM groups WHERE 1=1`, "id", store.Page{After: "00g000100", Limit: 200}, nil)
+	plan := explain(t, s, q, args)
+	if !strings.Contains(plan, "sqlite_autoindex_groups_1") && !strings.Contains(plan, "groups_pkey") || strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort") {
+		t.Errorf("groups by id: the plan does not walk the primary key:\n%s", plan)
+	}
+	t.Logf("groups by id:\n%s", plan)
 }
 
 func TestGroupNamedPlansSQLite(t *testing.T) {
