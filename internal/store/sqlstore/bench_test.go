@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -211,6 +214,53 @@ func BenchmarkSubjectCached(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+			})
+		}
+	}
+}
+
+// BenchmarkReplayRecord is the client-assertion jti record of a
+// private_key_jwt token request, unique keys from 16 goroutines at once:
+// "single" is one autocommit statement per key, "batched" the group commit
+// of replays.go (on PostgreSQL, the same batcher, measured to decide whether
+// to use it there). Run with -count to alternate the two:
+//
+//	go test -run '^$' -bench ReplayRecord -count 5 ./internal/store/sqlstore
+func BenchmarkReplayRecord(b *testing.B) {
+	stores := benchStores(b)
+	for _, name := range []string{"sqlite", "postgres"} {
+		st := stores[name]
+		if st == nil {
+			continue
+		}
+		batcher := newReplayBatcher(st)
+		for _, mode := range []string{"single", "batched"} {
+			b.Run(name+"/"+mode, func(b *testing.B) {
+				saved := st.replayq
+				defer func() { st.replayq = saved }()
+				st.replayq = nil
+				if mode == "batched" {
+					st.replayq = batcher
+				}
+				batches, keys := batcher.batches.Load(), batcher.keys.Load()
+				var seq atomic.Int64
+				prefix := fmt.Sprintf("%s-%d-", b.Name(), time.Now().UnixNano())
+				exp := time.Now().Add(time.Hour)
+				b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+				b.ReportAllocs()
+				start := cpuTime()
+				b.RunParallel(func(pb *testing.PB) {
+					ctx := context.Background()
+					for pb.Next() {
+						if err := st.Replays().Record(ctx, prefix+strconv.FormatInt(seq.Add(1), 10), exp); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+				if n := batcher.batches.Load() - batches; n > 0 {
+					b.ReportMetric(float64(batcher.keys.Load()-keys)/float64(n), "keys/batch")
+				}
 			})
 		}
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -12,6 +13,7 @@ import (
 var ephemeralCases = []testCase{
 	{"Replays", testReplays},
 	{"ReplaysConcurrent", testReplaysConcurrent},
+	{"ReplaysMany", testReplaysMany},
 	{"Revocations", testRevocations},
 	{"ConfigVersion", testConfigVersion},
 }
@@ -67,6 +69,44 @@ func testReplaysConcurrent(t *testing.T, s store.Store) {
 		}
 		errs := race(n, func(int) error { return s.Replays().Record(ctx, key, exp) })
 		checkOneWinner(t, errs, key)
+	}
+}
+
+// Many keys recorded at once, several times each (as a store that writes
+// concurrent records together would put them in one batch), some of them
+// taking over expired entries, with callers that have given up among them:
+// each key has exactly one winner, and a caller whose context is done is
+// neither told its key was recorded nor has it recorded.
+func testReplaysMany(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	const keys, each, gaveUp = 16, 6, 8
+	exp := time.Now().Add(time.Hour)
+	for k := range keys {
+		if k%2 == 1 {
+			ok(t, s.Replays().Record(ctx, fmt.Sprintf("jti-many-%d", k), time.Now().Add(-time.Second)), "record an expired key")
+		}
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	errs := race(keys*each+gaveUp, func(i int) error {
+		if i >= keys*each {
+			return s.Replays().Record(done, fmt.Sprintf("jti-gave-up-%d", i), exp)
+		}
+		return s.Replays().Record(ctx, fmt.Sprintf("jti-many-%d", i%keys), exp)
+	})
+	for k := range keys {
+		var mine []error
+		for i := k; i < keys*each; i += keys {
+			mine = append(mine, errs[i])
+		}
+		checkOneWinner(t, mine, fmt.Sprintf("jti-many-%d", k))
+		conflict(t, s.Replays().Record(ctx, fmt.Sprintf("jti-many-%d", k), exp), "record key %d again", k)
+	}
+	for i := keys * each; i < len(errs); i++ {
+		if errs[i] == nil || errors.Is(errs[i], store.ErrConflict) {
+			t.Fatalf("recording with a cancelled context: %v, want the context's error", errs[i])
+		}
+		ok(t, s.Replays().Record(ctx, fmt.Sprintf("jti-gave-up-%d", i), exp), "the key of a caller that gave up is not recorded")
 	}
 }
 
