@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
 )
 
 var ephemeralCases = []testCase{
@@ -15,6 +17,7 @@ var ephemeralCases = []testCase{
 	{"ReplaysConcurrent", testReplaysConcurrent},
 	{"ReplaysMany", testReplaysMany},
 	{"Revocations", testRevocations},
+	{"RevokedFamily", testRevokedFamily},
 	{"ConfigVersion", testConfigVersion},
 }
 
@@ -125,6 +128,34 @@ func checkOneWinner(t *testing.T, errs []error, key string) {
 	if wins != 1 {
 		t.Fatalf("%d of %d recorders of %s succeeded, want exactly 1", wins, len(errs), key)
 	}
+}
+
+// One family record revokes every access token that carries the family's
+// key, and no other.
+func testRevokedFamily(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	r := s.Revocations()
+	fam, other := secret.NewID("fam"), secret.NewID("fam")
+	jti, _ := token.FamilyAccessJTI(fam)
+	sibling, _ := token.FamilyAccessJTI(fam)
+	cousin, _ := token.FamilyAccessJTI(other)
+	check := func(jti string, want bool, what string) {
+		t.Helper()
+		revoked, err := r.IsRevoked(ctx, jti)
+		ok(t, err, "check revocation of %s", what)
+		if revoked != want {
+			t.Fatalf("%s: revoked %v, want %v", what, revoked, want)
+		}
+	}
+	check(jti, false, "a family's token before any revocation")
+	ok(t, r.Revoke(ctx, store.FamilyRevocationID(fam), time.Now().Add(time.Hour)), "revoke the family")
+	check(jti, true, "a token of the revoked family")
+	check(sibling, true, "another token of the revoked family")
+	check(cousin, false, "a token of another family")
+	check(token.NewAccessJTI(), false, "a token outside any family")
+	check(store.FamilyRevocationID(fam), true, "the family's own record")
+	ok(t, r.Revoke(ctx, cousin, time.Now().Add(time.Hour)), "revoke one token")
+	check(cousin, true, "a token revoked by itself")
 }
 
 func testRevocations(t *testing.T, s store.Store) {
