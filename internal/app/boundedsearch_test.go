@@ -145,3 +145,125 @@ func TestUsersSearchReadBound(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupsQAndSearchReadBound: q seeks the folded-name index, so its
+// pages are full and in name order whatever the other groups; search and
+// filter read at most service.ScanBudget groups per request, ending pages
+// early with a next link, and a walk finds every match once.
+func TestGroupsQAndSearchReadBound(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		mk := func(name, desc string) string {
+			t.Helper()
+			a := ts.mgmt(t, http.MethodPost, "/api/v1/groups", map[string]any{"profile": map[string]any{"name": name, "description": desc}})
+			if a.status != 200 {
+				t.Fatalf("create group %s: %d %s", name, a.status, a.body)
+			}
+			return a.json(t)["id"].(string)
+		}
+		alphas, needles, alphaNeedles := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		var alphaOrder []string
+		for i := range 30 {
+			name, desc := fmt.Sprintf("Beta %02d", i), "hay"
+			if i%3 == 0 {
+				// Mixed case: q ignores it, and the order follows the
+				// folded names.
+				name = fmt.Sprintf("aLPha %02d", i)
+				if i%2 == 0 {
+					name = fmt.Sprintf("Alpha %02d", i)
+				}
+			}
+			if i%4 == 1 || i%6 == 0 {
+				desc = "needle"
+			}
+			id := mk(name, desc)
+			if strings.HasPrefix(strings.ToLower(name), "alpha") {
+				alphas[id] = true
+				alphaOrder = append(alphaOrder, id)
+				if desc == "needle" {
+					alphaNeedles[id] = true
+				}
+			}
+			if desc == "needle" {
+				needles[id] = true
+			}
+		}
+		eclair := mk("Éclair", "")
+		scanBudget(t, 4)
+
+		pages, nexts := walkPages(t, ts, "/api/v1/groups?limit=3&q=ALP")
+		onceEach(t, "q=ALP", pages, alphas)
+		if got := slicesConcat(pages); strings.Join(got, ",") != strings.Join(alphaOrder, ",") {
+			t.Errorf("q=ALP order: %v, want %v (folded names)", got, alphaOrder)
+		}
+		for i, p := range pages {
+			if nexts[i] && len(p) != 3 {
+				t.Errorf("q=ALP: page %d has %d groups and a next link (q reads an index)", i, len(p))
+			}
+		}
+		pages, _ = walkPages(t, ts, "/api/v1/groups?q="+url.QueryEscape("éC"))
+		onceEach(t, "q=éC", pages, map[string]bool{eclair: true})
+		pages, _ = walkPages(t, ts, "/api/v1/groups?q=zzz")
+		onceEach(t, "q=zzz", pages, nil)
+
+		pages, nexts = walkPages(t, ts, "/api/v1/groups?limit=2&search="+url.QueryEscape(`profile.description eq "needle"`))
+		onceEach(t, "search needle", pages, needles)
+		short := 0
+		for i, p := range pages {
+			if len(p) < 2 && nexts[i] {
+				short++
+			}
+		}
+		if short == 0 {
+			t.Errorf("search needle: no page ended early (%d pages)", len(pages))
+		}
+		pages, _ = walkPages(t, ts, "/api/v1/groups?limit=2&q=alpha&search="+url.QueryEscape(`profile.description eq "needle"`))
+		onceEach(t, "q and search", pages, alphaNeedles)
+		pages, _ = walkPages(t, ts, "/api/v1/groups?limit=2&filter="+url.QueryEscape(`type eq "OKTA_GROUP"`))
+		all := maps(alphas, needles)
+		for _, p := range pages {
+			for _, id := range p {
+				all[id] = true // every OKTA_GROUP; checked for duplicates below
+			}
+		}
+		onceEach(t, "filter type", pages, all)
+
+		for _, bad := range []struct{ name, query, code string }{
+			{"search syntax", "search=" + url.QueryEscape(`profile.name eq "x`), "E0000031"},
+			{"search unknown operator", "search=" + url.QueryEscape(`profile.name like "x"`), "E0000031"},
+			{"search attribute", "search=" + url.QueryEscape(`profile.secret eq "x"`), "E0000094"},
+			{"filter attribute", "filter=" + url.QueryEscape(`profile.name eq "x"`), "E0000094"},
+			{"q cursor not base64", "q=alp&after=" + url.QueryEscape("!!!.00g1"), "E0000001"},
+			{"q cursor without id", "q=alp&after=YWxw", "E0000001"},
+			{"q cursor not UTF-8", "q=alp&after=" + url.QueryEscape("_w.00g1"), "E0000001"},
+			{"cursor not UTF-8", "after=%FF", "E0000001"},
+		} {
+			wantError(t, bad.name, ts.mgmt(t, http.MethodGet, "/api/v1/groups?"+bad.query, nil), 400, bad.code)
+		}
+		// A well-formed cursor that names no group is a position like any
+		// other.
+		for _, query := range []string{"after=00gnone", "q=alp&after=YWxwaGEgOTk.00gnone", "search=" + url.QueryEscape(`type eq "x"`) + "&after=00gnone"} {
+			if a := ts.mgmt(t, http.MethodGet, "/api/v1/groups?"+query, nil); a.status != 200 {
+				t.Errorf("%s: %d %s", query, a.status, a.body)
+			}
+		}
+	})
+}
+
+func slicesConcat(pages [][]string) []string {
+	var out []string
+	for _, p := range pages {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func maps(ms ...map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range ms {
+		for k := range m {
+			out[k] = true
+		}
+	}
+	return out
+}

@@ -30,9 +30,13 @@ func Scan[T any](limit, first int, fetch func(after *T, n int) ([]T, error), kee
 		return nil, zero, false, nil
 	}
 	var after *T
-	n, most := max(first, 1), max(first, scanBatch)
+	n, most, budget := max(first, 1), max(first, scanBatch), ScanBudget
+	if keep == nil {
+		// Every row read is kept: the page's limit bounds the reading.
+		budget = max(budget, limit)
+	}
 	for read := 0; ; {
-		n = min(n, max(ScanBudget-read, 1))
+		n = min(n, max(budget-read, 1))
 		batch, err := fetch(after, n)
 		if err != nil {
 			return nil, zero, false, err
@@ -50,7 +54,7 @@ func Scan[T any](limit, first int, fetch func(after *T, n int) ([]T, error), kee
 			return kept, zero, false, nil
 		}
 		after = &batch[len(batch)-1]
-		if read >= ScanBudget {
+		if read >= budget {
 			return kept, *after, true, nil
 		}
 		n = min(2*n, most)
