@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,9 +23,9 @@ const recordReplay = `INSERT INTO replays (replay_key, expires_at) VALUES (?, ?)
 		ON CONFLICT (replay_key) DO UPDATE SET expires_at = excluded.expires_at
 		WHERE replays.expires_at <= ?`
 
-// Record stores key. On SQLite, outside a transaction, it goes through the
-// store's replay batcher (one transaction for the keys of concurrent
-// callers); otherwise it is one autocommit statement.
+// Record stores key. Outside a transaction it goes through the store's
+// replay batcher (one transaction for the keys of concurrent callers); in
+// one, it is one statement of that transaction.
 func (r replays) Record(ctx context.Context, key string, expiresAt time.Time) error {
 	now := time.Now().UnixMilli()
 	if r.s.tx == nil && r.s.replayq != nil {
@@ -52,9 +54,11 @@ func (r replays) Purge(ctx context.Context, now time.Time) (int64, error) {
 // batch holds SQLite's write lock (and its callers wait) for a bounded time.
 const maxReplayBatch = 64
 
-// replayBatcher is group commit for Record on SQLite, where every write
-// queues for the one writer connection anyway and an autocommit INSERT pays
-// a whole transaction (BEGIN, WAL frames, COMMIT) for one row. The keys that
+// replayBatcher is group commit for Record. On SQLite every write queues
+// for the one writer connection anyway, and an autocommit INSERT pays a
+// whole transaction (BEGIN, WAL frames, COMMIT) for one row; on PostgreSQL
+// each autocommit statement pays its own commit and WAL flush on the
+// server (bench/README.md has the figures of both). The keys that
 // arrive while a batch is being written are written together in the next
 // one, each with its own statement and verdict, and every caller returns
 // only after the COMMIT of its own key. There is no timer: an idle caller
@@ -197,7 +201,8 @@ func (b *replayBatcher) writeNext() {
 }
 
 // writeBatch runs each key's statement in one transaction on the writer
-// connection, through the writer's statement cache. A key already recorded
+// connection, through the writer's statement cache (pgx's own on
+// PostgreSQL). A key already recorded
 // and live, in the database or earlier in the same batch, gets ErrConflict.
 // The context is none of the callers': one giving up must not roll back the
 // others' keys.
@@ -219,7 +224,16 @@ func (b *replayBatcher) writeBatch(batch []*replayReq) (verdicts []error, err er
 		}
 	}
 	verdicts = make([]error, len(batch))
-	for i, q := range batch {
+	// In key order (keeping arrival order within a key): on PostgreSQL
+	// each statement locks its key's row until COMMIT, and two replicas'
+	// batches taking the same keys in different orders could deadlock.
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(batch[a].key, batch[b].key) })
+	for _, i := range order {
+		q := batch[i]
 		res, err := exec(ctx, query, q.key, q.expiresAt, q.now)
 		if err != nil {
 			return nil, s.mapErr("record replay key", err)

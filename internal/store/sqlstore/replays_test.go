@@ -23,27 +23,42 @@ func queuedAt(b *replayBatcher, n int) bool {
 	return b.running && len(b.queue) == n
 }
 
-// The records that queue while SQLite's writer is busy are written in one
+func TestSQLiteReplayBatch(t *testing.T) {
+	t.Parallel()
+	testReplayBatch(t, openSQLite(t, filepath.Join(t.TempDir(), "sesame.db")))
+}
+
+func TestPostgresReplayBatch(t *testing.T) {
+	t.Parallel()
+	base := pgBase(t)
+	testReplayBatch(t, openPostgres(t, freshSchema(t, pgAdmin(t, base), base)))
+}
+
+// The records that queue while the first one waits are written in one
 // batch: a key twice in it has one winner, an expired entry is taken over
 // and then held, a caller that gives up while queued returns at once with
 // its context's error and its key unrecorded, and nobody returns before the
 // batch has committed.
-func TestSQLiteReplayBatch(t *testing.T) {
-	t.Parallel()
-	s := openSQLite(t, filepath.Join(t.TempDir(), "sesame.db"))
+func testReplayBatch(t *testing.T, s *Store) {
 	ctx := t.Context()
 	exp := time.Now().Add(time.Hour)
 	if err := s.Replays().Record(ctx, "expired", time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
 
-	// Hold the writer connection in a transaction.
+	// A transaction that records the first caller's key, uncommitted,
+	// makes it wait (for SQLite's one writer, or PostgreSQL's lock on the
+	// key), then rolls back.
 	held, release, txDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	errRollback := errors.New("roll back")
 	go func() {
-		txDone <- s.InTx(ctx, func(store.Store) error {
+		txDone <- s.InTx(ctx, func(tx store.Store) error {
+			if err := tx.Replays().Record(ctx, "lead", exp); err != nil {
+				return err
+			}
 			close(held)
 			<-release
-			return nil
+			return errRollback
 		})
 	}()
 	<-held
@@ -90,7 +105,7 @@ func TestSQLiteReplayBatch(t *testing.T) {
 	}
 
 	close(release)
-	if err := <-txDone; err != nil {
+	if err := <-txDone; !errors.Is(err, errRollback) {
 		t.Fatal(err)
 	}
 	want := []error{nil, nil, nil, store.ErrConflict, nil, nil, store.ErrConflict, store.ErrConflict, nil}
@@ -121,7 +136,16 @@ func TestSQLiteReplayBatch(t *testing.T) {
 // stops when the queue is empty.
 func TestSQLiteReplayBatchMany(t *testing.T) {
 	t.Parallel()
-	s := openSQLite(t, filepath.Join(t.TempDir(), "sesame.db"))
+	testReplayBatchMany(t, openSQLite(t, filepath.Join(t.TempDir(), "sesame.db")))
+}
+
+func TestPostgresReplayBatchMany(t *testing.T) {
+	t.Parallel()
+	base := pgBase(t)
+	testReplayBatchMany(t, openPostgres(t, freshSchema(t, pgAdmin(t, base), base)))
+}
+
+func testReplayBatchMany(t *testing.T, s *Store) {
 	ctx := t.Context()
 	const n = 4 * maxReplayBatch
 	errs := make(chan error, n)

@@ -50,7 +50,7 @@ type Store struct {
 	path string
 	held *os.File
 	// replayq gathers concurrent replay records into one transaction
-	// (replays.go); nil on PostgreSQL.
+	// (replays.go).
 	replayq *replayBatcher
 }
 
