@@ -15,14 +15,16 @@ func (s AppSettings) MarshalJSON() ([]byte, error) {
 	return mergeExtra(plain(s), s.Extra)
 }
 
+// UnmarshalJSON replaces s with the document, as json.Unmarshal replaces a
+// struct without one: decoded into s itself, cleared first, rather than into
+// a copy (which the snapshot build would allocate for every app).
 func (s *AppSettings) UnmarshalJSON(b []byte) error {
 	type plain AppSettings
-	var p plain
-	extra, err := splitExtra(b, &p, "oauthClient")
+	*s = AppSettings{}
+	extra, err := splitExtra(b, (*plain)(s), "oauthClient")
 	if err != nil {
 		return err
 	}
-	*s = AppSettings(p)
 	s.Extra = extra
 	return nil
 }
@@ -37,12 +39,11 @@ func (s OAuthClientSettings) MarshalJSON() ([]byte, error) {
 
 func (s *OAuthClientSettings) UnmarshalJSON(b []byte) error {
 	type plain OAuthClientSettings
-	var p plain
-	extra, err := splitExtra(b, &p, oauthClientNames...)
+	*s = OAuthClientSettings{}
+	extra, err := splitExtra(b, (*plain)(s), oauthClientNames...)
 	if err != nil {
 		return err
 	}
-	*s = OAuthClientSettings(p)
 	s.Extra = extra
 	return nil
 }
