@@ -1,13 +1,16 @@
 package mgmt
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sesame-idp/sesame/internal/filter"
 	"github.com/sesame-idp/sesame/internal/oktaerr"
+	"github.com/sesame-idp/sesame/internal/service"
 	"github.com/sesame-idp/sesame/internal/store"
 	"github.com/sesame-idp/sesame/internal/web"
 )
@@ -127,14 +130,78 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, p *principa
 		web.WriteError(w, werr)
 		return
 	}
-	match, werr := groupMatcher(r.URL.Query())
+	query := r.URL.Query()
+	match, werr := groupMatcher(query)
 	if werr != nil {
 		web.WriteError(w, werr)
 		return
 	}
-	groups, err := pageMatching(limit, after, func(p store.Page) ([]*store.Group, error) { return h.svc.ListGroups(r.Context(), p) },
-		func(g *store.Group) string { return g.ID }, match)
-	writePage(h, w, r, limit, groups, err, func(g *store.Group) string { return g.ID }, h.groupToJSON)
+	// filter and search test groups in memory, as the service's Scan reads
+	// them: at most service.ScanBudget groups per request, so a page may
+	// end short (even empty) with a next link where the reading stopped.
+	var groups []*store.Group
+	var last *store.Group
+	var more bool
+	var err error
+	ctx := r.Context()
+	if q := query.Get("q"); q != "" {
+		// q seeks the folded-name index: pages follow the names, and the
+		// cursor holds the position in that order.
+		cursor, ok := decodeGroupCursor(after)
+		if !ok {
+			web.WriteError(w, oktaerr.Validation("after", "after: The cursor is not valid."))
+			return
+		}
+		groups, last, more, err = service.Scan(limit, limit, func(from **store.Group, n int) ([]*store.Group, error) {
+			if from != nil {
+				cursor = groupCursor(*from)
+			}
+			return h.svc.GroupsNamed(ctx, q, cursor, n)
+		}, match)
+	} else {
+		groups, last, more, err = service.Scan(limit, limit, func(from **store.Group, n int) ([]*store.Group, error) {
+			if from != nil {
+				after = (*from).ID
+			}
+			return h.svc.ListGroups(ctx, store.Page{After: after, Limit: n})
+		}, match)
+	}
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	next := ""
+	if more {
+		next = last.ID
+		if query.Get("q") != "" {
+			next = encodeGroupCursor(groupCursor(last))
+		}
+	}
+	web.SetLinks(w, r, h.orgURL, limit, next)
+	writeList(h, w, r, groups, nil, h.groupToJSON)
+}
+
+func groupCursor(g *store.Group) store.GroupCursor {
+	return store.GroupCursor{Key: store.GroupNameKey(g.Name), ID: g.ID}
+}
+
+// encodeGroupCursor writes a position among the groups a q selects: the
+// folded name, base64url-encoded to stay printable, a dot and the id.
+func encodeGroupCursor(c store.GroupCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.Key)) + "." + c.ID
+}
+
+// decodeGroupCursor reads encodeGroupCursor; "" is the start.
+func decodeGroupCursor(s string) (store.GroupCursor, bool) {
+	if s == "" {
+		return store.GroupCursor{}, true
+	}
+	k, id, ok := strings.Cut(s, ".")
+	key, err := base64.RawURLEncoding.DecodeString(k)
+	if !ok || err != nil || id == "" || !utf8.Valid(key) {
+		return store.GroupCursor{}, false
+	}
+	return store.GroupCursor{Key: string(key), ID: id}, true
 }
 
 // Attributes a group list may filter (filter) and search (search) on.
@@ -143,11 +210,9 @@ var (
 	groupSearchAttrs = append([]string{"profile.name", "profile.description", "created"}, groupFilterAttrs...)
 )
 
-// groupMatcher builds the test of the list's q (a case-insensitive prefix
-// of the name), filter and search; a group is listed when it passes all
-// that are given.
+// groupMatcher builds the test of the list's filter and search; a group
+// is listed when it passes both that are given. nil when neither is.
 func groupMatcher(query url.Values) (func(*store.Group) bool, *oktaerr.Error) {
-	q := strings.ToLower(query.Get("q"))
 	var exprs []filter.Expr
 	for _, p := range []struct {
 		param   string
@@ -161,10 +226,10 @@ func groupMatcher(query url.Values) (func(*store.Group) bool, *oktaerr.Error) {
 			exprs = append(exprs, e)
 		}
 	}
+	if len(exprs) == 0 {
+		return nil, nil
+	}
 	return func(g *store.Group) bool {
-		if q != "" && !strings.HasPrefix(strings.ToLower(g.Name), q) {
-			return false
-		}
 		get := groupGetter(g)
 		for _, e := range exprs {
 			if !e.Match(get) {

@@ -48,7 +48,7 @@ type fixture struct {
 // adminHash stands for a password: nothing here checks it.
 const adminHash = secret.DummyHash
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))

@@ -124,6 +124,12 @@ func (s *Service) ListGroups(ctx context.Context, p store.Page) ([]*store.Group,
 	return s.Store.Groups().List(ctx, p)
 }
 
+// GroupsNamed lists the groups whose name starts with prefix, ignoring
+// case, by folded name then id, after the cursor (store.Groups.Named).
+func (s *Service) GroupsNamed(ctx context.Context, prefix string, after store.GroupCursor, limit int) ([]*store.Group, error) {
+	return s.Store.Groups().Named(ctx, prefix, after, limit)
+}
+
 // CreateGroup stores a new OKTA_GROUP group from g's name and description.
 func (s *Service) CreateGroup(ctx context.Context, c Context, g *store.Group) error {
 	if err := ValidateGroup(g); err != nil {

@@ -342,31 +342,30 @@ type UserFilter func(u *store.User) bool
 // ListUsers returns up to limit users after the cursor, in id order, that
 // match. The store reads the users where selects (an index condition that
 // may select more), and match decides in memory, so it reads store pages
-// until the answer is full or the users run out; the cursor stays an id,
-// so a walk sees every user that exists throughout it exactly once.
-func (s *Service) ListUsers(ctx context.Context, after string, limit int, where store.UserWhere, match UserFilter) ([]*store.User, error) {
-	out := []*store.User{}
-	cursor := after
-	for len(out) < limit {
-		page, err := s.Store.Users().Search(ctx, where, store.Page{After: cursor, Limit: limit})
-		if err != nil {
-			return nil, err
+// until the answer is full, the users run out or ScanBudget users have
+// been read (Scan): a match on an attribute no index holds costs a bounded
+// read per request, and the page may then hold fewer than limit users.
+// next is the id the following page resumes after, "" at the end; the
+// cursor stays an id, so a walk sees every user that exists throughout it
+// exactly once.
+func (s *Service) ListUsers(ctx context.Context, after string, limit int, where store.UserWhere, match UserFilter) (users []*store.User, next string, err error) {
+	users, last, more, err := Scan(limit, limit, func(from **store.User, n int) ([]*store.User, error) {
+		cursor := after
+		if from != nil {
+			cursor = (*from).ID
 		}
-		for _, u := range page {
-			cursor = u.ID
-			if match != nil && !match(u) {
-				continue
-			}
-			out = append(out, u)
-			if len(out) == limit {
-				break
-			}
-		}
-		if len(page) < limit {
-			break
-		}
+		return s.Store.Users().Search(ctx, where, store.Page{After: cursor, Limit: n})
+	}, match)
+	if err != nil {
+		return nil, "", err
 	}
-	return out, nil
+	if more {
+		next = last.ID
+	}
+	if users == nil {
+		users = []*store.User{}
+	}
+	return users, next, nil
 }
 
 // MaxSortedUsers bounds a sorted search: sorting happens in memory over

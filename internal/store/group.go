@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,10 @@ type Groups interface {
 	Update(ctx context.Context, g *Group) error
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, p Page) ([]*Group, error)
+	// Named lists the groups whose name starts with prefix, ignoring case
+	// (GroupNameKey folds both), ordered by GroupNameKey(name) then id,
+	// after the cursor (the zero GroupCursor: from the start).
+	Named(ctx context.Context, prefix string, after GroupCursor, limit int) ([]*Group, error)
 	AddMember(ctx context.Context, groupID, userID string) error // idempotent
 	RemoveMember(ctx context.Context, groupID, userID string) error
 	ListMembers(ctx context.Context, groupID string, p Page) ([]string, error)
@@ -78,3 +83,10 @@ type GroupRules interface {
 	Made(ctx context.Context, ruleID string) ([]RuleMembership, error)
 	MadeFor(ctx context.Context, userID string) ([]RuleMembership, error)
 }
+
+// GroupCursor is a position in the order of Groups.Named.
+type GroupCursor struct{ Key, ID string }
+
+// GroupNameKey is a group name folded for q, the case-insensitive prefix
+// search of groups; the store keeps it beside the name.
+func GroupNameKey(name string) string { return strings.ToLower(name) }

@@ -3,15 +3,22 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/sesame-idp/sesame/internal/oktaerr"
 )
 
 // PageParams reads limit and after. A missing or out-of-range limit becomes
-// def or max as Okta does; a malformed one is a validation error.
+// def or max as Okta does; a malformed one is a validation error. Every
+// cursor Sesame hands out is printable ASCII, so one that is not UTF-8 or
+// holds a NUL is refused here: PostgreSQL cannot compare it with a column.
 func PageParams(r *http.Request, def, max int) (limit int, after string, err *oktaerr.Error) {
 	q := r.URL.Query()
 	after = q.Get("after")
+	if !utf8.ValidString(after) || strings.ContainsRune(after, 0) {
+		return 0, "", oktaerr.Validation("after", "after: The cursor is not valid.")
+	}
 	limit = def
 	if s := q.Get("limit"); s != "" {
 		n, perr := strconv.Atoi(s)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/sesame-idp/sesame/internal/store"
 )
@@ -30,8 +31,9 @@ func scanString(row scanner) (string, error) {
 // group names are unique within an org).
 func (r groups) Create(ctx context.Context, g *store.Group) error {
 	_, err := r.s.exec(ctx, "create group "+g.ID,
-		`INSERT INTO groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.ID, g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile))
+		`INSERT INTO groups (`+groupCols+`, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile),
+		store.GroupNameKey(g.Name))
 	return err
 }
 
@@ -56,9 +58,10 @@ func (r groups) Update(ctx context.Context, g *store.Group) error {
 	return r.s.changing(ctx, "", func(tx *Store) error {
 		return tx.execOne(ctx, "update group "+g.ID,
 			`UPDATE groups SET type = ?, name = ?, description = ?, created = ?, last_updated = ?, last_membership_updated = ?,
-				profile = ?
+				profile = ?, name_key = ?
 			WHERE id = ?`,
-			g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile), g.ID)
+			g.Type, g.Name, g.Description, ms(g.Created), ms(g.LastUpdated), ms(g.LastMembershipUpdated), profileDoc(g.Profile),
+			store.GroupNameKey(g.Name), g.ID)
 	})
 }
 
@@ -72,6 +75,61 @@ func (r groups) Delete(ctx context.Context, id string) error {
 func (r groups) List(ctx context.Context, p store.Page) ([]*store.Group, error) {
 	q, args := page(`SELECT `+groupCols+` FROM groups WHERE 1=1`, "id", p, nil)
 	return list(ctx, r.s, "list groups", scanGroup, q, args...)
+}
+
+// Named lists the groups whose name starts with prefix ignoring case, in
+// the order of (store.GroupNameKey(name), id), after the cursor: a range
+// of the name_key index (migration 1720), whatever the number of groups.
+func (r groups) Named(ctx context.Context, prefix string, after store.GroupCursor, limit int) ([]*store.Group, error) {
+	q, args := namedSQL(prefix, after, limit)
+	return list(ctx, r.s, "list groups by name", scanGroup, q, args...)
+}
+
+// namedSQL is the query of Named.
+func namedSQL(prefix string, after store.GroupCursor, limit int) (string, []any) {
+	key := store.GroupNameKey(prefix)
+	lo := max(key, after.Key)
+	q, args := `SELECT `+groupCols+` FROM groups WHERE name_key >= ?`, []any{lo}
+	if hi, ok := prefixEnd(key); ok {
+		q += ` AND name_key < ?`
+		args = append(args, hi)
+	}
+	if after != (store.GroupCursor{}) {
+		// The seek starts at the cursor's key (lo); the groups of that
+		// key up to the cursor's id are skipped on the way.
+		q += ` AND (name_key > ? OR id > ?)`
+		args = append(args, after.Key, after.ID)
+	}
+	return q + ` ORDER BY name_key, id LIMIT ?`, append(args, limit)
+}
+
+// fillGroupKeys is the Go step of migration 1720: the name keys of the
+// groups that existed before it, folded by Go as every later write folds
+// them.
+func fillGroupKeys(ctx context.Context, tx *sql.Tx, d dialect) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM groups`)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		names[id] = name
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, name := range names {
+		if _, err := tx.ExecContext(ctx, d.rebind(`UPDATE groups SET name_key = ? WHERE id = ?`), store.GroupNameKey(name), id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AddMember is idempotent; ErrNotFound when the group or the user does not

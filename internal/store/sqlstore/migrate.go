@@ -17,6 +17,7 @@ import (
 var goSteps = map[int64]func(ctx context.Context, tx *sql.Tx, d dialect) error{
 	1402: addDefaultSignOnPolicy,
 	1701: fillUserKeys,
+	1720: fillGroupKeys,
 }
 
 // migration is one embedded file, NNNN_name.sql, applied in version order.

@@ -121,6 +121,10 @@ var planCases = []struct {
 		{Attr: store.UserAttrFirstName, Op: "sw", Value: "gr"}, {Attr: store.UserAttrLastName, Op: "sw", Value: "gr"},
 		{Attr: store.UserAttrEmail, Op: "sw", Value: "gr"}}}, []string{"users_first_name"}},
 	{"last updated gt", store.UserWhere{Attr: store.UserAttrLastUpdated, Op: "gt", Value: time.Now()}, []string{"users_last_updated"}},
+	// A search no index answers (profile.department, say) walks the users
+	// in id order from the cursor, the service reading at most ScanBudget.
+	{"no index: the id walk", store.UserWhere{Attr: store.UserAttrStatus, Op: "ne", Value: store.UserDeprovisioned},
+		[]string{"sqlite_autoindex_users_1", "users_pkey"}},
 }
 
 // explainUsers is the plan of a page of Search. On SQLite, Search keeps
