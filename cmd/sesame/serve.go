@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"github.com/sesame-idp/sesame/internal/tracing"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,8 +18,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-idp/sesame/internal/app"
+	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/metrics"
+	"github.com/sesame-idp/sesame/internal/tracing"
 	"github.com/sesame-idp/sesame/internal/web"
 )
 
@@ -273,5 +275,40 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 		fmt.Fprintf(out, "\nDiscovery: %s/oauth2/default/.well-known/openid-configuration\n", cfg.URL)
 		fmt.Fprintf(out, "Register a service app: POST %s/oauth2/v1/clients with an SSWS API token (see README).\n\n", cfg.URL)
 	}
+	// Building the configuration snapshot allocates several times what it
+	// keeps (some 65 MB for 10,000 apps), and the heap it grew stays
+	// resident: the runtime's scavenger returns only what lies above the
+	// next heap goal, about twice the live heap, and an idle server never
+	// reaches it. So the garbage of the startup build is collected and
+	// released as serving begins (beside it, not delaying it), and that of
+	// a rebuild once configuration changes have stopped for a while. With
+	// 10,000 apps this left an idle server 6 MB smaller after startup and
+	// 30 MB smaller after a change (bench/README.md, "Idle memory with
+	// 10,000 apps").
+	go debug.FreeOSMemory()
+	go releaseAfterRebuilds(ctx, a.Cache, 5*time.Second)
 	return a.Serve(ctx, ln)
+}
+
+// releaseAfterRebuilds returns the garbage of snapshot rebuilds to the OS
+// once the snapshot has stayed the same for a tick after changing, so that a
+// burst of changes (a Terraform apply) costs one collection, not one each.
+func releaseAfterRebuilds(ctx context.Context, c *cache.Cache, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	seen, pending := c.Current(), false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		switch cur := c.Current(); {
+		case cur != seen:
+			seen, pending = cur, true
+		case pending:
+			debug.FreeOSMemory()
+			pending = false
+		}
+	}
 }

@@ -18,6 +18,11 @@ type Replays interface {
 // expire.
 type Revocations interface {
 	Revoke(ctx context.Context, jti string, expiresAt time.Time) error // idempotent
+	// IsRevoked reports whether jti was revoked by itself or with its
+	// family: an access-token id carries its family's key (token.FamilyOf),
+	// and one record, FamilyRevocationID, revokes the whole family. The
+	// token endpoints ask the cache (cache.Cache.IsRevoked), which knows
+	// both; this answers the same from the store alone.
 	IsRevoked(ctx context.Context, jti string) (bool, error)
 	// Since returns the ids revoked at or after the given time, for replicas'
 	// in-memory revocation caches, with the time of the newest one.

@@ -107,6 +107,18 @@ func FamilyKeyOf(jti string) string {
 	return jti[3 : 3+familyKeyLen]
 }
 
+// FamilyOf returns the id of the family whose key an access-token id
+// carries ("" when it carries none): the family whose revocation record
+// (store.FamilyRevocationID) revokes it. An id minted outside a family
+// names a family that does not exist.
+func FamilyOf(jti string) string {
+	key := FamilyKeyOf(jti)
+	if key == "" {
+		return ""
+	}
+	return familyPrefix + key
+}
+
 // Access describes an access token to mint.
 type Access struct {
 	Issuer   string

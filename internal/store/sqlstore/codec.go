@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // Times are stored as unix milliseconds so that both databases compare and
@@ -56,7 +57,11 @@ func (j jsonDoc) Scan(src any) error {
 	var b []byte
 	switch v := src.(type) {
 	case string:
-		b = []byte(v)
+		// A view of the string, not a copy: json.Unmarshal only reads its
+		// input, and the values it decodes (strings, json.RawMessage) are
+		// copies. TEXT columns arrive as strings, so every app's documents
+		// were copied once more on each configuration snapshot build.
+		b = unsafe.Slice(unsafe.StringData(v), len(v))
 	case []byte:
 		b = v
 	case nil:

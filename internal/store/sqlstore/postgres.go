@@ -82,6 +82,7 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: connect to postgres %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
 	}
 	s := &Store{d: postgresDialect{}, write: db, read: db, pg: cfg, subjects: newSubjectCache(true)}
+	s.replayq = newReplayBatcher(s)
 	if err := migrate(ctx, s, "migrations/postgres"); err != nil {
 		db.Close()
 		return nil, err

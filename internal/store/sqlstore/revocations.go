@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
 )
 
 type revocations struct{ s *Store }
@@ -27,10 +28,17 @@ func (r revocations) Revoke(ctx context.Context, jti string, expiresAt time.Time
 	})
 }
 
+// IsRevoked finds the token's own record or its family's, as the cache's
+// IsRevoked does.
 func (r revocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
 	var n int
-	err := r.s.get(ctx, "check revocation of "+jti, func(row scanner) error { return row.Scan(&n) },
-		`SELECT COUNT(*) FROM revocations WHERE jti = ?`, jti)
+	scan := func(row scanner) error { return row.Scan(&n) }
+	if fam := token.FamilyOf(jti); fam != "" {
+		err := r.s.get(ctx, "check revocation of "+jti, scan,
+			`SELECT COUNT(*) FROM revocations WHERE jti IN (?, ?)`, jti, store.FamilyRevocationID(fam))
+		return n > 0, err
+	}
+	err := r.s.get(ctx, "check revocation of "+jti, scan, `SELECT COUNT(*) FROM revocations WHERE jti = ?`, jti)
 	return n > 0, err
 }
 

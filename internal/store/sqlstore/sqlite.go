@@ -161,6 +161,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	s.read = read
 	s.prepareStatements()
 	s.subjects = sqliteSubjectCache(abs)
+	s.replayq = newReplayBatcher(s)
 	opened = true
 	return s, nil
 }

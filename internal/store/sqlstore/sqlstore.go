@@ -49,6 +49,9 @@ type Store struct {
 	// shared lock for as long as the store is (lockDatabase).
 	path string
 	held *os.File
+	// replayq gathers concurrent replay records into one transaction
+	// (replays.go).
+	replayq *replayBatcher
 }
 
 var _ store.Store = (*Store)(nil)

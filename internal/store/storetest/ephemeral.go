@@ -1,18 +1,23 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
+	"github.com/sesame-idp/sesame/internal/token"
 )
 
 var ephemeralCases = []testCase{
 	{"Replays", testReplays},
 	{"ReplaysConcurrent", testReplaysConcurrent},
+	{"ReplaysMany", testReplaysMany},
 	{"Revocations", testRevocations},
+	{"RevokedFamily", testRevokedFamily},
 	{"ConfigVersion", testConfigVersion},
 }
 
@@ -70,6 +75,44 @@ func testReplaysConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
+// Many keys recorded at once, several times each (as a store that writes
+// concurrent records together would put them in one batch), some of them
+// taking over expired entries, with callers that have given up among them:
+// each key has exactly one winner, and a caller whose context is done is
+// neither told its key was recorded nor has it recorded.
+func testReplaysMany(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	const keys, each, gaveUp = 16, 6, 8
+	exp := time.Now().Add(time.Hour)
+	for k := range keys {
+		if k%2 == 1 {
+			ok(t, s.Replays().Record(ctx, fmt.Sprintf("jti-many-%d", k), time.Now().Add(-time.Second)), "record an expired key")
+		}
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	errs := race(keys*each+gaveUp, func(i int) error {
+		if i >= keys*each {
+			return s.Replays().Record(done, fmt.Sprintf("jti-gave-up-%d", i), exp)
+		}
+		return s.Replays().Record(ctx, fmt.Sprintf("jti-many-%d", i%keys), exp)
+	})
+	for k := range keys {
+		var mine []error
+		for i := k; i < keys*each; i += keys {
+			mine = append(mine, errs[i])
+		}
+		checkOneWinner(t, mine, fmt.Sprintf("jti-many-%d", k))
+		conflict(t, s.Replays().Record(ctx, fmt.Sprintf("jti-many-%d", k), exp), "record key %d again", k)
+	}
+	for i := keys * each; i < len(errs); i++ {
+		if errs[i] == nil || errors.Is(errs[i], store.ErrConflict) {
+			t.Fatalf("recording with a cancelled context: %v, want the context's error", errs[i])
+		}
+		ok(t, s.Replays().Record(ctx, fmt.Sprintf("jti-gave-up-%d", i), exp), "the key of a caller that gave up is not recorded")
+	}
+}
+
 func checkOneWinner(t *testing.T, errs []error, key string) {
 	t.Helper()
 	wins := 0
@@ -85,6 +128,34 @@ func checkOneWinner(t *testing.T, errs []error, key string) {
 	if wins != 1 {
 		t.Fatalf("%d of %d recorders of %s succeeded, want exactly 1", wins, len(errs), key)
 	}
+}
+
+// One family record revokes every access token that carries the family's
+// key, and no other.
+func testRevokedFamily(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	r := s.Revocations()
+	fam, other := secret.NewID("fam"), secret.NewID("fam")
+	jti, _ := token.FamilyAccessJTI(fam)
+	sibling, _ := token.FamilyAccessJTI(fam)
+	cousin, _ := token.FamilyAccessJTI(other)
+	check := func(jti string, want bool, what string) {
+		t.Helper()
+		revoked, err := r.IsRevoked(ctx, jti)
+		ok(t, err, "check revocation of %s", what)
+		if revoked != want {
+			t.Fatalf("%s: revoked %v, want %v", what, revoked, want)
+		}
+	}
+	check(jti, false, "a family's token before any revocation")
+	ok(t, r.Revoke(ctx, store.FamilyRevocationID(fam), time.Now().Add(time.Hour)), "revoke the family")
+	check(jti, true, "a token of the revoked family")
+	check(sibling, true, "another token of the revoked family")
+	check(cousin, false, "a token of another family")
+	check(token.NewAccessJTI(), false, "a token outside any family")
+	check(store.FamilyRevocationID(fam), true, "the family's own record")
+	ok(t, r.Revoke(ctx, cousin, time.Now().Add(time.Hour)), "revoke one token")
+	check(cousin, true, "a token revoked by itself")
 }
 
 func testRevocations(t *testing.T, s store.Store) {
