@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/sesame-idp/sesame/internal/store"
 )
 
@@ -41,25 +39,13 @@ func checkGroupKeysFilled(t *testing.T, db *sql.DB, d dialect, open func() *Stor
 }
 
 func TestMigration1720SQLite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sesame.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	migrateBefore(t, db, sqliteDialect{}, 1720)
-	checkGroupKeysFilled(t, db, sqliteDialect{}, func() *Store { return openSQLite(t, path) })
+	db, d, open := atMigration(t, "sqlite", 1720)
+	checkGroupKeysFilled(t, db, d, open)
 }
 
 func TestMigration1720Postgres(t *testing.T) {
-	base := pgBase(t)
-	url := freshSchema(t, pgAdmin(t, base), base)
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	migrateBefore(t, db, postgresDialect{}, 1720)
-	checkGroupKeysFilled(t, db, postgresDialect{}, func() *Store { return openPostgres(t, url) })
+	db, d, open := atMigration(t, "postgres", 1720)
+	checkGroupKeysFilled(t, db, d, open)
 }
 
 // checkGroupPlans: q reads a range of the name_key index in its order, on

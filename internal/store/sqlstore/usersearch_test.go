@@ -79,17 +79,20 @@ func checkKeysFilled(t *testing.T, db *sql.DB, d dialect, open func() *Store) {
 	}
 }
 
-func TestMigration1701SQLite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sesame.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
+// atMigration opens a raw database of backend ("sqlite" or "postgres")
+// at the schema just before version stop, and how to open it as a Store
+// (which applies the rest).
+func atMigration(t *testing.T, backend string, stop int64) (*sql.DB, dialect, func() *Store) {
+	t.Helper()
+	if backend == "sqlite" {
+		path := filepath.Join(t.TempDir(), "sesame.db")
+		db, err := sql.Open("sqlite", "file:"+path+"?_foreign_keys=on")
+		if err != nil {
+			t.Fatal(err)
+		}
+		migrateBefore(t, db, sqliteDialect{}, stop)
+		return db, sqliteDialect{}, func() *Store { return openSQLite(t, path) }
 	}
-	migrateBefore(t, db, sqliteDialect{}, 1701)
-	checkKeysFilled(t, db, sqliteDialect{}, func() *Store { return openSQLite(t, path) })
-}
-
-func TestMigration1701Postgres(t *testing.T) {
 	base := pgBase(t)
 	url := freshSchema(t, pgAdmin(t, base), base)
 	cfg, err := pgx.ParseConfig(url)
@@ -97,8 +100,18 @@ func TestMigration1701Postgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := stdlib.OpenDB(*cfg)
-	migrateBefore(t, db, postgresDialect{}, 1701)
-	checkKeysFilled(t, db, postgresDialect{}, func() *Store { return openPostgres(t, url) })
+	migrateBefore(t, db, postgresDialect{}, stop)
+	return db, postgresDialect{}, func() *Store { return openPostgres(t, url) }
+}
+
+func TestMigration1701SQLite(t *testing.T) {
+	db, d, open := atMigration(t, "sqlite", 1701)
+	checkKeysFilled(t, db, d, open)
+}
+
+func TestMigration1701Postgres(t *testing.T) {
+	db, d, open := atMigration(t, "postgres", 1701)
+	checkKeysFilled(t, db, d, open)
 }
 
 // The searches of the users list read an index, never the whole table,
