@@ -409,28 +409,19 @@ func (b *bench) etag(u string) string {
 func measureSigning(d time.Duration) float64 {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	digest := sha256.Sum256([]byte("sesame"))
-	var n atomic.Int64
-	var wg sync.WaitGroup
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:])
-				n.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds()
+	return perSecond(d, func() { rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:]) })
 }
 
 // measureHashing is argon2id verifications per second with the server's
 // parameters (m=19 MiB, t=2, p=1) and every core of this process busy: the
 // cost floor of a password sign-in.
 func measureHashing(d time.Duration) float64 {
+	return perSecond(d, func() { secret.VerifyPassword("bench", secret.DummyHash) })
+}
+
+// perSecond runs op on every core of this process for d and returns how
+// many times a second it completed.
+func perSecond(d time.Duration, op func()) float64 {
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(d)
@@ -440,7 +431,7 @@ func measureHashing(d time.Duration) float64 {
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
-				secret.VerifyPassword("bench", secret.DummyHash)
+				op()
 				n.Add(1)
 			}
 		}()

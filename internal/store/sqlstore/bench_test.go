@@ -231,60 +231,44 @@ func BenchmarkSubjectCached(b *testing.B) {
 //
 //	go test -run '^$' -bench ReplayRecord -count 5 ./internal/store/sqlstore
 func BenchmarkReplayRecord(b *testing.B) {
-	stores := benchStores(b)
-	for _, name := range []string{"sqlite", "postgres"} {
-		st := stores[name]
-		if st == nil {
-			continue
+	replayModes(b, func(b *testing.B, name string, st *Store, batcher *replayBatcher) {
+		batches, keys := batcher.batches.Load(), batcher.keys.Load()
+		var seq atomic.Int64
+		prefix := fmt.Sprintf("%s-%d-", b.Name(), time.Now().UnixNano())
+		exp := time.Now().Add(time.Hour)
+		b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+		b.ReportAllocs()
+		pgStart := backendCPU(b, st)
+		start := cpuTime()
+		var mu sync.Mutex
+		var waits []time.Duration
+		b.RunParallel(func(pb *testing.PB) {
+			ctx := context.Background()
+			var mine []time.Duration
+			for pb.Next() {
+				t0 := time.Now()
+				if err := st.Replays().Record(ctx, prefix+strconv.FormatInt(seq.Add(1), 10), exp); err != nil {
+					b.Fatal(err)
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			waits = append(waits, mine...)
+			mu.Unlock()
+		})
+		b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+		// Each caller's wall time: what group commit may add to a
+		// caller's tail is waiting behind a whole batch.
+		slices.Sort(waits)
+		b.ReportMetric(float64(waits[len(waits)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(waits[len(waits)*99/100].Microseconds()), "p99-µs")
+		if name == "postgres" {
+			b.ReportMetric(float64((backendCPU(b, st)-pgStart).Microseconds())/float64(b.N), "pg-cpu-µs/op")
 		}
-		batcher := newReplayBatcher(st)
-		for _, mode := range []string{"single", "batched"} {
-			b.Run(name+"/"+mode, func(b *testing.B) {
-				saved := st.replayq
-				defer func() { st.replayq = saved }()
-				st.replayq = nil
-				if mode == "batched" {
-					st.replayq = batcher
-				}
-				batches, keys := batcher.batches.Load(), batcher.keys.Load()
-				var seq atomic.Int64
-				prefix := fmt.Sprintf("%s-%d-", b.Name(), time.Now().UnixNano())
-				exp := time.Now().Add(time.Hour)
-				b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
-				b.ReportAllocs()
-				pgStart := backendCPU(b, st)
-				start := cpuTime()
-				var mu sync.Mutex
-				var waits []time.Duration
-				b.RunParallel(func(pb *testing.PB) {
-					ctx := context.Background()
-					var mine []time.Duration
-					for pb.Next() {
-						t0 := time.Now()
-						if err := st.Replays().Record(ctx, prefix+strconv.FormatInt(seq.Add(1), 10), exp); err != nil {
-							b.Fatal(err)
-						}
-						mine = append(mine, time.Since(t0))
-					}
-					mu.Lock()
-					waits = append(waits, mine...)
-					mu.Unlock()
-				})
-				b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
-				// Each caller's wall time: what group commit may add to a
-				// caller's tail is waiting behind a whole batch.
-				slices.Sort(waits)
-				b.ReportMetric(float64(waits[len(waits)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64(waits[len(waits)*99/100].Microseconds()), "p99-µs")
-				if name == "postgres" {
-					b.ReportMetric(float64((backendCPU(b, st)-pgStart).Microseconds())/float64(b.N), "pg-cpu-µs/op")
-				}
-				if n := batcher.batches.Load() - batches; n > 0 {
-					b.ReportMetric(float64(batcher.keys.Load()-keys)/float64(n), "keys/batch")
-				}
-			})
+		if n := batcher.batches.Load() - batches; n > 0 {
+			b.ReportMetric(float64(batcher.keys.Load()-keys)/float64(n), "keys/batch")
 		}
-	}
+	})
 }
 
 // backendCPU is the CPU time of the PostgreSQL backends serving st's
@@ -323,6 +307,27 @@ func backendCPU(b *testing.B, st *Store) time.Duration {
 // BenchmarkReplayRecordIdle is BenchmarkReplayRecord one caller at a time:
 // the batcher must cost nothing when there is nobody to batch with.
 func BenchmarkReplayRecordIdle(b *testing.B) {
+	replayModes(b, func(b *testing.B, name string, st *Store, _ *replayBatcher) {
+		prefix := fmt.Sprintf("%s-%d-", b.Name(), time.Now().UnixNano())
+		exp := time.Now().Add(time.Hour)
+		ctx := context.Background()
+		b.ReportAllocs()
+		start := cpuTime()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := st.Replays().Record(ctx, prefix+strconv.Itoa(i), exp); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+	})
+}
+
+// replayModes runs f for each backend the benchmarks reach and each way of
+// recording: "single" (one autocommit statement per key) and "batched" (the
+// group commit of replays.go), restoring the store's own batcher after.
+func replayModes(b *testing.B, f func(b *testing.B, name string, st *Store, batcher *replayBatcher)) {
 	stores := benchStores(b)
 	for _, name := range []string{"sqlite", "postgres"} {
 		st := stores[name]
@@ -338,19 +343,7 @@ func BenchmarkReplayRecordIdle(b *testing.B) {
 				if mode == "batched" {
 					st.replayq = batcher
 				}
-				prefix := fmt.Sprintf("%s-%d-", b.Name(), time.Now().UnixNano())
-				exp := time.Now().Add(time.Hour)
-				ctx := context.Background()
-				b.ReportAllocs()
-				start := cpuTime()
-				i := 0
-				for b.Loop() {
-					i++
-					if err := st.Replays().Record(ctx, prefix+strconv.Itoa(i), exp); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N), "cpu-µs/op")
+				f(b, name, st, batcher)
 			})
 		}
 	}

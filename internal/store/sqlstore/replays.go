@@ -2,7 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -200,30 +200,14 @@ func (b *replayBatcher) writeNext() {
 	}
 }
 
-// writeBatch runs each key's statement in one transaction on the writer
-// connection, through the writer's statement cache (pgx's own on
-// PostgreSQL). A key already recorded
-// and live, in the database or earlier in the same batch, gets ErrConflict.
-// The context is none of the callers': one giving up must not roll back the
-// others' keys.
-func (b *replayBatcher) writeBatch(batch []*replayReq) (verdicts []error, err error) {
-	s := b.s
-	ctx, done := s.observe(context.WithoutCancel(batch[0].ctx), kindTx, "record replay keys")
-	defer done(&err)
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, s.mapErr("begin", err)
-	}
-	defer tx.Rollback()
-	query := s.rebind(recordReplay)
-	exec := tx.ExecContext
-	if st := s.wstmts.stmt(ctx, query, true); st != nil {
-		txst := tx.StmtContext(ctx, st)
-		exec = func(ctx context.Context, _ string, args ...any) (sql.Result, error) {
-			return txst.ExecContext(ctx, args...)
-		}
-	}
-	verdicts = make([]error, len(batch))
+// writeBatch runs each key's statement (recordReplay) in one transaction of
+// the store (atomic: the writer connection and its statement cache). A key
+// already recorded and live, in the database or earlier in the same batch,
+// gets ErrConflict. The context is none of the callers': one giving up must
+// not roll back the others' keys.
+func (b *replayBatcher) writeBatch(batch []*replayReq) ([]error, error) {
+	ctx := context.WithoutCancel(batch[0].ctx)
+	verdicts := make([]error, len(batch))
 	// In key order (keeping arrival order within a key): on PostgreSQL
 	// each statement locks its key's row until COMMIT, and two replicas'
 	// batches taking the same keys in different orders could deadlock.
@@ -232,22 +216,19 @@ func (b *replayBatcher) writeBatch(batch []*replayReq) (verdicts []error, err er
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(batch[a].key, batch[b].key) })
-	for _, i := range order {
-		q := batch[i]
-		res, err := exec(ctx, query, q.key, q.expiresAt, q.now)
-		if err != nil {
-			return nil, s.mapErr("record replay key", err)
+	err := b.s.atomic(ctx, func(tx *Store) error {
+		for _, i := range order {
+			q := batch[i]
+			err := tx.recordReplay(ctx, q.key, q.expiresAt, q.now)
+			if err != nil && !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+			verdicts[i] = err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: record replay key: rows affected: %w", err)
-		}
-		if n == 0 {
-			verdicts[i] = fmt.Errorf("sqlstore: record replay key: %w", store.ErrConflict)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, s.mapErr("commit", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return verdicts, nil
 }
