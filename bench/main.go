@@ -94,6 +94,12 @@ func main() {
 			selected[s] = true
 		}
 	}
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
 	var err error
 	switch {
 	case *scale:

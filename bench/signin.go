@@ -57,10 +57,17 @@ func prepareSignin(ctx context.Context, hc *http.Client, orgURL, apiToken string
 	return s, nil
 }
 
-// mintCodes signs the person in once (authn → sessionToken → a session
-// cookie) and then asks for n authorization codes with that session, conc at
-// a time, the way a browser's silent renewal does. Codes live 300 s.
-func mintCodes(s *signinSetup, hc *http.Client, scope string, n, conc int) ([]string, error) {
+// codeSource is a signed-in browser asking for authorization codes with
+// prompt=none, the way a browser's silent renewal does. Codes live 300 s.
+type codeSource struct {
+	s *signinSetup
+	c *http.Client
+	q url.Values
+}
+
+// newCodeSource signs the person in once (authn → sessionToken → a session
+// cookie); every later authorize request rides on that session.
+func newCodeSource(s *signinSetup, hc *http.Client, scope string) (*codeSource, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Transport: hc.Transport, Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -77,42 +84,58 @@ func mintCodes(s *signinSetup, hc *http.Client, scope string, n, conc int) ([]st
 	if json.Unmarshal(raw, &authn) != nil || authn.SessionToken == "" {
 		return nil, fmt.Errorf("authn: %d %s", resp.StatusCode, raw)
 	}
-	q := url.Values{"client_id": {s.clientID}, "redirect_uri": {benchRedirect}, "response_type": {"code"}, "scope": {scope},
-		"state": {"bench"}, "code_challenge": {s.challenge}, "code_challenge_method": {"S256"}, "prompt": {"none"}}
-	// The first request carries the session token and gets the cookie; the
-	// others ride on the session.
+	cs := &codeSource{s: s, c: c, q: url.Values{"client_id": {s.clientID}, "redirect_uri": {benchRedirect}, "response_type": {"code"},
+		"scope": {scope}, "state": {"bench"}, "code_challenge": {s.challenge}, "code_challenge_method": {"S256"}, "prompt": {"none"}}}
+	// The first request carries the session token and sets the cookie; its
+	// code is left unused.
 	first := url.Values{"sessionToken": {authn.SessionToken}}
-	for k, v := range q {
+	for k, v := range cs.q {
 		first[k] = v
 	}
-	one := func(q url.Values) (string, error) {
-		for attempt := 0; ; attempt++ {
-			resp, err := c.Get(s.orgURL + "/oauth2/default/v1/authorize?" + q.Encode())
-			if err != nil {
-				return "", err
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusTooManyRequests && attempt < 50 {
-				time.Sleep(200 * time.Millisecond)
-				continue
-			}
-			loc, err := url.Parse(resp.Header.Get("Location"))
-			if err != nil || loc.Query().Get("code") == "" {
-				return "", fmt.Errorf("authorize: %d %s", resp.StatusCode, resp.Header.Get("Location"))
-			}
-			return loc.Query().Get("code"), nil
+	if _, err := cs.one(first); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+func (cs *codeSource) one(q url.Values) (string, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := cs.c.Get(cs.s.orgURL + "/oauth2/default/v1/authorize?" + q.Encode())
+		if err != nil {
+			return "", err
 		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests && attempt < 50 {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || loc.Query().Get("code") == "" {
+			return "", fmt.Errorf("authorize: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		return loc.Query().Get("code"), nil
 	}
-	code0, err := one(first)
+}
+
+// codes asks for n codes, conc at a time.
+func (cs *codeSource) codes(n, conc int) ([]string, error) {
+	return parallel(n, conc, func(int) (string, error) { return cs.one(cs.q) })
+}
+
+// mintCodes asks for n codes for one freshly signed-in person. They must all
+// be redeemed within 300 s of the first.
+func mintCodes(s *signinSetup, hc *http.Client, scope string, n, conc int) ([]string, error) {
+	start := time.Now()
+	cs, err := newCodeSource(s, hc, scope)
 	if err != nil {
 		return nil, err
 	}
-	rest, err := parallel(n-1, conc, func(int) (string, error) { return one(q) })
-	if err != nil {
-		return nil, err
+	codes, err := cs.codes(n, conc)
+	if took := time.Since(start); err == nil && took > 200*time.Second {
+		return nil, fmt.Errorf("minting %d codes took %s and they live 300 s: the first would expire before their turn (shorten -duration)", n, took.Round(time.Second))
 	}
-	return append([]string{code0}, rest...), nil
+	return codes, err
 }
 
 // parallel makes n items with conc workers; the first error stops it.
@@ -151,27 +174,43 @@ func (s *signinSetup) exchangeRequest(code string) *http.Request {
 		"code": {code}, "code_verifier": {s.verifier}, "redirect_uri": {benchRedirect}}, "")
 }
 
-// mintRefreshTokens redeems codes asked with offline_access.
+// mintRefreshTokens redeems codes asked with offline_access. It asks for
+// and redeems them in rounds, so that no code waits long: on a large org
+// under load, minting every code first let the early ones expire before
+// their turn came.
 func mintRefreshTokens(s *signinSetup, hc *http.Client, n, conc int) ([]string, error) {
-	codes, err := mintCodes(s, hc, "openid offline_access", n, conc)
+	cs, err := newCodeSource(s, hc, "openid offline_access")
 	if err != nil {
 		return nil, err
 	}
-	return parallel(n, conc, func(i int) (string, error) {
-		resp, err := hc.Do(s.exchangeRequest(codes[i]))
+	const round = 500
+	out := make([]string, 0, n)
+	for len(out) < n {
+		codes, err := cs.codes(min(round, n-len(out)), conc)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		var m struct {
-			RefreshToken string `json:"refresh_token"`
+		rts, err := parallel(len(codes), conc, func(i int) (string, error) {
+			resp, err := hc.Do(s.exchangeRequest(codes[i]))
+			if err != nil {
+				return "", err
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var m struct {
+				RefreshToken string `json:"refresh_token"`
+			}
+			if json.Unmarshal(raw, &m) != nil || m.RefreshToken == "" {
+				return "", fmt.Errorf("exchange: %d %s", resp.StatusCode, raw)
+			}
+			return m.RefreshToken, nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if json.Unmarshal(raw, &m) != nil || m.RefreshToken == "" {
-			return "", fmt.Errorf("exchange: %d %s", resp.StatusCode, raw)
-		}
-		return m.RefreshToken, nil
-	})
+		out = append(out, rts...)
+	}
+	return out, nil
 }
 
 // fromList hands out one prepared item per request and nil when they run out.
