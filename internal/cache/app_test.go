@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/store/sqlstore"
 )
 
 // TestAppCarriesStoredApp: every field the request paths read of a snapshot
@@ -24,15 +22,7 @@ import (
 // and lists cannot carry a change from one app to another.
 func TestAppCarriesStoredApp(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, err := keys.NewSealer(secret.RawBytes(32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, sealer := newStore(t)
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	clear := map[string]string{} // secret id → clear value
 	newSecret := func(appID, status string, sealed bool) store.AppSecret {
