@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/sesame-idp/sesame/internal/secret"
 )
 
 // scrape reads a real /metrics answer with Prometheus' own text parser.
@@ -94,7 +95,9 @@ func TestServeMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	apiToken := strings.TrimSpace(string(tokb))
-	p := startProcess(t, nil, "serve", "--addr", addr, "--url", orgURL, "--data", data, "--metrics-addr", metricsAddr,
+	// GOMEMLIMIT empty is unset for the runtime and for Sesame, whatever the
+	// test's own environment says.
+	p := startProcess(t, []string{"GOMEMLIMIT="}, "serve", "--addr", addr, "--url", orgURL, "--data", data, "--metrics-addr", metricsAddr,
 		"--lockout-attempts", "3", "--rate-limits", "logs=2")
 	p.waitFor(t, "Sesame is serving")
 	if resp, err := http.Get(orgURL + "/metrics"); err != nil || resp.StatusCode != 404 {
@@ -222,6 +225,12 @@ func TestServeMetrics(t *testing.T) {
 			t.Errorf("%s is missing", name)
 		}
 	}
+	// The memory limit Sesame sets itself (memory.go), which the Go
+	// collector exports by default: at least the password hashes' room and
+	// the headroom, far below the runtime's "no limit".
+	if v := value(after, "go_gc_gomemlimit_bytes", nil); v < float64(secret.HashMemory()+limitHeadroom) || v > 1<<30 {
+		t.Errorf("go_gc_gomemlimit_bytes = %v, want Sesame's own limit", v)
+	}
 	var names []string
 	for name, f := range after {
 		names = append(names, name)
@@ -236,4 +245,21 @@ func TestServeMetrics(t *testing.T) {
 	}
 	sort.Strings(names)
 	t.Logf("families: %s", strings.Join(names, " "))
+}
+
+// TestServeKeepsOperatorMemoryLimit: with GOMEMLIMIT set, Sesame leaves the
+// runtime's limit as the operator set it, including after its own
+// collections at start.
+func TestServeKeepsOperatorMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	p := startProcess(t, []string{"GOMEMLIMIT=300MiB"}, "serve", "--addr", addr, "--url", "http://"+addr,
+		"--data", filepath.Join(dir, "data"), "--metrics-addr", metricsAddr)
+	p.waitFor(t, "Sesame is serving")
+	for range 10 {
+		if v := value(scrape(t, "http://"+metricsAddr+"/metrics"), "go_gc_gomemlimit_bytes", nil); v != 300<<20 {
+			t.Fatalf("go_gc_gomemlimit_bytes = %v, want the operator's 300 MiB", v)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

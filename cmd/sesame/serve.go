@@ -9,7 +9,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-idp/sesame/internal/app"
-	"github.com/sesame-idp/sesame/internal/cache"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/metrics"
 	"github.com/sesame-idp/sesame/internal/tracing"
@@ -284,31 +282,8 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	// a rebuild once configuration changes have stopped for a while. With
 	// 10,000 apps this left an idle server 6 MB smaller after startup and
 	// 30 MB smaller after a change (bench/README.md, "Idle memory with
-	// 10,000 apps").
-	go debug.FreeOSMemory()
-	go releaseAfterRebuilds(ctx, a.Cache, 5*time.Second)
+	// 10,000 apps"). The same collections set the memory limit (memory.go).
+	go releaseAndLimit()
+	go governMemory(ctx, a.Cache, 5*time.Second)
 	return a.Serve(ctx, ln)
-}
-
-// releaseAfterRebuilds returns the garbage of snapshot rebuilds to the OS
-// once the snapshot has stayed the same for a tick after changing, so that a
-// burst of changes (a Terraform apply) costs one collection, not one each.
-func releaseAfterRebuilds(ctx context.Context, c *cache.Cache, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	seen, pending := c.Current(), false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		switch cur := c.Current(); {
-		case cur != seen:
-			seen, pending = cur, true
-		case pending:
-			debug.FreeOSMemory()
-			pending = false
-		}
-	}
 }

@@ -36,7 +36,11 @@ func walkPages(t *testing.T, ts *testServer, path string) (pages [][]string, nex
 		}
 		var ids []string
 		for _, x := range page {
-			ids = append(ids, x["id"].(string))
+			id, ok := x["id"].(string)
+			if !ok {
+				id, _ = x["client_id"].(string) // /oauth2/v1/clients
+			}
+			ids = append(ids, id)
 		}
 		path = nextLink(t, ts, a)
 		pages, nexts = append(pages, ids), append(nexts, path != "")
@@ -266,4 +270,64 @@ func maps(ms ...map[string]bool) map[string]bool {
 		}
 	}
 	return out
+}
+
+// TestAppsReadBound: the apps, clients and group-apps lists that test apps
+// in memory read at most service.ScanBudget apps per request, ending pages
+// early with a next link, and a walk finds every match once; a list
+// nothing filters still fills its pages.
+func TestAppsReadBound(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		ts := startServer(t, open(t))
+		g := ts.mgmt(t, http.MethodPost, "/api/v1/groups", map[string]any{"profile": map[string]any{"name": "Assigned"}})
+		if g.status != 200 {
+			t.Fatalf("create group: %d %s", g.status, g.body)
+		}
+		groupID := g.json(t)["id"].(string)
+		alphas, alphaClients, assigned, all := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for i := range 16 {
+			label := fmt.Sprintf("Beta %02d", i)
+			if i%5 == 0 {
+				label = fmt.Sprintf("Alpha %02d", i)
+			}
+			clientID, _, id := ts.oidcApp(t, label, "web", "client_secret_basic", []string{"authorization_code"}, []string{"code"}, nil)
+			all[id] = true
+			if i%5 == 0 {
+				alphas[id], alphaClients[clientID] = true, true
+			}
+			if i%6 == 1 {
+				assigned[id] = true
+				if a := ts.mgmt(t, http.MethodPut, "/api/v1/apps/"+id+"/groups/"+groupID, map[string]any{}); a.status != 200 {
+					t.Fatalf("assign group: %d %s", a.status, a.body)
+				}
+			}
+		}
+		scanBudget(t, 4)
+		for _, c := range []struct {
+			name, path string
+			want       map[string]bool
+			short      bool // some page must end early
+		}{
+			{"apps q", "/api/v1/apps?limit=2&q=alp", alphas, true},
+			{"apps filter", "/api/v1/apps?limit=2&filter=" + url.QueryEscape(`group.id eq "`+groupID+`"`), assigned, true},
+			{"clients q", "/oauth2/v1/clients?limit=2&q=alp", alphaClients, true},
+			{"group apps", "/api/v1/groups/" + groupID + "/apps?limit=2", assigned, true},
+			{"apps", "/api/v1/apps?limit=5", all, false},
+		} {
+			pages, nexts := walkPages(t, ts, c.path)
+			onceEach(t, c.name, pages, c.want)
+			short := 0
+			for i, p := range pages {
+				if len(p) < 2 && nexts[i] {
+					short++
+				}
+				if !c.short && nexts[i] && len(p) != 5 {
+					t.Errorf("%s: page %d has %d apps and a next link", c.name, i, len(p))
+				}
+			}
+			if c.short && short == 0 {
+				t.Errorf("%s: no page ended early (%d pages)", c.name, len(pages))
+			}
+		}
+	})
 }

@@ -63,12 +63,12 @@ func (h *Handler) listGroupApps(w http.ResponseWriter, r *http.Request, p *princ
 		web.WriteError(w, werr)
 		return
 	}
-	apps, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
+	apps, next, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
 		func(a *store.App) string { return a.ID }, func(a *store.App) bool {
 			_, err := h.svc.GetAppGroup(r.Context(), a.ID, g.ID)
 			return err == nil
 		})
-	writePage(h, w, r, limit, apps, err, func(a *store.App) string { return a.ID }, func(a *store.App) AppJSON { return AppToJSON(a, h.orgURL, "") })
+	writeScanned(h, w, r, limit, apps, next, err, func(a *store.App) AppJSON { return AppToJSON(a, h.orgURL, "") })
 }
 
 // AppLinkJSON is one entry of a person's app dashboard (Okta's AppLink).

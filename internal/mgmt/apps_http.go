@@ -50,19 +50,22 @@ func (h *Handler) listApps(w http.ResponseWriter, r *http.Request, p *principal)
 		}
 		expandUser = id
 	}
-	apps, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
-		func(a *store.App) string { return a.ID }, func(a *store.App) bool {
+	var keep func(*store.App) bool
+	if q != "" || expr != nil {
+		keep = func(a *store.App) bool {
 			if q != "" && !strings.HasPrefix(strings.ToLower(a.Label), q) && !strings.HasPrefix(strings.ToLower(a.Name), q) {
 				return false
 			}
 			return expr == nil || expr.Match(h.appGetter(r, a, expr))
-		})
+		}
+	}
+	apps, next, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
+		func(a *store.App) string { return a.ID }, keep)
 	if err != nil {
 		h.writeErr(w, r, err)
 		return
 	}
 	out := make([]AppJSON, 0, len(apps))
-	ids := make([]string, 0, len(apps))
 	for _, a := range apps {
 		j := AppToJSON(a, h.orgURL, "")
 		if expandUser != "" {
@@ -71,9 +74,8 @@ func (h *Handler) listApps(w http.ResponseWriter, r *http.Request, p *principal)
 			}
 		}
 		out = append(out, j)
-		ids = append(ids, a.ID)
 	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
+	web.SetLinks(w, r, h.orgURL, limit, next)
 	web.WriteJSON(w, http.StatusOK, out)
 }
 

@@ -43,10 +43,13 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	q := strings.ToLower(r.URL.Query().Get("q"))
-	apps, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
-		func(a *store.App) string { return a.ID },
-		func(a *store.App) bool { return q == "" || strings.HasPrefix(strings.ToLower(a.Label), q) })
-	writePage(h, w, r, limit, apps, err, func(a *store.App) string { return a.ID }, func(a *store.App) ClientJSON { return ClientToJSON(a, "") })
+	var keep func(*store.App) bool
+	if q != "" {
+		keep = func(a *store.App) bool { return strings.HasPrefix(strings.ToLower(a.Label), q) }
+	}
+	apps, next, err := pageMatching(limit, after, func(p store.Page) ([]*store.App, error) { return h.svc.ListApps(r.Context(), p) },
+		func(a *store.App) string { return a.ID }, keep)
+	writeScanned(h, w, r, limit, apps, next, err, func(a *store.App) ClientJSON { return ClientToJSON(a, "") })
 }
 
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, p *principal) {

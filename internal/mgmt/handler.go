@@ -137,30 +137,20 @@ func (h *Handler) organization(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// pageMatching reads a list page by page in id order, after the cursor,
-// keeping what keep accepts, until limit are kept or the list ends: a
-// filter that runs after paging must still fill the page it answers.
-func pageMatching[T any](limit int, after string, fetch func(store.Page) ([]T, error), id func(T) string, keep func(T) bool) ([]T, error) {
-	var out []T
-	cursor := after
-	for len(out) < limit {
-		items, err := fetch(store.Page{After: cursor, Limit: limit})
-		if err != nil {
-			return nil, err
+// pageMatching reads a list in id order after the cursor through the
+// service's Scan, keeping what keep accepts: a filter that runs after paging
+// must still fill the page it answers, but reads at most service.ScanBudget
+// rows per request, so a page may end short (even empty) with a next link
+// where the reading stopped. next is "" at the end of the list.
+func pageMatching[T any](limit int, after string, fetch func(store.Page) ([]T, error), id func(T) string, keep func(T) bool) (kept []T, next string, err error) {
+	kept, last, more, err := service.Scan(limit, limit, func(from *T, n int) ([]T, error) {
+		if from != nil {
+			after = id(*from)
 		}
-		for _, it := range items {
-			cursor = id(it)
-			if !keep(it) {
-				continue
-			}
-			out = append(out, it)
-			if len(out) == limit {
-				break
-			}
-		}
-		if len(items) < limit {
-			break
-		}
+		return fetch(store.Page{After: after, Limit: n})
+	}, keep)
+	if err != nil || !more {
+		return kept, "", err
 	}
-	return out, nil
+	return kept, id(last), nil
 }

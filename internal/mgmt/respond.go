@@ -74,6 +74,17 @@ func writePage[T, J any](h *Handler, w http.ResponseWriter, r *http.Request, lim
 	for _, it := range items {
 		ids = append(ids, id(it))
 	}
-	web.SetLinks(w, r, h.orgURL, limit, web.NextCursor(ids, limit))
+	writeScanned(h, w, r, limit, items, web.NextCursor(ids, limit), nil, render)
+}
+
+// writeScanned writes a page whose next cursor the reading chose
+// (pageMatching): "" when the list has ended.
+func writeScanned[T, J any](h *Handler, w http.ResponseWriter, r *http.Request, limit int, items []T, next string, err error,
+	render func(T) J) {
+	if err != nil {
+		h.writeErr(w, r, err)
+		return
+	}
+	web.SetLinks(w, r, h.orgURL, limit, next)
 	writeList(h, w, r, items, nil, render)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -28,11 +29,26 @@ const (
 // every waiting sign-in (16 concurrent ones took 600 MB in the benchmark).
 var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
 
+// hashBytes is the memory the argon2id computations running now hold.
+var hashBytes atomic.Int64
+
 func idKey(password, salt []byte, t, m uint32, p uint8, n uint32) []byte {
 	hashing <- struct{}{}
-	defer func() { <-hashing }()
+	hashBytes.Add(int64(m) * 1024)
+	defer func() {
+		hashBytes.Add(-int64(m) * 1024)
+		<-hashing
+	}()
 	return argon2.IDKey(password, salt, t, m, p, n)
 }
+
+// HashMemory is what the password hashes may hold at once with the default
+// parameters: one argon2id block array per core.
+func HashMemory() int64 { return int64(cap(hashing)) * argonMemoryKiB * 1024 }
+
+// HashMemoryInUse is what the password hashes running now hold. Their
+// memory is garbage the moment each ends.
+func HashMemoryInUse() int64 { return hashBytes.Load() }
 
 // DummyHash is a valid hash of a password nobody knows, with the default
 // parameters: verifying against it costs what verifying a real user's hash
