@@ -47,18 +47,6 @@ type Snapshot struct {
 	compiled map[compiledKey]*compiled
 }
 
-// App is an application with what authentication needs already decoded.
-type App struct {
-	*store.App
-	// Keys are the client's public keys from settings.oauthClient.jwks.
-	Keys []ClientKey
-	// OrgScopes are the Okta API scopes granted for the org authorization server.
-	OrgScopes map[string]bool
-	// Secrets are the clear active client secrets, kept only for
-	// client_secret_jwt, whose HMAC key is the secret itself.
-	Secrets [][]byte
-}
-
 // ClientKey is one public key of a client.
 type ClientKey struct {
 	KID string
@@ -264,7 +252,7 @@ func (c *Cache) sync(ctx context.Context, revocations bool) {
 }
 
 func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
-	snap := &Snapshot{Version: version, Servers: map[string]*Server{}, apps: map[string]*App{}, allowed: map[string]map[string]bool{}, redirectOrigins: map[string]bool{}}
+	snap := &Snapshot{Version: version, Servers: map[string]*Server{}, allowed: map[string]map[string]bool{}, redirectOrigins: map[string]bool{}}
 	org, err := c.store.Orgs().Get(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("cache: org: %w", err)
@@ -279,34 +267,26 @@ func (c *Cache) build(ctx context.Context, version int64) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache: grants: %w", err)
 	}
-	byID := map[string]*App{}
-	for _, a := range apps {
-		ca := &App{App: a, OrgScopes: map[string]bool{}}
-		ca.Keys = clientKeys(a, c.log)
-		for _, s := range a.ActiveSecrets() {
-			if len(s.Sealed) == 0 {
-				continue
-			}
-			sec, err := c.sealer.Open(s.Sealed, []byte(a.ID))
-			if err != nil {
-				c.log.Error("cannot open client secret; client_secret_jwt will fail with it", "app", a.ID, "secret", s.ID, "err", err)
-				continue
-			}
-			ca.Secrets = append(ca.Secrets, sec)
-		}
-		snap.apps[a.ClientID] = ca
-		byID[a.ID] = ca
-		if a.Status == store.StatusActive {
-			for _, ru := range a.Settings.OAuthClient.RedirectURIs {
+	byID := make(map[string]*App, len(apps))
+	snap.apps = make(map[string]*App, len(apps))
+	packed := make([]App, len(apps))
+	p := newAppPacker(c.sealer, c.log)
+	for i, a := range apps {
+		ca := &packed[i]
+		p.pack(ca, a)
+		snap.apps[ca.ClientID] = ca
+		byID[ca.ID] = ca
+		if ca.Status == store.StatusActive {
+			for _, ru := range ca.RedirectURIs {
 				if u, err := url.Parse(ru); err == nil && u.Host != "" {
-					snap.redirectOrigins[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+					snap.redirectOrigins[p.origin(ru, strings.ToLower(u.Scheme+"://"+u.Host))] = true
 				}
 			}
 		}
 	}
 	for _, g := range grants {
 		if a := byID[g.AppID]; a != nil && g.Status == store.StatusActive {
-			a.OrgScopes[g.ScopeID] = true
+			p.grant(a, g.ScopeID)
 		}
 	}
 

@@ -20,7 +20,7 @@ func TestCompiledClaims(t *testing.T) {
 			{ID: "c4", Status: store.StatusActive, ValueType: "GROUPS", GroupFilterType: "REGEX", Value: `(`},
 			{ID: "c5", Status: store.StatusInactive, ValueType: "EXPRESSION", Value: `"inactive"`},
 		}}},
-		apps: map[string]*App{"0oa1": {App: &store.App{GroupsClaim: &store.AppGroupsClaim{Name: "groups", ValueType: "GROUPS", GroupFilterType: "REGEX", Value: `ops|sre`}}}},
+		apps: map[string]*App{"0oa1": {GroupsClaim: &store.AppGroupsClaim{Name: "groups", ValueType: "GROUPS", GroupFilterType: "REGEX", Value: `ops|sre`}}},
 	}
 	snap.compileClaims()
 

@@ -5,16 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/cache"
-	"github.com/sesame-idp/sesame/internal/keys"
 	"github.com/sesame-idp/sesame/internal/secret"
 	"github.com/sesame-idp/sesame/internal/store"
-	"github.com/sesame-idp/sesame/internal/store/sqlstore"
 )
 
 // BenchmarkSnapshotApps: what the configuration snapshot costs per app,
@@ -27,11 +24,7 @@ func BenchmarkSnapshotApps(b *testing.B) {
 	for _, n := range []int{1000, 10_000} {
 		b.Run(fmt.Sprintf("apps=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			st, err := sqlstore.OpenSQLite(ctx, filepath.Join(b.TempDir(), "sesame.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
+			st, sealer := newStore(b)
 			now := time.Now().UTC()
 			for lo := 0; lo < n; lo += 1000 {
 				err := st.InTx(ctx, func(tx store.Store) error {
@@ -55,10 +48,6 @@ func BenchmarkSnapshotApps(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			sealer, err := keys.NewSealer(secret.RawBytes(32))
-			if err != nil {
-				b.Fatal(err)
 			}
 			c := cache.New(st, sealer, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			heap := func() uint64 {

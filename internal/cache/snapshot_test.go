@@ -35,18 +35,26 @@ func (c *testClock) add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t
 
 func testKey(name string) crypto.Signer { return jwktest.ServerKey(name) }
 
+// newStore opens an empty SQLite store, closed when the test ends, and a
+// sealer with a random master key.
+func newStore(tb testing.TB) (*sqlstore.Store, *keys.Sealer) {
+	tb.Helper()
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "sesame.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	sealer, err := keys.NewSealer(secret.RawBytes(32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, sealer
+}
+
 func setup(t *testing.T) (context.Context, *service.Service, *cache.Cache, *testClock) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, err := keys.NewSealer(secret.RawBytes(32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, sealer := newStore(t)
 	clock := &testClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := cache.New(st, sealer, log)

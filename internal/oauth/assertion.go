@@ -158,7 +158,7 @@ func (s *Server) verifyAssertion(ctx context.Context, snap *cache.Snapshot, clie
 		}
 	} else {
 		keys := app.Keys
-		if uri := app.Settings.OAuthClient.JWKSURI; uri != "" {
+		if uri := app.JWKSURI; uri != "" {
 			fetched, ferr := s.jwks.get(ctx, uri, h.KID)
 			if ferr != nil {
 				s.log.Warn("client jwks_uri fetch failed", "request_id", web.RequestID(ctx), "client_id", app.ClientID, "err", ferr)

@@ -592,17 +592,17 @@ func (s *Server) parseAuthorize(snap *cache.Snapshot, srv *cache.Server, p map[s
 	}
 	for _, rt := range rts {
 		if rt != "code" && rt != "token" && rt != "id_token" || strings.Count(" "+p["response_type"]+" ", " "+rt+" ") > 1 {
-			return a, redirectError("unsupported_response_type", "The response type is not supported by the authorization server. Configured response types: "+list(app.Settings.OAuthClient.ResponseTypes)+".")
+			return a, redirectError("unsupported_response_type", "The response type is not supported by the authorization server. Configured response types: "+list(app.ResponseTypes)+".")
 		}
 	}
 	slices.Sort(rts)
 	a.responseType = rts
 	for _, rt := range rts {
-		if !slices.Contains(app.Settings.OAuthClient.ResponseTypes, rt) {
-			return a, redirectError("unsupported_response_type", "The response type is not supported by the authorization server. Configured response types: "+list(app.Settings.OAuthClient.ResponseTypes)+".")
+		if !slices.Contains(app.ResponseTypes, rt) {
+			return a, redirectError("unsupported_response_type", "The response type is not supported by the authorization server. Configured response types: "+list(app.ResponseTypes)+".")
 		}
 	}
-	grants := app.Settings.OAuthClient.GrantTypes
+	grants := app.GrantTypes
 	if a.has("code") && !slices.Contains(grants, grantAuthorizationCode) || implicit && !a.has("code") && !slices.Contains(grants, grantImplicit) ||
 		implicit && a.has("code") && !slices.Contains(grants, grantImplicit) {
 		return a, redirectError("unauthorized_client", "The client is not authorized to use the provided grant type. Configured grant types: "+list(grants)+".")
@@ -658,7 +658,7 @@ func (s *Server) parseAuthorize(snap *cache.Snapshot, srv *cache.Server, p map[s
 	} else if method != "" {
 		return a, redirectError("invalid_request", "PKCE code challenge is required when the code challenge method is specified.")
 	}
-	if a.has("code") && a.challenge == "" && (app.Credentials.OAuthClient.PKCERequired || app.ClientAuthMethod() == methodNone) {
+	if a.has("code") && a.challenge == "" && (app.PKCERequired || app.ClientAuthMethod() == methodNone) {
 		return a, redirectError("invalid_request", "PKCE code challenge is required by the application.")
 	}
 	return a, nil
@@ -680,5 +680,5 @@ func validChallenge(c string) bool {
 // redirectRegistered is exact string matching against the app's redirect
 // URIs (no normalization, no prefix).
 func redirectRegistered(app *cache.App, ru string) bool {
-	return slices.Contains(app.Settings.OAuthClient.RedirectURIs, ru)
+	return slices.Contains(app.RedirectURIs, ru)
 }

@@ -32,7 +32,7 @@ func (s *Server) consentDue(ctx context.Context, srv *cache.Server, app *cache.A
 	if srv.IsOrg() {
 		return nil
 	}
-	required := app.Settings.OAuthClient.ConsentMethod == "REQUIRED"
+	required := app.ConsentMethod == "REQUIRED"
 	if !required && !promptConsent {
 		return nil
 	}

@@ -36,7 +36,7 @@ func (s *Server) clientCredentials(ctx context.Context, req *tokenRequest, c *au
 
 	srv := req.server
 	if srv.IsOrg() {
-		if app.Settings.OAuthClient.ApplicationType != "service" {
+		if app.ApplicationType != "service" {
 			return nil, errOrgCCAppType
 		}
 		if c.method != methodKeyJWT {

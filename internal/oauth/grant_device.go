@@ -112,8 +112,8 @@ func (s *Server) DeviceAuthorize(ctx context.Context, req *tokenRequest) (*Devic
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(c.app.Settings.OAuthClient.GrantTypes, grantDeviceCode) {
-		return nil, unauthorizedClient(c.app.Settings.OAuthClient.GrantTypes)
+	if !slices.Contains(c.app.GrantTypes, grantDeviceCode) {
+		return nil, unauthorizedClient(c.app.GrantTypes)
 	}
 	scopes := policy.ParseScopes(req.params.get("scope"))
 	for _, sc := range scopes {

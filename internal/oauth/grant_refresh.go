@@ -72,7 +72,7 @@ func (s *Server) refreshToken(ctx context.Context, req *tokenRequest, c *authent
 		}
 		scopes = asked
 	}
-	settings := c.app.Settings.OAuthClient.RefreshToken
+	settings := c.app.RefreshToken
 	rotate := settings != nil && settings.RotationType == "ROTATE"
 	leeway := time.Duration(0)
 	if rotate {

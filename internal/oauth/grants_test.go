@@ -44,8 +44,7 @@ func TestGrantTable(t *testing.T) {
 	if grantTypeNamed("urn:example:unknown") != nil {
 		t.Error("unknown grant found")
 	}
-	pub := &authenticatedClient{app: &cache.App{App: &store.App{}}, method: methodNone}
-	pub.app.Settings.OAuthClient.GrantTypes = []string{grantClientCredentials}
+	pub := &authenticatedClient{app: &cache.App{GrantTypes: []string{grantClientCredentials}}, method: methodNone}
 	for _, c := range []struct {
 		grant string
 		want  *Error // for a public client; nil: allowed

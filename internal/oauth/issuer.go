@@ -67,8 +67,8 @@ func (s *Server) baseAt(origin string, srv *cache.Server) string {
 // app: the app's issuer_mode decides, as a custom server's mode does for
 // its tokens (ORG_URL: the org URL; CUSTOM_URL: the first alias;
 // DYNAMIC: the origin the request came in under).
-func (s *Server) orgIDTokenIssuer(app *cache.App, reqOrigin string) string {
-	switch app.Settings.OAuthClient.IssuerMode {
+func (s *Server) orgIDTokenIssuer(issuerMode, reqOrigin string) string {
+	switch issuerMode {
 	case "DYNAMIC":
 		if reqOrigin != "" {
 			return reqOrigin
@@ -84,7 +84,7 @@ func (s *Server) orgIDTokenIssuer(app *cache.App, reqOrigin string) string {
 // OrgIDTokenIssuer is the issuer of the app's ID tokens from the org server
 // for a request under the org URL (the management API shows it).
 func (s *Server) OrgIDTokenIssuer(app *store.App) string {
-	return s.orgIDTokenIssuer(&cache.App{App: app}, s.orgURL)
+	return s.orgIDTokenIssuer(app.Settings.OAuthClient.IssuerMode, s.orgURL)
 }
 
 // validIssuer reports whether iss is an issuer the server may have put in a

@@ -38,7 +38,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := p["post_logout_redirect_uri"]
-	if target != "" && !slices.Contains(app.Settings.OAuthClient.PostLogoutRedirectURIs, target) {
+	if target != "" && !slices.Contains(app.PostLogoutRedirectURIs, target) {
 		s.errorPage(w, http.StatusBadRequest, "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings.")
 		return
 	}

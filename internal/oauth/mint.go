@@ -151,7 +151,7 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 		}
 		idIss := iss
 		if g.srv.IsOrg() {
-			idIss = s.orgIDTokenIssuer(g.app, g.reqOrigin)
+			idIss = s.orgIDTokenIssuer(g.app.IssuerMode, g.reqOrigin)
 			if custom, cerr = s.appGroupsClaim(g.snap, g.app, g.scopes, g.sub); cerr != nil {
 				return nil, cerr
 			}
@@ -174,7 +174,7 @@ func (s *Server) mintUserTokens(g *userGrant, access, id, refresh bool, code str
 		}
 		resp.IDToken = idt
 	}
-	if refresh && slices.Contains(g.scopes, "offline_access") && slices.Contains(g.app.Settings.OAuthClient.GrantTypes, grantRefreshToken) {
+	if refresh && slices.Contains(g.scopes, "offline_access") && slices.Contains(g.app.GrantTypes, grantRefreshToken) {
 		resp.RefreshToken, m.refresh = s.newRefreshToken(g, now)
 	}
 	return m, nil

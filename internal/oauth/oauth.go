@@ -64,7 +64,7 @@ var grantTypes = []grantType{
 	{name: grantRefreshToken, token: (*Server).refreshToken, org: true, oidcListed: true},
 	{name: grantPassword, token: (*Server).password, org: true, oidcListed: true},
 	{name: grantClientCredentials, token: (*Server).clientCredentials, org: true,
-		publicRefused: func(c *authenticatedClient) *Error { return unauthorizedClient(c.app.Settings.OAuthClient.GrantTypes) },
+		publicRefused: func(c *authenticatedClient) *Error { return unauthorizedClient(c.app.GrantTypes) },
 		scopeRefused:  clientCredentialsScopeRefused},
 	{name: grantDeviceCode, token: (*Server).deviceCode, org: true, oidcListed: true},
 	{name: grantTokenExchange, token: (*Server).tokenExchange,

@@ -54,7 +54,7 @@ func (s *Server) PreviewTokens(ctx context.Context, req PreviewRequest) (*Previe
 	if gt == nil || gt.name == grantTokenExchange || gt.name == grantDeviceCode || gt.name == grantRefreshToken {
 		return refused(unsupportedGrantType([]string{grantAuthorizationCode, grantClientCredentials, grantImplicit, grantPassword}))
 	}
-	if appGrants := app.Settings.OAuthClient.GrantTypes; !slices.Contains(appGrants, req.GrantType) {
+	if appGrants := app.GrantTypes; !slices.Contains(appGrants, req.GrantType) {
 		return refused(unauthorizedClient(appGrants))
 	}
 	client := &authenticatedClient{app: app, method: app.ClientAuthMethod()}

@@ -137,7 +137,7 @@ func (s *Server) token(ctx context.Context, req *tokenRequest) (*TokenResponse, 
 	if g == nil || g.token == nil {
 		return nil, client, unsupportedGrantType(serverGrantTypes)
 	}
-	if appGrants := client.app.Settings.OAuthClient.GrantTypes; !slices.Contains(appGrants, name) {
+	if appGrants := client.app.GrantTypes; !slices.Contains(appGrants, name) {
 		return nil, client, unauthorizedClient(appGrants)
 	}
 	if req.server.IsOrg() && !g.org {

@@ -62,6 +62,19 @@ func Hash(value string) []byte {
 
 // Matches reports in constant time whether value hashes to hash.
 func Matches(value string, hash []byte) bool {
+	return MatchesAny(value, [][]byte{hash})
+}
+
+// MatchesAny reports whether value hashes to any of hashes (a client's
+// active secrets). Each is compared in constant time, and all are compared,
+// so the time taken says nothing about which matched.
+func MatchesAny(value string, hashes [][]byte) bool {
 	h := sha256.Sum256([]byte(value))
-	return len(hash) == len(h) && subtle.ConstantTimeCompare(h[:], hash) == 1
+	matched := false
+	for _, hash := range hashes {
+		if len(hash) == len(h) && subtle.ConstantTimeCompare(h[:], hash) == 1 {
+			matched = true
+		}
+	}
+	return matched
 }

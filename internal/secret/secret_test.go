@@ -35,6 +35,17 @@ func TestHashMatches(t *testing.T) {
 	}
 }
 
+func TestMatchesAny(t *testing.T) {
+	a, b := Token("", 32), Token("", 32)
+	hashes := [][]byte{Hash(a), nil, Hash(b)[:10], Hash(b)}
+	if !MatchesAny(a, hashes) || !MatchesAny(b, hashes) {
+		t.Fatal("a secret does not match its hash among others")
+	}
+	if MatchesAny(a+"x", hashes) || MatchesAny(a, nil) || MatchesAny("", [][]byte{nil}) {
+		t.Fatal("mismatch accepted")
+	}
+}
+
 func TestPasswordHash(t *testing.T) {
 	h, err := HashPassword("correct horse")
 	if err != nil {

@@ -133,13 +133,11 @@ func (a *App) ActiveSecrets() []AppSecret {
 // secrets. Each is compared in constant time, and all are compared, so the
 // time taken says nothing about which matched.
 func (a *App) SecretMatches(clear string) bool {
-	matched := false
+	var hashes [][]byte
 	for _, s := range a.ActiveSecrets() {
-		if secret.Matches(clear, s.Hash) {
-			matched = true
-		}
+		hashes = append(hashes, s.Hash)
 	}
-	return matched
+	return secret.MatchesAny(clear, hashes)
 }
 
 // AppGroupsClaim is the groups claim that the ID tokens the org
