@@ -66,15 +66,11 @@ func (h *Handler) writeNoContent(w http.ResponseWriter, r *http.Request, err err
 // header, whose next cursor is the id of the last item of a full page.
 func writePage[T, J any](h *Handler, w http.ResponseWriter, r *http.Request, limit int, items []T, err error,
 	id func(T) string, render func(T) J) {
-	if err != nil {
-		h.writeErr(w, r, err)
-		return
-	}
 	ids := make([]string, 0, len(items))
 	for _, it := range items {
 		ids = append(ids, id(it))
 	}
-	writeScanned(h, w, r, limit, items, web.NextCursor(ids, limit), nil, render)
+	writeScanned(h, w, r, limit, items, web.NextCursor(ids, limit), err, render)
 }
 
 // writeScanned writes a page whose next cursor the reading chose
