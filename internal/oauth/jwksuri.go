@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +61,10 @@ func (f *jwksFetcher) get(ctx context.Context, uri, kid string) ([]cache.ClientK
 		return nil, err
 	}
 	f.mu.Lock()
-	f.byURI[uri] = &jwksEntry{keys: ks, fetched: now}
+	// The uri is a view into a configuration snapshot's packed text
+	// (cache.appPacker); as a key of this long-lived map it would keep that
+	// whole chunk alive after the snapshot is replaced.
+	f.byURI[strings.Clone(uri)] = &jwksEntry{keys: ks, fetched: now}
 	f.mu.Unlock()
 	return ks, nil
 }
