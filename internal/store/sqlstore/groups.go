@@ -159,11 +159,19 @@ func (r groups) ListMembers(ctx context.Context, groupID string, p store.Page) (
 	return list(ctx, r.s, "list members of group "+groupID, scanString, q, args...)
 }
 
+// groupsOfSQL is Everyone first, then a person's groups by id. Everyone is
+// looked up by its name apart from the memberships: as one WHERE with an OR,
+// PostgreSQL reads every group to test each against the memberships (25 ms
+// with 100,000 groups, on every authorize and token request).
+const groupsOfSQL = `SELECT ` + groupCols + ` FROM (
+		SELECT ` + groupCols + ` FROM groups WHERE type = 'BUILT_IN' AND name = 'Everyone'
+		UNION ALL
+		SELECT ` + groupCols + ` FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?)
+			AND NOT (type = 'BUILT_IN' AND name = 'Everyone')
+	) AS g ORDER BY CASE WHEN type = 'BUILT_IN' AND name = 'Everyone' THEN 0 ELSE 1 END, id`
+
 func (r groups) Of(ctx context.Context, userID string) ([]*store.Group, error) {
-	return list(ctx, r.s, "list groups of user "+userID, scanGroup,
-		`SELECT `+groupCols+` FROM groups WHERE (type = 'BUILT_IN' AND name = 'Everyone')
-			OR id IN (SELECT group_id FROM group_members WHERE user_id = ?)
-		ORDER BY CASE WHEN type = 'BUILT_IN' AND name = 'Everyone' THEN 0 ELSE 1 END, id`, userID)
+	return list(ctx, r.s, "list groups of user "+userID, scanGroup, groupsOfSQL, userID)
 }
 
 func (r groups) GroupsOf(ctx context.Context, userID string) ([]string, error) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -94,4 +95,26 @@ func TestGroupNamedPlansPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGroupPlans(t, s)
+}
+
+// checkGroupsOfPlan: a person's groups are read through the membership
+// index and the groups' keys, never by testing every group.
+func checkGroupsOfPlan(t *testing.T, s *Store) {
+	plan := explain(t, s, groupsOfSQL, []any{"00uAbC"})
+	t.Logf("groups of a person:\n%s", plan)
+	if strings.Contains(plan, "SubPlan") || strings.Contains(plan, "Seq Scan on groups") || regexp.MustCompile(`SCAN groups\b`).MatchString(plan) {
+		t.Errorf("the plan reads every group:\n%s", plan)
+	}
+	if !strings.Contains(plan, "group_members_user") {
+		t.Errorf("the plan does not read the memberships by user:\n%s", plan)
+	}
+}
+
+func TestGroupsOfPlanSQLite(t *testing.T) {
+	checkGroupsOfPlan(t, openSQLite(t, filepath.Join(t.TempDir(), "sesame.db")))
+}
+
+func TestGroupsOfPlanPostgres(t *testing.T) {
+	base := pgBase(t)
+	checkGroupsOfPlan(t, openPostgres(t, freshSchema(t, pgAdmin(t, base), base)))
 }
