@@ -148,23 +148,15 @@ func (p *appPacker) pack(ca *App, a *store.App) {
 	}
 
 	ca.Keys = clientKeys(a, p.log)
-	active := 0
-	for _, s := range a.Secrets {
-		if s.Status == store.StatusActive {
-			active++
-		}
-	}
-	if active == 0 {
+	active := a.ActiveSecrets()
+	if len(active) == 0 {
 		return
 	}
-	if cap(p.hashes)-len(p.hashes) < active {
-		p.hashes = make([][]byte, 0, max(bytesChunk, active))
+	if cap(p.hashes)-len(p.hashes) < len(active) {
+		p.hashes = make([][]byte, 0, max(bytesChunk, len(active)))
 	}
 	start := len(p.hashes)
-	for _, s := range a.Secrets {
-		if s.Status != store.StatusActive {
-			continue
-		}
+	for _, s := range active {
 		p.hashes = append(p.hashes, p.bytes(s.Hash))
 		if len(s.Sealed) == 0 {
 			continue
